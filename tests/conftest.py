@@ -1,0 +1,69 @@
+"""Test-wide setup: Qt offscreen, a qasync loop for Qt tests, and isolated app directories.
+
+Async tests run on pytest-asyncio's plain asyncio loop, except tests that touch
+Qt (marked ``qt``, under ``tests/**/ui/``, or using ``qtbot``): those run on a
+qasync loop over the one QApplication, so coroutines and widgets share a loop
+exactly as in the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Before anything imports Qt: no display is needed for unit tests.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+
+
+def _wants_qt_loop(item: pytest.Item) -> bool:
+    if item.get_closest_marker("qt") is not None:
+        return True
+    if "/ui/" in str(item.path).replace(os.sep, "/"):
+        return True
+    return "qtbot" in getattr(item, "fixturenames", ())
+
+
+def _qasync_loop() -> asyncio.AbstractEventLoop:
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    return qasync.QEventLoop(app)
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    if _wants_qt_loop(item):
+        return {"qasync": _qasync_loop}
+    return {"asyncio": asyncio.new_event_loop}
+
+
+@pytest.fixture(autouse=True)
+def isolated_app_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own config/data/log directories: never a person's real files."""
+    home = tmp_path_factory.mktemp("twinedge-home")
+    monkeypatch.setenv("TWINEDGE_DESKTOP_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def messages(qtbot: Any) -> Iterator[Any]:
+    """A MessageBridge that records what it posts, as (level, text) pairs in ``.records``."""
+    from twinedge_desktop.ui.messages import MessageBridge
+
+    bridge = MessageBridge()
+    records: list[tuple[str, str]] = []
+    bridge.posted.connect(lambda level, text: records.append((level, text)))
+    bridge.records = records  # type: ignore[attr-defined]
+    yield bridge
+
+
+# Shared fixtures (the running sandbox, sign-in helpers) live in tests/helpers.
+pytest_plugins = ["tests.helpers.sandbox"]

@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites: sandbox fixtures, sign-in drivers."""

@@ -1,0 +1,139 @@
+"""The ``twinedge-desktop`` command: the window, and a few subcommands for terminals.
+
+Only argparse is imported here; each command imports its own machinery when it
+runs, so ``--help``, ``--version`` and the window's startup stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from twinedge_desktop import __version__
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    from twinedge_desktop.app import run
+
+    return run(args)
+
+
+def _run_sandbox(args: argparse.Namespace) -> int:
+    from twinedge_desktop.sandbox.cli import run
+
+    return run(args)
+
+
+def _run_auth_command(args: argparse.Namespace) -> int:
+    from twinedge_desktop.auth import cli as auth_cli
+
+    handlers: dict[str, Handler] = {
+        "login": auth_cli.run_login,
+        "status": auth_cli.run_status,
+        "token": auth_cli.run_token,
+        "logout": auth_cli.run_logout,
+    }
+    return handlers[args.command](args)
+
+
+def _run_inspect(args: argparse.Namespace) -> int:
+    from twinedge_desktop.tokens.cli import run
+
+    return run(args)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on bad usage, which is what every subcommand promises."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="twinedge-desktop",
+        description="Sign in to TwinEdge, manage API keys and inspect tokens. "
+        "Without a command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--profile", metavar="P", help="profile to use (default: the current one)")
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="start the embedded TwinEdge sandbox on a free loopback port and select its profile",
+    )
+    parser.add_argument("--debug", action="store_true", help="log at debug level")
+    parser.set_defaults(handler=_run_gui, command=None)
+
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the local TwinEdge sandbox server",
+        description="Run the local TwinEdge sandbox (authorization server + API) on loopback.",
+    )
+    from twinedge_desktop.sandbox.cli import add_arguments as add_sandbox_arguments
+
+    add_sandbox_arguments(sandbox)
+    sandbox.set_defaults(handler=_run_sandbox)
+
+    login = commands.add_parser(
+        "login",
+        help="sign in with your system browser (OAuth 2.0 + PKCE)",
+        description="Sign in with the system browser. Honours $BROWSER; prints the sign-in "
+        "link so you can open it yourself when no browser opens.",
+    )
+    login.add_argument("--profile", metavar="P", help="profile to sign in to")
+    login.add_argument("--issuer", metavar="URL", help="authorization server to discover")
+    login.add_argument("--client-id", metavar="ID", help="client id registered for this app")
+    login.add_argument("--scope", metavar="SCOPE", nargs="+", help="scopes to ask for")
+    login.add_argument(
+        "--no-browser", action="store_true", help="do not open a browser; only print the link"
+    )
+    login.add_argument(
+        "--timeout", type=float, default=300.0, metavar="S", help="give up after S seconds"
+    )
+    login.set_defaults(handler=_run_auth_command)
+
+    for name, text in (
+        ("status", "who is signed in where, and until when"),
+        ("token", "print a fresh access token (only the token, for scripts)"),
+        ("logout", "sign out: revoke at the server and forget the stored tokens"),
+    ):
+        sub = commands.add_parser(name, help=text, description=text[:1].upper() + text[1:] + ".")
+        sub.add_argument("--profile", metavar="P", help="profile (default: the current one)")
+        if name == "status":
+            sub.add_argument("--json", action="store_true", help="print one JSON document")
+        sub.set_defaults(handler=_run_auth_command)
+
+    inspect = commands.add_parser(
+        "inspect",
+        help="decode, explain and verify a JWT (or recognise an API key)",
+        description="Decode, explain and verify a token. Exit 0 valid, 1 invalid or "
+        "unreadable, 2 bad usage.",
+    )
+    inspect.add_argument("token", nargs="?", metavar="TOKEN", help="the token, or - for stdin")
+    inspect.add_argument("--jwks", metavar="URL|FILE", help="JWKS URL or file (or a PEM file)")
+    inspect.add_argument("--issuer", metavar="ISS", help="expected issuer")
+    inspect.add_argument("--audience", metavar="AUD", help="expected audience")
+    inspect.add_argument("--profile", metavar="P", help="verify against this profile's issuer")
+    inspect.add_argument(
+        "--leeway", type=int, default=60, metavar="S", help="clock leeway in seconds (60)"
+    )
+    inspect.add_argument("--json", action="store_true", help="print one JSON document")
+    inspect.set_defaults(handler=_run_inspect)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The Qt user interface: windows, dialogs, models. No httpx or keyring imports here."""
