@@ -46,7 +46,9 @@ def pytest_asyncio_loop_factories(
 
 
 @pytest.fixture(autouse=True)
-def isolated_app_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_app_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Every test gets its own config/data/log directories: never a person's real files."""
     home = tmp_path_factory.mktemp("twinedge-home")
     monkeypatch.setenv("TWINEDGE_DESKTOP_HOME", str(home))

@@ -11,6 +11,7 @@ tests, demos and the packaged app's smoke test never touch a person's own files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -183,10 +184,9 @@ class ProfileStore:
         prefs = raw.get("preferences")
         if isinstance(prefs, dict):
             known = {k: v for k, v in prefs.items() if k in Preferences.__dataclass_fields__}
-            try:
+            # Damaged preferences fall back to the defaults rather than stopping the app.
+            with contextlib.suppress(TypeError, ValueError):
                 store.preferences = Preferences(**{k: int(v) for k, v in known.items()})
-            except (TypeError, ValueError):
-                pass
         return store
 
     @property
@@ -198,7 +198,9 @@ class ProfileStore:
             return self.profiles[profile_id]
         except KeyError:
             known = ", ".join(sorted(self.profiles))
-            raise ConfigError(f"No profile named {profile_id!r}. Known profiles: {known}.") from None
+            raise ConfigError(
+                f"No profile named {profile_id!r}. Known profiles: {known}."
+            ) from None
 
     def put(self, profile: Profile, *, make_current: bool = False) -> None:
         self.profiles[profile.id] = profile

@@ -52,8 +52,13 @@ def test_base62_is_most_significant_first_and_padded() -> None:
 
 def test_scope_catalogue_matches_the_seed() -> None:
     assert scopes.ALL_SCOPE_NAMES == (
-        "read:assets", "write:assets", "read:telemetry", "write:telemetry",
-        "read:alerts", "write:alerts", "admin",
+        "read:assets",
+        "write:assets",
+        "read:telemetry",
+        "write:telemetry",
+        "read:alerts",
+        "write:alerts",
+        "admin",
     )
     assert scopes.describe("read:telemetry") == "Read sensor data"
     assert scopes.describe("delete:everything") is None
@@ -64,8 +69,9 @@ def test_redaction_hides_every_kind_of_secret() -> None:
     key = keyformat.generate_key()
     jwt_like = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl"
     text = (
-        f"Authorization: Bearer {jwt_like} key={key} grant_type=refresh_token&refresh_token=rt-secret"
-        f"&code=the-code&code_verifier=verifier-value {{\"client_secret\": \"s3cr3t\"}} {key}"
+        f"Authorization: Bearer {jwt_like} key={key} "
+        "grant_type=refresh_token&refresh_token=rt-secret"
+        f'&code=the-code&code_verifier=verifier-value {{"client_secret": "s3cr3t"}} {key}'
     )
     out = redact(text)
     for secret in (jwt_like, key, "rt-secret", "the-code", "verifier-value", "s3cr3t"):
@@ -73,7 +79,9 @@ def test_redaction_hides_every_kind_of_secret() -> None:
     assert "grant_type=refresh_token" in out  # what is not secret stays readable
 
 
-def test_logging_filter_redacts_formatted_messages_and_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
+def test_logging_filter_redacts_formatted_messages_and_tracebacks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     key = keyformat.generate_key()
     logger = logging.getLogger("twinedge.test.redaction")
     logger.addFilter(RedactingFilter())

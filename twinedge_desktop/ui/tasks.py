@@ -39,8 +39,10 @@ def describe_error(exc: BaseException) -> str:
     text = redact(str(exc))
     if type(exc).__module__.startswith("twinedge_desktop") and text:
         return text
-    return f"Unexpected error ({type(exc).__name__}): {text}" if text else (
-        f"Unexpected error ({type(exc).__name__})."
+    return (
+        f"Unexpected error ({type(exc).__name__}): {text}"
+        if text
+        else (f"Unexpected error ({type(exc).__name__}).")
     )
 
 

@@ -1,0 +1,187 @@
+"""How the API Keys page copes with 10,000 keys from the real sandbox.
+
+Starts the sandbox (in-memory, test controls on), bulk-creates 10,000 keys for
+engineer@example.com, signs in through the real browser flow (the test form
+driver), shows a KeysPage and measures:
+
+- load time: from ``set_service`` until every page is in the table;
+- the longest event-loop stall during the load: a 1 ms precise QTimer records the
+  largest gap between its ticks (target < 50 ms: the window never freezes);
+- filter keystrokes: typing into the filter box and deleting again, each
+  keystroke timed from the key event to the table repainted (target median < 16 ms).
+
+Prints the numbers; asserts nothing (speed is not a test here). Run from the
+repository root::
+
+    .venv/bin/python benchmarks/keys_view.py [--count 10000] [--runs 1]
+
+It runs offscreen unless QT_QPA_PLATFORM says otherwise (e.g. under ``xvfb-run``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+# Run as a script, this directory comes first on sys.path, and a sibling benchmark's name
+# (benchmarks/inspect.py) would shadow the standard library's: put the repository root there
+# instead, before anything imports ``inspect``.
+_HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+sys.path[:] = [_HERE + "/.."] + [p for p in sys.path[1:]]
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10_000, help="keys to seed (default 10000)")
+    parser.add_argument("--runs", type=int, default=1, help="loads to measure (default 1)")
+    return parser.parse_args()
+
+
+class StallProbe:
+    """Largest gap between ticks of a 1 ms timer: how long the event loop was busy at once."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+
+        self._clock = QElapsedTimer()
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(1)
+        self._timer.timeout.connect(self._tick)
+        self._last = 0
+        self.longest_ms = 0.0
+        self.ticks = 0
+
+    def start(self) -> None:
+        self._clock.start()
+        self._last = self._clock.nsecsElapsed()
+        self.longest_ms = 0.0
+        self.ticks = 0
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self._tick()
+
+    def _tick(self) -> None:
+        now = self._clock.nsecsElapsed()
+        self.longest_ms = max(self.longest_ms, (now - self._last) / 1e6)
+        self._last = now
+        self.ticks += 1
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from tests.helpers.sandbox import SandboxControls
+    from tests.integration.ui.keys_sandbox_support import signed_in
+    from twinedge_desktop.config import Preferences
+    from twinedge_desktop.sandbox.embedded import start_in_thread
+    from twinedge_desktop.ui.keys_page import KeysPage
+    from twinedge_desktop.ui.messages import MessageBridge
+    from twinedge_desktop.ui.tasks import TaskRunner
+
+    sandbox = start_in_thread(test_controls=True)
+    try:
+        controls = SandboxControls(sandbox.base_url)
+        started = time.perf_counter()
+        created = await asyncio.to_thread(controls.seed_keys, args.count)
+        print(f"seeded {created:,} keys in {time.perf_counter() - started:.2f} s")
+        messages = MessageBridge()
+        runner = TaskRunner(messages)
+        page = KeysPage(runner, messages, Preferences())
+        page.resize(1200, 800)
+        page.show()
+        async with signed_in(sandbox.base_url) as session:
+            probe = StallProbe()
+            loads: list[float] = []
+            stalls: list[float] = []
+            for _run in range(args.runs):
+                page.set_service(None, None)
+                await asyncio.sleep(0.05)
+                probe.start()
+                started = time.perf_counter()
+                page.set_service(session.service, session.info)
+                assert page.load_task is not None
+                await page.load_task
+                loads.append(time.perf_counter() - started)
+                await asyncio.sleep(0.05)  # the last paint after the load
+                probe.stop()
+                stalls.append(probe.longest_ms)
+                rows = page.model.total_count()
+                if rows != args.count:
+                    print(f"expected {args.count} rows, got {rows}", file=sys.stderr)
+                    return 1
+
+            app = QApplication.instance()
+            assert app is not None
+            page.activateWindow()
+            page.filter_edit.setFocus()
+            keystrokes: list[float] = []
+
+            def timed(action: Any) -> None:
+                t0 = time.perf_counter()
+                action()
+                app.processEvents()  # layout and paint of the table, as the next frame would
+                keystrokes.append((time.perf_counter() - t0) * 1000)
+
+            typed = "seeded key 123"
+            for char in typed:
+                timed(lambda c=char: QTest.keyClick(page.filter_edit, c))
+            shown_narrowest = page.proxy.rowCount()
+            for _ in typed:
+                timed(lambda: QTest.keyClick(page.filter_edit, Qt.Key.Key_Backspace))
+            for char in "read:al":
+                timed(lambda c=char: QTest.keyClick(page.filter_edit, c))
+            # Sort once by name, the heaviest re-order, for the record.
+            t0 = time.perf_counter()
+            page.proxy.sort(0, Qt.SortOrder.AscendingOrder)
+            app.processEvents()
+            sort_ms = (time.perf_counter() - t0) * 1000
+
+        print(f"keys in the table:           {page.model.total_count():,}")
+        for index, (load, stall) in enumerate(zip(loads, stalls, strict=True), start=1):
+            print(f"run {index}: load time          {load * 1000:.0f} ms")
+            print(f"run {index}: longest loop stall {stall:.1f} ms (target < 50 ms)")
+        print(
+            f"filter keystrokes:           {len(keystrokes)} "
+            f"(narrowest: {shown_narrowest} rows shown)"
+        )
+        print(
+            f"filter keystroke median:     {statistics.median(keystrokes):.1f} ms "
+            f"(target < 16 ms); p90 {statistics.quantiles(keystrokes, n=10)[-1]:.1f} ms; "
+            f"max {max(keystrokes):.1f} ms"
+        )
+        print(f"sort 10k by name:            {sort_ms:.1f} ms")
+        page.close()
+        await runner.shutdown()
+        return 0
+    finally:
+        sandbox.stop()
+
+
+def main() -> int:
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    args = parse_args()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    loop = qasync.QEventLoop(app)
+    try:
+        return int(loop.run_until_complete(main_async(args)))
+    finally:
+        loop.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""Fixtures for the core's unit tests: a fake OAuth server on httpx.MockTransport."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.unit.core.fakes import API, ISSUER, FakeAuthServer
+from twinedge_desktop.api.http import build_http_client
+from twinedge_desktop.auth.session import Session
+from twinedge_desktop.config import Profile
+from twinedge_desktop.vault import MemoryStore
+
+
+@pytest.fixture
+def fake_server() -> FakeAuthServer:
+    return FakeAuthServer()
+
+
+@pytest.fixture
+async def http(fake_server: FakeAuthServer) -> AsyncIterator[httpx.AsyncClient]:
+    client = build_http_client(transport=httpx.MockTransport(fake_server.handler), trust_env=False)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def profile() -> Profile:
+    return Profile(
+        id="example",
+        name="Example",
+        issuer=ISSUER,
+        client_id="desktop-app",
+        api_base=API,
+        scopes=("read:assets", "write:assets"),
+    )
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def session(profile: Profile, http: httpx.AsyncClient, store: MemoryStore) -> Session:
+    return Session(profile, http, store)

@@ -1,0 +1,136 @@
+"""The one-shot loopback listener (RFC 8252 §7.3/§8.3): addresses, filtering, page, closing."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import httpx
+import pytest
+
+from twinedge_desktop.auth.errors import SignInCancelled
+from twinedge_desktop.auth.loopback import LoopbackListener, render_page
+
+
+def port_accepts(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(2)
+        try:
+            sock.connect((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def ipv6_loopback_available() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+async def test_binds_loopback_only_on_an_os_chosen_port() -> None:
+    async with LoopbackListener() as listener:
+        bound = [s.getsockname()[0] for srv in listener._servers for s in srv.sockets]
+        assert "127.0.0.1" in bound
+        assert not {"0.0.0.0", "::"} & set(bound)  # never a wildcard address
+        assert listener.port > 0
+        assert listener.redirect_uri == f"http://127.0.0.1:{listener.port}/callback"
+        if ipv6_loopback_available():
+            assert "::1" in bound
+            assert f"[::1]:{listener.port}" in listener.addresses
+
+
+async def test_probes_get_4xx_and_the_flow_goes_on() -> None:
+    listener = LoopbackListener()
+    await listener.start()
+    try:
+        base = f"http://127.0.0.1:{listener.port}"
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{base}/favicon.ico")).status_code == 404
+            assert (await client.post(f"{base}/callback?code=x&state=y")).status_code == 405
+            assert (await client.get(f"{base}/callback")).status_code == 400  # no parameters
+            assert (await client.get(f"{base}/callback/extra?code=x&state=y")).status_code == 404
+            rebinding = await client.get(
+                f"{base}/callback?code=x&state=y", headers={"Host": f"evil.example:{listener.port}"}
+            )
+            assert rebinding.status_code == 400
+            # Still waiting: none of those ended the flow.
+            waiter = asyncio.ensure_future(listener.wait_for_callback())
+            await asyncio.sleep(0)
+            assert not waiter.done()
+            good = await client.get(f"{base}/callback?code=abc&state=xyz&iss=https%3A%2F%2Fi")
+            assert good.status_code == 303
+            assert good.headers["Location"] == "/done"
+            assert good.headers["Cache-Control"] == "no-store"
+            assert good.headers["Referrer-Policy"] == "no-referrer"
+            assert await asyncio.wait_for(waiter, 5) == {
+                "code": "abc",
+                "state": "xyz",
+                "iss": "https://i",
+            }
+            again = await client.get(f"{base}/callback?code=abc&state=xyz")
+            assert again.status_code == 400  # single use
+    finally:
+        await listener.aclose(grace=0)  # no browser will fetch the done page here
+
+
+async def test_done_page_is_self_contained_escaped_and_not_cached() -> None:
+    async with LoopbackListener() as listener:
+        base = f"http://127.0.0.1:{listener.port}"
+        async with httpx.AsyncClient(follow_redirects=True) as client:
+            browser = asyncio.ensure_future(client.get(f"{base}/callback?error=x&state=s"))
+            await asyncio.wait_for(listener.wait_for_callback(), 5)
+            listener.finish(False, '<script>alert("x")</script> denied')
+            page = await asyncio.wait_for(browser, 5)
+        assert str(page.url) == f"{base}/done"  # the code-free URL
+        assert page.status_code == 200
+        assert "<script>" not in page.text
+        assert "&lt;script&gt;" in page.text
+        assert page.headers["Cache-Control"] == "no-store"
+        assert page.headers["Referrer-Policy"] == "no-referrer"
+        assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+        assert "http" not in page.text.split("<body>")[1]  # no external resources or links
+
+
+def test_rendered_page_has_no_external_resources() -> None:
+    page = render_page(True, "ok").decode()
+    assert "src=" not in page and "href=" not in page and "@import" not in page
+
+
+async def test_closes_its_port_and_cancel_raises_sign_in_cancelled() -> None:
+    listener = LoopbackListener()
+    await listener.start()
+    port = listener.port
+    assert port_accepts("127.0.0.1", port)
+    waiter = asyncio.ensure_future(listener.wait_for_callback())
+    listener.cancel()
+    with pytest.raises(SignInCancelled):
+        await asyncio.wait_for(waiter, 5)
+    await listener.aclose()
+    assert not listener.is_serving
+    assert not port_accepts("127.0.0.1", port)
+    if ipv6_loopback_available():
+        assert not port_accepts("::1", port)
+
+
+async def test_garbage_and_oversized_requests_do_not_end_the_flow() -> None:
+    async with LoopbackListener() as listener:
+        reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+        writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 400")
+        reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+        writer.write(
+            b"GET /callback?x HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + b"a" * 40000 + b"\r\n\r\n"
+        )
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 4")
+        assert listener.is_serving

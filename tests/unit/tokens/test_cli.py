@@ -1,0 +1,168 @@
+"""``twinedge-desktop inspect``: exit codes, --json for every input, stdin, no tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.unit.tokens.conftest import AUDIENCE, ISSUER, public_jwk, standard_claims
+from twinedge_desktop.config import AppPaths, Profile, ProfileStore
+from twinedge_desktop.keyformat import generate_key
+from twinedge_desktop.tokens.cli import EXIT_INVALID, EXIT_USAGE, EXIT_VALID, run
+from twinedge_desktop.tokens.decode import MAX_INPUT_CHARS
+
+Mint = Callable[..., str]
+
+
+class FakeStdin:
+    def __init__(self, data: bytes, tty: bool = False) -> None:
+        self.buffer = io.BytesIO(data)
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+def namespace(**overrides: Any) -> argparse.Namespace:
+    """The namespace twinedge_desktop.cli builds for ``inspect`` (its defaults)."""
+    values: dict[str, Any] = {
+        "token": None, "jwks": None, "issuer": None, "audience": None, "profile": None,
+        "leeway": 60, "json": False,
+    }  # fmt: skip
+    values.update(overrides)
+    return argparse.Namespace(**values)
+
+
+def invoke(stdin: bytes = b"", tty: bool = False, **overrides: Any) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(namespace(**overrides), stdin=FakeStdin(stdin, tty), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def jwks_file(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> str:
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": [public_jwk(rsa_key, "key-1")]}))
+    return str(path)
+
+
+def test_valid_token_from_stdin_exits_0_and_explains(mint: Mint, jwks_file: str) -> None:
+    code, out, err = invoke(
+        stdin=mint().encode(), token="-", jwks=jwks_file, issuer=ISSUER, audience=AUDIENCE
+    )
+    assert code == EXIT_VALID, out
+    assert out.startswith("Verdict: VALID")
+    assert "Organization ID" in out and "read:assets" in out and "Read asset data" in out
+    assert "Leeway: 60 s" in out
+    assert "shell history" not in err  # read from stdin: nothing to warn about
+
+
+def test_token_as_argument_warns_about_shell_history(mint: Mint, jwks_file: str) -> None:
+    code, _, err = invoke(token=mint(), jwks=jwks_file, issuer=ISSUER, audience=AUDIENCE)
+    assert code == EXIT_VALID
+    assert "shell history" in err
+
+
+def test_expired_token_exits_1_naming_the_failed_check(mint: Mint, jwks_file: str) -> None:
+    token = mint(standard_claims(iat=1_000_000_000, exp=1_000_003_600))
+    code, out, _ = invoke(token=token, jwks=jwks_file, issuer=ISSUER, audience=AUDIENCE, json=True)
+    assert code == EXIT_INVALID
+    document = json.loads(out)
+    assert document["verdict"]["status"] == "invalid"
+    assert document["verdict"]["failed_checks"] == ["exp"]
+    assert document["claims"]["sub"] == "user-123"
+
+
+def test_without_issuer_information_the_token_is_unverified_exit_1(mint: Mint) -> None:
+    code, out, _ = invoke(token=mint(), json=True)
+    assert code == EXIT_INVALID
+    document = json.loads(out)
+    assert document["verdict"]["status"] == "unverified"
+    assert document["verification"]["verified"] is False
+    assert any("--jwks" in f["message"] for f in document["findings"])
+
+
+def test_a_stored_profile_matching_the_tokens_issuer_is_used(mint: Mint) -> None:
+    # Port 9 on loopback refuses connections at once: the point is which issuer was chosen.
+    issuer = "http://127.0.0.1:9"
+    store = ProfileStore.load(AppPaths.default().profiles_file)
+    store.put(Profile(id="local", name="Local test", issuer=issuer, audience=AUDIENCE))
+    store.save()
+    code, out, _ = invoke(token=mint(standard_claims(iss=issuer)), json=True)
+    document = json.loads(out)
+    assert document["verified_against"]["issuer"] == issuer
+    assert "Local test" in document["verified_against"]["from"]
+    assert document["verdict"]["status"] == "unverified"  # the issuer is unreachable
+    assert code == EXIT_INVALID
+
+
+def test_unknown_profile_is_bad_usage(mint: Mint) -> None:
+    code, out, err = invoke(token=mint(), profile="nope")
+    assert code == EXIT_USAGE
+    assert "No profile named 'nope'" in err and out == ""
+
+
+def test_negative_leeway_is_bad_usage(mint: Mint) -> None:
+    assert invoke(token=mint(), leeway=-1)[0] == EXIT_USAGE
+
+
+def test_no_token_on_a_terminal_is_bad_usage() -> None:
+    code, _, err = invoke(tty=True)
+    assert code == EXIT_USAGE and "Give a token" in err
+
+
+def test_api_key_is_recognised_and_exit_0_without_printing_the_secret() -> None:
+    key = generate_key()
+    code, out, _ = invoke(stdin=key.encode(), token="-", json=True)
+    assert code == EXIT_VALID
+    document = json.loads(out)
+    assert document["kind"] == "api_key"
+    assert document["key_prefix"] == key[:12]
+    assert key not in out
+
+
+@pytest.mark.parametrize(
+    ("stdin", "reason"),
+    [
+        (b"", "empty"),
+        (b"\n\n", "empty"),
+        (bytes(range(256)) * 4, "not UTF-8"),
+        (b"\xff\xfe\x00garbage", "not UTF-8"),
+        (b"not.a.token", "base64url"),
+        (b"A" * (MAX_INPUT_CHARS + 10), "at most 65,536"),
+        (b"A" * (MAX_INPUT_CHARS * 4 + 100), "bytes long"),
+        (b"te_" + b"x" * 38, "checksum"),
+        (b"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "unsigned"),
+    ],
+)
+def test_every_input_gets_one_json_document_and_no_traceback(stdin: bytes, reason: str) -> None:
+    code, out, err = invoke(stdin=stdin, token="-", json=True)
+    assert code == EXIT_INVALID
+    document = json.loads(out)  # exactly one JSON document
+    assert {"header", "claims", "findings", "verdict"} <= document.keys()
+    assert document["verdict"]["valid"] is False
+    assert any(reason in f["message"] for f in document["findings"]), document["findings"]
+    assert "Traceback" not in err
+
+
+def test_human_output_for_garbage_has_no_traceback() -> None:
+    code, out, err = invoke(stdin=b"\x00\x01 hello", token="-")
+    assert code == EXIT_INVALID
+    assert out.startswith("Verdict: UNREADABLE") and "Traceback" not in out + err
+
+
+def test_the_real_parser_dispatches_inspect_with_these_options() -> None:
+    from twinedge_desktop.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["inspect", "-", "--jwks", "k.json", "--issuer", "I", "--audience", "A", "--json"]
+    )
+    expected = namespace(token="-", jwks="k.json", issuer="I", audience="A", json=True)
+    assert {k: getattr(args, k) for k in vars(expected)} == vars(expected)

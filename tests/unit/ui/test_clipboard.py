@@ -1,0 +1,122 @@
+"""The secret clipboard: markers for clipboard managers, countdown, clearing only our own secret."""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QClipboard, QGuiApplication
+
+from twinedge_desktop.keyformat import generate_key
+from twinedge_desktop.ui.clipboard import (
+    KDE_HINT_FORMAT,
+    MACOS_CONCEALED_FORMAT,
+    WINDOWS_CLOUD_FORMAT,
+    WINDOWS_EXCLUDE_FORMAT,
+    WINDOWS_HISTORY_FORMAT,
+    SecretClipboard,
+    secret_mime_data,
+)
+
+
+@pytest.fixture
+def clipboard(qtbot: Any) -> Any:
+    board = QGuiApplication.clipboard()
+    board.clear()
+    yield board
+    board.clear()
+
+
+def test_linux_marks_the_secret_for_klipper_and_friends() -> None:
+    secret = generate_key()
+    mime = secret_mime_data(secret, "linux")
+    assert mime.text() == secret
+    assert bytes(mime.data(KDE_HINT_FORMAT).data()) == b"secret"
+    assert not mime.hasFormat(WINDOWS_HISTORY_FORMAT)
+
+
+def test_windows_excludes_monitors_history_and_cloud() -> None:
+    mime = secret_mime_data(generate_key(), "win32")
+    assert mime.hasFormat(WINDOWS_EXCLUDE_FORMAT)
+    for name in (WINDOWS_HISTORY_FORMAT, WINDOWS_CLOUD_FORMAT):
+        data = bytes(mime.data(name).data())
+        assert len(data) == 4 and struct.unpack("<I", data) == (0,)
+    assert not mime.hasFormat(KDE_HINT_FORMAT)
+
+
+def test_macos_uses_the_concealed_type() -> None:
+    secret = generate_key()
+    mime = secret_mime_data(secret, "darwin")
+    assert mime.hasFormat(MACOS_CONCEALED_FORMAT)
+    assert mime.text() == secret
+
+
+def test_copy_puts_marked_secret_on_the_clipboard(clipboard: QClipboard) -> None:
+    secret = generate_key()
+    board = SecretClipboard(clipboard, platform="linux")
+    board.copy(secret, 30)
+    assert clipboard.text() == secret
+    mime = clipboard.mimeData()
+    assert mime is not None and bytes(mime.data(KDE_HINT_FORMAT).data()) == b"secret"
+    assert board.holds_secret()
+    assert board.remaining == 30
+    # The object keeps a digest, not the secret.
+    assert secret not in repr(vars(board))
+    if clipboard.supportsSelection():
+        assert clipboard.text(QClipboard.Mode.Selection) == secret
+    board.clear_now()
+
+
+def test_countdown_clears_the_clipboard(clipboard: QClipboard, qtbot: Any) -> None:
+    board = SecretClipboard(clipboard, platform="linux")
+    ticks: list[int] = []
+    board.remaining_changed.connect(ticks.append)
+    board.copy(generate_key(), 2)
+    with qtbot.waitSignal(board.finished, timeout=5000) as blocker:
+        pass
+    assert blocker.args == [True]
+    assert clipboard.text() == ""
+    assert ticks[0] == 2 and ticks[-1] == 0 and 1 in ticks
+    assert not board.active
+
+
+def test_does_not_clear_when_the_clipboard_changed(clipboard: QClipboard, qtbot: Any) -> None:
+    board = SecretClipboard(clipboard, platform="linux")
+    board.copy(generate_key(), 1)
+    clipboard.setText("something the person copied since")
+    with qtbot.waitSignal(board.finished, timeout=5000) as blocker:
+        pass
+    assert blocker.args == [False]
+    assert clipboard.text() == "something the person copied since"
+
+
+def test_clears_on_quit_only_if_still_ours(clipboard: QClipboard, qtbot: Any) -> None:
+    app = QCoreApplication.instance()
+    assert app is not None
+    ours = SecretClipboard(clipboard, platform="linux")
+    ours.copy(generate_key(), 0)  # no countdown: only quitting clears it
+    assert ours.remaining == 0 and ours.active
+    with qtbot.waitSignal(ours.finished, timeout=1000) as blocker:
+        app.aboutToQuit.emit()
+    assert blocker.args == [True]
+    assert clipboard.text() == ""
+
+    theirs = SecretClipboard(clipboard, platform="linux")
+    theirs.copy(generate_key(), 0)
+    clipboard.setText("not the key")
+    with qtbot.waitSignal(theirs.finished, timeout=1000) as blocker:
+        app.aboutToQuit.emit()
+    assert blocker.args == [False]
+    assert clipboard.text() == "not the key"
+
+
+def test_a_second_copy_replaces_the_first(clipboard: QClipboard, qtbot: Any) -> None:
+    board = SecretClipboard(clipboard, platform="linux")
+    first, second = generate_key(), generate_key()
+    board.copy(first, 30)
+    board.copy(second, 30)
+    assert clipboard.text() == second
+    assert board.clear_now() is True
+    assert clipboard.text() == ""

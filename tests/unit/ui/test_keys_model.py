@@ -1,0 +1,250 @@
+"""The keys table model and its filter proxy: roles, sorting, filtering, in-place updates, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontInfo
+
+from tests.unit.ui.test_keys_support import NOW, fixed_clock, make_key
+from twinedge_desktop.api.models import ApiKey
+from twinedge_desktop.ui.keys_model import (
+    BADGE_ROLE,
+    OBJECT_ROLE,
+    SORT_ROLE,
+    Column,
+    KeysFilterProxy,
+    KeysTableModel,
+    keys_to_csv,
+    relative_time,
+)
+
+
+def sample_keys() -> list[ApiKey]:
+    return [
+        make_key("Zeta ingest", scopes=("write:telemetry",), created_days_ago=1, last_used_days_ago=0.5),
+        make_key("alpha reader", scopes=("read:assets", "read:alerts"), created_days_ago=3,
+                 expires_in_days=5),
+        make_key("Old one", created_days_ago=100, expires_in_days=-2),
+        make_key("gone", created_days_ago=50, revoked=True),
+        make_key("forever", scopes=("admin",), created_days_ago=20, expires_in_days=None,
+                 last_used_days_ago=30),
+    ]
+
+
+@pytest.fixture
+def model(qtbot: Any) -> KeysTableModel:
+    m = KeysTableModel(clock=fixed_clock)
+    m.set_keys(sample_keys())
+    return m
+
+
+@pytest.fixture
+def proxy(model: KeysTableModel) -> KeysFilterProxy:
+    p = KeysFilterProxy()
+    p.setSourceModel(model)
+    return p
+
+
+def names(model: Any) -> list[str]:
+    return [model.index(r, Column.NAME).data() for r in range(model.rowCount())]
+
+
+def test_model_passes_qtmodeltester(qtmodeltester: Any, model: KeysTableModel) -> None:
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_proxy_passes_qtmodeltester(qtmodeltester: Any, proxy: KeysFilterProxy) -> None:
+    proxy.set_show_revoked(True)
+    qtmodeltester.check(proxy, force_py=True)
+
+
+def test_empty_model_passes_qtmodeltester(qtmodeltester: Any, qtbot: Any) -> None:
+    qtmodeltester.check(KeysTableModel(clock=fixed_clock), force_py=True)
+
+
+def test_rows_start_in_api_order_newest_first(model: KeysTableModel) -> None:
+    assert names(model) == ["Zeta ingest", "alpha reader", "forever", "gone", "Old one"]
+
+
+def test_display_columns(model: KeysTableModel) -> None:
+    row = model.row_of(model.keys()[1].id)
+    assert row is not None
+    key = model.key_at(row)
+    assert model.index(row, Column.PREFIX).data() == f"{key.prefix}…"
+    assert model.index(row, Column.SCOPES).data() == "read:assets, read:alerts"
+    assert model.index(row, Column.CREATED).data() == "3 days ago"
+    assert model.index(row, Column.EXPIRES).data() == "in 5 days"
+    assert model.index(row, Column.LAST_USED).data() == "never"
+    assert model.index(row, Column.STATUS).data() == "active"
+    assert model.index(row, 0).data(OBJECT_ROLE) is key
+    mono = model.index(row, Column.PREFIX).data(Qt.ItemDataRole.FontRole)
+    assert QFontInfo(mono).fixedPitch()
+    assert model.index(row, Column.NAME).data(Qt.ItemDataRole.FontRole) is None
+
+
+def test_badges_and_statuses(model: KeysTableModel) -> None:
+    by_name = {model.key_at(r).name: r for r in range(model.rowCount())}
+    assert model.index(by_name["alpha reader"], Column.EXPIRES).data(BADGE_ROLE) == "expiring"
+    assert model.index(by_name["Old one"], Column.EXPIRES).data(BADGE_ROLE) == "expired"
+    assert model.index(by_name["Old one"], Column.STATUS).data() == "expired"
+    assert model.index(by_name["Zeta ingest"], Column.EXPIRES).data(BADGE_ROLE) is None
+    assert model.index(by_name["forever"], Column.EXPIRES).data() == "never"
+    assert model.index(by_name["gone"], Column.STATUS).data() == "revoked"
+    # A revoked key's expiry is not flagged: it no longer matters.
+    assert model.index(by_name["gone"], Column.EXPIRES).data(BADGE_ROLE) is None
+
+
+@pytest.mark.parametrize(
+    ("delta", "expected"),
+    [
+        (timedelta(seconds=-10), "just now"),
+        (timedelta(seconds=30), "in under a minute"),
+        (timedelta(minutes=-1), "1 minute ago"),
+        (timedelta(hours=-5, minutes=-3), "5 hours ago"),
+        (timedelta(days=1), "in 1 day"),
+        (timedelta(days=13), "in 1 week"),
+        (timedelta(days=-45), "1 month ago"),
+        (timedelta(days=800), "in 2 years"),
+    ],
+)
+def test_relative_time(delta: timedelta, expected: str) -> None:
+    assert relative_time(NOW + delta, NOW) == expected
+
+
+def test_relative_time_none_text() -> None:
+    assert relative_time(None, NOW) == "never"
+    assert relative_time(None, NOW, none_text="—") == "—"
+
+
+@pytest.mark.parametrize(
+    ("column", "order", "expected"),
+    [
+        (Column.NAME, Qt.SortOrder.AscendingOrder,
+         ["alpha reader", "forever", "gone", "Old one", "Zeta ingest"]),
+        (Column.EXPIRES, Qt.SortOrder.AscendingOrder,
+         ["Old one", "alpha reader", "Zeta ingest", "gone", "forever"]),
+        (Column.LAST_USED, Qt.SortOrder.DescendingOrder,
+         ["Zeta ingest", "forever", "alpha reader", "gone", "Old one"]),
+        (Column.STATUS, Qt.SortOrder.AscendingOrder,
+         ["forever", "alpha reader", "Zeta ingest", "Old one", "gone"]),
+        (Column.CREATED, Qt.SortOrder.AscendingOrder,
+         ["Old one", "gone", "forever", "alpha reader", "Zeta ingest"]),
+    ],
+)
+def test_sorting_through_the_proxy_sorts_the_model(
+    proxy: KeysFilterProxy, model: KeysTableModel, column: Column, order: Qt.SortOrder,
+    expected: list[str]
+) -> None:
+    proxy.set_show_revoked(True)
+    proxy.sort(column, order)
+    assert names(proxy) == expected
+    assert names(model) == expected
+    # The sort role agrees with the order the rows are in.
+    values = [model.index(r, column).data(SORT_ROLE) for r in range(model.rowCount())]
+    assert values == sorted(values, reverse=order == Qt.SortOrder.DescendingOrder)
+
+
+def test_sorting_keeps_persistent_indexes_on_their_key(model: KeysTableModel) -> None:
+    from PySide6.QtCore import QPersistentModelIndex
+
+    target = model.keys()[2]
+    persistent = QPersistentModelIndex(model.index(2, Column.SCOPES))
+    model.sort(Column.NAME, Qt.SortOrder.DescendingOrder)
+    assert persistent.isValid()
+    assert model.key_at(persistent.row()) == target
+    assert persistent.column() == Column.SCOPES
+
+
+def test_revoked_hidden_unless_asked(proxy: KeysFilterProxy) -> None:
+    assert "gone" not in names(proxy)
+    assert proxy.rowCount() == 4
+    proxy.set_show_revoked(True)
+    assert "gone" in names(proxy)
+    assert proxy.rowCount() == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ALPHA", ["alpha reader"]),
+        ("write:tele", ["Zeta ingest"]),
+        ("read:", ["alpha reader", "Old one"]),  # "gone" also matches but is revoked
+        ("  admin ", ["forever"]),
+        ("nothing like this", []),
+    ],
+)
+def test_filter_over_name_prefix_and_scopes(
+    proxy: KeysFilterProxy, text: str, expected: list[str]
+) -> None:
+    proxy.set_filter_text(text)
+    assert names(proxy) == expected
+
+
+def test_filter_matches_prefix(proxy: KeysFilterProxy, model: KeysTableModel) -> None:
+    key = model.keys()[0]
+    proxy.set_filter_text(key.prefix[:10])
+    assert key.name in names(proxy)
+
+
+def test_append_pages_in_api_order_and_out_of_it(qtbot: Any) -> None:
+    model = KeysTableModel(clock=fixed_clock)
+    keys = sorted(sample_keys(), key=lambda k: k.created_at, reverse=True)
+    with qtbot.waitSignal(model.rowsInserted, timeout=1000):
+        model.append_keys(keys[:2])
+    model.append_keys(keys[2:])
+    assert [k.id for k in model.keys()] == [k.id for k in keys]
+    # Sorted by name, a later page is merged into place rather than appended.
+    model.sort(Column.NAME, Qt.SortOrder.AscendingOrder)
+    extra = make_key("beta", created_days_ago=200)
+    model.append_keys([extra])
+    assert names(model)[:3] == ["alpha reader", "beta", "forever"]
+    # A key seen again (a page boundary shifted) is not duplicated.
+    model.append_keys([extra])
+    assert names(model).count("beta") == 1
+
+
+def test_upsert_updates_the_row_in_place(model: KeysTableModel, qtbot: Any) -> None:
+    from dataclasses import replace
+
+    row = 1
+    key = model.key_at(row)
+    with qtbot.waitSignal(model.dataChanged, timeout=1000) as blocker:
+        model.upsert(replace(key, revoked_at=NOW))
+    assert blocker.args[0].row() == row and blocker.args[1].row() == row
+    assert model.rowCount() == 5
+    assert model.index(row, Column.STATUS).data() == "revoked"
+
+
+def test_upsert_inserts_new_key_at_sorted_place(model: KeysTableModel) -> None:
+    newest = make_key("brand new", created_days_ago=0)
+    model.upsert(newest)
+    assert model.key_at(0) == newest
+    assert model.row_of(newest.id) == 0
+    assert model.row_of(model.key_at(3).id) == 3
+
+
+def test_reminder_shows_on_the_old_row(model: KeysTableModel) -> None:
+    key = model.key_at(0)
+    model.set_reminder(key.id, "Rotated: revoke this key once nothing uses it.")
+    assert model.index(0, Column.STATUS).data() == "active · revoke pending"
+    assert model.index(0, Column.STATUS).data(BADGE_ROLE) == "reminder"
+    assert "revoke this key" in model.index(0, Column.STATUS).data(Qt.ItemDataRole.ToolTipRole)
+    model.set_reminder(key.id, None)
+    assert model.index(0, Column.STATUS).data() == "active"
+
+
+def test_csv_export_has_public_fields_only_and_defuses_formulas() -> None:
+    keys = [make_key("=HYPERLINK(\"x\")"), make_key("plain", revoked=True)]
+    text = keys_to_csv(keys, NOW)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["name"] for r in rows] == ["'=HYPERLINK(\"x\")", "plain"]
+    assert rows[1]["status"] == "revoked"
+    assert rows[0]["prefix"] == keys[0].prefix
+    assert "secret" not in rows[0] and "key" not in rows[0]
+    assert rows[0]["created_at"].endswith("Z")

@@ -1,0 +1,247 @@
+"""A small in-memory ApiKeysService and key factories for the keys page's unit tests.
+
+It follows the contract in docs/contracts.md (pages newest first, Idempotency-Key
+replays, revoke of an unknown id is done) closely enough for the UI; the
+integration tests under tests/integration/ui run the real service against the
+real sandbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+from datetime import UTC, datetime, timedelta
+
+from twinedge_desktop.api.errors import ValidationFailed
+from twinedge_desktop.api.models import ApiKey, CreatedApiKey, Me
+from twinedge_desktop.auth.session import SessionInfo
+from twinedge_desktop.keyformat import display_prefix, generate_key
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+_ids = itertools.count(1)
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+class TickingClock:
+    """A clock that moves one second each time it is read: computed instants never repeat."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def make_key(
+    name: str = "build server",
+    *,
+    scopes: Sequence[str] = ("read:assets",),
+    created_days_ago: float = 10,
+    expires_in_days: float | None = 80,
+    last_used_days_ago: float | None = None,
+    revoked: bool = False,
+    key_id: str | None = None,
+    prefix: str | None = None,
+) -> ApiKey:
+    created = NOW - timedelta(days=created_days_ago)
+    return ApiKey(
+        id=key_id or f"key_{next(_ids):05d}",
+        name=name,
+        prefix=prefix or display_prefix(generate_key()),
+        scopes=tuple(scopes),
+        created_at=created,
+        expires_at=None if expires_in_days is None else NOW + timedelta(days=expires_in_days),
+        last_used_at=None if last_used_days_ago is None else NOW - timedelta(days=last_used_days_ago),
+        revoked_at=NOW - timedelta(days=1) if revoked else None,
+        created_by="engineer@example.com",
+    )
+
+
+@dataclass
+class CreateCall:
+    name: str
+    scopes: tuple[str, ...]
+    expires_at: datetime | None
+    idempotency_key: str
+
+
+@dataclass
+class FakeKeysService:
+    """In-memory keys; ``fail`` maps an operation name to the exception its next call raises."""
+
+    keys: list[ApiKey] = field(default_factory=list)
+    fail: dict[str, BaseException] = field(default_factory=dict)
+    create_calls: list[CreateCall] = field(default_factory=list)
+    revoke_calls: list[str] = field(default_factory=list)
+    tested_secrets: list[str] = field(default_factory=list)
+    page_gate: asyncio.Event | None = None  # when set, list_pages waits on it after page 1
+    api_base: str = "https://api.example.test/v1"
+    _replays: dict[str, CreatedApiKey] = field(default_factory=dict)
+
+    def _maybe_fail(self, operation: str) -> None:
+        exc = self.fail.pop(operation, None)
+        if exc is not None:
+            raise exc
+
+    async def list_pages(self, *, page_size: int = 200) -> AsyncIterator[list[ApiKey]]:
+        await asyncio.sleep(0)
+        self._maybe_fail("list")
+        ordered = sorted(self.keys, key=lambda k: k.created_at, reverse=True)
+        for start in range(0, max(len(ordered), 1), page_size):
+            if start and self.page_gate is not None:
+                await self.page_gate.wait()
+            yield ordered[start : start + page_size]
+            await asyncio.sleep(0)
+
+    async def list_all(self) -> list[ApiKey]:
+        return [k for page in [p async for p in self.list_pages()] for k in page]
+
+    async def create(
+        self,
+        name: str,
+        scopes: Sequence[str],
+        expires_at: datetime | None,
+        *,
+        idempotency_key: str,
+    ) -> CreatedApiKey:
+        await asyncio.sleep(0)
+        self.create_calls.append(CreateCall(name, tuple(scopes), expires_at, idempotency_key))
+        if idempotency_key in self._replays:
+            first = self._replays[idempotency_key]
+            if (first.key.name, first.key.scopes, first.key.expires_at) != (
+                name,
+                tuple(scopes),
+                expires_at,
+            ):
+                # As the real server: a replay must carry the identical body.
+                raise ValidationFailed(
+                    "this Idempotency-Key was already used with a different request body",
+                    status=422,
+                    field="Idempotency-Key",
+                )
+            return first
+        self._maybe_fail("create")
+        secret = generate_key()
+        key = ApiKey(
+            id=f"key_{next(_ids):05d}",
+            name=name,
+            prefix=display_prefix(secret),
+            scopes=tuple(scopes),
+            created_at=NOW,
+            expires_at=expires_at,
+            last_used_at=None,
+            revoked_at=None,
+            created_by="engineer@example.com",
+        )
+        self.keys.append(key)
+        created = CreatedApiKey(key=key, secret=secret)
+        self._replays[idempotency_key] = created
+        self._maybe_fail("create_after")  # the server did it, the answer got lost
+        return created
+
+    async def revoke(self, key_id: str) -> None:
+        await asyncio.sleep(0)
+        self.revoke_calls.append(key_id)
+        self._maybe_fail("revoke")
+        self.keys = [replace(k, revoked_at=NOW) if k.id == key_id else k for k in self.keys]
+
+    async def me(self) -> Me:
+        return Me("user-1", "org-456", "engineer@example.com", "Engineer", ("read:assets",), "user")
+
+    async def test_key(self, secret: str) -> Me:
+        await asyncio.sleep(0)
+        self.tested_secrets.append(secret)
+        self._maybe_fail("test")
+        return Me("key", "org-456", None, None, ("read:assets",), "api_key")
+
+
+def session_info(scopes: Sequence[str], email: str = "engineer@example.com") -> SessionInfo:
+    return SessionInfo(
+        profile_id="sandbox",
+        kind="user",
+        subject="user-1",
+        org="org-456",
+        email=email,
+        name=None,
+        scopes=tuple(scopes),
+        access_expires_at=NOW + timedelta(hours=1),
+        keychain="memory (this session only)",
+    )
+
+
+ENGINEER_SCOPES = (
+    "read:assets",
+    "write:assets",
+    "read:telemetry",
+    "write:telemetry",
+    "read:alerts",
+    "write:alerts",
+)
+VIEWER_SCOPES = ("read:assets", "read:telemetry", "read:alerts")
+
+
+async def wait_signal(signal: Any, timeout: float = 5.0) -> tuple[Any, ...]:
+    """Await one emission of a Qt signal (bounded), from inside a coroutine on the qasync loop.
+
+    ``qtbot.waitSignal`` spins a nested Qt loop, which cannot run asyncio tasks while the
+    test's own task is executing; awaiting a future lets the loop run everything.
+    """
+    future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
+
+    def fire(*args: Any) -> None:
+        if not future.done():
+            future.set_result(args)
+
+    signal.connect(fire)
+    try:
+        return await asyncio.wait_for(future, timeout)
+    finally:
+        with contextlib.suppress(RuntimeError):  # the sender may be gone (WA_DeleteOnClose)
+            signal.disconnect(fire)
+
+
+async def settle(task: asyncio.Task[Any] | None = None, timeout: float = 5.0) -> None:
+    """Let pending work run: wait for ``task`` (its outcome is the runner's business), then a
+    few loop turns so its done-callbacks run."""
+    if task is not None:
+        done, _pending = await asyncio.wait({task}, timeout=timeout)
+        if not done:
+            raise TimeoutError("the task did not finish in time")
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def until(predicate: Any, timeout: float = 5.0) -> None:
+    """Await a condition that follows from work already scheduled on the loop (bounded)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError("condition not reached in time")
+        await asyncio.sleep(0.005)
+
+
+def all_texts(root: Any) -> list[str]:
+    """Every text a person could see or copy out of ``root``'s widgets."""
+    from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QPlainTextEdit, QWidget
+
+    found: list[str] = [root.windowTitle()]
+    for widget in [root, *root.findChildren(QWidget)]:
+        if isinstance(widget, QLineEdit):
+            found.append(widget.text())
+        elif isinstance(widget, QLabel | QAbstractButton):
+            found.append(widget.text())
+        elif isinstance(widget, QPlainTextEdit):
+            found.append(widget.toPlainText())
+        found.append(widget.toolTip())
+        found.append(widget.accessibleName())
+        found.append(widget.accessibleDescription())
+    return found

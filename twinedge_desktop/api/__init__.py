@@ -1,0 +1,1 @@
+"""The TwinEdge REST API over one shared ``httpx.AsyncClient``: models, errors, API keys."""

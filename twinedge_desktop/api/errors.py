@@ -1,0 +1,97 @@
+"""Typed API errors, each with a message a person understands and no secret in it.
+
+The mapping follows the product's error table: ``invalid_token`` 401,
+``insufficient_scope`` 403, ``invalid_client`` 401, ``invalid_grant`` 400, plus
+RFC 6749's 400s, 404 ``not_found``, 422 validation failures, 429 and 5xx.
+"""
+
+from __future__ import annotations
+
+from twinedge_desktop.redaction import redact
+
+
+def _clean(text: object, limit: int = 300) -> str:
+    one_line = redact(" ".join(str(text).split()))
+    return one_line if len(one_line) <= limit else one_line[: limit - 3] + "..."
+
+
+class ApiError(Exception):
+    """An API call failed. ``str(exc) == exc.user_message``."""
+
+    default_message = "The TwinEdge API reported an error."
+
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        status: int | None = None,
+        error: str | None = None,
+        description: str | None = None,
+        field: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        self.error = error
+        self.description = _clean(description) if description else None
+        self.field = field
+        self.retry_after = retry_after
+        self.user_message = user_message or self.default_message
+        super().__init__(self.user_message)
+
+    def __str__(self) -> str:
+        return self.user_message
+
+
+class InvalidToken(ApiError):
+    default_message = (
+        "Your access is no longer valid (the token is invalid or expired). Sign in again."
+    )
+
+
+class InvalidClient(ApiError):
+    default_message = (
+        "The authorization server does not recognise this application's client id or secret."
+    )
+
+
+class InvalidGrant(ApiError):
+    default_message = (
+        "The authorization server rejected the grant (the code or refresh token is invalid, "
+        "expired or already used)."
+    )
+
+
+class BadRequest(ApiError):
+    default_message = "The request was not accepted by the server."
+
+
+class InsufficientScope(ApiError):
+    default_message = (
+        "You do not have permission for this: the token or key lacks the required scope."
+    )
+
+
+class NotFound(ApiError):
+    default_message = "Not found: it may have been deleted already."
+
+
+class ValidationFailed(ApiError):
+    default_message = "Some of the values were not accepted."
+
+
+class RateLimited(ApiError):
+    default_message = "Too many requests: the server asked us to slow down. Try again shortly."
+
+
+class ServerError(ApiError):
+    default_message = "The TwinEdge server had a problem. Try again in a moment."
+
+
+class NetworkError(ApiError):
+    default_message = (
+        "The TwinEdge server could not be reached. Check your connection and try again."
+    )
+
+
+class InsecureUrl(ApiError):
+    default_message = "Only HTTPS is allowed for servers that are not on this computer."

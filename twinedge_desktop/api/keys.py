@@ -1,0 +1,111 @@
+"""API-key management: list (following cursors), create (idempotent), revoke, me, test a key."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from twinedge_desktop.api.client import ApiClient
+from twinedge_desktop.api.errors import ApiError, NotFound
+from twinedge_desktop.api.models import ApiKey, CreatedApiKey, Me, format_time
+
+MAX_PAGE_SIZE = 200
+
+
+def new_idempotency_key() -> str:
+    """A fresh key for one *logical* create; reuse it when retrying that same create."""
+    return str(uuid.uuid4())
+
+
+class ApiKeysService:
+    """The API-keys endpoints for one session (or none, for ``test_key`` only)."""
+
+    def __init__(self, client: ApiClient) -> None:
+        self._client = client
+
+    async def list_pages(self, *, page_size: int = MAX_PAGE_SIZE) -> AsyncIterator[list[ApiKey]]:
+        """Yield the keys a page at a time, newest first, following ``next_cursor``."""
+        limit = max(1, min(MAX_PAGE_SIZE, page_size))
+        cursor: str | None = None
+        seen_cursors: set[str] = set()
+        while True:
+            params: dict[str, str | int] = {"limit": limit}
+            if cursor:
+                params["cursor"] = cursor
+            response = await self._client.request("GET", "/api-keys", params=params)
+            body = _json_object(response.json())
+            items = body.get("data")
+            if not isinstance(items, list):
+                raise ApiError("The server's list of API keys was not in the expected form.")
+            yield [ApiKey.from_json(item) for item in items if isinstance(item, dict)]
+            next_cursor = body.get("next_cursor")
+            if not isinstance(next_cursor, str) or not next_cursor:
+                return
+            if next_cursor in seen_cursors:
+                # A server that hands back a cursor twice would loop forever.
+                raise ApiError("The server's list of API keys did not advance; stopped reading.")
+            seen_cursors.add(next_cursor)
+            cursor = next_cursor
+
+    async def list_all(self, *, on_progress: Callable[[int], None] | None = None) -> list[ApiKey]:
+        keys: list[ApiKey] = []
+        async for page in self.list_pages():
+            keys.extend(page)
+            if on_progress is not None:
+                on_progress(len(keys))
+        return keys
+
+    async def create(
+        self,
+        name: str,
+        scopes: Sequence[str],
+        expires_at: datetime | None,
+        *,
+        idempotency_key: str,
+    ) -> CreatedApiKey:
+        """Create a key. The same ``idempotency_key`` on a retry returns the same key and secret.
+
+        Transport failures are retried here with the same key; if they persist the
+        caller keeps the key and tries again later, still getting one key only.
+        """
+        body: dict[str, Any] = {"name": name, "scopes": list(scopes)}
+        if expires_at is not None:
+            body["expires_at"] = format_time(expires_at)
+        response = await self._client.request(
+            "POST", "/api-keys", json=body, headers={"Idempotency-Key": idempotency_key}
+        )
+        data = _json_object(response.json())
+        secret = data.get("key")
+        if not isinstance(secret, str) or not secret:
+            raise ApiError("The server created the key but did not return its secret.")
+        return CreatedApiKey(key=ApiKey.from_json(data), secret=secret)
+
+    async def revoke(self, key_id: str) -> None:
+        """Revoke a key; a key that is already gone counts as done."""
+        try:
+            await self._client.request("DELETE", f"/api-keys/{_path_segment(key_id)}")
+        except NotFound:
+            return
+
+    async def me(self) -> Me:
+        response = await self._client.request("GET", "/me")
+        return Me.from_json(_json_object(response.json()))
+
+    async def test_key(self, secret: str) -> Me:
+        """Call ``GET /v1/me`` with the key itself: proves it works and shows what it may do."""
+        response = await self._client.request("GET", "/me", bearer=secret)
+        return Me.from_json(_json_object(response.json()))
+
+
+def _json_object(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ApiError("The server's answer was not in the expected form.")
+    return data
+
+
+def _path_segment(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")

@@ -1,0 +1,308 @@
+"""The window's entry point: builds everything in one place and passes it by constructor.
+
+Order matters for a fast first paint: the QApplication, the qasync loop, the
+message bridge, the task runner and the main window are built and the window is
+shown *before* anything slow is imported or touched. Then, on the loop, the
+embedded sandbox (``--sandbox``), the services (keychain, HTTP client) and the
+token inspector are created and handed to the window, and the saved session is
+restored. httpx, keyring, PyJWT and the sandbox are imported only then.
+
+Shutdown is orderly: closing the window cancels the UI's tasks (bounded wait),
+closes the HTTP client and stops the embedded sandbox, then the loop ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import logging.handlers
+import sys
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from twinedge_desktop import APP_NAME, __version__
+from twinedge_desktop.config import AppPaths, ConfigError, ProfileStore
+from twinedge_desktop.redaction import RedactingFilter, redact
+from twinedge_desktop.ui.browser import open_browser as system_open_browser
+from twinedge_desktop.ui.main_window import MainWindow
+from twinedge_desktop.ui.messages import MessageBridge
+from twinedge_desktop.ui.session_controller import SessionController
+from twinedge_desktop.ui.style import ThemeManager
+from twinedge_desktop.ui.tasks import TaskRunner, describe_error
+
+if TYPE_CHECKING:
+    from twinedge_desktop.auth.services import CoreServices
+    from twinedge_desktop.sandbox.embedded import RunningSandbox
+    from twinedge_desktop.vault import CredentialStore
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_TIMEOUT = 3.0
+_LOG_MAX_BYTES = 1_000_000
+_LOG_BACKUPS = 3
+
+
+def configure_logging(paths: AppPaths, *, debug: bool = False) -> logging.Handler | None:
+    """A rotating log file under ``paths.log_dir`` and stderr, both redacting secrets."""
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    redactor = RedactingFilter()
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    file_handler: logging.Handler | None = None
+    try:
+        paths.log_dir.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.handlers.RotatingFileHandler(
+            paths.log_file, maxBytes=_LOG_MAX_BYTES, backupCount=_LOG_BACKUPS, encoding="utf-8"
+        )
+        file_handler.setFormatter(formatter)
+        file_handler.addFilter(redactor)
+        root.addHandler(file_handler)
+    except OSError as exc:  # a read-only home must not stop the app; stderr still logs
+        print(f"TwinEdge Desktop: cannot write the log file: {exc}", file=sys.stderr)
+    console = logging.StreamHandler()
+    console.setLevel(logging.DEBUG if debug else logging.WARNING)
+    console.setFormatter(formatter)
+    console.addFilter(redactor)
+    root.addHandler(console)
+    # httpx logs every request URL at INFO; keep it at WARNING unless debugging.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if debug else logging.WARNING)
+    return file_handler
+
+
+def install_excepthook(messages: MessageBridge) -> Callable[..., None]:
+    """Route uncaught exceptions (including qasync slot errors) to the log and the window."""
+    previous = sys.excepthook
+
+    def hook(
+        kind: type[BaseException], exc: BaseException, traceback: TracebackType | None
+    ) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            previous(kind, exc, traceback)
+            return
+        log.error("Uncaught exception", exc_info=(kind, exc, traceback))
+        try:
+            messages.error(describe_error(exc))
+        except Exception:  # the bridge is gone during teardown: the log has it
+            log.debug("Could not show the uncaught exception", exc_info=True)
+
+    sys.excepthook = hook
+    return previous
+
+
+def _loop_exception_handler(messages: MessageBridge) -> Callable[..., None]:
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        log.error(
+            "Unhandled error in the event loop: %s",
+            redact(str(context.get("message"))),
+            exc_info=exc if isinstance(exc, BaseException) else None,
+        )
+        if isinstance(exc, BaseException):
+            messages.error(describe_error(exc))
+
+    return handle
+
+
+class DesktopApp:
+    """Everything the window needs, built once, with one lifetime.
+
+    ``run`` uses it for the real app; the end-to-end tests use it in-process with a
+    given credential store and profile store (two instances may share a store to
+    show that a second start restores the session).
+    """
+
+    def __init__(
+        self,
+        *,
+        paths: AppPaths,
+        profiles: ProfileStore,
+        messages: MessageBridge,
+        runner: TaskRunner,
+        settings: QSettings,
+        credential_store: CredentialStore | None = None,
+        start_sandbox: bool = False,
+        open_browser: Callable[[str], bool] = system_open_browser,
+    ) -> None:
+        self.paths = paths
+        self.profiles = profiles
+        self.messages = messages
+        self.runner = runner
+        self._credential_store = credential_store
+        self._start_sandbox = start_sandbox
+        self.services: CoreServices | None = None
+        self.sandbox: RunningSandbox | None = None
+        self.controller = SessionController(
+            runner,
+            messages,
+            open_browser=open_browser,
+            sign_in_timeout=float(profiles.preferences.sign_in_timeout_seconds),
+        )
+        self.window = MainWindow(
+            runner=runner,
+            messages=messages,
+            controller=self.controller,
+            profiles=profiles,
+            settings=settings,
+        )
+        self.started = asyncio.Event()
+
+    async def start(self) -> None:
+        """After the first paint: sandbox, services, inspector, then restore the session."""
+        try:
+            if self._start_sandbox:
+                await self._start_embedded_sandbox()
+            from twinedge_desktop.auth.services import CoreServices
+
+            self.services = await CoreServices.create(
+                self.paths, self.profiles, credential_store=self._credential_store
+            )
+            inspector = self._make_inspector(self.services)
+            self.window.attach_services(self.services, inspector)
+        finally:
+            self.started.set()
+
+    @staticmethod
+    def _make_inspector(services: CoreServices) -> Any | None:
+        try:
+            from twinedge_desktop.tokens.service import TokenInspector
+        except ImportError:
+            log.warning("The token inspector is not available in this build")
+            return None
+        return TokenInspector(services.http)
+
+    async def _start_embedded_sandbox(self) -> None:
+        from twinedge_desktop.config import SANDBOX_PROFILE_ID, sandbox_profile
+        from twinedge_desktop.sandbox.embedded import start_in_thread
+
+        data_file = self.paths.sandbox_data_file
+        data_file.parent.mkdir(parents=True, exist_ok=True)
+        # Reuse the last run's port when free: the sandbox is its own issuer, so a stable
+        # address keeps the saved session's issuer valid across restarts.
+        previous = self.profiles.profiles.get(SANDBOX_PROFILE_ID)
+        ports = [0]
+        if previous is not None:
+            from urllib.parse import urlsplit
+
+            last_port = urlsplit(previous.issuer).port
+            if last_port:
+                ports.insert(0, last_port)
+        sandbox: RunningSandbox | None = None
+        for port in ports:
+            try:
+                sandbox = await asyncio.to_thread(
+                    start_in_thread, data_path=str(data_file), port=port
+                )
+                break
+            except OSError:
+                log.info("Port %s is taken; the sandbox takes a free one", port)
+        if sandbox is None:
+            raise RuntimeError("The embedded sandbox could not start.")
+        self.sandbox = sandbox
+        self.profiles.put(sandbox_profile(sandbox.base_url), make_current=True)
+        try:
+            self.profiles.save()
+        except OSError as exc:
+            self.messages.warning(f"Could not save the profile list: {exc.strerror or exc}")
+        log.info("Embedded sandbox listening at %s", sandbox.base_url)
+        self.messages.info(
+            f"Local sandbox running at {sandbox.base_url} — sign in as engineer@example.com "
+            "with the password twinedge-demo."
+        )
+
+    async def aclose(self, timeout: float = SHUTDOWN_TIMEOUT) -> None:  # noqa: ASYNC109
+        """Cancel the UI's tasks (bounded), close the services, stop the sandbox."""
+        await self.runner.shutdown(timeout)
+        if self.services is not None:
+            try:
+                await asyncio.wait_for(self.services.aclose(), timeout)
+            except (TimeoutError, OSError):
+                log.warning("Closing the HTTP client took too long", exc_info=True)
+        if self.sandbox is not None:
+            await asyncio.to_thread(self.sandbox.stop)
+            self.sandbox = None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the window; returns the process exit code."""
+    import qasync
+
+    paths = AppPaths.default()
+    configure_logging(paths, debug=bool(getattr(args, "debug", False)))
+    log.info("%s %s starting", APP_NAME, __version__)
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("TwinEdge")
+    app.setDesktopFileName("twinedge-desktop")
+    # The app decides when to quit (after an orderly shutdown), not the last window.
+    app.setQuitOnLastWindowClosed(False)
+    theme = ThemeManager(app)
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    messages = MessageBridge()
+    runner = TaskRunner(messages)
+    previous_hook = install_excepthook(messages)
+    loop.set_exception_handler(_loop_exception_handler(messages))
+
+    startup_problem: str | None = None
+    try:
+        profiles = ProfileStore.load(paths.profiles_file)
+    except ConfigError as exc:
+        startup_problem = f"{exc} Using the default profile for now."
+        profiles = ProfileStore(path=paths.profiles_file)
+        profiles.put(_cloud_profile(), make_current=True)
+    if getattr(args, "profile", None):
+        try:
+            profiles.get(args.profile)
+            profiles.current_id = args.profile
+        except ConfigError as exc:
+            startup_problem = str(exc)
+
+    settings = QSettings(str(paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
+    desktop = DesktopApp(
+        paths=paths,
+        profiles=profiles,
+        messages=messages,
+        runner=runner,
+        settings=settings,
+        start_sandbox=bool(getattr(args, "sandbox", False)),
+    )
+    desktop.window.show()
+    if startup_problem:
+        messages.warning(startup_problem)
+
+    quit_requested = asyncio.Event()
+    desktop.window.closed.connect(quit_requested.set)
+    app.aboutToQuit.connect(quit_requested.set)
+
+    async def main() -> None:
+        runner.start(desktop.start(), name="startup")
+        await quit_requested.wait()
+        desktop.window.hide()
+        await desktop.aclose()
+
+    exit_code = 0
+    try:
+        with loop:
+            loop.run_until_complete(main())
+    except KeyboardInterrupt:
+        exit_code = 130
+    finally:
+        sys.excepthook = previous_hook
+        del theme
+    log.info("%s stopped", APP_NAME)
+    return exit_code
+
+
+def _cloud_profile() -> Any:
+    from twinedge_desktop.config import CLOUD_PROFILE
+
+    return CLOUD_PROFILE

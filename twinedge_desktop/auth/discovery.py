@@ -1,0 +1,192 @@
+"""Authorization server discovery: RFC 8414 metadata, falling back to OpenID discovery.
+
+Only standard fields are relied on, so any compliant server that allows
+loopback redirects for a public client works, not only TwinEdge's.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from twinedge_desktop.auth.errors import DiscoveryError, clean_server_text
+
+log = logging.getLogger(__name__)
+
+DISCOVERY_TIMEOUT = httpx.Timeout(15.0, connect=10.0)
+
+
+@dataclass(frozen=True)
+class ServerMetadata:
+    """What the client needs from an authorization server's metadata."""
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str | None = None
+    revocation_endpoint: str | None = None
+    scopes_supported: tuple[str, ...] = ()
+    iss_parameter_supported: bool = False
+    code_challenge_methods_supported: tuple[str, ...] = ()
+    grant_types_supported: tuple[str, ...] = ()
+    token_endpoint_auth_methods_supported: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ServerMetadata:
+        """Build from a metadata document; raises DiscoveryError when it is unusable."""
+
+        def text(name: str, required: bool = False) -> str | None:
+            value = data.get(name)
+            if value is None or value == "":
+                if required:
+                    raise DiscoveryError(
+                        f"The authorization server's metadata lacks {name!r}, so sign-in "
+                        "cannot work with it."
+                    )
+                return None
+            if not isinstance(value, str):
+                raise DiscoveryError(
+                    f"The authorization server's metadata has an invalid {name!r}."
+                )
+            return value
+
+        def strings(name: str) -> tuple[str, ...]:
+            value = data.get(name)
+            if isinstance(value, list):
+                return tuple(str(v) for v in value)
+            return ()
+
+        issuer = text("issuer", required=True)
+        authorization_endpoint = text("authorization_endpoint", required=True)
+        token_endpoint = text("token_endpoint", required=True)
+        assert issuer and authorization_endpoint and token_endpoint  # for the type checker
+        for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "revocation_endpoint"):
+            value = text(name)
+            if value is not None and not is_secure_url(value):
+                raise DiscoveryError(
+                    f"The authorization server's {name} is not an HTTPS address; only servers on "
+                    "this computer may use plain HTTP."
+                )
+        response_types = strings("response_types_supported")
+        if response_types and "code" not in response_types:
+            raise DiscoveryError(
+                "The authorization server does not offer the authorization code flow, which "
+                "this app uses to sign in."
+            )
+        return cls(
+            issuer=issuer,
+            authorization_endpoint=authorization_endpoint,
+            token_endpoint=token_endpoint,
+            jwks_uri=text("jwks_uri"),
+            revocation_endpoint=text("revocation_endpoint"),
+            scopes_supported=strings("scopes_supported"),
+            iss_parameter_supported=data.get("authorization_response_iss_parameter_supported")
+            is True,
+            code_challenge_methods_supported=strings("code_challenge_methods_supported"),
+            grant_types_supported=strings("grant_types_supported"),
+            token_endpoint_auth_methods_supported=strings("token_endpoint_auth_methods_supported"),
+            raw=dict(data),
+        )
+
+    @property
+    def supports_pkce_s256(self) -> bool:
+        """False only when the server lists its PKCE methods and S256 is not among them."""
+        methods = self.code_challenge_methods_supported
+        return not methods or "S256" in methods
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost`` (loopback by convention, RFC 6761)."""
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_secure_url(url: str) -> bool:
+    """HTTPS, or plain HTTP to this computer only (RFC 8252 §8.3 and the sandbox)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return bool(parts.hostname)
+    return parts.scheme == "http" and is_loopback_host(parts.hostname)
+
+
+def well_known_urls(issuer: str) -> list[str]:
+    """RFC 8414 §3.1 location (inserted before the issuer's path), then OpenID's (appended)."""
+    parts = urlsplit(issuer.rstrip("/"))
+    path = parts.path.rstrip("/")
+    rfc8414 = urlunsplit(
+        (parts.scheme, parts.netloc, "/.well-known/oauth-authorization-server" + path, "", "")
+    )
+    openid = urlunsplit(
+        (parts.scheme, parts.netloc, path + "/.well-known/openid-configuration", "", "")
+    )
+    return [rfc8414, openid]
+
+
+def _same_issuer(announced: str, requested: str) -> bool:
+    # RFC 8414 §3.3 wants an exact match; a trailing slash typed by a person is forgiven.
+    return announced.rstrip("/") == requested.rstrip("/")
+
+
+async def discover(http: httpx.AsyncClient, issuer: str) -> ServerMetadata:
+    """Read the issuer's metadata (RFC 8414, else OpenID Connect Discovery).
+
+    Raises :class:`DiscoveryError` with a message that says what went wrong.
+    """
+    issuer = issuer.strip()
+    if not is_secure_url(issuer):
+        raise DiscoveryError(
+            f"{clean_server_text(issuer, 120)} is not a usable issuer: it must be an https:// "
+            "address (plain http:// only for a server on this computer)."
+        )
+    problems: list[str] = []
+    for url in well_known_urls(issuer):
+        try:
+            response = await http.get(
+                url, headers={"Accept": "application/json"}, timeout=DISCOVERY_TIMEOUT
+            )
+        except httpx.HTTPError as exc:
+            problems.append(f"{type(exc).__name__}")
+            log.info("Discovery at %s failed: %s", url, type(exc).__name__)
+            continue
+        if response.status_code != 200:
+            problems.append(f"HTTP {response.status_code}")
+            continue
+        try:
+            data = response.json()
+        except ValueError:
+            problems.append("not JSON")
+            continue
+        if not isinstance(data, dict):
+            problems.append("not a JSON object")
+            continue
+        metadata = ServerMetadata.from_json(data)
+        if not _same_issuer(metadata.issuer, issuer):
+            raise DiscoveryError(
+                "The authorization server's metadata names a different issuer "
+                f"({clean_server_text(metadata.issuer, 120)}) than the one asked for "
+                f"({clean_server_text(issuer, 120)}); refusing to use it."
+            )
+        log.info("Discovered authorization server %s", metadata.issuer)
+        return metadata
+    if problems and all(p.endswith("Error") for p in problems):
+        raise DiscoveryError(
+            f"The authorization server at {clean_server_text(issuer, 120)} could not be reached "
+            f"({problems[0]}). Check the address and your connection."
+        )
+    raise DiscoveryError(
+        f"No authorization server metadata was found at {clean_server_text(issuer, 120)} "
+        f"({', '.join(problems)}). Check the issuer address."
+    )

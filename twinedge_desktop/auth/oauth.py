@@ -1,0 +1,208 @@
+"""The token endpoint (RFC 6749) and revocation (RFC 7009) over the shared httpx client."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from twinedge_desktop.api.errors import NetworkError
+from twinedge_desktop.auth.discovery import ServerMetadata
+from twinedge_desktop.auth.errors import SignInError, clean_server_text
+
+log = logging.getLogger(__name__)
+
+TOKEN_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+REVOKE_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+@dataclass(frozen=True)
+class TokenResponse:
+    """A successful token response; ``repr`` never shows the tokens."""
+
+    access_token: str = field(repr=False)
+    token_type: str
+    expires_in: float | None
+    refresh_token: str | None = field(default=None, repr=False)
+    scope: str | None = None
+    id_token: str | None = field(default=None, repr=False)
+
+
+class TokenEndpointError(SignInError):
+    """The token endpoint answered with an OAuth error (``error`` holds its code)."""
+
+    def __init__(self, user_message: str, *, error: str | None, status: int) -> None:
+        super().__init__(user_message, error=error)
+        self.status = status
+
+
+_ERROR_MESSAGES = {
+    "invalid_grant": "The authorization server rejected the grant: the sign-in code or saved "
+    "sign-in is invalid, expired or already used.",
+    "invalid_client": "The authorization server does not recognise this application "
+    "(client id or secret not accepted).",
+    "unauthorized_client": "This application is not allowed to use this kind of sign-in at the "
+    "authorization server.",
+    "invalid_scope": "The authorization server refused the requested scopes.",
+    "unsupported_grant_type": "The authorization server does not support this kind of sign-in.",
+    "invalid_request": "The authorization server rejected the request as malformed.",
+}
+
+
+class OAuthClient:
+    """Talks to one authorization server as one client (public unless a secret is given)."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        metadata: ServerMetadata,
+        client_id: str,
+        client_secret: str | None = None,
+    ) -> None:
+        self._http = http
+        self.metadata = metadata
+        self.client_id = client_id
+        self._client_secret = client_secret
+
+    def _auth(self, form: dict[str, str]) -> tuple[dict[str, str], httpx.BasicAuth | None]:
+        """Client authentication: public clients send client_id; confidential ones per metadata."""
+        if self._client_secret is None:
+            return {**form, "client_id": self.client_id}, None
+        methods = self.metadata.token_endpoint_auth_methods_supported
+        if methods and "client_secret_basic" not in methods and "client_secret_post" in methods:
+            return {
+                **form,
+                "client_id": self.client_id,
+                "client_secret": self._client_secret,
+            }, None
+        # RFC 6749 §2.3.1: every server must support HTTP Basic; it is also RFC 8414's default.
+        from urllib.parse import quote
+
+        return form, httpx.BasicAuth(
+            quote(self.client_id, safe=""), quote(self._client_secret, safe="")
+        )
+
+    async def _token_request(self, form: dict[str, str]) -> TokenResponse:
+        body, auth = self._auth(form)
+        try:
+            response = await self._http.post(
+                self.metadata.token_endpoint,
+                content=urlencode(body),
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Accept": "application/json",
+                },
+                auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+                timeout=TOKEN_TIMEOUT,
+            )
+        except httpx.TimeoutException:
+            raise NetworkError(
+                "The authorization server did not answer in time. Try again."
+            ) from None
+        except httpx.TransportError as exc:
+            raise NetworkError(
+                f"The authorization server could not be reached ({type(exc).__name__}). "
+                "Check your connection and try again."
+            ) from None
+        data = _json_object(response)
+        if response.status_code != 200:
+            raise _token_error(response.status_code, data)
+        access_token = data.get("access_token")
+        token_type = str(data.get("token_type") or "")
+        if not isinstance(access_token, str) or not access_token:
+            raise SignInError("The authorization server's answer did not contain an access token.")
+        if token_type.lower() != "bearer":
+            raise SignInError(
+                "The authorization server issued a "
+                f"{clean_server_text(token_type, 40) or 'untyped'} "
+                "token; this app only uses Bearer tokens."
+            )
+        expires_in = data.get("expires_in")
+        try:
+            expires = float(expires_in) if expires_in is not None else None
+        except (TypeError, ValueError):
+            expires = None
+        refresh = data.get("refresh_token")
+        scope = data.get("scope")
+        id_token = data.get("id_token")
+        return TokenResponse(
+            access_token=access_token,
+            token_type="Bearer",  # noqa: S106 - a token type, not a secret
+            expires_in=expires,
+            refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+            scope=scope if isinstance(scope, str) else None,
+            id_token=id_token if isinstance(id_token, str) else None,
+        )
+
+    async def exchange_code(
+        self, code: str, redirect_uri: str, code_verifier: str
+    ) -> TokenResponse:
+        return await self._token_request(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": code_verifier,
+            }
+        )
+
+    async def refresh(self, refresh_token: str) -> TokenResponse:
+        return await self._token_request(
+            {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        )
+
+    async def client_credentials(self, scopes: tuple[str, ...] = ()) -> TokenResponse:
+        form = {"grant_type": "client_credentials"}
+        if scopes:
+            form["scope"] = " ".join(scopes)
+        return await self._token_request(form)
+
+    async def revoke(self, token: str, token_type_hint: str) -> bool:
+        """RFC 7009 revocation; True when the server confirmed. Never raises: best effort."""
+        endpoint = self.metadata.revocation_endpoint
+        if not endpoint:
+            return False
+        body, auth = self._auth({"token": token, "token_type_hint": token_type_hint})
+        try:
+            response = await self._http.post(
+                endpoint,
+                content=urlencode(body),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+                timeout=REVOKE_TIMEOUT,
+            )
+        except httpx.HTTPError as exc:
+            log.warning("Token revocation failed: %s", type(exc).__name__)
+            return False
+        except Exception as exc:  # e.g. the HTTPS rule refusing the endpoint: still best effort
+            log.warning("Token revocation failed: %s", type(exc).__name__)
+            return False
+        if response.status_code != 200:
+            log.warning("Token revocation answered HTTP %s", response.status_code)
+            return False
+        return True
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _token_error(status: int, data: dict[str, Any]) -> TokenEndpointError:
+    error = data.get("error") if isinstance(data.get("error"), str) else None
+    description = data.get("error_description")
+    message = _ERROR_MESSAGES.get(error or "")
+    if message is None:
+        if status >= 500:
+            message = f"The authorization server had a problem (HTTP {status}). Try again shortly."
+        else:
+            message = f"The authorization server refused the request (HTTP {status})."
+    if isinstance(description, str) and description.strip():
+        message = f"{message} Server said: {clean_server_text(description, 200)}"
+    return TokenEndpointError(message, error=error, status=status)

@@ -1,0 +1,158 @@
+"""The services bundle: built once by the window (``app.py``) and by the command line.
+
+One ``httpx.AsyncClient`` for the life of the bundle, one credential store
+chosen at start, one :class:`Session` per profile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+
+from twinedge_desktop.api.client import ApiClient
+from twinedge_desktop.api.http import build_http_client
+from twinedge_desktop.api.keys import ApiKeysService
+from twinedge_desktop.auth.errors import SignInError
+from twinedge_desktop.auth.session import Session
+from twinedge_desktop.config import AppPaths, Profile, ProfileStore
+from twinedge_desktop.vault import (
+    CredentialStore,
+    KeychainUnavailable,
+    MemoryStore,
+    open_system_store,
+)
+
+log = logging.getLogger(__name__)
+
+
+class _UnavailableStore:
+    """Stands in while no keychain works: nothing to restore, and saving raises the reason."""
+
+    is_persistent = False
+
+    def __init__(self, error: KeychainUnavailable) -> None:
+        self.unavailable_error = error
+        self.backend_name = "unavailable"
+
+    def get(self, key: str) -> str | None:
+        return None
+
+    def set(self, key: str, value: str) -> None:
+        raise self.unavailable_error
+
+    def delete(self, key: str) -> None:
+        return None
+
+
+class _SwitchableStore:
+    """The store sessions hold; ``continue_without_keychain`` swaps what it points at."""
+
+    def __init__(self, target: CredentialStore) -> None:
+        self.target = target
+
+    @property
+    def backend_name(self) -> str:
+        return self.target.backend_name
+
+    @property
+    def is_persistent(self) -> bool:
+        return self.target.is_persistent
+
+    @property
+    def unavailable_error(self) -> KeychainUnavailable | None:
+        return getattr(self.target, "unavailable_error", None)
+
+    def get(self, key: str) -> str | None:
+        return self.target.get(key)
+
+    def set(self, key: str, value: str) -> None:
+        self.target.set(key, value)
+
+    def delete(self, key: str) -> None:
+        self.target.delete(key)
+
+
+class CoreServices:
+    """Everything non-GUI the app needs, with one lifetime."""
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        store: ProfileStore,
+        http: httpx.AsyncClient,
+        credential_store: CredentialStore | None,
+        keychain_error: KeychainUnavailable | None,
+    ) -> None:
+        self.paths = paths
+        self.profiles = store
+        self.http = http
+        self.keychain_error = keychain_error
+        if credential_store is None:
+            assert keychain_error is not None
+            credential_store = _UnavailableStore(keychain_error)
+        self._store = _SwitchableStore(credential_store)
+        self._sessions: dict[str, Session] = {}
+        self._api_clients: dict[str, ApiKeysService] = {}
+
+    @classmethod
+    async def create(
+        cls,
+        paths: AppPaths,
+        store: ProfileStore,
+        *,
+        credential_store: CredentialStore | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> CoreServices:
+        """Open the keychain (off the loop) unless a store is given, and the HTTP client."""
+        keychain_error: KeychainUnavailable | None = None
+        if credential_store is None:
+            try:
+                credential_store = await asyncio.to_thread(open_system_store)
+            except KeychainUnavailable as exc:
+                keychain_error = exc
+                log.info("No keychain: %s", exc.user_message)
+        return cls(paths, store, http or build_http_client(), credential_store, keychain_error)
+
+    @property
+    def credential_store(self) -> CredentialStore:
+        return self._store
+
+    def continue_without_keychain(self) -> None:
+        """Remember sign-ins in memory for this run only (the person chose to)."""
+        if not isinstance(self._store.target, MemoryStore):
+            self._store.target = MemoryStore()
+
+    def session_for(self, profile: Profile) -> Session:
+        """The one Session for ``profile.id``.
+
+        A renamed profile (or new default scopes) keeps its session; a profile that
+        now names another issuer or client id gets a new, signed-out one, since the
+        old tokens belong to the old server.
+        """
+        session = self._sessions.get(profile.id)
+        if session is not None:
+            same_server = (
+                session.profile.issuer.rstrip("/") == profile.issuer.rstrip("/")
+                and session.profile.client_id == profile.client_id
+            )
+            if same_server:
+                session.profile = profile
+                return session
+            log.info("Profile %s now points at another server; new session", profile.id)
+        session = Session(profile, self.http, self._store)
+        self._sessions[profile.id] = session
+        return session
+
+    def api_keys_for(self, session: Session) -> ApiKeysService:
+        api_base = session.profile.api_base
+        if not api_base:
+            raise SignInError(
+                f"The profile {session.profile.name!r} has no API address, so API keys cannot be "
+                "managed with it."
+            )
+        return ApiKeysService(ApiClient(self.http, api_base, session))
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

@@ -1,0 +1,208 @@
+"""The signed-in side of the Account page: who, which organisation, which scopes, until when.
+
+Shows the :class:`SessionInfo` of the current session: the person (or service, or
+API key), the organisation, each granted scope with the product's meaning of it,
+the access token's expiry as a live countdown, and which keychain holds the
+refresh token. "Sign out" revokes at the server and forgets the stored tokens.
+
+Signals:
+    sign_out_requested(): the person chose "Sign out".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twinedge_desktop import scopes as scope_catalogue
+from twinedge_desktop.ui.style import icon
+
+if TYPE_CHECKING:
+    from twinedge_desktop.auth.session import SessionInfo
+    from twinedge_desktop.config import Profile
+
+_KIND_TEXT = {
+    "user": "Signed in as a person (browser sign-in)",
+    "service": "Service account (client credentials)",
+    "api_key": "API key — read-only checks",
+}
+
+
+def format_countdown(expires_at: datetime, now: datetime) -> str:
+    """'in 59 min 12 s', 'in 2 h 5 min', or 'expired 3 min ago' — for the expiry line."""
+    seconds = int((expires_at - now).total_seconds())
+    future = seconds >= 0
+    seconds = abs(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        text = f"{hours} h {minutes} min"
+    elif minutes:
+        text = f"{minutes} min {secs:02d} s"
+    else:
+        text = f"{secs} s"
+    return f"in {text}" if future else f"expired {text} ago"
+
+
+def _value(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class AccountPage(QWidget):
+    """Details of the signed-in session (see module docstring)."""
+
+    sign_out_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._info: SessionInfo | None = None
+        self._clock: Callable[[], datetime] = _utc_now
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._update_expiry)
+
+        self.heading = QLabel("Account")
+        self.heading.setProperty("role", "heading")
+        self.kind_label = _value()
+        self.kind_label.setProperty("role", "muted")
+
+        card = QFrame()
+        card.setObjectName("card")
+        form = QFormLayout(card)
+        form.setContentsMargins(18, 16, 18, 16)
+        form.setHorizontalSpacing(24)
+        form.setVerticalSpacing(10)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.name_value = _value()
+        self.email_value = _value()
+        self.subject_value = _value()
+        self.org_value = _value()
+        self.profile_value = _value()
+        self.expiry_value = _value()
+        self.expiry_value.setProperty("role", "countdown")
+        self.expiry_value.setAccessibleName("Access token expiry")
+        self.expiry_detail = _value()
+        self.expiry_detail.setProperty("role", "muted")
+        self.keychain_value = _value()
+        self.keychain_value.setAccessibleName("Where the refresh token is kept")
+        self.scopes_value = _value()
+        self.scopes_value.setTextFormat(Qt.TextFormat.RichText)
+        self.scopes_value.setAccessibleName("Granted scopes")
+        expiry = QVBoxLayout()
+        expiry.setSpacing(2)
+        expiry.addWidget(self.expiry_value)
+        expiry.addWidget(self.expiry_detail)
+        form.addRow("Name", self.name_value)
+        form.addRow("Email", self.email_value)
+        form.addRow("User ID", self.subject_value)
+        form.addRow("Organization", self.org_value)
+        form.addRow("Profile", self.profile_value)
+        form.addRow("Access token", expiry)
+        form.addRow("Refresh token", self.keychain_value)
+        form.addRow("Scopes", self.scopes_value)
+        self._form = form
+
+        self.sign_out_button = QPushButton(icon("sign-out"), "Sign out")
+        self.sign_out_button.setProperty("danger", True)
+        self.sign_out_button.setToolTip(
+            "Revoke the sign-in at the server and forget the saved tokens (Ctrl+Shift+L)"
+        )
+        self.sign_out_button.setAccessibleName("Sign out")
+        self.sign_out_button.clicked.connect(self.sign_out_requested)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.sign_out_button)
+
+        column = QWidget()
+        column.setMaximumWidth(720)
+        layout = QVBoxLayout(column)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(12)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.kind_label)
+        layout.addWidget(card)
+        layout.addLayout(buttons)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(32, 28, 32, 28)
+        outer.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        outer.addStretch(1)
+
+    def set_info(self, info: SessionInfo | None, profile: Profile | None) -> None:
+        self._info = info
+        if info is None:
+            self._tick.stop()
+            return
+        self.heading.setText(info.name or info.email or info.subject or "Account")
+        self.kind_label.setText(_KIND_TEXT.get(info.kind, info.kind))
+        self.name_value.setText(info.name or "—")
+        self.email_value.setText(info.email or "—")
+        self.subject_value.setText(info.subject or "—")
+        self.org_value.setText(info.org or "—")
+        if profile is not None:
+            self.profile_value.setText(f"{profile.name} — {profile.issuer}")
+        else:
+            self.profile_value.setText("—")
+        self.keychain_value.setText(
+            info.keychain if info.kind != "api_key" else "none (an API key is not a sign-in)"
+        )
+        self.scopes_value.setText(self._scopes_html(info.scopes))
+        self._update_expiry()
+        if info.access_expires_at is not None:
+            self._tick.start()
+        else:
+            self._tick.stop()
+
+    @staticmethod
+    def _scopes_html(granted: tuple[str, ...]) -> str:
+        if not granted:
+            return "<i>none</i>"
+        rows = []
+        for name in granted:
+            meaning = scope_catalogue.describe(name) or "not a TwinEdge scope"
+            rows.append(
+                f"<tr><td style='padding:1px 14px 1px 0'><code>{_escape(name)}</code></td>"
+                f"<td style='padding:1px 0'>{_escape(meaning)}</td></tr>"
+            )
+        return "<table cellspacing='0'>" + "".join(rows) + "</table>"
+
+    def _update_expiry(self) -> None:
+        info = self._info
+        if info is None:
+            return
+        expires = info.access_expires_at
+        if expires is None:
+            self.expiry_value.setText("does not expire" if info.kind == "api_key" else "—")
+            self.expiry_detail.setText("")
+            return
+        now = self._clock()
+        self.expiry_value.setText(f"Expires {format_countdown(expires, now)}")
+        local = expires.astimezone()
+        renewal = (
+            "Renewed automatically from the refresh token when needed."
+            if info.kind == "user"
+            else "Sign in again when it expires."
+        )
+        self.expiry_detail.setText(f"at {local:%H:%M:%S} ({local:%Z}). {renewal}")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,539 @@
+"""Building blocks of the token inspector page: models, the token editor, chips, colours.
+
+Colours: everything follows the palette (roles, not hard-coded colours) except
+the token's part colours and the verdict banner, which carry meaning. Those come
+in a light and a dark set, each chosen for at least 4.5:1 contrast (WCAG AA)
+against the background it is drawn on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QFont,
+    QFontDatabase,
+    QKeyEvent,
+    QPalette,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextDocument,
+    QTextOption,
+)
+from PySide6.QtWidgets import (
+    QLabel,
+    QLayout,
+    QLayoutItem,
+    QPlainTextEdit,
+    QSizePolicy,
+    QWidget,
+    QWidgetItem,
+)
+
+from twinedge_desktop.tokens.decode import MAX_INPUT_CHARS
+from twinedge_desktop.tokens.explain import relative
+from twinedge_desktop.tokens.model import Explanation, Finding, Severity, VerdictStatus
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+# Token part colours (header, payload, signature; JWE adds two), as text on the editor's base.
+# Contrast is checked by tests/unit/ui/test_inspector_widgets.py against both palettes' base.
+PART_COLORS_LIGHT = ("#c62828", "#7b1fa2", "#0b62b0", "#1e7b3a", "#8a5a00")
+PART_COLORS_DARK = ("#ff8a80", "#d7a6e6", "#7fb0ff", "#6fd08c", "#f2c061")
+
+# Verdict banners: white text on a saturated background, the same in both schemes
+# (checked by the widget tests, like the part colours).
+VERDICT_COLORS: dict[str, str] = {
+    VerdictStatus.VALID.value: "#1e7b3a",
+    VerdictStatus.INVALID.value: "#b3261e",
+    VerdictStatus.UNVERIFIED.value: "#8a5a00",
+    VerdictStatus.API_KEY.value: "#1f5fbf",
+    VerdictStatus.UNREADABLE.value: "#5b6472",
+    "checking": "#1f5fbf",
+    "empty": "#5b6472",
+}
+VERDICT_TITLES: dict[str, str] = {
+    VerdictStatus.VALID.value: "Valid",
+    VerdictStatus.INVALID.value: "Invalid",
+    VerdictStatus.UNVERIFIED.value: "Not verified",
+    VerdictStatus.API_KEY.value: "API key",
+    VerdictStatus.UNREADABLE.value: "Unreadable",
+    "checking": "Checking…",
+    "empty": "Nothing to inspect",
+}
+UNKNOWN_SCOPE_COLOR = "#8a5a00"  # white text on it: 5.9 : 1
+
+SEVERITY_WORDS = {
+    Severity.OK: "Passed",
+    Severity.INFO: "Note",
+    Severity.WARNING: "Warning",
+    Severity.ERROR: "Failed",
+}
+SEVERITY_ICONS = {
+    Severity.OK: "check",
+    Severity.INFO: "info",
+    Severity.WARNING: "warning",
+    Severity.ERROR: "error",
+}
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Base).lightness() < 128
+
+
+def part_colors(palette: QPalette) -> tuple[str, ...]:
+    return PART_COLORS_DARK if is_dark(palette) else PART_COLORS_LIGHT
+
+
+def monospace_font() -> QFont:
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    font.setStyleHint(QFont.StyleHint.Monospace)
+    return font
+
+
+def countdown_text(expires_at: float | None, now: float) -> str:
+    """ "Expires in 0:59:12", "Expires in 3 days", "Expired 3 min ago", or "" without exp."""
+    if expires_at is None:
+        return ""
+    remaining = expires_at - now
+    if remaining <= 0:
+        return f"Expired {relative(remaining)} ago"
+    if remaining >= 86400:
+        return f"Expires in {relative(remaining)}"
+    whole = int(remaining)
+    return f"Expires in {whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+class TokenHighlighter(QSyntaxHighlighter):
+    """Colours each dot-separated part of the token in the editor (multi-line pastes too)."""
+
+    def __init__(self, document: QTextDocument, palette: QPalette) -> None:
+        super().__init__(document)
+        self._colors = part_colors(palette)
+
+    def set_palette(self, palette: QPalette) -> None:
+        colors = part_colors(palette)
+        if colors != self._colors:
+            self._colors = colors
+            self.rehighlight()
+
+    def highlightBlock(self, text: str) -> None:
+        part = max(self.previousBlockState(), 0)
+        start = 0
+        for position, char in enumerate(text + "\0"):
+            if char in (".", "\0"):
+                if position > start:
+                    fmt = QTextCharFormat()
+                    fmt.setForeground(QColor(self._colors[part % len(self._colors)]))
+                    self.setFormat(start, position - start, fmt)
+                if char == ".":
+                    part += 1
+                start = position + 1
+        self.setCurrentBlockState(part)
+
+
+class TokenEdit(QPlainTextEdit):
+    """The token field: monospace, wraps anywhere, and a drop replaces its content.
+
+    Signals:
+        dropped(): text or a small file was dropped and now fills the field.
+        submitted(): Ctrl+Enter was pressed in the field (verify now).
+    """
+
+    dropped = Signal()
+    submitted = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFont(monospace_font())
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)  # a token has no spaces
+        self.setTabChangesFocus(True)
+        self.setAcceptDrops(True)
+        self.highlighter = TokenHighlighter(self.document(), self.palette())
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self.highlighter.set_palette(self.palette())
+        super().changeEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Ctrl+Enter means "verify", not a line break: tokens never contain newlines anyway.
+        control = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        if control and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _droppable(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if _droppable(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        text = text_from_mime(event.mimeData())
+        if text is None:
+            super().dropEvent(event)
+            return
+        event.acceptProposedAction()
+        self.setPlainText(text)
+        self.dropped.emit()
+
+
+def _droppable(mime: QMimeData) -> bool:
+    return mime.hasText() or any(url.isLocalFile() for url in mime.urls())
+
+
+def text_from_mime(mime: QMimeData) -> str | None:
+    """Dropped text, or the contents of one small dropped text file (a saved token)."""
+    for url in mime.urls():
+        if url.isLocalFile():
+            path = Path(url.toLocalFile())
+            try:
+                # A token file is tiny; anything larger is refused, not read.
+                if not path.is_file() or path.stat().st_size > MAX_INPUT_CHARS * 4:
+                    return None
+                return path.read_bytes().decode("utf-8", errors="replace")
+            except OSError:
+                return None
+    if mime.hasText():
+        return mime.text()
+    return None
+
+
+class Chip(QLabel):
+    """A rounded label for a scope; unknown scopes are drawn in the warning colour."""
+
+    def __init__(self, name: str, description: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(name, parent)
+        known = description is not None
+        tooltip = description or "Unknown scope: TwinEdge does not define it"
+        self.setToolTip(tooltip)
+        self.setAccessibleName(f"Scope {name}: {tooltip}")
+        self.setProperty("known", known)
+        if known:
+            style = (
+                "border: 1px solid palette(highlight); border-radius: 10px; padding: 2px 9px;"
+                "background: palette(alternate-base); color: palette(text);"
+            )
+        else:
+            style = (
+                f"border: 1px solid {UNKNOWN_SCOPE_COLOR}; border-radius: 10px; padding: 2px 9px;"
+                f"background: {UNKNOWN_SCOPE_COLOR}; color: #ffffff;"
+            )
+        self.setStyleSheet(f"QLabel {{ {style} }}")
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+
+class FlowLayout(QLayout):
+    """Lays widgets out left to right, wrapping to new lines (Qt's classic flow layout)."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._spacing = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self._items.append(item)
+
+    def add(self, widget: QWidget) -> None:
+        self.addChildWidget(widget)
+        self.addItem(QWidgetItem(widget))
+        self.invalidate()
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def clear(self) -> None:
+        while self._items:
+            item = self._items.pop()
+            widget = item.widget()
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        self.invalidate()
+
+    def widgets(self) -> list[QWidget]:
+        return [w for item in self._items if (w := item.widget()) is not None]
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._arrange(QRect(0, 0, width, 0), apply=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._arrange(rect, apply=True)
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        return size
+
+    def _arrange(self, rect: QRect, *, apply: bool) -> int:
+        x, y, line_height = rect.x(), rect.y(), 0
+        for item in self._items:
+            hint = item.sizeHint()
+            if x + hint.width() > rect.right() and line_height > 0:
+                x = rect.x()
+                y += line_height + self._spacing
+                line_height = 0
+            if apply:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._spacing
+            line_height = max(line_height, hint.height())
+        return y + line_height - rect.y()
+
+
+class ExplanationModel(QAbstractTableModel):
+    """Header parameters or claims: name, value, and what it means (with dates and scopes)."""
+
+    HEADERS = ("Name", "Value", "Meaning")
+    ObjectRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Explanation] = []
+
+    def set_rows(self, rows: Sequence[Explanation]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.HEADERS)
+        ):
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            if column == 0:
+                return row.name
+            if column == 1:
+                return row.value
+            if column == 2:
+                return f"{row.meaning} — {row.detail}" if row.detail else row.meaning
+        if role == Qt.ItemDataRole.FontRole and column == 0:
+            font = QFont()
+            font.setBold(True)
+            font.setItalic(not row.known)
+            return font
+        if role == self.ObjectRole:
+            return row
+        return None
+
+    def row_object(self, row: int) -> Explanation:
+        return self._rows[row]
+
+
+class FindingsModel(QAbstractTableModel):
+    """The checks and what they found, most serious first."""
+
+    HEADERS = ("Result", "Check", "Finding")
+    ObjectRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Finding] = []
+
+    def set_rows(self, rows: Sequence[Finding]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.HEADERS)
+        ):
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        finding = self._rows[index.row()]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return (SEVERITY_WORDS[finding.severity], finding.check, finding.message)[column]
+        if role == Qt.ItemDataRole.DecorationRole and column == 0:
+            try:
+                from twinedge_desktop.ui.style import icon
+
+                return icon(SEVERITY_ICONS[finding.severity])
+            except (ImportError, FileNotFoundError):
+                return None
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{SEVERITY_WORDS[finding.severity]}: {finding.check}: {finding.message}"
+        if role == self.ObjectRole:
+            return finding
+        return None
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    name: str  # "header.alg" or a claim name
+    left: str
+    right: str
+    status: str  # "same", "changed", "only in A", "only in B"
+
+
+def compare_values(
+    left: dict[str, Any] | None, right: dict[str, Any] | None, prefix: str = ""
+) -> list[ComparisonRow]:
+    """Row by row comparison of two JSON objects (a token's header or claims)."""
+    left, right = left or {}, right or {}
+    rows = []
+    for name in list(dict.fromkeys([*left, *right])):
+        shown = f"{prefix}{name}"
+        in_left, in_right = name in left, name in right
+        a = _cell(left.get(name)) if in_left else ""
+        b = _cell(right.get(name)) if in_right else ""
+        if in_left and in_right:
+            status = "same" if left[name] == right[name] else _change(name, left[name], right[name])
+        else:
+            status = "only in A" if in_left else "only in B"
+        rows.append(ComparisonRow(shown, a, b, status))
+    return rows
+
+
+def _cell(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _change(name: str, a: Any, b: Any) -> str:
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
+    if name in ("exp", "iat", "nbf", "auth_time") and numbers:
+        delta = float(b) - float(a)
+        return f"changed: B is {relative(delta)} {'later' if delta > 0 else 'earlier'}"
+    if name == "scope" and isinstance(a, str) and isinstance(b, str):
+        added = sorted(set(b.split()) - set(a.split()))
+        removed = sorted(set(a.split()) - set(b.split()))
+        parts = ([f"B adds {' '.join(added)}"] if added else []) + (
+            [f"B lacks {' '.join(removed)}"] if removed else []
+        )
+        return "changed: " + "; ".join(parts) if parts else "changed: order only"
+    return "changed"
+
+
+class ComparisonModel(QAbstractTableModel):
+    """Two tokens side by side, claim by claim; differing rows are bold."""
+
+    HEADERS = ("Claim", "Token A", "Token B", "Difference")
+    ObjectRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[ComparisonRow] = []
+
+    def set_rows(self, rows: Sequence[ComparisonRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rows(self) -> list[ComparisonRow]:
+        return list(self._rows)
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.HEADERS)
+        ):
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return (row.name, row.left, row.right, row.status)[index.column()]
+        if role == Qt.ItemDataRole.FontRole and row.status != "same":
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == self.ObjectRole:
+            return row
+        return None
+
+
+def expanding(widget: QWidget) -> QWidget:
+    widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+    return widget

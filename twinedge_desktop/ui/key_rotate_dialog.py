@@ -1,0 +1,430 @@
+"""Rotate an API key, following the product page's "Key Rotation":
+create a new key, update your applications, delete the old key.
+
+Steps, in one dialog:
+
+1. **New key**: the form pre-filled from the old key (same scopes, same expiry
+   policy: its lifetime in days from today, or "never"); one Idempotency-Key for
+   the whole flow, so a retry after a lost response cannot make two keys.
+2. **Copy**: the copy-once panel; "Next" waits for "I have stored this key".
+   Leaving this step wipes the secret.
+3. **Update your applications**: where the old key is used, and when it was last used.
+4. **Revoke the old key**: now (the revoke confirmation opens) or later, in which
+   case a reminder stays on the old key's row.
+
+Closing after the new key exists counts as "later": the reminder is set either way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twinedge_desktop.api.errors import NetworkError
+from twinedge_desktop.api.keys import new_idempotency_key
+from twinedge_desktop.api.models import ApiKey, CreatedApiKey
+from twinedge_desktop.ui.clipboard import SecretClipboard
+from twinedge_desktop.ui.key_common import (
+    InlineMessage,
+    add_key_summary,
+    error_message,
+    escape,
+    last_use_text,
+)
+from twinedge_desktop.ui.key_copy_once_dialog import NOT_SHOWN_AGAIN, CopyOncePanel
+from twinedge_desktop.ui.key_create_dialog import (
+    NAME_MAX,
+    DraftMemory,
+    KeyDraft,
+    KeyForm,
+    lifetime_days,
+)
+from twinedge_desktop.ui.key_revoke_dialog import RevokeKeyDialog
+from twinedge_desktop.ui.keys_model import Clock, absolute_time, utc_now
+from twinedge_desktop.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from twinedge_desktop.api.keys import ApiKeysService
+
+STEP_CREATE, STEP_COPY, STEP_UPDATE, STEP_REVOKE = range(4)
+STEP_TITLES = (
+    "Step 1 of 4 · Create the new key",
+    "Step 2 of 4 · Copy the new key",
+    "Step 3 of 4 · Update your applications",
+    "Step 4 of 4 · Revoke the old key",
+)
+
+
+def rotated_name(old_name: str, now: datetime) -> str:
+    suffix = f" (rotated {now.astimezone().strftime('%Y-%m-%d')})"
+    return old_name[: NAME_MAX - len(suffix)] + suffix
+
+
+def reminder_text(old: ApiKey, new: ApiKey, now: datetime) -> str:
+    return (
+        f"Rotated on {absolute_time(now)}: replaced by “{new.name}” ({new.prefix}…). "
+        "Revoke this key once your applications use the new one."
+    )
+
+
+class RotateKeyDialog(QDialog):
+    """The guided rotation. Open with ``open()``.
+
+    Signals:
+        created(ApiKey): the new key exists (public fields only), for the list.
+        old_revoked(ApiKey): the old key as revoked, for the list to update in place.
+        revoke_later(ApiKey, str): the old key stays active; keep the reminder text on its row.
+    """
+
+    created = Signal(object)
+    old_revoked = Signal(object)
+    revoke_later = Signal(object, str)
+
+    def __init__(
+        self,
+        old_key: ApiKey,
+        service: ApiKeysService,
+        runner: TaskRunner,
+        session_scopes: Sequence[str] | None,
+        clipboard: SecretClipboard,
+        clear_after_seconds: int,
+        parent: QWidget | None = None,
+        *,
+        api_base: str | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Rotate API key")
+        self.setAccessibleName("Rotate API key")
+        self._old = old_key
+        self._new: ApiKey | None = None
+        self._service = service
+        self._runner = runner
+        self._clipboard = clipboard
+        self._clear_after = clear_after_seconds
+        self._api_base = api_base
+        self._clock = clock
+        self._idempotency_key = new_idempotency_key()
+        self._drafts = DraftMemory()
+        self._last_draft: KeyDraft | None = None
+        self._busy = False
+        self._finished_flow = False
+        self._confirm: QMessageBox | None = None
+        self.revoke_dialog: RevokeKeyDialog | None = None
+        self.copy_panel: CopyOncePanel | None = None
+
+        self.step_title = QLabel()
+        self.step_title.setAccessibleName("Rotation step")
+        self.stack = QStackedWidget()
+
+        # Step 1: the new key, like the old one.
+        create_page = QWidget()
+        create_layout = QVBoxLayout(create_page)
+        create_layout.setContentsMargins(0, 0, 0, 0)
+        intro = QLabel(
+            f"Rotation replaces <b>{escape(old_key.name)}</b> ({escape(old_key.prefix)}…) with a "
+            "new key with the same scopes and expiry policy. The old key keeps working until "
+            "you revoke it in the last step."
+        )
+        intro.setWordWrap(True)
+        create_layout.addWidget(intro)
+        self.form = KeyForm(session_scopes, create_page, clock=clock)
+        self.form.prefill(
+            rotated_name(old_key.name, clock()),
+            [s for s in old_key.scopes if self.form.restriction_reason(s) is None],
+            lifetime_days(old_key),
+        )
+        dropped = [s for s in old_key.scopes if self.form.restriction_reason(s) is not None]
+        self.dropped_note = InlineMessage("warning")
+        if dropped:
+            self.dropped_note.show_message(
+                "The old key has scopes you cannot grant, so the new key will not have them: "
+                + ", ".join(dropped)
+            )
+        create_layout.addWidget(self.form)
+        create_layout.addWidget(self.dropped_note)
+        self.create_error = InlineMessage("error")
+        self.create_error.setObjectName("rotateCreateError")
+        create_layout.addWidget(self.create_error)
+        self.stack.addWidget(create_page)
+
+        # Step 2: filled in once the key exists.
+        self.copy_page = QWidget()
+        QVBoxLayout(self.copy_page).setContentsMargins(0, 0, 0, 0)
+        self.stack.addWidget(self.copy_page)
+
+        # Step 3: update your applications.
+        update_page = QWidget()
+        update_layout = QVBoxLayout(update_page)
+        update_layout.setContentsMargins(0, 0, 0, 0)
+        self.update_text = QLabel()
+        self.update_text.setWordWrap(True)
+        self.update_text.setAccessibleName("Update your applications")
+        update_layout.addWidget(self.update_text)
+        self.last_use = QLabel(f"The old key was last used: {last_use_text(old_key, clock())}.")
+        self.last_use.setAccessibleName("Old key last used")
+        update_layout.addWidget(self.last_use)
+        update_layout.addStretch(1)
+        self.stack.addWidget(update_page)
+
+        # Step 4: revoke now or later.
+        revoke_page = QWidget()
+        revoke_layout = QVBoxLayout(revoke_page)
+        revoke_layout.setContentsMargins(0, 0, 0, 0)
+        revoke_intro = QLabel(
+            "Revoke the old key as soon as nothing uses it any more. If some application "
+            "still needs it, choose “Later”: a reminder stays on the old key in the list."
+        )
+        revoke_intro.setWordWrap(True)
+        revoke_layout.addWidget(revoke_intro)
+        summary = QFormLayout()
+        add_key_summary(summary, old_key, clock())
+        revoke_layout.addLayout(summary)
+        buttons_row = QDialogButtonBox()
+        self.revoke_now_button = QPushButton("&Revoke old key now…")
+        self.revoke_now_button.setAccessibleName("Revoke the old key now")
+        self.later_button = QPushButton("&Later (keep a reminder)")
+        self.later_button.setAccessibleName("Revoke later and keep a reminder")
+        buttons_row.addButton(self.revoke_now_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons_row.addButton(self.later_button, QDialogButtonBox.ButtonRole.ActionRole)
+        revoke_layout.addWidget(buttons_row)
+        revoke_layout.addStretch(1)
+        self.stack.addWidget(revoke_page)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(6)
+        self.progress.hide()
+        self.buttons = QDialogButtonBox()
+        self.next_button = self.buttons.addButton(
+            "&Create new key", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.next_button.setDefault(True)
+        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.step_title)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.buttons)
+
+        self.next_button.clicked.connect(self.next_step)
+        self.cancel_button.clicked.connect(self.reject)
+        self.revoke_now_button.clicked.connect(self.revoke_now)
+        self.later_button.clicked.connect(self.revoke_later_chosen)
+        self._show_step(STEP_CREATE)
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def step(self) -> int:
+        return self.stack.currentIndex()
+
+    @property
+    def new_key(self) -> ApiKey | None:
+        return self._new
+
+    @property
+    def idempotency_key(self) -> str:
+        return self._idempotency_key
+
+    @property
+    def confirmation(self) -> QMessageBox | None:
+        return self._confirm
+
+    def _show_step(self, step: int) -> None:
+        self.stack.setCurrentIndex(step)
+        self.step_title.setText(f"<b>{STEP_TITLES[step]}</b>")
+        labels = {
+            STEP_CREATE: "&Create new key",
+            STEP_COPY: "&Next",
+            STEP_UPDATE: "&Next",
+        }
+        self.next_button.setVisible(step in labels)
+        self.next_button.setText(labels.get(step, ""))
+        self.cancel_button.setText("&Close" if step != STEP_CREATE else "Cancel")
+        self._update_buttons()
+        if step == STEP_REVOKE:
+            self.revoke_now_button.setFocus()
+
+    def _update_buttons(self, *_args: object) -> None:
+        enabled = not self._busy
+        if self.step == STEP_COPY:
+            enabled = self.copy_panel is not None and self.copy_panel.acknowledged
+        self.next_button.setEnabled(enabled)
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def next_step(self) -> None:
+        step = self.step
+        if step == STEP_CREATE:
+            self._submit_create()
+        elif step == STEP_COPY and self.copy_panel is not None and self.copy_panel.acknowledged:
+            self.copy_panel.wipe()
+            self._show_step(STEP_UPDATE)
+        elif step == STEP_UPDATE:
+            self._show_step(STEP_REVOKE)
+
+    def _submit_create(self) -> None:
+        if self._busy:
+            return
+        self.create_error.clear_message()
+        if not self.form.show_problems():
+            return
+        draft = self._drafts.draft_for(self.form)
+        self._last_draft = draft
+        self._set_busy(True)
+        self._runner.start(
+            self._create(draft),
+            owner=self,
+            on_error=self._create_failed,
+            name="rotate-api-key",
+        )
+
+    async def _create(self, draft: KeyDraft) -> None:
+        created: CreatedApiKey = await self._service.create(
+            draft.name, draft.scopes, draft.expires_at, idempotency_key=self._idempotency_key
+        )
+        self._set_busy(False)
+        self._new = created.key
+        self.created.emit(created.key)
+        panel = CopyOncePanel(
+            created,
+            self._service,
+            self._runner,
+            self._clipboard,
+            self._clear_after,
+            self.copy_page,
+            api_base=self._api_base,
+        )
+        del created
+        layout = self.copy_page.layout()
+        assert layout is not None
+        layout.addWidget(panel)
+        self.copy_panel = panel
+        panel.acknowledged_changed.connect(self._update_buttons)
+        self.update_text.setText(
+            f"Put the new key <b>{escape(self._new.name)}</b> ({escape(self._new.prefix)}…) "
+            f"wherever <b>{escape(self._old.name)}</b> ({escape(self._old.prefix)}…) is used: "
+            "environment variables, <tt>.env</tt> files, CI/CD secrets, services and scripts. "
+            "Restart or redeploy them, and check that they work with the new key."
+        )
+        self._show_step(STEP_COPY)
+        panel.copy_button.setFocus()
+
+    def _create_failed(self, exc: BaseException) -> bool:
+        self._set_busy(False)
+        text = error_message(exc)
+        if getattr(exc, "status", None) == 422 and self.form.set_field_error(
+            getattr(exc, "field", None), text
+        ):
+            return True
+        if isinstance(exc, NetworkError) and self._last_draft is not None:
+            self._drafts.outcome_unknown(self.form, self._last_draft)
+            text += " Trying again is safe: it cannot make a second key."
+        self.create_error.show_message(text)
+        return True
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.progress.setVisible(busy)
+        self.form.set_inputs_enabled(not busy)
+        self._update_buttons()
+
+    def revoke_now(self) -> None:
+        if self.revoke_dialog is not None:
+            return
+        dialog = RevokeKeyDialog(
+            self._old,
+            self._service,
+            self._runner,
+            self,
+            clock=self._clock,
+            intro="Revoke the old key now. Applications still using it will get 401 errors.",
+        )
+        dialog.revoked.connect(self._old_revoked)
+        dialog.finished.connect(self._revoke_dialog_closed)
+        self.revoke_dialog = dialog
+        dialog.open()
+
+    def _revoke_dialog_closed(self, _result: int) -> None:
+        dialog, self.revoke_dialog = self.revoke_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def _old_revoked(self, revoked: ApiKey) -> None:
+        self._finished_flow = True
+        self.old_revoked.emit(revoked)
+        self.done(QDialog.DialogCode.Accepted)
+
+    def revoke_later_chosen(self) -> None:
+        self._remember_later()
+        self.done(QDialog.DialogCode.Accepted)
+
+    def _remember_later(self) -> None:
+        if self._new is not None and not self._finished_flow:
+            self._finished_flow = True
+            self.revoke_later.emit(self._old, reminder_text(self._old, self._new, self._clock()))
+
+    # -- closing -------------------------------------------------------------------------
+
+    def reject(self) -> None:
+        panel = self.copy_panel
+        if (
+            self.step == STEP_COPY
+            and panel is not None
+            and not panel.acknowledged
+            and panel.holds_secret
+        ):
+            self._ask_before_closing()
+            return
+        self.done(QDialog.DialogCode.Rejected)
+
+    def _ask_before_closing(self) -> None:
+        if self._confirm is not None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Close without storing the key?",
+            NOT_SHOWN_AGAIN,
+            QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setInformativeText(
+            "The new key exists already; the old key stays active with a reminder."
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(self._confirm_finished)
+        self._confirm = box
+        box.open()
+
+    def _confirm_finished(self, result: int) -> None:
+        box, self._confirm = self._confirm, None
+        if box is not None:
+            box.deleteLater()
+        if result == QMessageBox.StandardButton.Close:
+            self.done(QDialog.DialogCode.Rejected)
+
+    def done(self, result: int) -> None:
+        self._runner.cancel_owned_by(self)
+        if self.copy_panel is not None:
+            self.copy_panel.wipe()
+        self._remember_later()  # a new key exists and the old one was not revoked
+        super().done(result)

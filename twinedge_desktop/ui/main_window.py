@@ -1,0 +1,607 @@
+"""The main window: navigation to API Keys, Token Inspector and Account, and the profile switcher.
+
+The window is built and shown before any service exists (fast first paint, with
+a visible "Starting…/Restoring session…" state); ``app.py`` then hands it the
+services with :meth:`MainWindow.attach_services`. The API Keys and Token
+Inspector pages come from their own modules, imported only then; until those
+modules exist the window shows an honest "coming" page instead.
+
+Signals:
+    closed(): the window was closed (the app shuts down in order).
+    page_changed(str): "keys", "inspector" or "account".
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twinedge_desktop import APP_NAME, __version__
+from twinedge_desktop.config import ConfigError, ProfileStore
+from twinedge_desktop.ui.account_page import AccountPage
+from twinedge_desktop.ui.dialogs import ApiKeyDialog, ServiceSignInDialog
+from twinedge_desktop.ui.messages import MessageBridge
+from twinedge_desktop.ui.profiles import AddProfileDialog, ProfileSwitcher
+from twinedge_desktop.ui.session_controller import SessionController
+from twinedge_desktop.ui.signin_page import Banner, SignInPage
+from twinedge_desktop.ui.style import app_icon, icon
+from twinedge_desktop.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from twinedge_desktop.auth.services import CoreServices
+    from twinedge_desktop.config import Profile
+
+log = logging.getLogger(__name__)
+
+PAGES = ("keys", "inspector", "account")
+_PAGE_TITLES = {"keys": "API Keys", "inspector": "Token Inspector", "account": "Account"}
+_PAGE_ICONS = {"keys": "key", "inspector": "inspect", "account": "account"}
+_COMING = {
+    "keys": "Listing, creating (with scopes and expiry), copying once, revoking and rotating "
+    "API keys is being built and arrives in a coming version.",
+    "inspector": "Decoding a JWT, explaining its claims and verifying it against the "
+    "issuer's keys is being built and arrives in a coming version.",
+}
+
+
+class ComingPage(QWidget):
+    """An honest placeholder for a page that is not there yet: no fake data."""
+
+    def __init__(self, page: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        title = QLabel(f"{_PAGE_TITLES[page]} — coming soon")
+        title.setProperty("role", "heading")
+        text = QLabel(_COMING[page])
+        text.setWordWrap(True)
+        text.setProperty("role", "muted")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 28, 32, 28)
+        layout.setSpacing(10)
+        layout.addWidget(title)
+        layout.addWidget(text)
+        layout.addStretch(1)
+
+
+class AccountContainer(QStackedWidget):
+    """The Account page: sign-in states while signed out, account details while signed in."""
+
+    def __init__(self, signin: SignInPage, account: AccountPage) -> None:
+        super().__init__()
+        self.signin = signin
+        self.account = account
+        self.addWidget(signin)
+        self.addWidget(account)
+
+
+class MainWindow(QMainWindow):
+    """The one main window (see module docstring)."""
+
+    closed = Signal()
+    page_changed = Signal(str)
+
+    def __init__(
+        self,
+        *,
+        runner: TaskRunner,
+        messages: MessageBridge,
+        controller: SessionController,
+        profiles: ProfileStore,
+        settings: QSettings,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._messages = messages
+        self._controller = controller
+        self._profiles = profiles
+        self._settings = settings
+        self._services: CoreServices | None = None
+        self._restore_tried: set[str] = set()
+        self._bound_key: tuple[Any, ...] | None = None
+        self.keys_page: QWidget = ComingPage("keys")
+        self.inspector_page: QWidget = ComingPage("inspector")
+        self._dialogs: list[QWidget] = []
+
+        self.setObjectName("MainWindow")
+        self.setMinimumSize(QSize(760, 520))
+        window_icon = app_icon()
+        if window_icon is not None:
+            self.setWindowIcon(window_icon)
+
+        self.signin_page = SignInPage(controller)
+        self.account_page = AccountPage()
+        self.account_container = AccountContainer(self.signin_page, self.account_page)
+
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.setAccessibleName("Pages")
+        self.navigation.setIconSize(QSize(20, 20))
+        self.navigation.setFixedWidth(196)
+        self.navigation.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.pages = QStackedWidget()
+        self.pages.setAccessibleName("Page")
+        for number, page in enumerate(PAGES, start=1):
+            item = QListWidgetItem(icon(_PAGE_ICONS[page]), _PAGE_TITLES[page])
+            item.setToolTip(f"{_PAGE_TITLES[page]} (Ctrl+{number})")
+            item.setData(Qt.ItemDataRole.UserRole, page)
+            self.navigation.addItem(item)
+        self.pages.addWidget(self.keys_page)
+        self.pages.addWidget(self.inspector_page)
+        self.pages.addWidget(self.account_container)
+        self.navigation.currentRowChanged.connect(self._row_changed)
+
+        self.message_banner = Banner("error")
+        self.message_banner.setVisible(False)
+        close_banner = QPushButton("Dismiss")
+        close_banner.setAccessibleName("Dismiss message")
+        close_banner.clicked.connect(self.dismiss_message)
+        self.message_banner.add_button(close_banner)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(0)
+        banner_holder = QWidget()
+        banner_layout = QVBoxLayout(banner_holder)
+        banner_layout.setContentsMargins(16, 12, 16, 0)
+        banner_layout.addWidget(self.message_banner)
+        self._banner_holder = banner_holder
+        banner_holder.setVisible(False)
+        right_layout.addWidget(banner_holder)
+        right_layout.addWidget(self.pages, 1)
+
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.navigation)
+        row.addWidget(right, 1)
+        self.setCentralWidget(central)
+
+        self.profile_switcher = ProfileSwitcher(profiles)
+        self.profile_switcher.profile_chosen.connect(self.switch_profile)
+        self.profile_switcher.add_requested.connect(self.add_profile)
+        self._build_actions()
+        self._build_toolbar()
+        self._build_menus()
+
+        self.session_label = QLabel()
+        self.session_label.setAccessibleName("Session status")
+        self.statusBar().addPermanentWidget(self.session_label)
+
+        messages.posted.connect(self.show_message)
+        controller.changed.connect(self._session_changed)
+        controller.succeeded.connect(self._signed_in)
+        self.signin_page.service_sign_in_requested.connect(self.service_sign_in)
+        self.signin_page.api_key_requested.connect(self.use_api_key)
+        self.signin_page.continue_without_keychain_requested.connect(self.continue_without_keychain)
+        self.account_page.sign_out_requested.connect(self.sign_out)
+
+        self._restore_geometry()
+        self._update_title()
+        self._session_changed()
+
+    # --- construction ------------------------------------------------------------------
+    def _action(
+        self, text: str, slot: Any, shortcuts: tuple[str, ...] = (), icon_name: str | None = None
+    ) -> QAction:
+        action = QAction(text, self)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        if shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            action.setToolTip(f"{text.rstrip('…')} ({shortcuts[0]})")
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work even when the menu bar is hidden
+        return action
+
+    def _build_actions(self) -> None:
+        self.sign_in_action = self._action(
+            "Sign in with browser", self.sign_in, ("Ctrl+L",), "sign-in"
+        )
+        self.service_action = self._action(
+            "Service account sign-in…", self.service_sign_in, ("Ctrl+Shift+S",), "service"
+        )
+        self.api_key_action = self._action(
+            "Use an API key…", self.use_api_key, ("Ctrl+Shift+K",), "key"
+        )
+        self.sign_out_action = self._action(
+            "Sign out", self.sign_out, ("Ctrl+Shift+L",), "sign-out"
+        )
+        self.cancel_action = self._action("Cancel sign-in", self._controller.cancel_sign_in)
+        self.copy_link_action = self._action(
+            "Copy sign-in link", self.signin_page.copy_link, ("Ctrl+Shift+C",), "copy"
+        )
+        self.quit_action = self._action("Quit", self.close, ("Ctrl+Q",))
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.page_actions = {
+            "keys": self._action("API Keys", lambda: self.show_page("keys"), ("Ctrl+1",), "key"),
+            "inspector": self._action(
+                "Token Inspector",
+                lambda: self.show_page("inspector"),
+                ("Ctrl+2", "Ctrl+Shift+I"),
+                "inspect",
+            ),
+            "account": self._action(
+                "Account", lambda: self.show_page("account"), ("Ctrl+3",), "account"
+            ),
+        }
+        self.refresh_action = self._action("Refresh", self.refresh, ("F5",), "refresh")
+        self.switch_profile_action = self._action(
+            "Switch profile…", self._open_profile_list, ("Ctrl+P",), "server"
+        )
+        self.add_profile_action = self._action(
+            "Add profile…", self.add_profile, ("Ctrl+Shift+N",), "add"
+        )
+        self.about_action = self._action("About TwinEdge Desktop", self.about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+
+    def _build_toolbar(self) -> None:
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        toolbar.setMovable(False)
+        toolbar.setFloatable(False)
+        toolbar.setIconSize(QSize(18, 18))
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        label = QLabel("  Profile ")
+        label.setBuddy(self.profile_switcher)
+        toolbar.addWidget(label)
+        toolbar.addWidget(self.profile_switcher)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        toolbar.addAction(self.refresh_action)
+        self.toolbar_sign_in = toolbar.addAction(self.sign_in_action)
+        toolbar.addAction(self.sign_out_action)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        self.toolbar = toolbar
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        for action in (self.sign_in_action, self.service_action, self.api_key_action):
+            file_menu.addAction(action)
+        file_menu.addAction(self.copy_link_action)
+        file_menu.addAction(self.sign_out_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        profile_menu = bar.addMenu("&Profile")
+        profile_menu.addAction(self.switch_profile_action)
+        profile_menu.addAction(self.add_profile_action)
+        view_menu = bar.addMenu("&View")
+        for page in PAGES:
+            view_menu.addAction(self.page_actions[page])
+        view_menu.addSeparator()
+        view_menu.addAction(self.refresh_action)
+        # The packaging work adds "Copy diagnostics" and the log location here.
+        self.help_menu = bar.addMenu("&Help")
+        self.help_menu.addAction(self.about_action)
+
+    # --- services ----------------------------------------------------------------------
+    def attach_services(self, services: CoreServices, inspector: Any | None = None) -> None:
+        """Hand the window its services once they exist (after the first paint)."""
+        self._services = services
+        self._install_pages(inspector)
+        if services.keychain_error is not None:
+            self.signin_page.set_keychain_problem(services.keychain_error.user_message)
+        self.bind_current_profile(restore=services.keychain_error is None)
+
+    def _install_pages(self, inspector: Any | None) -> None:
+        # The pages of the other two features are imported only now, off the startup path,
+        # and only if their modules exist; their own errors are not hidden.
+        if importlib.util.find_spec("twinedge_desktop.ui.keys_page") is not None:
+            from twinedge_desktop.ui.keys_page import KeysPage  # type: ignore[import-not-found,unused-ignore]
+
+            self._replace_page(
+                "keys",
+                KeysPage(self._runner, self._messages, self._profiles.preferences),
+            )
+        if (
+            inspector is not None
+            and importlib.util.find_spec("twinedge_desktop.ui.inspector") is not None
+        ):
+            from twinedge_desktop.ui.inspector import InspectorPage  # type: ignore[import-not-found,unused-ignore]
+
+            self._replace_page("inspector", InspectorPage(inspector, self._runner, self._messages))
+
+    def _replace_page(self, page: str, widget: QWidget) -> None:
+        index = PAGES.index(page)
+        old = self.pages.widget(index)
+        if old is not None:
+            self.pages.removeWidget(old)
+            old.deleteLater()
+        self.pages.insertWidget(index, widget)
+        if page == "keys":
+            self.keys_page = widget
+        else:
+            self.inspector_page = widget
+        self.pages.setCurrentIndex(max(0, self.navigation.currentRow()))
+        self._claim_refresh_key()
+
+    def bind_current_profile(self, *, restore: bool = True) -> None:
+        services = self._services
+        if services is None:
+            return
+        profile = self._profiles.current
+        session = services.session_for(profile)
+        self._controller.set_session(session)
+        self.profile_switcher.reload()
+        self._update_title()
+        if restore and profile.id not in self._restore_tried and session.state.name == "SIGNED_OUT":
+            self._restore_tried.add(profile.id)
+            self._controller.restore()
+
+    def switch_profile(self, profile_id: str) -> None:
+        """Make ``profile_id`` current (saved) and bind its session."""
+        try:
+            self._profiles.get(profile_id)
+        except ConfigError as exc:
+            self._messages.error(str(exc))
+            return
+        self._profiles.current_id = profile_id
+        self._save_profiles()
+        self.bind_current_profile(
+            restore=self._services is not None and self._services.keychain_error is None
+        )
+
+    def _save_profiles(self) -> None:
+        try:
+            self._profiles.save()
+        except OSError as exc:
+            self._messages.warning(f"Could not save the profile list: {exc.strerror or exc}")
+
+    def add_profile(self) -> None:
+        services = self._services
+        if services is None:
+            self._messages.warning("Still starting up: try again in a moment.")
+            return
+        http = services.http
+
+        async def discover(issuer: str) -> Any:
+            from twinedge_desktop.auth.discovery import discover as run_discovery
+
+            return await run_discovery(http, issuer)
+
+        dialog = AddProfileDialog(discover, self._runner, self)
+        dialog.profile_created.connect(self._profile_created)
+        self._open_dialog(dialog)
+
+    def _profile_created(self, profile: Profile) -> None:
+        self._profiles.put(profile, make_current=True)
+        self._save_profiles()
+        self._messages.info(f"Added the profile {profile.name}.")
+        self.bind_current_profile(
+            restore=self._services is not None and self._services.keychain_error is None
+        )
+
+    def _open_profile_list(self) -> None:
+        self.profile_switcher.setFocus()
+        self.profile_switcher.showPopup()
+
+    def continue_without_keychain(self) -> None:
+        if self._services is None:
+            return
+        self._services.continue_without_keychain()
+        self.signin_page.set_keychain_problem(None)
+        self._messages.info("Continuing without the keychain: you stay signed in until you quit.")
+
+    # --- actions -----------------------------------------------------------------------
+    def show_page(self, page: str) -> None:
+        self.navigation.setCurrentRow(PAGES.index(page))
+
+    @property
+    def current_page(self) -> str:
+        return PAGES[max(0, self.navigation.currentRow())]
+
+    def _row_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        self.pages.setCurrentIndex(row)
+        self._claim_refresh_key()
+        self.page_changed.emit(PAGES[row])
+
+    def _claim_refresh_key(self) -> None:
+        # A page with its own F5 action gets the key: two actions on one key in one
+        # window are ambiguous to Qt and then neither fires.
+        widget = self.pages.currentWidget()
+        f5 = QKeySequence("F5")
+        page_has_own = widget is not None and any(
+            action.shortcut() == f5 for action in widget.actions()
+        )
+        self.refresh_action.setShortcuts([] if page_has_own else [f5])
+
+    def sign_in(self) -> None:
+        self.show_page("account")
+        if self._controller.state_name == "SIGNED_IN":
+            self._messages.info("You are already signed in. Sign out first to switch accounts.")
+            return
+        self._controller.sign_in_with_browser()
+
+    def service_sign_in(self) -> None:
+        self.show_page("account")
+        dialog = ServiceSignInDialog(parent=self)
+        dialog.submitted.connect(self._controller.sign_in_with_client_credentials)
+        self._open_dialog(dialog)
+
+    def use_api_key(self) -> None:
+        self.show_page("account")
+        dialog = ApiKeyDialog(self)
+        dialog.submitted.connect(self._controller.use_api_key)
+        self._open_dialog(dialog)
+
+    def _open_dialog(self, dialog: QWidget) -> None:
+        # open(), not exec(): no nested event loop inside the qasync loop.
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._dialogs.append(dialog)
+        dialog.destroyed.connect(lambda *_: self._forget_dialog(dialog))
+        dialog.open()  # type: ignore[attr-defined]
+
+    def _forget_dialog(self, dialog: QWidget) -> None:
+        if dialog in self._dialogs:
+            self._dialogs.remove(dialog)
+
+    def sign_out(self) -> None:
+        if self._controller.state_name != "SIGNED_IN":
+            return
+        self._controller.sign_out()
+
+    def refresh(self) -> None:
+        """F5: reload what the current page shows."""
+        page = self.current_page
+        widget = self.pages.currentWidget()
+        if page in ("keys", "inspector"):
+            refresh = getattr(widget, "refresh", None)
+            if callable(refresh):
+                refresh()
+            return
+        session = self._controller.session
+        if session is None:
+            return
+        if session.state.name == "SIGNED_IN":
+            self._runner.start(self._refresh_token(), owner=self, name="refresh-token")
+        elif not self._controller.signing_in:
+            self._controller.restore()
+
+    async def _refresh_token(self) -> None:
+        session = self._controller.session
+        if session is not None:
+            await session.access_token()
+            self._session_changed()
+
+    def about(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle(f"About {APP_NAME}")
+        box.setIconPixmap(icon("shield").pixmap(48, 48))
+        box.setText(f"<b>{APP_NAME}</b> {__version__}")
+        box.setInformativeText(
+            "Sign in to the TwinEdge industrial API, manage API keys and inspect tokens.<br>"
+            "MIT licence."
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # --- reacting to the session -------------------------------------------------------
+    def _signed_in(self) -> None:
+        self.show_page("account")
+        # Bring the window back in front of the browser the person just used.
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def _session_changed(self) -> None:
+        controller = self._controller
+        state = controller.state_name
+        session = controller.session
+        info = controller.info if state == "SIGNED_IN" else None
+        signed_in = info is not None
+        if signed_in:
+            self.account_page.set_info(info, session.profile if session else None)
+            self.account_container.setCurrentWidget(self.account_page)
+        else:
+            self.account_page.set_info(None, None)
+            self.account_container.setCurrentWidget(self.signin_page)
+        busy = controller.signing_in or controller.busy or controller.restoring
+        self.sign_in_action.setVisible(not signed_in)
+        self.sign_in_action.setEnabled(session is not None and not busy)
+        self.service_action.setEnabled(session is not None and not busy and not signed_in)
+        self.api_key_action.setEnabled(session is not None and not busy and not signed_in)
+        self.sign_out_action.setVisible(signed_in)
+        self.sign_out_action.setEnabled(signed_in and not controller.busy)
+        self.copy_link_action.setEnabled(controller.authorization_url is not None)
+        self.cancel_action.setEnabled(controller.signing_in)
+        self.account_page.sign_out_button.setEnabled(signed_in and not controller.busy)
+        self.session_label.setText(self._status_text(state, info, session))
+        self._update_title()
+        self._bind_pages(session, info)
+
+    def _status_text(self, state: str, info: Any, session: Any) -> str:
+        where = session.profile.name if session is not None else self._profiles.current.name
+        if self._controller.signing_in:
+            return f"Signing in to {where}…"
+        if self._controller.restoring or state == "RESTORING":
+            return f"Restoring session — {where}"
+        if info is not None:
+            who = info.email or info.name or info.subject or "signed in"
+            return f"Signed in as {who} — {where}"
+        if state == "NONE":
+            return "Starting…"
+        return f"Signed out — {where}"
+
+    def _bind_pages(self, session: Any, info: Any) -> None:
+        key = (id(session), id(info))
+        if key == self._bound_key or self._services is None:
+            return
+        self._bound_key = key
+        set_service = getattr(self.keys_page, "set_service", None)
+        if callable(set_service):
+            service = self._services.api_keys_for(session) if info is not None else None
+            set_service(service, info)
+        set_context = getattr(self.inspector_page, "set_context", None)
+        if callable(set_context):
+            profile = session.profile if session is not None else None
+            token = session.access_token if info is not None else None
+            set_context(profile, token)
+
+    def _update_title(self) -> None:
+        # Only the profile's name: never an account detail or anything secret.
+        self.setWindowTitle(f"TwinEdge Desktop — {self._profiles.current.name}")
+
+    # --- messages ----------------------------------------------------------------------
+    def show_message(self, level: str, text: str) -> None:
+        if level == "info":
+            self.statusBar().showMessage(text, 8000)
+            return
+        self.message_banner.set_level(level)
+        self.message_banner.set_text("Something went wrong" if level == "error" else "", text)
+        self.message_banner.setVisible(True)
+        self._banner_holder.setVisible(True)
+        self.message_banner.setAccessibleDescription(text)
+
+    def dismiss_message(self) -> None:
+        self.message_banner.setVisible(False)
+        self._banner_holder.setVisible(False)
+
+    # --- geometry ----------------------------------------------------------------------
+    def _restore_geometry(self) -> None:
+        geometry = self._settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1040, 700)
+        state = self._settings.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        page = self._settings.value("window/page", "account")
+        self.show_page(page if page in PAGES else "account")
+
+    def save_geometry(self) -> None:
+        """Remember size, position and page (non-secret only)."""
+        self._settings.setValue("window/geometry", self.saveGeometry())
+        self._settings.setValue("window/state", self.saveState())
+        self._settings.setValue("window/page", self.current_page)
+        self._settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_geometry()
+        super().closeEvent(event)
+        # Emitted after the event: the app then shuts services down in order.
+        QTimer.singleShot(0, self, self.closed.emit)

@@ -1,0 +1,262 @@
+"""Light and dark palettes that follow the system, and SVG icons tinted to match.
+
+The app uses Qt's Fusion style with its own two palettes, so contrast is the same
+on every desktop; which palette applies follows the system's colour scheme
+(``QStyleHints.colorScheme()``, Qt 6.5+) and changes with it at run time.
+
+Icons are the SVGs in ``twinedge_desktop/resources/icons`` (24 px grid, stroked
+with ``currentColor``). :class:`TintedSvgIconEngine` renders them at paint time in
+the palette's text colour, so an icon is right in both schemes without reloading.
+
+Signals (ThemeManager):
+    scheme_changed(str): "light" or "dark", after the palette was applied.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QObject, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QGuiApplication,
+    QIcon,
+    QIconEngine,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QApplication
+
+RESOURCES_DIR = Path(__file__).resolve().parent.parent / "resources"
+ICONS_DIR = RESOURCES_DIR / "icons"
+
+# Accent colours chosen for WCAG AA contrast (≥ 4.5:1) of white text on the accent
+# and of the accent as text on the window colour, in each scheme.
+_LIGHT = {
+    "window": "#f6f7f9",
+    "base": "#ffffff",
+    "alt_base": "#f0f2f5",
+    "text": "#1c2330",
+    "muted": "#5b6472",
+    "button": "#eceff3",
+    "highlight": "#1f5fbf",
+    "highlight_text": "#ffffff",
+    "link": "#1f5fbf",
+    "border": "#c9ced6",
+    "disabled": "#9098a4",
+    "error": "#b3261e",
+    "warning": "#8a5a00",
+    "success": "#1e7b3a",
+    "error_bg": "#fdecea",
+    "warning_bg": "#fff4d6",
+    "info_bg": "#e7f0fd",
+    "nav": "#eceff3",
+}
+_DARK = {
+    "window": "#1e2229",
+    "base": "#171a20",
+    "alt_base": "#232831",
+    "text": "#e6e9ee",
+    "muted": "#a3acb9",
+    "button": "#2b313b",
+    "highlight": "#4c8df0",
+    "highlight_text": "#0d1117",
+    "link": "#7fb0ff",
+    "border": "#3a414d",
+    "disabled": "#6c7482",
+    "error": "#ff8a80",
+    "warning": "#f2c061",
+    "success": "#6fd08c",
+    "error_bg": "#3b1f1f",
+    "warning_bg": "#3a3120",
+    "info_bg": "#1d2b40",
+    "nav": "#191d23",
+}
+
+SCHEMES = {"light": _LIGHT, "dark": _DARK}
+
+
+def colors(scheme: str) -> dict[str, str]:
+    """The named colours of ``scheme`` ("light" or "dark")."""
+    return SCHEMES[scheme]
+
+
+def build_palette(scheme: str) -> QPalette:
+    c = SCHEMES[scheme]
+    palette = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: c["window"],
+        QPalette.ColorRole.WindowText: c["text"],
+        QPalette.ColorRole.Base: c["base"],
+        QPalette.ColorRole.AlternateBase: c["alt_base"],
+        QPalette.ColorRole.ToolTipBase: c["base"],
+        QPalette.ColorRole.ToolTipText: c["text"],
+        QPalette.ColorRole.PlaceholderText: c["muted"],
+        QPalette.ColorRole.Text: c["text"],
+        QPalette.ColorRole.Button: c["button"],
+        QPalette.ColorRole.ButtonText: c["text"],
+        QPalette.ColorRole.BrightText: c["error"],
+        QPalette.ColorRole.Highlight: c["highlight"],
+        QPalette.ColorRole.HighlightedText: c["highlight_text"],
+        QPalette.ColorRole.Link: c["link"],
+        QPalette.ColorRole.LinkVisited: c["link"],
+        QPalette.ColorRole.Mid: c["border"],
+        QPalette.ColorRole.Midlight: c["alt_base"],
+        QPalette.ColorRole.Dark: c["border"],
+        QPalette.ColorRole.Light: c["base"],
+        QPalette.ColorRole.Shadow: "#000000",
+    }
+    for role, value in roles.items():
+        palette.setColor(role, QColor(value))
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+    ):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(c["disabled"]))
+    return palette
+
+
+def style_sheet(scheme: str) -> str:
+    """The few rules the palette cannot express: page headings, banners, the nav list."""
+    c = SCHEMES[scheme]
+    return f"""
+QLabel[role="heading"] {{ font-size: 20px; font-weight: 600; }}
+QLabel[role="subheading"] {{ font-size: 14px; font-weight: 600; }}
+QLabel[role="muted"] {{ color: {c["muted"]}; }}
+QLabel[role="countdown"] {{ font-size: 15px; font-weight: 600; }}
+QListWidget#navigation {{
+    background: {c["nav"]}; border: none; border-right: 1px solid {c["border"]};
+    padding-top: 8px; font-size: 13px; outline: 0;
+}}
+QListWidget#navigation::item {{ padding: 9px 10px; margin: 2px 8px; border-radius: 6px; }}
+QListWidget#navigation::item:selected {{
+    background: {c["highlight"]}; color: {c["highlight_text"]};
+}}
+QFrame#banner[level="error"] {{
+    background: {c["error_bg"]}; border: 1px solid {c["error"]}; border-radius: 6px;
+}}
+QFrame#banner[level="warning"] {{
+    background: {c["warning_bg"]}; border: 1px solid {c["warning"]}; border-radius: 6px;
+}}
+QFrame#banner[level="info"] {{
+    background: {c["info_bg"]}; border: 1px solid {c["highlight"]}; border-radius: 6px;
+}}
+QFrame#card {{
+    background: {c["base"]}; border: 1px solid {c["border"]}; border-radius: 8px;
+}}
+QPushButton[primary="true"] {{
+    background: {c["highlight"]}; color: {c["highlight_text"]}; border: none;
+    border-radius: 6px; padding: 8px 18px; font-weight: 600;
+}}
+QPushButton[primary="true"]:hover {{ background: {QColor(c["highlight"]).lighter(112).name()}; }}
+QPushButton[primary="true"]:disabled {{ background: {c["border"]}; color: {c["disabled"]}; }}
+QPushButton[danger="true"] {{ color: {c["error"]}; }}
+QToolBar {{ border: none; border-bottom: 1px solid {c["border"]}; spacing: 6px; padding: 4px; }}
+"""
+
+
+def system_scheme() -> str:
+    """The system's colour scheme as "light" or "dark" (unknown counts as light)."""
+    hints = QGuiApplication.styleHints()
+    return "dark" if hints.colorScheme() == Qt.ColorScheme.Dark else "light"
+
+
+class ThemeManager(QObject):
+    """Applies the palette matching the system scheme, now and whenever it changes."""
+
+    scheme_changed = Signal(str)
+
+    def __init__(self, app: QApplication, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._app = app
+        self._forced: str | None = None
+        self.scheme = ""
+        app.setStyle("Fusion")
+        app.styleHints().colorSchemeChanged.connect(self._system_changed)
+        self.apply(system_scheme())
+
+    def force(self, scheme: str | None) -> None:
+        """Use ``scheme`` regardless of the system (None: follow the system again)."""
+        if scheme is not None and scheme not in SCHEMES:
+            raise ValueError(f"Unknown colour scheme {scheme!r}")
+        self._forced = scheme
+        self.apply(scheme or system_scheme())
+
+    def _system_changed(self, _scheme: Qt.ColorScheme) -> None:
+        if self._forced is None:
+            self.apply(system_scheme())
+
+    def apply(self, scheme: str) -> None:
+        self.scheme = scheme
+        self._app.setPalette(build_palette(scheme))
+        self._app.setStyleSheet(style_sheet(scheme))
+        self.scheme_changed.emit(scheme)
+
+
+@cache
+def _svg_source(name: str) -> str:
+    return (ICONS_DIR / f"{name}.svg").read_text(encoding="utf-8")
+
+
+@cache
+def _renderer(name: str, color: str) -> QSvgRenderer:
+    data = _svg_source(name).replace("currentColor", color)
+    return QSvgRenderer(QByteArray(data.encode("utf-8")))
+
+
+class TintedSvgIconEngine(QIconEngine):
+    """Draws a stroked SVG icon in the current palette's text (or highlighted) colour."""
+
+    def __init__(self, name: str, role: QPalette.ColorRole | None = None) -> None:
+        super().__init__()
+        self._name = name
+        self._role = role
+
+    def _color(self, mode: QIcon.Mode) -> str:
+        palette = QGuiApplication.palette()
+        if mode == QIcon.Mode.Disabled:
+            return palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text).name()
+        if mode == QIcon.Mode.Selected:
+            return palette.color(QPalette.ColorRole.HighlightedText).name()
+        return palette.color(self._role or QPalette.ColorRole.WindowText).name()
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        _renderer(self._name, self._color(mode)).render(painter, QRectF(rect))
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        pixmap = QPixmap(size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.paint(painter, QRect(0, 0, size.width(), size.height()), mode, state)
+        painter.end()
+        return pixmap
+
+    def clone(self) -> QIconEngine:
+        return TintedSvgIconEngine(self._name, self._role)
+
+    def key(self) -> str:
+        return "TintedSvgIconEngine"
+
+
+def icon(name: str, role: QPalette.ColorRole | None = None) -> QIcon:
+    """The icon ``resources/icons/<name>.svg``, drawn in the palette's colours."""
+    if not (ICONS_DIR / f"{name}.svg").is_file():
+        raise FileNotFoundError(f"No icon named {name!r} in {ICONS_DIR}")
+    return QIcon(TintedSvgIconEngine(name, role))
+
+
+def app_icon() -> QIcon | None:
+    """The application icon from the packaging's ``resources/app``, when it exists."""
+    candidates = (
+        RESOURCES_DIR / "app" / "twinedge-desktop.svg",
+        RESOURCES_DIR.parent.parent / "resources" / "app" / "twinedge-desktop.svg",
+    )
+    for path in candidates:
+        if path.is_file():
+            return QIcon(str(path))
+    return None

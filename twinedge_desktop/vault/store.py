@@ -1,0 +1,352 @@
+"""Credential stores: the system keychain through ``keyring``, or memory for this run.
+
+The store's job is small on purpose (get / set / delete a string, and say
+whether it is a real system keychain). Calls are synchronous because keyring
+is; async callers wrap every call in ``asyncio.to_thread`` since a keychain
+call may block on D-Bus or on an unlock prompt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import threading
+from typing import Any, Protocol, runtime_checkable
+
+log = logging.getLogger(__name__)
+
+# Windows Credential Manager refuses blobs over 2,560 bytes; staying under 2,500
+# keeps every entry portable to every keychain keyring supports.
+MAX_ENTRY_BYTES = 2500
+
+DEFAULT_SERVICE = "twinedge-desktop"
+
+
+@runtime_checkable
+class CredentialStore(Protocol):
+    """Where secrets that must outlive the process are kept."""
+
+    @property
+    def backend_name(self) -> str:
+        """Person-readable, e.g. "Secret Service (GNOME Keyring)"."""
+        ...
+
+    @property
+    def is_persistent(self) -> bool:
+        """True for a real system keychain."""
+        ...
+
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, value: str) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class KeychainUnavailable(Exception):
+    """No secure system keychain can be used; ``user_message`` says why and what to do.
+
+    ``reason`` is a short machine-readable code: ``no-dbus``, ``no-secret-service``,
+    ``locked``, ``prompt-dismissed``, ``insecure-backend``, ``no-backend`` or ``error``.
+    """
+
+    def __init__(self, reason: str, user_message: str) -> None:
+        super().__init__(user_message)
+        self.reason = reason
+        self.user_message = user_message
+
+    def __str__(self) -> str:
+        return self.user_message
+
+
+def _check_size(value: str) -> None:
+    size = len(value.encode("utf-8"))
+    if size > MAX_ENTRY_BYTES:
+        # The value is a secret: the message gives its size, never its content.
+        raise ValueError(
+            f"A keychain entry must stay under {MAX_ENTRY_BYTES} bytes; this one is {size}."
+        )
+
+
+class MemoryStore:
+    """A CredentialStore that forgets everything when the process ends.
+
+    Used by tests and when the person chooses to continue without a keychain.
+    """
+
+    backend_name = "memory (this session only)"
+    is_persistent = False
+
+    def __init__(self) -> None:
+        self._items: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def set(self, key: str, value: str) -> None:
+        _check_size(value)
+        with self._lock:
+            self._items[key] = value
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+    def keys(self) -> list[str]:
+        """The keys held (for tests and diagnostics; never the values)."""
+        with self._lock:
+            return sorted(self._items)
+
+
+def _friendly_backend_name(backend: Any) -> str:
+    module = type(backend).__module__
+    name = type(backend).__name__
+    if module.endswith("SecretService"):
+        daemon = _secret_service_daemon()
+        return f"Secret Service ({daemon})" if daemon else "Secret Service"
+    if module.endswith("libsecret"):
+        return "Secret Service (libsecret)"
+    if module.endswith("kwallet"):
+        return "KWallet"
+    if "macOS" in module:
+        return "macOS Keychain"
+    if module.endswith("Windows"):
+        return "Windows Credential Manager"
+    return f"{module}.{name}"
+
+
+def _secret_service_daemon() -> str | None:
+    """Which program serves org.freedesktop.secrets, for a status line ("GNOME Keyring").
+
+    Best effort: the D-Bus daemon knows the owner's process id, /proc its name.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        from jeepney import DBusAddress, new_method_call
+        from jeepney.io.blocking import open_dbus_connection
+
+        bus = DBusAddress(
+            "/org/freedesktop/DBus",
+            bus_name="org.freedesktop.DBus",
+            interface="org.freedesktop.DBus",
+        )
+        with open_dbus_connection(bus="SESSION") as connection:
+            message = new_method_call(
+                bus, "GetConnectionUnixProcessID", "s", ("org.freedesktop.secrets",)
+            )
+            reply = connection.send_and_get_reply(message, timeout=2)
+            pid = int(reply.body[0])
+        with open(f"/proc/{pid}/comm", encoding="utf-8") as handle:
+            comm = handle.read().strip()
+    except Exception:  # a nicer name is optional; any failure just omits it
+        return None
+    known = {
+        "gnome-keyring-d": "GNOME Keyring",
+        "gnome-keyring-daemon": "GNOME Keyring",
+        "keepassxc": "KeePassXC",
+        "kwalletd5": "KWallet",
+        "kwalletd6": "KWallet",
+        "ksecretd": "KWallet",
+    }
+    return known.get(comm, comm or None)
+
+
+class KeyringStore:
+    """A CredentialStore over one keyring backend instance, chosen once.
+
+    The backend is held directly (not keyring's global), so what was checked at
+    start is what every later call uses.
+    """
+
+    is_persistent = True
+
+    def __init__(self, backend: Any, service: str = DEFAULT_SERVICE, *, name: str | None = None):
+        self._backend = backend
+        self._service = service
+        self.backend_name = name or _friendly_backend_name(backend)
+
+    def get(self, key: str) -> str | None:
+        try:
+            value = self._backend.get_password(self._service, key)
+        except Exception as exc:
+            raise _translate(exc) from None
+        return None if value is None else str(value)
+
+    def set(self, key: str, value: str) -> None:
+        _check_size(value)
+        try:
+            self._backend.set_password(self._service, key, value)
+        except Exception as exc:
+            raise _translate(exc) from None
+
+    def delete(self, key: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        try:
+            self._backend.delete_password(self._service, key)
+        except PasswordDeleteError:
+            return  # not there: nothing to delete
+        except Exception as exc:
+            raise _translate(exc) from None
+
+
+_UNLOCK_HINT = (
+    "Unlock your keyring (for example by signing in to your desktop session, or with "
+    "your keyring's unlock dialog) and try again."
+)
+
+
+def _translate(exc: BaseException) -> KeychainUnavailable:
+    """A keyring failure as a KeychainUnavailable naming the reason (never secret data)."""
+    from keyring.errors import InitError, KeyringLocked, NoKeyringError
+
+    text = str(exc)
+    if isinstance(exc, KeyringLocked):
+        return KeychainUnavailable(
+            "locked",
+            f"The system keychain is locked, so the sign-in cannot be saved. {_UNLOCK_HINT}",
+        )
+    if isinstance(exc, InitError) and "dismissed" in text.lower():
+        return KeychainUnavailable(
+            "prompt-dismissed",
+            "The keychain's unlock prompt was dismissed, so the sign-in cannot be saved. "
+            + _UNLOCK_HINT,
+        )
+    if isinstance(exc, NoKeyringError):
+        return _no_backend_error()
+    if isinstance(exc, InitError):
+        return KeychainUnavailable(
+            "error",
+            f"The system keychain could not be opened ({type(exc).__name__}: "
+            f"{_short(text)}). Check that your keyring service is running.",
+        )
+    return KeychainUnavailable(
+        "error",
+        f"The system keychain reported an error ({type(exc).__name__}: {_short(text)}).",
+    )
+
+
+def _short(text: str) -> str:
+    from twinedge_desktop.redaction import redact
+
+    text = redact(" ".join(text.split()))
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _no_backend_error() -> KeychainUnavailable:
+    """Why no keychain backend is usable, as specifically as the platform lets us say."""
+    platform: str = sys.platform  # a plain str: the check is at run time, per platform
+    if platform.startswith("linux") or "bsd" in platform:
+        if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") and not _default_bus_socket_exists():
+            return KeychainUnavailable(
+                "no-dbus",
+                "No keychain is available: there is no D-Bus session bus, so no Secret Service "
+                "(GNOME Keyring, KWallet or KeePassXC) can be reached. Start a desktop session, "
+                "or run inside `dbus-run-session` with gnome-keyring-daemon started and unlocked.",
+            )
+        cause = _secret_service_cause()
+        return KeychainUnavailable(
+            "no-secret-service",
+            "No keychain is available: no Secret Service is running on the D-Bus session bus"
+            + (f" ({cause})" if cause else "")
+            + ". Install and start GNOME Keyring (gnome-keyring-daemon), KWallet or KeePassXC "
+            "with its Secret Service integration, then try again.",
+        )
+    return KeychainUnavailable(
+        "no-backend",
+        "No system keychain is available to keep your sign-in. Check that your "
+        "operating system's credential store is working, then try again.",
+    )
+
+
+def _default_bus_socket_exists() -> bool:
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    return bool(runtime) and os.path.exists(os.path.join(str(runtime), "bus"))
+
+
+def _secret_service_cause() -> str | None:
+    try:
+        from keyring.backends import SecretService
+
+        SecretService.Keyring.priority  # noqa: B018 - evaluating it raises the cause
+    except Exception as exc:
+        return _short(str(exc))
+    return None
+
+
+# Backends that would put secrets in a plain file, or nowhere: never acceptable.
+_INSECURE_BACKEND_HINTS = ("plaintext", "null", "fail", "encryptedkeyring", "alt.file")
+
+
+def _is_insecure(backend: Any) -> bool:
+    qualified = f"{type(backend).__module__}.{type(backend).__name__}".lower()
+    if any(hint in qualified for hint in _INSECURE_BACKEND_HINTS):
+        return True
+    try:
+        return float(backend.priority) < 1
+    except Exception:  # priority raising means the backend is not usable here
+        return True
+
+
+def _detect_backend() -> Any:
+    """The backend keyring would pick, evaluated now (not keyring's cached answer)."""
+    import keyring.backend
+    import keyring.core
+    from keyring.backends.chainer import ChainerBackend
+
+    configured = keyring.core.load_env() or keyring.core.load_config()
+    if configured is not None:
+        chosen: Any = configured
+    else:
+        # keyring caches the list of viable backends for the life of the process;
+        # a keychain daemon started after an earlier failure ("Try again") must be
+        # seen, so ask afresh.
+        with contextlib.suppress(AttributeError, KeyError):  # never computed yet
+            keyring.backend.get_all_keyring.reset()
+        candidates = [
+            b for b in keyring.backend.get_all_keyring() if not isinstance(b, ChainerBackend)
+        ]
+        if not candidates:
+            from keyring.backends import fail
+
+            return fail.Keyring()  # type: ignore[no-untyped-call]
+        chosen = max(candidates, key=keyring.backend.by_priority)
+    if isinstance(chosen, ChainerBackend):
+        # Choose once: the chainer's first backend is the one it would write to.
+        backends = list(chosen.backends)
+        if backends:
+            chosen = backends[0]
+    return chosen
+
+
+def open_system_store(service: str = DEFAULT_SERVICE) -> CredentialStore:
+    """The platform keychain as a CredentialStore, checked to work right now.
+
+    Raises :class:`KeychainUnavailable` when no secure backend is usable (no
+    D-Bus, no Secret Service, locked, prompt dismissed, only insecure backends).
+    Blocking (D-Bus, maybe an unlock prompt): async callers use ``asyncio.to_thread``.
+    """
+    try:
+        backend = _detect_backend()
+    except Exception as exc:
+        raise _translate(exc) from None
+    module = type(backend).__module__.lower()
+    if module.endswith(".fail") or module.endswith("fail"):
+        raise _no_backend_error()
+    if _is_insecure(backend):
+        raise KeychainUnavailable(
+            "insecure-backend",
+            f"The configured keyring backend ({type(backend).__module__}.{type(backend).__name__}) "
+            "does not keep secrets in a secure system keychain, so TwinEdge Desktop will not use "
+            "it. Configure a system keychain (PYTHON_KEYRING_BACKEND or keyringrc.cfg).",
+        )
+    store = KeyringStore(backend, service)
+    # Probe once so a locked or broken keychain is reported now, not at the first sign-in.
+    store.get("probe")
+    log.info("Using the %s keychain", store.backend_name)
+    return store
