@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
+import importlib.util
 import logging
 import logging.handlers
 import sys
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT = 3.0
+FIRST_PAINT_WAIT = 1.0
 _LOG_MAX_BYTES = 1_000_000
 _LOG_BACKUPS = 3
 
@@ -154,17 +157,48 @@ class DesktopApp:
     async def start(self) -> None:
         """After the first paint: sandbox, services, inspector, then restore the session."""
         try:
+            await self._first_paint()
             if self._start_sandbox:
                 await self._start_embedded_sandbox()
+            # The first import of httpx, keyring and PyJWT takes a few hundred milliseconds
+            # of pure Python; done in a worker thread, the window keeps painting meanwhile.
+            await asyncio.to_thread(_preload_services)
+            from twinedge_desktop.api.http import build_http_client
             from twinedge_desktop.auth.services import CoreServices
 
+            # Building the client loads the system's CA certificates: also off the loop.
+            http = await asyncio.to_thread(build_http_client)
             self.services = await CoreServices.create(
-                self.paths, self.profiles, credential_store=self._credential_store
+                self.paths, self.profiles, credential_store=self._credential_store, http=http
             )
             inspector = self._make_inspector(self.services)
+            # One page per loop turn: the window stays responsive while they are built.
+            self.window.install_keys_page()
+            await asyncio.sleep(0)
+            self.window.install_inspector_page(inspector)
+            await asyncio.sleep(0)
             self.window.attach_services(self.services, inspector)
         finally:
             self.started.set()
+
+    async def _first_paint(self, limit: float = FIRST_PAINT_WAIT) -> None:
+        """Wait (bounded) until the window has painted: the imports below must not delay it."""
+        window = self.window
+        if window.painted or not window.isVisible():
+            return
+        painted = asyncio.get_running_loop().create_future()
+
+        def done() -> None:
+            if not painted.done():
+                painted.set_result(None)
+
+        window.first_painted.connect(done)
+        try:
+            await asyncio.wait_for(painted, limit)
+        except TimeoutError:
+            log.debug("No paint within %.1f s (hidden or offscreen); starting anyway", limit)
+        finally:
+            window.first_painted.disconnect(done)
 
     @staticmethod
     def _make_inspector(services: CoreServices) -> Any | None:
@@ -214,7 +248,7 @@ class DesktopApp:
             "with the password twinedge-demo."
         )
 
-    async def aclose(self, timeout: float = SHUTDOWN_TIMEOUT) -> None:  # noqa: ASYNC109
+    async def aclose(self, timeout: float = SHUTDOWN_TIMEOUT) -> None:
         """Cancel the UI's tasks (bounded), close the services, stop the sandbox."""
         await self.runner.shutdown(timeout)
         if self.services is not None:
@@ -300,6 +334,31 @@ def run(args: argparse.Namespace) -> int:
         del theme
     log.info("%s stopped", APP_NAME)
     return exit_code
+
+
+_PRELOAD = (
+    "twinedge_desktop.auth.services",
+    # httpx imports its async backend (anyio) at the first request, not at import.
+    "anyio._backends._asyncio",
+    "twinedge_desktop.tokens.service",
+    # The feature pages' modules (class definitions only; widgets are made on the UI thread).
+    "twinedge_desktop.ui.keys_page",
+    "twinedge_desktop.ui.inspector",
+)
+
+
+def _preload_services() -> None:
+    """Import the service stack (httpx, keyring, PyJWT…) in a worker thread.
+
+    Importing is pure Python holding the GIL in small slices, so the UI thread keeps
+    handling events meanwhile; the same imports on the loop would freeze the window.
+    """
+    for name in _PRELOAD:
+        try:
+            if importlib.util.find_spec(name) is not None:
+                importlib.import_module(name)
+        except ImportError:  # an optional part of the stack: the window says what is missing
+            log.debug("Preloading %s failed", name, exc_info=True)
 
 
 def _cloud_profile() -> Any:

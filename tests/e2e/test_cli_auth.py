@@ -165,3 +165,10 @@ def test_bad_usage_exits_2(secret_service: PrivateSecretService, cli_env: dict[s
     assert unknown.returncode == 2 and "No profile named 'nope'" in unknown.stderr
     insecure = run_cli(["login", "--issuer", "http://auth.example.com"], cli_env)
     assert insecure.returncode == 2 and "https://" in insecure.stderr
+    # A malformed address is bad usage with a sentence, not a traceback.
+    malformed = run_cli(["login", "--issuer", "http://[::1"], cli_env)
+    assert malformed.returncode == 2 and "https://" in malformed.stderr
+    assert "Traceback" not in malformed.stderr
+    for timeout in ("-5", "0", "nan"):
+        bad_timeout = run_cli(["login", "--no-browser", "--timeout", timeout], cli_env)
+        assert bad_timeout.returncode == 2 and "--timeout" in bad_timeout.stderr

@@ -9,6 +9,7 @@ Loaded as a pytest plugin by ``tests/conftest.py``.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +83,10 @@ def sandbox() -> Iterator[RunningSandbox]:
     """A fresh in-memory sandbox with test controls on a free loopback port."""
     from twinedge_desktop.sandbox.embedded import start_in_thread
 
+    # Collect garbage on this (the main) thread first: otherwise a previous test's Qt
+    # objects may be collected on the sandbox's thread, where Qt warns about timers
+    # stopped from another thread and the warning fails the test.
+    gc.collect()
     running = start_in_thread(test_controls=True)
     try:
         yield running

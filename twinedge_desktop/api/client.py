@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -72,9 +73,12 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        # "inf", "nan", "1e999" are not a wait a person (or a sleep) can honour.
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -191,7 +195,7 @@ class ApiClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         bearer: str | None = None,
-        timeout: httpx.Timeout | float | None = None,  # noqa: ASYNC109 - per-request httpx timeout
+        timeout: httpx.Timeout | float | None = None,
     ) -> httpx.Response:
         """Send a request and return the successful response, or raise a typed ApiError.
 

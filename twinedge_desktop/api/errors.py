@@ -10,9 +10,16 @@ from __future__ import annotations
 from twinedge_desktop.redaction import redact
 
 
-def _clean(text: object, limit: int = 300) -> str:
+def clean_server_text(text: object, limit: int = 300) -> str:
+    """Server-supplied text made safe to show: one line, redacted, bounded.
+
+    The one implementation for every error message of the API and sign-in layers.
+    """
     one_line = redact(" ".join(str(text).split()))
     return one_line if len(one_line) <= limit else one_line[: limit - 3] + "..."
+
+
+_clean = clean_server_text
 
 
 class ApiError(Exception):

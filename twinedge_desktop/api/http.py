@@ -17,7 +17,7 @@ import httpx
 
 from twinedge_desktop import __version__
 from twinedge_desktop.api.errors import InsecureUrl
-from twinedge_desktop.auth.discovery import is_secure_url
+from twinedge_desktop.api.urls import is_secure_url
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = f"twinedge-desktop/{__version__}"

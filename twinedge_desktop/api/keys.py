@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import httpx
+
 from twinedge_desktop.api.client import ApiClient
 from twinedge_desktop.api.errors import ApiError, NotFound
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey, Me, format_time
@@ -35,7 +37,7 @@ class ApiKeysService:
             if cursor:
                 params["cursor"] = cursor
             response = await self._client.request("GET", "/api-keys", params=params)
-            body = _json_object(response.json())
+            body = _json_object(response)
             items = body.get("data")
             if not isinstance(items, list):
                 raise ApiError("The server's list of API keys was not in the expected form.")
@@ -76,7 +78,7 @@ class ApiKeysService:
         response = await self._client.request(
             "POST", "/api-keys", json=body, headers={"Idempotency-Key": idempotency_key}
         )
-        data = _json_object(response.json())
+        data = _json_object(response)
         secret = data.get("key")
         if not isinstance(secret, str) or not secret:
             raise ApiError("The server created the key but did not return its secret.")
@@ -91,17 +93,25 @@ class ApiKeysService:
 
     async def me(self) -> Me:
         response = await self._client.request("GET", "/me")
-        return Me.from_json(_json_object(response.json()))
+        return Me.from_json(_json_object(response))
 
     async def test_key(self, secret: str) -> Me:
         """Call ``GET /v1/me`` with the key itself: proves it works and shows what it may do."""
         response = await self._client.request("GET", "/me", bearer=secret)
-        return Me.from_json(_json_object(response.json()))
+        return Me.from_json(_json_object(response))
 
 
-def _json_object(data: Any) -> dict[str, Any]:
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    """The response's JSON object; a typed error for anything else (an HTML page from a
+    proxy or captive portal, an empty body, a list), never a bare ValueError."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
     if not isinstance(data, dict):
-        raise ApiError("The server's answer was not in the expected form.")
+        raise ApiError(
+            "The server's answer was not in the expected form.", status=response.status_code
+        )
     return data
 
 

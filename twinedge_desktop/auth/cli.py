@@ -241,6 +241,11 @@ def run_login(args: argparse.Namespace) -> int:
                 "--issuer must be an https:// address (plain http:// only for a server on this "
                 "computer, such as the sandbox)."
             )
+        timeout = float(getattr(args, "timeout", 300.0))
+        if not 0 < timeout <= 24 * 3600:  # also refuses nan
+            raise UsageError(
+                "--timeout must be a number of seconds above 0 and at most 86400 (a day)."
+            )
         if args.client_id and not args.issuer:
             raise UsageError("--client-id needs --issuer (the server it is registered at).")
         if not args.issuer:

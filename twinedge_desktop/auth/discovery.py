@@ -6,14 +6,15 @@ loopback redirects for a public client works, not only TwinEdge's.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from twinedge_desktop.api.urls import is_loopback_host as is_loopback_host
+from twinedge_desktop.api.urls import is_secure_url as is_secure_url
+from twinedge_desktop.api.urls import well_known_urls as well_known_urls
 from twinedge_desktop.auth.errors import DiscoveryError, clean_server_text
 
 log = logging.getLogger(__name__)
@@ -99,40 +100,6 @@ class ServerMetadata:
         """False only when the server lists its PKCE methods and S256 is not among them."""
         methods = self.code_challenge_methods_supported
         return not methods or "S256" in methods
-
-
-def is_loopback_host(host: str | None) -> bool:
-    """True for 127.0.0.0/8, ::1 and ``localhost`` (loopback by convention, RFC 6761)."""
-    if not host:
-        return False
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def is_secure_url(url: str) -> bool:
-    """HTTPS, or plain HTTP to this computer only (RFC 8252 §8.3 and the sandbox)."""
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return bool(parts.hostname)
-    return parts.scheme == "http" and is_loopback_host(parts.hostname)
-
-
-def well_known_urls(issuer: str) -> list[str]:
-    """RFC 8414 §3.1 location (inserted before the issuer's path), then OpenID's (appended)."""
-    parts = urlsplit(issuer.rstrip("/"))
-    path = parts.path.rstrip("/")
-    rfc8414 = urlunsplit(
-        (parts.scheme, parts.netloc, "/.well-known/oauth-authorization-server" + path, "", "")
-    )
-    openid = urlunsplit(
-        (parts.scheme, parts.netloc, path + "/.well-known/openid-configuration", "", "")
-    )
-    return [rfc8414, openid]
 
 
 def _same_issuer(announced: str, requested: str) -> bool:

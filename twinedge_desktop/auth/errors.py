@@ -6,14 +6,7 @@ supplied text is redacted and shortened before it is included.
 
 from __future__ import annotations
 
-from twinedge_desktop.redaction import redact
-
-
-def clean_server_text(text: object, limit: int = 300) -> str:
-    """Server-supplied text made safe to show: one line, redacted, bounded."""
-    one_line = " ".join(str(text).split())
-    cleaned = redact(one_line)
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
+from twinedge_desktop.api.errors import clean_server_text as clean_server_text
 
 
 class SignInError(Exception):

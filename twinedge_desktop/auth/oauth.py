@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -120,11 +121,7 @@ class OAuthClient:
                 f"{clean_server_text(token_type, 40) or 'untyped'} "
                 "token; this app only uses Bearer tokens."
             )
-        expires_in = data.get("expires_in")
-        try:
-            expires = float(expires_in) if expires_in is not None else None
-        except (TypeError, ValueError):
-            expires = None
+        expires = _lifetime(data.get("expires_in"))
         refresh = data.get("refresh_token")
         scope = data.get("scope")
         id_token = data.get("id_token")
@@ -184,6 +181,27 @@ class OAuthClient:
             log.warning("Token revocation answered HTTP %s", response.status_code)
             return False
         return True
+
+
+# A lifetime beyond this is not one (and would overflow datetime arithmetic).
+MAX_TOKEN_LIFETIME = 10 * 365 * 24 * 3600.0
+
+
+def _lifetime(value: Any) -> float | None:
+    """``expires_in`` as seconds; None (unknown) for anything that is not a usable lifetime.
+
+    Zero or negative would make every call refresh; huge, infinite or NaN values would
+    overflow. Unknown is safe: the token is used until the API answers 401.
+    """
+    if isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not math.isfinite(seconds) or not 0 < seconds <= MAX_TOKEN_LIFETIME:
+        return None
+    return seconds
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

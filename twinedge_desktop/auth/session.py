@@ -138,6 +138,9 @@ class Session:
         self._refresh_task: asyncio.Task[str] | None = None
         self._listener: LoopbackListener | None = None
         self._flow_lock = asyncio.Lock()
+        # Bumped whenever the tokens in memory are replaced or forgotten (sign-in, sign-out,
+        # end of session): a refresh answered after that belongs to a session that is gone.
+        self._generation = 0
         self._service_scopes: tuple[str, ...] = ()
         self.refresh_count = 0
         # Whether the last sign_out's revocation was confirmed by the server.
@@ -195,13 +198,24 @@ class Session:
         if data.get("issuer") != self.profile.issuer.rstrip("/"):
             # Saved for another server (the profile was re-pointed): never send it elsewhere.
             return None
+        if data.get("kind") == "user" and data.get("client_id") != self.profile.client_id:
+            # Issued to another client id: a refresh token is bound to its client.
+            return None
         return data
 
     async def _save_entry(self, **fields: str) -> None:
+        """Write the restore entry; every failure is a KeychainUnavailable with a sentence."""
         data = {"v": ENTRY_VERSION, "issuer": self.profile.issuer.rstrip("/"), **fields}
-        await asyncio.to_thread(
-            self._store.set, self._entry_key, json.dumps(data, separators=(",", ":"))
-        )
+        try:
+            await asyncio.to_thread(
+                self._store.set, self._entry_key, json.dumps(data, separators=(",", ":"))
+            )
+        except ValueError as exc:  # the store's size limit; its text gives sizes, not content
+            raise KeychainUnavailable(
+                "too-large",
+                "The sign-in is too large to keep in the system keychain (the server's token "
+                f"is unusually long: {exc}). Ask the server's administrator about token size.",
+            ) from None
 
     async def _forget_entry(self) -> None:
         try:
@@ -210,6 +224,7 @@ class Session:
             log.warning("Could not delete the stored sign-in: %s", exc.user_message)
 
     def _clear_memory(self) -> None:
+        self._generation += 1
         self._access = None
         self._refresh_token = None
         self._client_secret = None
@@ -260,7 +275,7 @@ class Session:
         *,
         open_browser: Callable[[str], bool],
         on_authorization_url: Callable[[str], None] | None = None,
-        timeout: float = 300.0,  # noqa: ASYNC109 - the contract's name; wait_for applies it
+        timeout: float = 300.0,  # the contract's name; wait_for applies it
         scopes: Sequence[str] | None = None,
     ) -> SessionInfo:
         """Authorization code + PKCE through the system browser and a loopback listener.
@@ -403,7 +418,7 @@ class Session:
                     client_id=self.profile.client_id,
                     refresh_token=tokens.refresh_token,
                 )
-            except (KeychainUnavailable, ValueError):
+            except KeychainUnavailable:
                 # Not kept, so not needed: do not leave a live refresh token at the server.
                 await (await self._oauth()).revoke(tokens.refresh_token, "refresh_token")
                 raise
@@ -428,8 +443,11 @@ class Session:
         )
         if expires is None:
             exp = unverified_claims(tokens.access_token).get("exp")
-            if isinstance(exp, int | float):
-                expires = datetime.fromtimestamp(exp, UTC)
+            if isinstance(exp, int | float) and not isinstance(exp, bool):
+                try:
+                    expires = datetime.fromtimestamp(exp, UTC)
+                except (OverflowError, ValueError, OSError):  # not a time datetime can hold
+                    expires = None
         return _AccessToken(tokens.access_token, expires)
 
     def _info_from(
@@ -519,11 +537,11 @@ class Session:
         if not self.profile.api_base:
             raise SignInError("This profile has no API address, so an API key cannot be checked.")
         from twinedge_desktop.api.client import ApiClient
-        from twinedge_desktop.api.models import Me
+        from twinedge_desktop.api.keys import ApiKeysService
 
-        client = ApiClient(self._http, self.profile.api_base, None)
-        response = await client.request("GET", "/me", bearer=api_key)
-        me = Me.from_json(response.json())
+        me = await ApiKeysService(ApiClient(self._http, self.profile.api_base, None)).test_key(
+            api_key
+        )
         self._clear_memory()
         self._kind = "api_key"
         self._access = _AccessToken(api_key, None)
@@ -643,8 +661,11 @@ class Session:
             raise InvalidToken("The API key was not accepted (it is invalid, expired or revoked).")
         if kind == "service":
             assert self._service_client_id is not None and self._client_secret is not None
+            generation = self._generation
             oauth = await self._oauth(self._service_client_id, self._client_secret)
             tokens = await oauth.client_credentials(self._service_scopes)
+            if generation != self._generation:
+                return await self._superseded_refresh(None)
             self.refresh_count += 1
             access = self._access_from(tokens)
             self._access = access
@@ -654,16 +675,31 @@ class Session:
                 )
             return access.value
         refresh_token = self._refresh_token
+        if kind == "user" and not refresh_token:
+            # The server issued no refresh token (RFC 6749 §5.1 allows that): the sign-in
+            # ends with its access token. Say so, and leave no stale "signed in" behind.
+            await self._end_session(
+                SignedOut(
+                    "Your sign-in has expired, and this server does not let the app renew it "
+                    "on its own. Sign in again."
+                )
+            )
+            raise self.signed_out_reason or SignedOut() from None
         if kind != "user" or not refresh_token:
             raise SignedOut("You are not signed in. Sign in first.")
+        generation = self._generation
         oauth = await self._oauth()
         try:
             tokens = await oauth.refresh(refresh_token)
         except TokenEndpointError as exc:
+            if generation != self._generation:
+                return await self._superseded_refresh(None)
             if exc.error == "invalid_grant":
                 await self._end_session(SignedOut())
                 raise self.signed_out_reason or SignedOut() from None
             raise
+        if generation != self._generation:
+            return await self._superseded_refresh(tokens)
         self.refresh_count += 1
         access = self._access_from(tokens)
         if tokens.refresh_token and tokens.refresh_token != refresh_token:
@@ -680,6 +716,17 @@ class Session:
             except KeychainUnavailable as exc:
                 self.keychain_problem = exc
                 log.warning("Could not save the rotated sign-in: %s", exc.user_message)
+            if generation != self._generation:
+                # Signed out (or in anew) while the keychain write ran: undo that write.
+                if self._kind is None:
+                    await self._forget_entry()
+                elif self._kind == "user" and self._refresh_token:
+                    await self._save_entry(
+                        kind="user",
+                        client_id=self.profile.client_id,
+                        refresh_token=self._refresh_token,
+                    )
+                return await self._superseded_refresh(tokens)
         self._access = access
         previous = self.info
         requested = previous.scopes if previous else tuple(self.profile.scopes)
@@ -698,6 +745,19 @@ class Session:
             info = await self._enrich_with_me(info, access.value)
         self._set_state(SessionState.SIGNED_IN, info)
         return access.value
+
+    async def _superseded_refresh(self, tokens: TokenResponse | None) -> str:
+        """A refresh answered after sign-out (or a new sign-in): never adopt its tokens.
+
+        The refresh token it carries is revoked (best effort) since nothing will use it;
+        callers get the current session's token, or SignedOut when there is none.
+        """
+        if tokens is not None and tokens.refresh_token:
+            await (await self._oauth()).revoke(tokens.refresh_token, "refresh_token")
+        current = self._access
+        if current is not None and self._kind is not None and current.is_fresh(self._clock()):
+            return current.value
+        raise SignedOut("You signed out while the sign-in was being renewed. Sign in again.")
 
     async def _end_session(self, reason: SignInError) -> None:
         """The server no longer accepts the stored sign-in: forget it everywhere and say why."""

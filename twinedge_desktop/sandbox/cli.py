@@ -8,7 +8,6 @@ imports this module to build its ``--help``.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
 
 
@@ -56,15 +55,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _banner(base_url: str, data: str, password: str, secret: str, test_controls: bool) -> str:
     from twinedge_desktop.sandbox.state import DEMO_USERS, ORG_ID, SERVICE_CLIENT_ID
 
@@ -89,8 +79,11 @@ def _banner(base_url: str, data: str, password: str, secret: str, test_controls:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl+C (or SIGTERM). Returns the exit status."""
+    # Imported here, not at module level: the main CLI imports this module for --help.
+    from twinedge_desktop.sandbox.embedded import is_loopback
+
     host: str = args.host
-    loopback = _is_loopback(host)
+    loopback = is_loopback(host)
     if not loopback and args.test_controls:
         print("error: --test-controls is available on a loopback address only.", file=sys.stderr)
         return 2

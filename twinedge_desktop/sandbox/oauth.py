@@ -91,8 +91,12 @@ def jwks(request: Request) -> JSONResponse:
 
 
 def redirect_uri_allowed(client: Client, redirect_uri: str) -> bool:
-    """Exact match, except that a loopback template matches the same URI on any port."""
-    if redirect_uri in client.redirect_uris:
+    """Exact match, except that a loopback template matches the same URI on any port.
+
+    A template (``http://127.0.0.1:{port}/callback``) is a pattern, not a URI: the
+    literal text of it never matches.
+    """
+    if "{" not in redirect_uri and redirect_uri in client.redirect_uris:
         return True
     try:
         parts = urlsplit(redirect_uri)

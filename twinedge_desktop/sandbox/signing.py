@@ -140,11 +140,38 @@ class KeyRing:
         Times are checked against the sandbox clock (which tests can shift), so PyJWT's
         own wall-clock checks are off. Raises ``jwt.InvalidTokenError``.
         """
+        claims = self._decode(
+            token,
+            self.published(now),
+            audience=audience,
+            issuer=issuer,
+            require=["exp", "iat", "iss", "aud", "sub", "jti", "scope"],
+        )
+        exp = claims.get("exp")
+        if not isinstance(exp, int | float) or isinstance(exp, bool) or exp <= now:
+            raise jwt.ExpiredSignatureError("token expired")
+        return claims
+
+    def verify_ignoring_expiry(self, token: str, *, audience: str, issuer: str) -> dict[str, Any]:
+        """Claims of a token this sandbox signed with any key it still has (for revocation)."""
+        return self._decode(token, self._keys, audience=audience, issuer=issuer, require=[])
+
+    @staticmethod
+    def _decode(
+        token: str,
+        keys: list[_LoadedKey],
+        *,
+        audience: str,
+        issuer: str,
+        require: list[str],
+    ) -> dict[str, Any]:
+        """Signature, audience and issuer checked with the key named by ``kid`` among
+        ``keys``; RS256 only, whatever the header says. Time claims are the caller's."""
         header = jwt.get_unverified_header(token)
         kid = header.get("kid")
         if header.get("alg") != "RS256" or not isinstance(kid, str):
             raise jwt.InvalidTokenError("unexpected header")
-        key = next((k for k in self.published(now) if k.kid == kid), None)
+        key = next((k for k in keys if k.kid == kid), None)
         if key is None:
             raise jwt.InvalidTokenError("unknown signing key")
         claims: dict[str, Any] = jwt.decode(
@@ -157,26 +184,7 @@ class KeyRing:
                 "verify_exp": False,
                 "verify_iat": False,
                 "verify_nbf": False,
-                "require": ["exp", "iat", "iss", "aud", "sub", "jti", "scope"],
+                "require": require,
             },
-        )
-        exp = claims.get("exp")
-        if not isinstance(exp, int | float) or isinstance(exp, bool) or exp <= now:
-            raise jwt.ExpiredSignatureError("token expired")
-        return claims
-
-    def verify_ignoring_expiry(self, token: str, *, audience: str, issuer: str) -> dict[str, Any]:
-        """Claims of a token this sandbox signed with any key it still has (for revocation)."""
-        header = jwt.get_unverified_header(token)
-        key = next((k for k in self._keys if k.kid == header.get("kid")), None)
-        if key is None:
-            raise jwt.InvalidTokenError("unknown signing key")
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key.public_key,
-            algorithms=["RS256"],
-            audience=audience,
-            issuer=issuer,
-            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
         )
         return claims

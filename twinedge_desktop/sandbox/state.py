@@ -73,7 +73,7 @@ class PendingAuthorization:
     scopes: tuple[str, ...]
     state: str | None
     code_challenge: str | None
-    csrf_token: str
+    csrf_token: str = field(repr=False)
     created_at: float
     user_sub: str | None = None
 
@@ -83,7 +83,7 @@ class IdempotentResponse:
     owner: str
     body_fingerprint: str
     status: int
-    body: bytes
+    body: bytes = field(repr=False)  # holds a new key's secret
     created_at: float
 
 
@@ -96,12 +96,13 @@ class SandboxState:
     keys: KeyRing
     clock: Clock
     test_controls: bool
-    service_client_secret: str
-    demo_password: str
-    pending: dict[str, PendingAuthorization] = field(default_factory=dict)
+    # Secrets never appear in repr() (a log line, a debugger, an assertion message).
+    service_client_secret: str = field(repr=False)
+    demo_password: str = field(repr=False)
+    pending: dict[str, PendingAuthorization] = field(default_factory=dict, repr=False)
     # Idempotent replays hold the created key's secret for 10 minutes, so they are kept
     # in memory only, never in the data file.
-    idempotency: dict[tuple[str, str], IdempotentResponse] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], IdempotentResponse] = field(default_factory=dict, repr=False)
 
     @property
     def issuer(self) -> str:

@@ -47,8 +47,9 @@ class Decoded:
 
     kind: TokenKind
     findings: list[Finding] = field(default_factory=list)
-    compact: str = ""  # the cleaned compact serialisation (JWS/JWE only)
-    segments: tuple[str, ...] = ()
+    # The token itself: a bearer credential, so never part of a repr.
+    compact: str = field(default="", repr=False)  # the cleaned compact serialisation
+    segments: tuple[str, ...] = field(default=(), repr=False)
     header: dict[str, Any] | None = None
     claims: dict[str, Any] | None = None
     payload_text: str | None = None

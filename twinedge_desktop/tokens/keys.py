@@ -14,7 +14,6 @@ pass only the issuer they trust or a source the person typed.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import re
 import time
@@ -23,12 +22,13 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+
+from twinedge_desktop.api.urls import is_secure_url, well_known_urls
 
 FETCH_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MAX_DOCUMENT_BYTES = 512 * 1024  # a JWKS or metadata document; real ones are a few KB
@@ -87,21 +87,8 @@ class KeySet:
 
 
 def is_allowed_url(url: str) -> bool:
-    """HTTPS anywhere; plain HTTP only to this computer (the sandbox)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    if parts.scheme == "https" and parts.hostname:
-        return True
-    if parts.scheme != "http" or not parts.hostname:
-        return False
-    if parts.hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(parts.hostname).is_loopback
-    except ValueError:
-        return False
+    """HTTPS anywhere; plain HTTP only to this computer (the sandbox): the app's one rule."""
+    return is_secure_url(url)
 
 
 def metadata_urls(issuer: str) -> tuple[str, ...]:
@@ -109,16 +96,10 @@ def metadata_urls(issuer: str) -> tuple[str, ...]:
 
     RFC 8414 puts the well-known segment between the host and the issuer's path
     (``https://h/.well-known/oauth-authorization-server/tenant``); OpenID Discovery
-    appends it (``https://h/tenant/.well-known/openid-configuration``). For an
-    issuer without a path both rules give the same address.
+    appends it (``https://h/tenant/.well-known/openid-configuration``). Sign-in
+    discovery uses the same function, so both always look in the same places.
     """
-    parts = urlsplit(issuer)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    path = parts.path.rstrip("/")
-    return (
-        f"{origin}/.well-known/oauth-authorization-server{path}",
-        f"{origin}{path}/.well-known/openid-configuration",
-    )
+    return tuple(well_known_urls(issuer))
 
 
 def cache_seconds(headers: httpx.Headers) -> float:

@@ -107,7 +107,7 @@ class InspectionReport:
     header: dict[str, Any] | None = None
     claims: dict[str, Any] | None = None
     payload_text: str | None = None  # the payload when it is text but not a JSON object
-    segments: tuple[str, ...] = ()
+    segments: tuple[str, ...] = field(default=(), repr=False)  # the token: never in a repr
     header_explanations: tuple[Explanation, ...] = ()
     claim_explanations: tuple[Explanation, ...] = ()
     scopes: tuple[ScopeInfo, ...] = ()

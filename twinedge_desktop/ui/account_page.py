@@ -190,7 +190,10 @@ class AccountPage(QWidget):
             self.expiry_detail.setText("")
             return
         now = self._clock()
-        self.expiry_value.setText(f"Expires {format_countdown(expires, now)}")
+        countdown = format_countdown(expires, now)
+        self.expiry_value.setText(
+            f"Expires {countdown}" if expires > now else countdown.capitalize()
+        )
         local = expires.astimezone()
         renewal = (
             "Renewed automatically from the refresh token when needed."

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -286,10 +287,15 @@ class CopyOnceDialog(QDialog):
         self.panel = CopyOncePanel(
             created, service, runner, clipboard, clear_after_seconds, self, api_base=api_base
         )
+        # Wide enough for the whole curl line (the longest snippet), within reason.
+        longest = max(len(edit.text()) for edit in self.panel.snippet_edits)
+        mono = QFontMetrics(monospace_font())
+        self.setMinimumWidth(min(1000, mono.horizontalAdvance("M" * longest) + 240))
         del created
         self.buttons = QDialogButtonBox()
         self.done_button = self.buttons.addButton("&Done", QDialogButtonBox.ButtonRole.AcceptRole)
         self.done_button.setAccessibleName("Done")
+        self.done_button.setProperty("primary", True)
         self.done_button.setEnabled(False)
         self.done_button.setToolTip("Tick “I have stored this key” first.")
         layout = QVBoxLayout(self)

@@ -449,6 +449,7 @@ class CreateKeyDialog(QDialog):
         self.create_button.setText("&Create key")
         self.create_button.setAccessibleName("Create key")
         self.create_button.setDefault(True)
+        self.create_button.setProperty("primary", True)
 
         layout = QVBoxLayout(self)
         intro = QLabel(

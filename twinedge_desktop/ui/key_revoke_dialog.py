@@ -13,7 +13,8 @@ import dataclasses
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -87,7 +88,7 @@ class RevokeKeyDialog(QDialog):
 
         self.name_confirm = QLineEdit()
         self.name_confirm.setAccessibleName("Type the key's name to confirm")
-        self.name_confirm.setPlaceholderText(key.name)
+        self.name_confirm.setPlaceholderText("Type the key's name")
         confirm_label = QLabel(
             f"This key was used {relative_time(key.last_used_at, now)}. "
             f"Type its name, <b>{escape(key.name)}</b>, to confirm:"
@@ -169,7 +170,23 @@ class RevokeKeyDialog(QDialog):
         self._update_button()
 
     def _update_button(self, *_args: object) -> None:
-        self.revoke_button.setEnabled(not self._busy and self._confirmed())
+        enabled = not self._busy and self._confirmed()
+        self.revoke_button.setEnabled(enabled)
+        # Red only when it can act: the style sheet's "danger" colour ignores the disabled state.
+        if self.revoke_button.property("danger") != enabled:
+            self.revoke_button.setProperty("danger", enabled)
+            self.revoke_button.style().unpolish(self.revoke_button)
+            self.revoke_button.style().polish(self.revoke_button)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter in the name field means "revoke" once the name matches, never "cancel"
+        # (Cancel is the default button, for Enter anywhere else).
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and self.focusWidget() is self.name_confirm:
+            self.submit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def reject(self) -> None:
         self._runner.cancel_owned_by(self)

@@ -199,6 +199,7 @@ class RotateKeyDialog(QDialog):
         buttons_row = QDialogButtonBox()
         self.revoke_now_button = QPushButton("&Revoke old key now…")
         self.revoke_now_button.setAccessibleName("Revoke the old key now")
+        self.revoke_now_button.setProperty("danger", True)
         self.later_button = QPushButton("&Later (keep a reminder)")
         self.later_button.setAccessibleName("Revoke later and keep a reminder")
         buttons_row.addButton(self.revoke_now_button, QDialogButtonBox.ButtonRole.ActionRole)
@@ -217,6 +218,7 @@ class RotateKeyDialog(QDialog):
             "&Create new key", QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.next_button.setDefault(True)
+        self.next_button.setProperty("primary", True)
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
 
         layout = QVBoxLayout(self)

@@ -173,7 +173,7 @@ class KeysTableModel(QAbstractTableModel):
         self._all: list[_Row] = []  # every loaded key, sorted
         self._by_id: dict[str, _Row] = {}
         self._rows: list[_Row] = []  # the ones that pass the filter: what the rows are
-        self._row_of: dict[str, int] = {}
+        self._row_index: dict[str, int] | None = {}  # key id -> row; None = rebuild on use
         # The model shows everything until told otherwise; the page's proxy hides revoked keys.
         self._needle = ""
         self._show_revoked = True
@@ -302,9 +302,9 @@ class KeysTableModel(QAbstractTableModel):
 
     def row_of(self, key_id: str) -> int | None:
         """The row showing ``key_id``, or None when it is unknown or filtered out."""
-        return self._row_of.get(key_id)
+        return self._row_of().get(key_id)
 
-    def keys(self) -> list[ApiKey]:
+    def all_keys(self) -> list[ApiKey]:
         """Every loaded key, filtered out or not, in the current order."""
         return [row.key for row in self._all]
 
@@ -333,10 +333,18 @@ class KeysTableModel(QAbstractTableModel):
         needle = text.strip().casefold()
         if (needle, show_revoked) == (self._needle, self._show_revoked):
             return
+        # Typing on narrows the previous result: only the rows shown now can still match.
+        narrowing = show_revoked == self._show_revoked and needle.startswith(self._needle)
+        candidates = self._rows if narrowing else self._all
         self.beginResetModel()
         self._needle = needle
         self._show_revoked = show_revoked
-        self._rows = [row for row in self._all if self._matches(row)]
+        # Inlined conditions: this runs over every key on each keystroke.
+        if show_revoked:
+            rows = [r for r in candidates if needle in r.search] if needle else list(candidates)
+        else:
+            rows = [r for r in candidates if not r.revoked and needle in r.search]
+        self._rows = rows
         self._reindex()
         self.endResetModel()
 
@@ -382,7 +390,8 @@ class KeysTableModel(QAbstractTableModel):
         self.beginInsertRows(QModelIndex(), first, first + len(shown) - 1)
         self._rows.extend(shown)
         for offset, item in enumerate(shown):
-            self._row_of[item.key.id] = first + offset
+            if self._row_index is not None:
+                self._row_index[item.key.id] = first + offset
         self.endInsertRows()
 
     def upsert(self, key: ApiKey) -> None:
@@ -396,7 +405,7 @@ class KeysTableModel(QAbstractTableModel):
         self._by_id[key.id] = item
         if old is not None:
             self._all[self._all.index(old)] = item
-            row = self._row_of.get(key.id)
+            row = self._row_of().get(key.id)
             if row is not None:
                 self._rows[row] = item
                 self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMN_COUNT - 1))
@@ -416,7 +425,7 @@ class KeysTableModel(QAbstractTableModel):
             return
         self._all.remove(item)
         self._reminders.pop(key_id, None)
-        row = self._row_of.get(key_id)
+        row = self._row_of().get(key_id)
         if row is None:
             return
         self.beginRemoveRows(QModelIndex(), row, row)
@@ -430,7 +439,7 @@ class KeysTableModel(QAbstractTableModel):
             self._reminders[key_id] = text
         else:
             self._reminders.pop(key_id, None)
-        row = self._row_of.get(key_id)
+        row = self._row_of().get(key_id)
         if row is not None:
             self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMN_COUNT - 1))
 
@@ -480,9 +489,9 @@ class KeysTableModel(QAbstractTableModel):
         self._reindex()
         persistent = self.persistentIndexList()
         if persistent:
+            row_of = self._row_of()
             moved = [
-                self.index(self._row_of[old_ids[index.row()]], index.column())
-                for index in persistent
+                self.index(row_of[old_ids[index.row()]], index.column()) for index in persistent
             ]
             self.changePersistentIndexList(persistent, moved)
         self.layoutChanged.emit()
@@ -512,7 +521,13 @@ class KeysTableModel(QAbstractTableModel):
         return len(rows)
 
     def _reindex(self) -> None:
-        self._row_of = {row.key.id: position for position, row in enumerate(self._rows)}
+        # Rebuilt when next needed: a filter keystroke should not pay for it.
+        self._row_index = None
+
+    def _row_of(self) -> dict[str, int]:
+        if self._row_index is None:
+            self._row_index = {row.key.id: position for position, row in enumerate(self._rows)}
+        return self._row_index
 
 
 def _sort_value(key: ApiKey, column: Column, now: datetime) -> Any:

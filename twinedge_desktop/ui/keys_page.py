@@ -31,7 +31,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QKeySequence, QPainter, QPalette
+from PySide6.QtGui import QAction, QColor, QFontMetrics, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -53,8 +53,15 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey
 from twinedge_desktop.config import Preferences
+from twinedge_desktop.ui import style
 from twinedge_desktop.ui.clipboard import SecretClipboard
-from twinedge_desktop.ui.key_common import InlineMessage, error_message, is_dark, tone
+from twinedge_desktop.ui.key_common import (
+    InlineMessage,
+    error_message,
+    is_dark,
+    monospace_font,
+    tone,
+)
 from twinedge_desktop.ui.key_copy_once_dialog import CopyOnceDialog
 from twinedge_desktop.ui.key_create_dialog import CreateKeyDialog
 from twinedge_desktop.ui.key_details_dialog import KeyDetailsDialog
@@ -79,6 +86,7 @@ if TYPE_CHECKING:
 
 STATE_SIGNED_OUT, STATE_LIST, STATE_EMPTY, STATE_ERROR = range(4)
 TIME_REFRESH_MS = 60_000
+LOAD_FLUSH_SECONDS = 0.25
 
 _BADGE_TEXT = {
     "expired": "expired",
@@ -97,6 +105,12 @@ def api_base_of(service: object) -> str | None:
     client = getattr(service, "_client", None)  # ApiClient.base_url; see the report to the lead
     base = getattr(client, "base_url", None)
     return base if isinstance(base, str) else None
+
+
+def _same_person(old: SessionInfo | None, new: SessionInfo | None) -> bool:
+    if old is None or new is None:
+        return False
+    return (old.profile_id, old.subject, old.org) == (new.profile_id, new.subject, new.org)
 
 
 class KeysDelegate(QStyledItemDelegate):
@@ -126,7 +140,9 @@ class KeysDelegate(QStyledItemDelegate):
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
         palette: QPalette = opt.palette
         accent = tone(palette, _BADGE_TONE[str(badge)])
-        fill = accent.lighter(190) if not is_dark(palette) else accent.darker(260)
+        # A translucent wash of the accent over the row: readable text on either palette.
+        fill = QColor(accent)
+        fill.setAlpha(56 if is_dark(palette) else 36)
         label = _BADGE_TEXT[str(badge)] if index.column() == Column.EXPIRES else text
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -260,6 +276,10 @@ class KeysPage(QWidget):
         self.export_button = QPushButton("&Export CSV…")
         self.export_button.setAccessibleName("Export the list as CSV")
         self.export_button.setToolTip("Save the list (no secrets) as a CSV file")
+        self.new_button.setProperty("primary", True)  # the app style sheet's main action
+        self.new_button.setIcon(style.icon("add", QPalette.ColorRole.HighlightedText))
+        self.refresh_button.setIcon(style.icon("refresh"))
+        self.export_button.setIcon(style.icon("copy"))
         self.new_button.clicked.connect(self.create_key)
         self.rotate_button.clicked.connect(self.rotate_selected)
         self.revoke_button.clicked.connect(self.revoke_selected)
@@ -294,6 +314,7 @@ class KeysPage(QWidget):
         hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.sign_in_button = QPushButton("&Sign in…")
         self.sign_in_button.setAccessibleName("Sign in")
+        self.sign_in_button.setProperty("primary", True)
         self.sign_in_button.clicked.connect(self.sign_in_requested)
         layout.addWidget(self.signed_out_label)
         layout.addWidget(hint)
@@ -349,21 +370,26 @@ class KeysPage(QWidget):
         vertical.setDefaultSectionSize(self.fontMetrics().height() + 12)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
         header.setSortIndicator(self.model.sort_column, self.model.sort_order)
         # After the indicator: enabling sorting sorts by it at once (newest first).
         self.table.setSortingEnabled(True)
-        char = self.fontMetrics().averageCharWidth()
+        text = self.fontMetrics()
+        mono = QFontMetrics(monospace_font())
+        pad = 24
+        pill = text.horizontalAdvance("expiring soon") + 30
         widths = {
-            Column.NAME: 26,
-            Column.PREFIX: 17,
-            Column.SCOPES: 30,
-            Column.CREATED: 14,
-            Column.EXPIRES: 26,
-            Column.LAST_USED: 14,
+            Column.PREFIX: mono.horizontalAdvance("te_XXXXXXXXX…") + 2 * pad,
+            Column.SCOPES: text.horizontalAdvance("read:telemetry, write:telemetry") + pad,
+            Column.CREATED: text.horizontalAdvance("11 months ago") + pad,
+            Column.EXPIRES: text.horizontalAdvance("in 11 months") + pill + pad,
+            Column.LAST_USED: text.horizontalAdvance("11 minutes ago") + pad,
+            Column.STATUS: text.horizontalAdvance("active · revoke pending") + 14 + pad,
         }
-        for column, chars in widths.items():
-            header.resizeSection(column, chars * char)
+        for column, width in widths.items():
+            header.resizeSection(column, width)
+        header.setMinimumSectionSize(text.horizontalAdvance("Name") + pad)
         self.table.activated.connect(self._activated)
         selection = self.table.selectionModel()
         selection.selectionChanged.connect(self._update_actions)
@@ -392,6 +418,7 @@ class KeysPage(QWidget):
         text.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.empty_create_button = QPushButton("Create your first key…")
         self.empty_create_button.setAccessibleName("Create your first API key")
+        self.empty_create_button.setProperty("primary", True)
         self.empty_create_button.clicked.connect(self.create_key)
         layout.addWidget(title)
         layout.addWidget(text)
@@ -448,7 +475,9 @@ class KeysPage(QWidget):
 
     def set_service(self, service: ApiKeysService | None, info: SessionInfo | None) -> None:
         """Show ``service``'s keys; None means signed out. Called on every session change."""
-        same = service is self._service and service is not None
+        # The same person in the same profile (a refreshed token, a new service object for
+        # the same session): keep the list rather than reload 10,000 keys.
+        same = service is not None and _same_person(self._info, info)
         self._service = service
         self._info = info
         if service is None:
@@ -491,17 +520,29 @@ class KeysPage(QWidget):
         self.progress_label.setText("Loading keys…")
         first_page = True
         loaded = 0
+        pending: list[ApiKey] = []
+        loop = asyncio.get_running_loop()
+        last_flush = loop.time()
         async for page in service.list_pages():
             if generation != self._generation:
                 return
+            loaded += len(page)
             if first_page:
                 # A refresh replaces the rows only once fresh data is here: no blank flash.
                 self.model.set_keys(page)
                 first_page = False
+                last_flush = loop.time()
             else:
-                self.model.append_keys(page)
-            loaded += len(page)
+                # Every insertion repaints the table; a few batches a second look just as
+                # live and leave the loop free for the person in between.
+                pending.extend(page)
+                if loop.time() - last_flush >= LOAD_FLUSH_SECONDS:
+                    self.model.append_keys(pending)
+                    pending = []
+                    last_flush = loop.time()
             self.progress_label.setText(f"Loading keys… {loaded:,} so far")
+        if pending:
+            self.model.append_keys(pending)
         if first_page:
             self.model.set_keys(())
         self._set_loading(False)
@@ -728,7 +769,7 @@ class KeysPage(QWidget):
 
     def export_csv_to(self, path: Path) -> asyncio.Task[None]:
         """Write every loaded key (revoked too, never a secret) to ``path`` off the UI thread."""
-        text = keys_to_csv(self.model.keys(), self._clock())
+        text = keys_to_csv(self.model.all_keys(), self._clock())
         count = self.model.total_count()
 
         async def write() -> None:

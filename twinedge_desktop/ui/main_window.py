@@ -8,6 +8,7 @@ modules exist the window shows an honest "coming" page instead.
 
 Signals:
     closed(): the window was closed (the app shuts down in order).
+    first_painted(): the window has been painted once (slow startup work may begin).
     page_changed(str): "keys", "inspector" or "account".
 """
 
@@ -17,7 +18,7 @@ import importlib.util
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
 
     closed = Signal()
     page_changed = Signal(str)
+    first_painted = Signal()
 
     def __init__(
         self,
@@ -119,6 +121,7 @@ class MainWindow(QMainWindow):
         self.keys_page: QWidget = ComingPage("keys")
         self.inspector_page: QWidget = ComingPage("inspector")
         self._dialogs: list[QWidget] = []
+        self.painted = False
 
         self.setObjectName("MainWindow")
         self.setMinimumSize(QSize(760, 520))
@@ -305,8 +308,15 @@ class MainWindow(QMainWindow):
         self.bind_current_profile(restore=services.keychain_error is None)
 
     def _install_pages(self, inspector: Any | None) -> None:
-        # The pages of the other two features are imported only now, off the startup path,
-        # and only if their modules exist; their own errors are not hidden.
+        self.install_keys_page()
+        self.install_inspector_page(inspector)
+
+    def install_keys_page(self) -> None:
+        """Replace the "coming" page by the API Keys page, if this build has it (once)."""
+        # The feature pages are imported only now, off the startup path, and only if
+        # their modules exist; their own errors are not hidden.
+        if not isinstance(self.keys_page, ComingPage):
+            return
         if importlib.util.find_spec("twinedge_desktop.ui.keys_page") is not None:
             from twinedge_desktop.ui.keys_page import KeysPage  # type: ignore[import-not-found,unused-ignore]
 
@@ -314,10 +324,12 @@ class MainWindow(QMainWindow):
                 "keys",
                 KeysPage(self._runner, self._messages, self._profiles.preferences),
             )
-        if (
-            inspector is not None
-            and importlib.util.find_spec("twinedge_desktop.ui.inspector") is not None
-        ):
+
+    def install_inspector_page(self, inspector: Any | None) -> None:
+        """Replace the "coming" page by the Token Inspector, if this build has it (once)."""
+        if not isinstance(self.inspector_page, ComingPage) or inspector is None:
+            return
+        if importlib.util.find_spec("twinedge_desktop.ui.inspector") is not None:
             from twinedge_desktop.ui.inspector import InspectorPage  # type: ignore[import-not-found,unused-ignore]
 
             self._replace_page("inspector", InspectorPage(inspector, self._runner, self._messages))
@@ -342,6 +354,10 @@ class MainWindow(QMainWindow):
             return
         profile = self._profiles.current
         session = services.session_for(profile)
+        previous = self._controller.session
+        if previous is not None and previous is not session and self._controller.restoring:
+            # Its restore is cancelled by the switch: try again when it is chosen again.
+            self._restore_tried.discard(previous.profile.id)
         self._controller.set_session(session)
         self.profile_switcher.reload()
         self._update_title()
@@ -599,6 +615,13 @@ class MainWindow(QMainWindow):
         self._settings.setValue("window/state", self.saveState())
         self._settings.setValue("window/page", self.current_page)
         self._settings.sync()
+
+    def event(self, event: QEvent) -> bool:
+        if not self.painted and event.type() == QEvent.Type.Paint:
+            self.painted = True
+            # After this paint has been handled: startup work then begins behind it.
+            QTimer.singleShot(0, self, self.first_painted.emit)
+        return super().event(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_geometry()

@@ -194,13 +194,20 @@ class SessionController(QObject):
         session = self._require()
         if session is None or self.signing_in:
             return
+        self._restoring = True  # at once: the page shows "Restoring session…" immediately
         self._restore_task = self._runner.start(
             self._restore(session), owner=self, on_error=self._restore_failed, name="restore"
         )
+        self._restore_task.add_done_callback(self._restore_done)
+        self.changed.emit()
+
+    def _restore_done(self, _task: asyncio.Task[Any]) -> None:
+        # Also runs when the task was cancelled before it started (profile switch).
+        if self._restoring:
+            self._restoring = False
+            self.changed.emit()
 
     async def _restore(self, session: Session) -> None:
-        self._restoring = True
-        self.changed.emit()
         try:
             await session.restore()
         finally:

@@ -49,7 +49,8 @@ class KeychainUnavailable(Exception):
     """No secure system keychain can be used; ``user_message`` says why and what to do.
 
     ``reason`` is a short machine-readable code: ``no-dbus``, ``no-secret-service``,
-    ``locked``, ``prompt-dismissed``, ``insecure-backend``, ``no-backend`` or ``error``.
+    ``locked``, ``prompt-dismissed``, ``insecure-backend``, ``no-backend``, ``error``, or
+    ``too-large`` (an entry over the size limit, raised by the session that wrote it).
     """
 
     def __init__(self, reason: str, user_message: str) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.integration.core.helpers import FormBrowser
 from twinedge_desktop.api.client import ApiClient
 from twinedge_desktop.api.errors import (
     InsufficientScope,
@@ -20,26 +18,8 @@ from twinedge_desktop.api.errors import (
 from twinedge_desktop.api.keys import ApiKeysService, new_idempotency_key
 from twinedge_desktop.auth.services import CoreServices
 from twinedge_desktop.auth.session import Session
-from twinedge_desktop.config import AppPaths, ProfileStore, sandbox_profile
 from twinedge_desktop.keyformat import is_valid_key
 from twinedge_desktop.vault import MemoryStore
-
-
-@pytest.fixture
-async def services(tmp_path: Any) -> AsyncIterator[CoreServices]:
-    paths = AppPaths(tmp_path / "config", tmp_path / "data", tmp_path / "logs")
-    created = await CoreServices.create(
-        paths, ProfileStore.load(paths.profiles_file), credential_store=MemoryStore()
-    )
-    yield created
-    await created.aclose()
-
-
-@pytest.fixture
-async def session(services: CoreServices, sandbox: Any) -> Session:
-    session = services.session_for(sandbox_profile(sandbox.base_url))
-    await session.sign_in_with_browser(open_browser=FormBrowser(), timeout=30)
-    return session
 
 
 @pytest.fixture

@@ -4,36 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.integration.core.helpers import FormBrowser
 from twinedge_desktop.api.http import build_http_client
 from twinedge_desktop.auth.errors import SignedOut
 from twinedge_desktop.auth.services import CoreServices
 from twinedge_desktop.auth.session import Session, SessionState
-from twinedge_desktop.config import AppPaths, ProfileStore, sandbox_profile
+from twinedge_desktop.config import sandbox_profile
 from twinedge_desktop.vault import MemoryStore
-
-
-@pytest.fixture
-async def services(tmp_path: Any) -> AsyncIterator[CoreServices]:
-    paths = AppPaths(tmp_path / "config", tmp_path / "data", tmp_path / "logs")
-    created = await CoreServices.create(
-        paths, ProfileStore.load(paths.profiles_file), credential_store=MemoryStore()
-    )
-    yield created
-    await created.aclose()
-
-
-@pytest.fixture
-async def session(services: CoreServices, sandbox: Any) -> Session:
-    session = services.session_for(sandbox_profile(sandbox.base_url))
-    await session.sign_in_with_browser(open_browser=FormBrowser(), timeout=30)
-    return session
 
 
 def stored_refresh_token(services: CoreServices, session: Session) -> str:

@@ -84,6 +84,10 @@ def test_loopback_redirect_on_any_port_is_accepted(
         "http://[::2]:8080/callback",
         "javascript:alert(1)",
         "",
+        # The registration's port template itself is not a redirect URI.
+        "http://127.0.0.1:{port}/callback",
+        "http://[::1]:{port}/callback",
+        "http://127.0.0.1:08080/callback",  # not the canonical form of a port
     ],
 )
 def test_unregistered_redirect_gets_an_error_page_never_a_redirect(

@@ -421,3 +421,30 @@ def test_any_authorization_request_gets_a_page_or_a_redirect(
     assert response.status_code in (200, 303, 400), response.text
     if response.status_code == 303:
         assert response.headers["location"].startswith(params["redirect_uri"])
+
+
+def test_the_sandbox_state_repr_shows_no_secret(sandbox: RunningSandbox) -> None:
+    """A repr in a log line or a debugger must not carry the service secret, the demo
+    password, a CSRF token or an idempotent replay's copy of a new key's secret."""
+    from tests.integration.sandbox.flows import authorize_url, pkce_pair
+
+    state = sandbox._state  # the object whose repr is under test
+    token = user_tokens(sandbox.base_url)["access_token"]
+    created = HTTP.post(
+        f"{sandbox.base_url}/v1/api-keys",
+        json={"name": "repr", "scopes": ["read:assets"]},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "repr-test"},
+        timeout=TIMEOUT,
+    )
+    assert created.status_code == 201, created.text
+    # A sign-in left half-way holds a pending request with its CSRF token.
+    HTTP.get(authorize_url(sandbox.base_url, code_challenge=pkce_pair()[1]), timeout=TIMEOUT)
+    assert state.pending and state.idempotency
+    text = repr(state)
+    for secret in (
+        sandbox.service_client_secret,
+        "twinedge-demo",
+        created.json()["key"],
+        *(pending.csrf_token for pending in state.pending.values()),
+    ):
+        assert secret not in text

@@ -51,8 +51,9 @@ def visible(page: KeysPage, kind: type) -> list[Any]:
     return [d for d in page.findChildren(kind) if d.isVisible()]
 
 
-async def create_through_dialog(page: KeysPage, qtbot: Any, name: str,
-                                scopes: tuple[str, ...], expiry: int | str = 90) -> CreateKeyDialog:
+async def create_through_dialog(
+    page: KeysPage, qtbot: Any, name: str, scopes: tuple[str, ...], expiry: int | str = 90
+) -> CreateKeyDialog:
     dialog = page.create_key()
     assert dialog is not None
     qtbot.keyClicks(dialog.form.name_edit, name)
@@ -72,8 +73,9 @@ async def test_create_copy_rotate_and_revoke_end_to_end(
         await settle(page.load_task)
         assert page.state == STATE_EMPTY
 
-        dialog = await create_through_dialog(page, qtbot, "line 3 collector",
-                                             ("read:telemetry", "write:telemetry"))
+        dialog = await create_through_dialog(
+            page, qtbot, "line 3 collector", ("read:telemetry", "write:telemetry")
+        )
         await wait_signal(dialog.finished, timeout=15)
         await settle()
         copy = visible(page, CopyOnceDialog)[0]
@@ -194,16 +196,22 @@ async def test_lost_response_when_every_retry_fails_then_press_create_again(
     ],
 )
 async def test_error_statuses_show_their_message_and_keep_the_input(
-    sandbox: Any, sandbox_controls: SandboxControls, qtbot: Any, messages: Any,
-    status: int, count: int, expected: str,
+    sandbox: Any,
+    sandbox_controls: SandboxControls,
+    qtbot: Any,
+    messages: Any,
+    status: int,
+    count: int,
+    expected: str,
 ) -> None:
     page = make_page(qtbot, messages)
     async with signed_in(sandbox.base_url) as s:
         page.set_service(s.service, s.info)
         await settle(page.load_task)
         sandbox_controls.fault("/v1/api-keys", method="POST", status=status, count=count)
-        dialog = await create_through_dialog(page, qtbot, "keeps its name",
-                                             ("read:assets", "write:alerts"), 30)
+        dialog = await create_through_dialog(
+            page, qtbot, "keeps its name", ("read:assets", "write:alerts"), 30
+        )
         await wait_signal_text(dialog.error, timeout=60)
         assert expected.lower() in dialog.error.text().lower()
         assert dialog.isVisible()

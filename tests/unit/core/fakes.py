@@ -80,6 +80,12 @@ class FakeAuthServer:
     scope_override: str | None = None
     include_scope: bool = True
     refresh_delay: float = 0.0
+    issue_refresh_tokens: bool = True
+    refresh_token_bytes: int = 24  # random bytes in each refresh token (some servers use KBs)
+    # When set to an Event, a refresh request waits for it (after ``refresh_arrived`` is set),
+    # so a test can act while a refresh is deterministically in flight.
+    refresh_gate: asyncio.Event | None = None
+    refresh_arrived: asyncio.Event = field(default_factory=asyncio.Event)
     revoke_status: int = 200
     metadata_overrides: dict[str, Any] = field(default_factory=dict)
     codes: dict[str, _Code] = field(default_factory=dict)
@@ -149,8 +155,8 @@ class FakeAuthServer:
             body["expires_in"] = self.expires_in
         if self.include_scope:
             body["scope"] = self.scope_override if self.scope_override is not None else scope
-        if family is not None:
-            refresh = "rt-" + secrets.token_urlsafe(24)
+        if family is not None and self.issue_refresh_tokens:
+            refresh = "rt-" + secrets.token_urlsafe(self.refresh_token_bytes)
             self.refresh_tokens[refresh] = {"family": family, "used": False, "scope": scope}
             body["refresh_token"] = refresh
         return body
@@ -197,6 +203,9 @@ class FakeAuthServer:
                 return self._error(400, "invalid_grant", "redirect_uri mismatch")
             return httpx.Response(200, json=self._tokens(secrets.token_hex(4), code.scope))
         if grant == "refresh_token":
+            self.refresh_arrived.set()
+            if self.refresh_gate is not None:
+                await asyncio.wait_for(self.refresh_gate.wait(), 10)
             if self.refresh_delay:
                 await asyncio.sleep(self.refresh_delay)
             record = self.refresh_tokens.get(form.get("refresh_token", ""))
@@ -208,6 +217,9 @@ class FakeAuthServer:
             record["used"] = True
             return httpx.Response(200, json=self._tokens(record["family"], record["scope"]))
         if grant == "client_credentials":
+            if self.refresh_gate is not None:  # a service session's renewal, held the same way
+                self.refresh_arrived.set()
+                await asyncio.wait_for(self.refresh_gate.wait(), 10)
             if form.get("client_secret") != "s3cret-service" and "client_secret" in form:
                 return self._error(401, "invalid_client")
             return httpx.Response(200, json=self._tokens(None, form.get("scope", "")))

@@ -248,6 +248,19 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now) == 30
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+    # Not a number of seconds a person can wait: treated as absent, never inf or nan.
+    for hostile in ("inf", "-inf", "nan", "1e999", "Infinity"):
+        assert parse_retry_after(hostile) is None, hostile
+
+
+@pytest.mark.parametrize("status", [429, 503])
+@pytest.mark.parametrize("header", ["inf", "1e999", "nan"])
+async def test_a_hostile_retry_after_still_gives_a_typed_error(header: str, status: int) -> None:
+    client, sleeps, _ = make(lambda r: httpx.Response(status, headers={"Retry-After": header}))
+    with pytest.raises(ApiError) as info:
+        await client.request("GET", "/things")
+    assert info.value.status == status
+    assert all(0 <= s <= 30 for s in sleeps.calls)
 
 
 async def test_https_is_required_for_non_loopback_urls_before_anything_is_sent() -> None:

@@ -146,7 +146,22 @@ async def test_pkce_without_s256_is_detected() -> None:
         ("http://example.com", False),
         ("http://127.0.0.1.evil.example/", False),
         ("ftp://example.com", False),
+        # Malformed addresses are refused, never an exception (the CLI would show a traceback).
+        ("http://[::1", False),
+        ("https://[not-an-ip]/", False),
+        ("http://127.0.0.1:99999/", False),
+        # *.localhost may go to DNS on a resolver that does not special-case it.
+        ("http://app.localhost:8080/", False),
     ],
 )
 def test_secure_url_rule(url: str, secure: bool) -> None:
     assert is_secure_url(url) is secure
+
+
+def test_sign_in_and_the_inspector_share_one_url_rule() -> None:
+    from twinedge_desktop.tokens.keys import is_allowed_url, metadata_urls
+
+    for url in ("https://a.example", "http://127.0.0.1:1/", "http://[::1", "http://x.example"):
+        assert is_allowed_url(url) is is_secure_url(url)
+    for issuer in ("https://idp.example", "https://idp.example/tenant/", "http://127.0.0.1:9"):
+        assert list(metadata_urls(issuer)) == well_known_urls(issuer)

@@ -169,3 +169,30 @@ def test_api_key_status() -> None:
 def test_created_key_repr_masks_the_secret() -> None:
     created = CreatedApiKey(ApiKey.from_json(key_json(1)), SECRET)
     assert SECRET not in repr(created) and SECRET not in str(created)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"<html>Sign in to the Wi-Fi</html>", "text/html"),  # a captive portal or proxy page
+        (b"[1, 2]", "application/json"),
+        (b"", "application/json"),
+    ],
+)
+async def test_a_success_that_is_not_a_json_object_is_a_typed_error(
+    body: bytes, content_type: str
+) -> None:
+    keys = service(
+        httpx.MockTransport(
+            lambda request: httpx.Response(
+                200, content=body, headers={"Content-Type": content_type}
+            )
+        )
+    )
+    for call in (keys.me, lambda: keys.test_key(SECRET)):
+        with pytest.raises(ApiError, match="expected form"):
+            await call()
+    with pytest.raises(ApiError, match="expected form"):
+        await keys.create("k", ["read:assets"], None, idempotency_key=new_idempotency_key())
+    with pytest.raises(ApiError, match="expected form"):
+        await keys.list_all()

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from tests.unit.core.fakes import FakeAuthServer, s256
-from twinedge_desktop.api.errors import InvalidToken
+from twinedge_desktop.api.errors import ApiError, InvalidToken
+from twinedge_desktop.api.http import build_http_client
 from twinedge_desktop.auth import session as session_module
 from twinedge_desktop.auth.errors import (
     IssuerMismatch,
@@ -28,7 +29,7 @@ from twinedge_desktop.auth.errors import (
 from twinedge_desktop.auth.session import Session, SessionState
 from twinedge_desktop.config import Profile
 from twinedge_desktop.redaction import RedactingFilter
-from twinedge_desktop.vault import MAX_ENTRY_BYTES, MemoryStore
+from twinedge_desktop.vault import MAX_ENTRY_BYTES, KeychainUnavailable, MemoryStore
 
 
 class Browser:
@@ -265,6 +266,39 @@ async def test_refresh_happens_before_expiry_with_a_margin(
     assert second != first and session.refresh_count == 1
 
 
+async def test_without_a_refresh_token_expiry_signs_out_with_a_reason(
+    profile: Profile, http: httpx.AsyncClient, store: MemoryStore, fake_server: FakeAuthServer
+) -> None:
+    fake_server.issue_refresh_tokens = False  # allowed by RFC 6749 §5.1
+    clock = Clock()
+    session = await _signed_in(profile, http, store, fake_server, clock)
+    assert session.info is not None and session.info.keychain == "not stored (this session only)"
+    clock.now += timedelta(seconds=3600)
+    with pytest.raises(SignedOut, match="expired"):
+        await session.access_token()
+    # The session says so itself, so the window shows "signed out" and why.
+    assert session.state is SessionState.SIGNED_OUT and session.info is None
+    assert session.signed_out_reason is not None and "expired" in str(session.signed_out_reason)
+    assert [r["grant_type"] for r in fake_server.token_requests] == ["authorization_code"]
+
+
+@pytest.mark.parametrize("expires_in", [10**20, 10**400, -5, 0])
+async def test_an_absurd_expires_in_is_treated_as_unknown_not_a_crash(
+    profile: Profile,
+    http: httpx.AsyncClient,
+    store: MemoryStore,
+    fake_server: FakeAuthServer,
+    expires_in: float,
+) -> None:
+    fake_server.expires_in = expires_in  # type: ignore[assignment] - a hostile server
+    clock = Clock()
+    session = await _signed_in(profile, http, store, fake_server, clock)
+    assert session.info is not None and session.info.access_expires_at is None
+    # Unknown expiry: the token is used until the API says 401, then refreshed once.
+    first = await session.access_token()
+    assert await session.handle_unauthorized(first) != first
+
+
 async def test_twenty_concurrent_401s_cause_exactly_one_refresh(
     session: Session, fake_server: FakeAuthServer
 ) -> None:
@@ -305,18 +339,61 @@ async def test_a_cancelled_caller_does_not_lose_the_rotated_token(
 ) -> None:
     await session.sign_in_with_browser(open_browser=Browser(fake_server), timeout=10)
     before = stored(store, profile)
-    fake_server.refresh_delay = 0.1
+    fake_server.refresh_gate = asyncio.Event()
     rejected = await session.access_token()
     caller = asyncio.ensure_future(session.handle_unauthorized(rejected))
-    await asyncio.sleep(0.02)  # the refresh request is now at the server
+    await asyncio.wait_for(fake_server.refresh_arrived.wait(), 10)  # the refresh is at the server
     caller.cancel()
     with pytest.raises(asyncio.CancelledError):
         await caller
-    fresh = await session.handle_unauthorized(rejected)  # joins the shielded refresh
+    joiner = asyncio.ensure_future(session.handle_unauthorized(rejected))  # joins the refresh
+    fake_server.refresh_gate.set()
+    fresh = await asyncio.wait_for(joiner, 10)
     after = stored(store, profile)
     assert before and after and after["refresh_token"] != before["refresh_token"]
     assert fresh in fake_server.valid_access
     assert session.refresh_count == 1
+
+
+async def test_sign_out_while_a_refresh_is_in_flight_stays_signed_out(
+    session: Session, fake_server: FakeAuthServer, store: MemoryStore, profile: Profile
+) -> None:
+    """A refresh answered after sign-out must not sign the person back in or re-save a token."""
+    await session.sign_in_with_browser(open_browser=Browser(fake_server), timeout=10)
+    fake_server.refresh_gate = asyncio.Event()
+    fake_server.revoke_status = 503  # revocation fails: only the local state protects us
+    rejected = await session.access_token()
+    caller = asyncio.ensure_future(session.handle_unauthorized(rejected))
+    await asyncio.wait_for(fake_server.refresh_arrived.wait(), 10)
+    await asyncio.wait_for(session.sign_out(), 10)
+    assert session.state is SessionState.SIGNED_OUT and stored(store, profile) is None
+    revoked_before = len(fake_server.revocations)
+    fake_server.refresh_gate.set()  # now the server answers the refresh with new tokens
+    with pytest.raises(SignedOut):
+        await asyncio.wait_for(caller, 10)
+    assert session.state is SessionState.SIGNED_OUT
+    assert stored(store, profile) is None
+    with pytest.raises(SignedOut):
+        await session.access_token()
+    # The refresh token the late answer carried is revoked at once (best effort).
+    issued = [t for t, r in fake_server.refresh_tokens.items() if not r["used"]]
+    late = [f["token"] for f in fake_server.revocations[revoked_before:]]
+    assert issued and issued[-1] in late
+
+
+async def test_sign_out_while_a_service_token_is_renewed_stays_signed_out(
+    session: Session, fake_server: FakeAuthServer, store: MemoryStore, profile: Profile
+) -> None:
+    await session.sign_in_with_client_credentials("svc", "s3cret-service", ["read:assets"])
+    fake_server.refresh_gate = asyncio.Event()
+    caller = asyncio.ensure_future(session.handle_unauthorized(await session.access_token()))
+    await asyncio.wait_for(fake_server.refresh_arrived.wait(), 10)
+    await asyncio.wait_for(session.sign_out(), 10)
+    fake_server.refresh_gate.set()
+    with pytest.raises(SignedOut):
+        await asyncio.wait_for(caller, 10)
+    assert session.state is SessionState.SIGNED_OUT and session.info is None
+    assert stored(store, profile) is None
 
 
 async def test_invalid_grant_on_refresh_signs_out_and_clears_the_keychain(
@@ -354,6 +431,20 @@ async def test_restore_never_sends_a_token_saved_for_another_issuer(
     moved = Profile(id=profile.id, name="x", issuer="https://elsewhere.example")
     before = len(fake_server.token_requests)
     assert await Session(moved, http, store).restore() is False
+    assert len(fake_server.token_requests) == before
+
+
+async def test_restore_never_sends_a_token_saved_for_another_client(
+    profile: Profile, http: httpx.AsyncClient, store: MemoryStore, fake_server: FakeAuthServer
+) -> None:
+    """A refresh token is bound to the client it was issued to (RFC 6749 §6): presenting it
+    as another client would only hand it to the server under the wrong name."""
+    await _signed_in(profile, http, store, fake_server)
+    other_client = Profile(
+        id=profile.id, name=profile.name, issuer=profile.issuer, client_id="another-app"
+    )
+    before = len(fake_server.token_requests)
+    assert await Session(other_client, http, store).restore() is False
     assert len(fake_server.token_requests) == before
 
 
@@ -425,6 +516,42 @@ async def test_api_key_session_is_never_stored_and_never_refreshed(
     assert store.keys() == []
     with pytest.raises(InvalidToken):
         await session.handle_unauthorized("te_key_for_test")
+
+
+async def test_api_key_checked_against_a_non_json_answer_gives_a_typed_error(
+    profile: Profile, store: MemoryStore
+) -> None:
+    portal = httpx.MockTransport(
+        lambda request: httpx.Response(200, text="<html>Wi-Fi login</html>")
+    )
+    async with build_http_client(transport=portal, trust_env=False) as http:
+        session = Session(profile, http, store)
+        with pytest.raises(ApiError, match="expected form"):
+            await session.use_api_key("te_key_for_test")
+    assert session.state is SessionState.SIGNED_OUT
+
+
+async def test_a_refresh_token_too_large_for_the_keychain_is_a_clear_error(
+    session: Session, fake_server: FakeAuthServer, store: MemoryStore, profile: Profile
+) -> None:
+    fake_server.refresh_token_bytes = 3000  # over the 2,500-byte portable keychain limit
+    with pytest.raises(KeychainUnavailable) as caught:
+        await session.sign_in_with_browser(open_browser=Browser(fake_server), timeout=10)
+    assert "too large" in caught.value.user_message and "rt-" not in str(caught.value)
+    assert session.state is SessionState.SIGNED_OUT and stored(store, profile) is None
+    # Not kept, so not left alive at the server either.
+    assert [r["token_type_hint"] for r in fake_server.revocations] == ["refresh_token"]
+
+
+async def test_a_rotated_refresh_token_too_large_to_save_keeps_the_session_and_says_so(
+    session: Session, fake_server: FakeAuthServer
+) -> None:
+    await session.sign_in_with_browser(open_browser=Browser(fake_server), timeout=10)
+    fake_server.refresh_token_bytes = 3000
+    fresh = await session.handle_unauthorized(await session.access_token())
+    assert fresh in fake_server.valid_access and session.state is SessionState.SIGNED_IN
+    assert session.keychain_problem is not None
+    assert "too large" in session.keychain_problem.user_message
 
 
 async def test_no_secret_reaches_the_log(

@@ -10,6 +10,7 @@ import pytest
 from twinedge_desktop.keyformat import generate_key
 from twinedge_desktop.tokens.decode import MAX_INPUT_CHARS, decode
 from twinedge_desktop.tokens.model import Severity, TokenKind
+from twinedge_desktop.tokens.service import TokenInspector
 
 
 def b64(data: bytes) -> str:
@@ -119,3 +120,19 @@ def test_jwe_header_is_shown_and_key_headers_warned() -> None:
     assert decoded.kind is TokenKind.JWE
     assert decoded.header == {"alg": "RSA-OAEP", "enc": "A256GCM", "jku": "https://x"}
     assert any(f.check == "jku" and f.severity is Severity.WARNING for f in decoded.findings)
+
+
+def test_reprs_never_carry_the_whole_token(inspector: TokenInspector) -> None:
+    """A signed token is a bearer credential: a repr in a log line or an assertion message
+    must not be enough to replay it (the signature segment never appears)."""
+
+    signature = b64(b"a-signature-long-enough-to-be-unique-" * 2)
+    header = b64(json.dumps({"alg": "RS256", "kid": "k"}).encode())
+    payload = b64(json.dumps({"sub": "user-1", "exp": 4_000_000_000}).encode())
+    token = f"{header}.{payload}.{signature}"
+    decoded = decode(token)
+    assert decoded.segments[-1] == signature  # still available to the window...
+    assert signature not in repr(decoded)  # ...but not in a repr
+    report = inspector.decode_only(token)
+    assert report.segments[-1] == signature
+    assert signature not in repr(report)

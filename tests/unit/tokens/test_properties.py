@@ -128,3 +128,44 @@ def test_structurally_valid_but_wrong_tokens_are_never_valid(
         inspector.inspect(token, issuer="joe", audience="api", jwks_source=JWKS_TEXT)
     )
     assert_answered(report)
+
+
+def _raw_token(header_json: str, payload_json: str) -> str:
+    return f"{b64(header_json.encode())}.{b64(payload_json.encode())}.{b64(b'sig')}"
+
+
+_RS256 = '{"alg":"RS256","kid":"k1"}'
+
+
+@pytest.mark.parametrize(
+    ("header_json", "payload_json"),
+    [
+        # Times far outside what datetime can hold, both ways, as ints, floats and infinities.
+        (_RS256, '{"exp":1e400,"iat":-1e400,"nbf":1e308}'),
+        (_RS256, f'{{"exp":{10**400},"iat":{-(10**400)},"nbf":{10**19}}}'),
+        (_RS256, '{"exp":"9","iat":true,"nbf":[1]}'),
+        (_RS256, '{"exp":' + "9" * 5000 + "}"),  # over Python's int-from-text digit limit
+        # Header members of the wrong type.
+        ('{"alg":"RS256","kid":123,"typ":[1],"crit":"x","jku":5}', '{"sub":1}'),
+        ('{"alg":{"a":1},"kid":{"x":[]}}', '{"scope":5,"aud":[1,[2]],"iss":7}'),
+        # Nesting just inside and far beyond what the JSON reader accepts.
+        (_RS256, '{"a":' + "[" * 900 + "]" * 900 + "}"),
+        (_RS256, '{"a":' + "[" * 100_000 + "]" * 100_000 + "}"),
+        # Lone surrogates, bidi overrides and NULs (st.text never generates surrogates).
+        (_RS256, '{"sub":"\\ud800","scope":"read:assets \\udfff","name":"\\u202e\\u0000"}'),
+        ('{"alg":"RS256","kid":"\\udbff"}', '{"iss":"\\ud800","aud":"\\udc00"}'),
+    ],
+)
+def test_hostile_but_well_formed_tokens_are_answered(
+    inspector: TokenInspector, loop: asyncio.AbstractEventLoop, header_json: str, payload_json: str
+) -> None:
+    token = _raw_token(header_json, payload_json)
+    for report in (
+        inspector.decode_only(token, issuer="joe", audience="api"),
+        loop.run_until_complete(
+            inspector.inspect(token, issuer="joe", audience="api", jwks_source=JWKS_TEXT)
+        ),
+    ):
+        assert_answered(report)
+        # --json output must also be writable to a UTF-8 stream (no lone surrogates).
+        json.dumps(report.to_json(), default=str).encode("utf-8")

@@ -8,7 +8,7 @@ how each flow ends. The real ones are exercised by the end-to-end test.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -98,8 +98,14 @@ class FakeSession:
         self, client_id: str, client_secret: str, scopes: Sequence[str] = ()
     ) -> SessionInfo:
         self.calls.append(f"service:{client_id}:{','.join(scopes)}")
-        info = user_info(self.profile.id, kind="service", email=None, name=None,
-                         subject=client_id, keychain="memory")
+        info = user_info(
+            self.profile.id,
+            kind="service",
+            email=None,
+            name=None,
+            subject=client_id,
+            keychain="memory",
+        )
         self.set_state(SessionState.SIGNED_IN, info)
         return info
 
@@ -124,6 +130,16 @@ class FakeKeychainError(Exception):
         self.user_message = user_message
 
 
+class FakeKeysService:
+    """An ApiKeysService with no keys (the Keys page has its own tests)."""
+
+    async def list_pages(self, *, page_size: int = 200) -> AsyncIterator[list[Any]]:
+        yield []
+
+    async def list_all(self, *, on_progress: Any = None) -> list[Any]:
+        return []
+
+
 @dataclass
 class FakeServices:
     """CoreServices' surface the window uses."""
@@ -139,9 +155,9 @@ class FakeServices:
             self.sessions[profile.id] = FakeSession(profile)
         return self.sessions[profile.id]
 
-    def api_keys_for(self, session: FakeSession) -> object:
+    def api_keys_for(self, session: FakeSession) -> FakeKeysService:
         self.api_keys_calls.append(session.profile.id)
-        return object()
+        return FakeKeysService()
 
     def continue_without_keychain(self) -> None:
         self.continued_without_keychain = True

@@ -82,14 +82,35 @@ def test_countdown_clears_the_clipboard(clipboard: QClipboard, qtbot: Any) -> No
     assert not board.active
 
 
+def copy_elsewhere(clipboard: QClipboard, text: str) -> None:
+    """The person copies (and, on X11, selects) something else."""
+    clipboard.setText(text)
+    if clipboard.supportsSelection():
+        clipboard.setText(text, QClipboard.Mode.Selection)
+
+
 def test_does_not_clear_when_the_clipboard_changed(clipboard: QClipboard, qtbot: Any) -> None:
     board = SecretClipboard(clipboard, platform="linux")
     board.copy(generate_key(), 1)
-    clipboard.setText("something the person copied since")
+    copy_elsewhere(clipboard, "something the person copied since")
     with qtbot.waitSignal(board.finished, timeout=5000) as blocker:
         pass
     assert blocker.args == [False]
     assert clipboard.text() == "something the person copied since"
+
+
+def test_each_mode_is_judged_on_its_own(clipboard: QClipboard, qtbot: Any) -> None:
+    board = SecretClipboard(clipboard, platform="linux")
+    secret = generate_key()
+    board.copy(secret, 0)
+    clipboard.setText("copied since")  # the clipboard changed; the selection (X11) did not
+    cleared = board.clear_now()
+    assert clipboard.text() == "copied since"
+    if clipboard.supportsSelection():
+        assert cleared is True
+        assert clipboard.text(QClipboard.Mode.Selection) != secret
+    else:
+        assert cleared is False
 
 
 def test_clears_on_quit_only_if_still_ours(clipboard: QClipboard, qtbot: Any) -> None:
@@ -105,7 +126,7 @@ def test_clears_on_quit_only_if_still_ours(clipboard: QClipboard, qtbot: Any) ->
 
     theirs = SecretClipboard(clipboard, platform="linux")
     theirs.copy(generate_key(), 0)
-    clipboard.setText("not the key")
+    copy_elsewhere(clipboard, "not the key")
     with qtbot.waitSignal(theirs.finished, timeout=1000) as blocker:
         app.aboutToQuit.emit()
     assert blocker.args == [False]

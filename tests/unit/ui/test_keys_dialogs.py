@@ -14,8 +14,8 @@ from tests.unit.ui.test_keys_support import (
     ENGINEER_SCOPES,
     NOW,
     VIEWER_SCOPES,
-    TickingClock,
     FakeKeysService,
+    TickingClock,
     all_texts,
     fixed_clock,
     make_key,
@@ -67,8 +67,12 @@ def clipboard(qtbot: Any) -> Any:
     board.clear()
 
 
-def create_dialog(qtbot: Any, service: FakeKeysService, runner: TaskRunner,
-                  scopes: tuple[str, ...] | None = ENGINEER_SCOPES) -> CreateKeyDialog:
+def create_dialog(
+    qtbot: Any,
+    service: FakeKeysService,
+    runner: TaskRunner,
+    scopes: tuple[str, ...] | None = ENGINEER_SCOPES,
+) -> CreateKeyDialog:
     dialog = CreateKeyDialog(service, runner, scopes, clock=fixed_clock)  # type: ignore[arg-type]
     qtbot.addWidget(dialog)
     dialog.open()
@@ -78,8 +82,9 @@ def create_dialog(qtbot: Any, service: FakeKeysService, runner: TaskRunner,
 # -- create -------------------------------------------------------------------------------
 
 
-def test_name_is_validated_as_you_type(qtbot: Any, service: FakeKeysService,
-                                       runner: TaskRunner) -> None:
+def test_name_is_validated_as_you_type(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
     dialog = create_dialog(qtbot, service, runner)
     form = dialog.form
     assert form.name_error.isHidden()  # nothing typed yet: no scolding
@@ -93,8 +98,9 @@ def test_name_is_validated_as_you_type(qtbot: Any, service: FakeKeysService,
     assert form.name_error.isVisible() and "name" in form.name_error.text()
 
 
-def test_submit_shows_every_problem_and_sends_nothing(qtbot: Any, service: FakeKeysService,
-                                                      runner: TaskRunner) -> None:
+def test_submit_shows_every_problem_and_sends_nothing(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
     dialog = create_dialog(qtbot, service, runner)
     qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
     assert dialog.form.name_error.isVisible()
@@ -104,8 +110,9 @@ def test_submit_shows_every_problem_and_sends_nothing(qtbot: Any, service: FakeK
     assert dialog.isVisible()
 
 
-def test_viewer_cannot_grant_write_or_admin(qtbot: Any, service: FakeKeysService,
-                                            runner: TaskRunner) -> None:
+def test_viewer_cannot_grant_write_or_admin(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
     dialog = create_dialog(qtbot, service, runner, VIEWER_SCOPES)
     boxes = dialog.form.scope_boxes
     for scope in VIEWER_SCOPES:
@@ -117,8 +124,9 @@ def test_viewer_cannot_grant_write_or_admin(qtbot: Any, service: FakeKeysService
     assert dialog.form.restricted_note.isVisible()
 
 
-def test_admin_may_grant_everything(qtbot: Any, service: FakeKeysService,
-                                    runner: TaskRunner) -> None:
+def test_admin_may_grant_everything(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
     dialog = create_dialog(qtbot, service, runner, ("admin",))
     assert all(box.isEnabled() for box in dialog.form.scope_boxes.values())
     assert dialog.form.restricted_note.isHidden()
@@ -127,15 +135,17 @@ def test_admin_may_grant_everything(qtbot: Any, service: FakeKeysService,
     assert "full access" in dialog.form.admin_warning.text()
 
 
-def test_engineer_cannot_grant_admin(qtbot: Any, service: FakeKeysService,
-                                     runner: TaskRunner) -> None:
+def test_engineer_cannot_grant_admin(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
     dialog = create_dialog(qtbot, service, runner, ENGINEER_SCOPES)
     assert not dialog.form.scope_boxes["admin"].isEnabled()
     assert dialog.form.scope_boxes["write:alerts"].isEnabled()
 
 
-def test_expiry_presets_custom_and_never(qtbot: Any, service: FakeKeysService,
-                                         runner: TaskRunner) -> None:
+def test_expiry_presets_custom_and_never(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
     dialog = create_dialog(qtbot, service, runner)
     form = dialog.form
     assert form.expires_at() == NOW + timedelta(days=90)  # the seed's 90-day rotation
@@ -210,8 +220,11 @@ def runner_task(runner: TaskRunner) -> Any:
 @pytest.mark.parametrize(
     ("error", "where", "expected"),
     [
-        (ValidationFailed("A key with this name already exists.", status=422, field="name"),
-         "name", "already exists"),
+        (
+            ValidationFailed("A key with this name already exists.", status=422, field="name"),
+            "name",
+            "already exists",
+        ),
         (ValidationFailed("Unknown scope.", status=422, field="scopes"), "scopes", "Unknown scope"),
         (ValidationFailed("Bad expiry.", status=422, field="expires_at"), "expiry", "Bad expiry"),
         (ValidationFailed("Something else.", status=422, field=None), "general", "Something else"),
@@ -221,8 +234,13 @@ def runner_task(runner: TaskRunner) -> Any:
     ],
 )
 async def test_errors_show_inline_and_keep_the_input(
-    qtbot: Any, service: FakeKeysService, runner: TaskRunner, messages: Any,
-    error: Exception, where: str, expected: str,
+    qtbot: Any,
+    service: FakeKeysService,
+    runner: TaskRunner,
+    messages: Any,
+    error: Exception,
+    where: str,
+    expected: str,
 ) -> None:
     dialog = create_dialog(qtbot, service, runner)
     qtbot.keyClicks(dialog.form.name_edit, "line 3 gateway")
@@ -255,18 +273,30 @@ def created_key(name: str = "deploy bot") -> CreatedApiKey:
     return CreatedApiKey(key=key, secret=secret)
 
 
-def copy_dialog(qtbot: Any, service: FakeKeysService, runner: TaskRunner,
-                created: CreatedApiKey, board: SecretClipboard | None = None) -> CopyOnceDialog:
+def copy_dialog(
+    qtbot: Any,
+    service: FakeKeysService,
+    runner: TaskRunner,
+    created: CreatedApiKey,
+    board: SecretClipboard | None = None,
+) -> CopyOnceDialog:
     board = board or SecretClipboard(platform="linux")
-    dialog = CopyOnceDialog(created, service, runner, board, 30,  # type: ignore[arg-type]
-                            api_base="https://api.example.test/v1")
+    dialog = CopyOnceDialog(
+        created,
+        service,
+        runner,
+        board,
+        30,  # type: ignore[arg-type]
+        api_base="https://api.example.test/v1",
+    )
     qtbot.addWidget(dialog)
     dialog.open()
     return dialog
 
 
-def test_key_is_masked_until_revealed(qtbot: Any, service: FakeKeysService,
-                                      runner: TaskRunner) -> None:
+def test_key_is_masked_until_revealed(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
     created = created_key()
     dialog = copy_dialog(qtbot, service, runner, created)
     panel = dialog.panel
@@ -287,8 +317,9 @@ def test_key_is_masked_until_revealed(qtbot: Any, service: FakeKeysService,
     assert all(created.secret not in edit.text() for edit in panel.snippet_edits)
 
 
-def test_copy_marks_the_secret_and_counts_down(qtbot: Any, service: FakeKeysService,
-                                               runner: TaskRunner, clipboard: QClipboard) -> None:
+def test_copy_marks_the_secret_and_counts_down(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner, clipboard: QClipboard
+) -> None:
     created = created_key()
     dialog = copy_dialog(qtbot, service, runner, created)
     qtbot.mouseClick(dialog.panel.copy_button, Qt.MouseButton.LeftButton)
@@ -327,8 +358,9 @@ def assert_wiped(dialog: Any, secret: str) -> None:
     assert not any(secret in text for text in all_texts(dialog))
 
 
-def test_closing_without_acknowledging_asks_first(qtbot: Any, service: FakeKeysService,
-                                                  runner: TaskRunner) -> None:
+def test_closing_without_acknowledging_asks_first(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
     created = created_key()
     dialog = copy_dialog(qtbot, service, runner, created)
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
@@ -365,8 +397,9 @@ async def test_test_key_calls_the_api_with_the_new_key(
 # -- revoke -------------------------------------------------------------------------------
 
 
-def revoke_dialog(qtbot: Any, service: FakeKeysService, runner: TaskRunner,
-                  key: ApiKey) -> RevokeKeyDialog:
+def revoke_dialog(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner, key: ApiKey
+) -> RevokeKeyDialog:
     dialog = RevokeKeyDialog(key, service, runner, clock=fixed_clock)  # type: ignore[arg-type]
     qtbot.addWidget(dialog)
     dialog.open()
@@ -404,15 +437,19 @@ async def test_recently_used_key_needs_its_name_typed(
     assert not dialog.revoke_button.isEnabled()
     dialog.submit()  # also not by calling it directly
     assert service.revoke_calls == []
+    qtbot.keyClick(dialog.name_confirm, Qt.Key.Key_Return)  # Enter with the wrong name: nothing
+    assert dialog.isVisible() and service.revoke_calls == []
     qtbot.keyClicks(dialog.name_confirm, "y")
     assert dialog.revoke_button.isEnabled()
-    qtbot.mouseClick(dialog.revoke_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(dialog.name_confirm, Qt.Key.Key_Return)  # from the keyboard: revokes
     await wait_signal(dialog.finished)
     assert service.revoke_calls == [key.id]
+    assert dialog.result() == QDialog.DialogCode.Accepted
 
 
-async def test_revoke_404_counts_as_done(qtbot: Any, service: FakeKeysService,
-                                         runner: TaskRunner) -> None:
+async def test_revoke_404_counts_as_done(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
     key = make_key("already gone")
     service.fail["revoke"] = NotFound(status=404)
     dialog = revoke_dialog(qtbot, service, runner, key)
@@ -442,8 +479,7 @@ async def test_revoke_error_is_inline_and_keeps_the_typed_name(
 
 
 def test_details_show_everything_but_the_secret(qtbot: Any) -> None:
-    key = make_key("reporting", scopes=("read:alerts",), last_used_days_ago=3,
-                   expires_in_days=10)
+    key = make_key("reporting", scopes=("read:alerts",), last_used_days_ago=3, expires_in_days=10)
     dialog = KeyDetailsDialog(key, reminder="Rotated: revoke me", clock=fixed_clock)
     qtbot.addWidget(dialog)
     texts = all_texts(dialog)
@@ -461,10 +497,22 @@ def test_details_show_everything_but_the_secret(qtbot: Any) -> None:
 # -- rotate -------------------------------------------------------------------------------
 
 
-def rotate_dialog(qtbot: Any, service: FakeKeysService, runner: TaskRunner, key: ApiKey,
-                  scopes: tuple[str, ...] = ENGINEER_SCOPES) -> RotateKeyDialog:
-    dialog = RotateKeyDialog(key, service, runner, scopes,  # type: ignore[arg-type]
-                             SecretClipboard(platform="linux"), 30, clock=fixed_clock)
+def rotate_dialog(
+    qtbot: Any,
+    service: FakeKeysService,
+    runner: TaskRunner,
+    key: ApiKey,
+    scopes: tuple[str, ...] = ENGINEER_SCOPES,
+) -> RotateKeyDialog:
+    dialog = RotateKeyDialog(
+        key,
+        service,
+        runner,
+        scopes,  # type: ignore[arg-type]
+        SecretClipboard(platform="linux"),
+        30,
+        clock=fixed_clock,
+    )
     qtbot.addWidget(dialog)
     dialog.open()
     return dialog
@@ -473,8 +521,13 @@ def rotate_dialog(qtbot: Any, service: FakeKeysService, runner: TaskRunner, key:
 async def test_rotation_walks_through_every_step_and_revokes_now(
     qtbot: Any, service: FakeKeysService, runner: TaskRunner
 ) -> None:
-    old = make_key("telemetry pusher", scopes=("read:telemetry", "write:telemetry"),
-                   created_days_ago=20, expires_in_days=40, last_used_days_ago=1)
+    old = make_key(
+        "telemetry pusher",
+        scopes=("read:telemetry", "write:telemetry"),
+        created_days_ago=20,
+        expires_in_days=40,
+        last_used_days_ago=1,
+    )
     service.keys.append(old)
     dialog = rotate_dialog(qtbot, service, runner, old)
     form = dialog.form

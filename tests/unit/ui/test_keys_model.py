@@ -27,13 +27,24 @@ from twinedge_desktop.ui.keys_model import (
 
 def sample_keys() -> list[ApiKey]:
     return [
-        make_key("Zeta ingest", scopes=("write:telemetry",), created_days_ago=1, last_used_days_ago=0.5),
-        make_key("alpha reader", scopes=("read:assets", "read:alerts"), created_days_ago=3,
-                 expires_in_days=5),
+        make_key(
+            "Zeta ingest", scopes=("write:telemetry",), created_days_ago=1, last_used_days_ago=0.5
+        ),
+        make_key(
+            "alpha reader",
+            scopes=("read:assets", "read:alerts"),
+            created_days_ago=3,
+            expires_in_days=5,
+        ),
         make_key("Old one", created_days_ago=100, expires_in_days=-2),
         make_key("gone", created_days_ago=50, revoked=True),
-        make_key("forever", scopes=("admin",), created_days_ago=20, expires_in_days=None,
-                 last_used_days_ago=30),
+        make_key(
+            "forever",
+            scopes=("admin",),
+            created_days_ago=20,
+            expires_in_days=None,
+            last_used_days_ago=30,
+        ),
     ]
 
 
@@ -73,7 +84,7 @@ def test_rows_start_in_api_order_newest_first(model: KeysTableModel) -> None:
 
 
 def test_display_columns(model: KeysTableModel) -> None:
-    row = model.row_of(model.keys()[1].id)
+    row = model.row_of(model.all_keys()[1].id)
     assert row is not None
     key = model.key_at(row)
     assert model.index(row, Column.PREFIX).data() == f"{key.prefix}…"
@@ -125,21 +136,39 @@ def test_relative_time_none_text() -> None:
 @pytest.mark.parametrize(
     ("column", "order", "expected"),
     [
-        (Column.NAME, Qt.SortOrder.AscendingOrder,
-         ["alpha reader", "forever", "gone", "Old one", "Zeta ingest"]),
-        (Column.EXPIRES, Qt.SortOrder.AscendingOrder,
-         ["Old one", "alpha reader", "Zeta ingest", "gone", "forever"]),
-        (Column.LAST_USED, Qt.SortOrder.DescendingOrder,
-         ["Zeta ingest", "forever", "alpha reader", "gone", "Old one"]),
-        (Column.STATUS, Qt.SortOrder.AscendingOrder,
-         ["forever", "alpha reader", "Zeta ingest", "Old one", "gone"]),
-        (Column.CREATED, Qt.SortOrder.AscendingOrder,
-         ["Old one", "gone", "forever", "alpha reader", "Zeta ingest"]),
+        (
+            Column.NAME,
+            Qt.SortOrder.AscendingOrder,
+            ["alpha reader", "forever", "gone", "Old one", "Zeta ingest"],
+        ),
+        (
+            Column.EXPIRES,
+            Qt.SortOrder.AscendingOrder,
+            ["Old one", "alpha reader", "Zeta ingest", "gone", "forever"],
+        ),
+        (
+            Column.LAST_USED,
+            Qt.SortOrder.DescendingOrder,
+            ["Zeta ingest", "forever", "alpha reader", "gone", "Old one"],
+        ),
+        (
+            Column.STATUS,
+            Qt.SortOrder.AscendingOrder,
+            ["forever", "alpha reader", "Zeta ingest", "Old one", "gone"],
+        ),
+        (
+            Column.CREATED,
+            Qt.SortOrder.AscendingOrder,
+            ["Old one", "gone", "forever", "alpha reader", "Zeta ingest"],
+        ),
     ],
 )
 def test_sorting_through_the_proxy_sorts_the_model(
-    proxy: KeysFilterProxy, model: KeysTableModel, column: Column, order: Qt.SortOrder,
-    expected: list[str]
+    proxy: KeysFilterProxy,
+    model: KeysTableModel,
+    column: Column,
+    order: Qt.SortOrder,
+    expected: list[str],
 ) -> None:
     proxy.set_show_revoked(True)
     proxy.sort(column, order)
@@ -153,7 +182,7 @@ def test_sorting_through_the_proxy_sorts_the_model(
 def test_sorting_keeps_persistent_indexes_on_their_key(model: KeysTableModel) -> None:
     from PySide6.QtCore import QPersistentModelIndex
 
-    target = model.keys()[2]
+    target = model.all_keys()[2]
     persistent = QPersistentModelIndex(model.index(2, Column.SCOPES))
     model.sort(Column.NAME, Qt.SortOrder.DescendingOrder)
     assert persistent.isValid()
@@ -187,7 +216,7 @@ def test_filter_over_name_prefix_and_scopes(
 
 
 def test_filter_matches_prefix(proxy: KeysFilterProxy, model: KeysTableModel) -> None:
-    key = model.keys()[0]
+    key = model.all_keys()[0]
     proxy.set_filter_text(key.prefix[:10])
     assert key.name in names(proxy)
 
@@ -198,7 +227,7 @@ def test_append_pages_in_api_order_and_out_of_it(qtbot: Any) -> None:
     with qtbot.waitSignal(model.rowsInserted, timeout=1000):
         model.append_keys(keys[:2])
     model.append_keys(keys[2:])
-    assert [k.id for k in model.keys()] == [k.id for k in keys]
+    assert [k.id for k in model.all_keys()] == [k.id for k in keys]
     # Sorted by name, a later page is merged into place rather than appended.
     model.sort(Column.NAME, Qt.SortOrder.AscendingOrder)
     extra = make_key("beta", created_days_ago=200)
@@ -240,11 +269,65 @@ def test_reminder_shows_on_the_old_row(model: KeysTableModel) -> None:
 
 
 def test_csv_export_has_public_fields_only_and_defuses_formulas() -> None:
-    keys = [make_key("=HYPERLINK(\"x\")"), make_key("plain", revoked=True)]
+    keys = [make_key('=HYPERLINK("x")'), make_key("plain", revoked=True)]
     text = keys_to_csv(keys, NOW)
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [r["name"] for r in rows] == ["'=HYPERLINK(\"x\")", "plain"]
+    assert [r["name"] for r in rows] == ['\'=HYPERLINK("x")', "plain"]
     assert rows[1]["status"] == "revoked"
     assert rows[0]["prefix"] == keys[0].prefix
     assert "secret" not in rows[0] and "key" not in rows[0]
     assert rows[0]["created_at"].endswith("Z")
+
+
+def test_filtered_model_passes_qtmodeltester(qtmodeltester: Any, proxy: KeysFilterProxy) -> None:
+    proxy.set_filter_text("read")
+    qtmodeltester.check(proxy, force_py=True)
+
+
+def test_changes_while_filtered(proxy: KeysFilterProxy, model: KeysTableModel) -> None:
+    from dataclasses import replace
+
+    proxy.set_filter_text("alpha")
+    assert names(proxy) == ["alpha reader"]
+    # A new key that does not match is loaded but not shown; one that matches is.
+    model.upsert(make_key("zulu", created_days_ago=0))
+    model.upsert(make_key("alpha two", created_days_ago=0))
+    assert names(proxy) == ["alpha two", "alpha reader"]
+    assert model.total_count() == 7 and "zulu" in [k.name for k in model.all_keys()]
+    # Revoking a shown key keeps it in view, marked, until the filter changes.
+    shown = model.key_at(1)
+    model.upsert(replace(shown, revoked_at=NOW))
+    assert names(proxy) == ["alpha two", "alpha reader"]
+    assert proxy.index(1, Column.STATUS).data() == "revoked"
+    proxy.set_filter_text("alph")
+    assert names(proxy) == ["alpha two"]
+    # Sorting keeps the filter.
+    proxy.sort(Column.NAME, Qt.SortOrder.AscendingOrder)
+    proxy.set_filter_text("")
+    assert names(proxy) == ["alpha two", "forever", "Old one", "Zeta ingest", "zulu"]
+    # A page arriving while sorted by name and filtered joins in sorted place.
+    proxy.set_filter_text("er")
+    late = [make_key("aardvark herd", created_days_ago=400), make_key("qqq")]
+    model.append_keys(late)
+    assert names(proxy) == ["aardvark herd", "forever"]
+    assert model.has_key(late[1].id) and model.row_of(late[1].id) is None
+
+
+def test_typing_on_gives_the_same_rows_as_filtering_afresh(qtbot: Any) -> None:
+    words = ["alpha", "alpine", "alps", "beta", "alp gone", "gamma al"]
+    keys = [
+        make_key(w, revoked=w.endswith("gone"), created_days_ago=i) for i, w in enumerate(words)
+    ]
+    typed = KeysTableModel(clock=fixed_clock)
+    typed.set_keys(keys)
+    for show_revoked in (False, True):
+        typed.set_filter("", show_revoked)
+        for end in range(1, 5):
+            needle = "alpi"[:end]
+            typed.set_filter(needle, show_revoked)  # narrows the previous result
+            fresh = KeysTableModel(clock=fixed_clock)
+            fresh.set_keys(keys)
+            fresh.set_filter(needle, show_revoked)
+            assert names(typed) == names(fresh), needle
+    typed.set_filter("al", False)
+    assert names(typed) == ["alpha", "alpine", "alps", "gamma al"]

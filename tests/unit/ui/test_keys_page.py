@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,9 @@ def page(qtbot: Any, messages: Any) -> KeysPage:
     return widget
 
 
-async def load(page: KeysPage, service: FakeKeysService,
-               scopes: tuple[str, ...] = ENGINEER_SCOPES) -> None:
+async def load(
+    page: KeysPage, service: FakeKeysService, scopes: tuple[str, ...] = ENGINEER_SCOPES
+) -> None:
     page.set_service(service, session_info(scopes))  # type: ignore[arg-type]
     await settle(page.load_task)
 
@@ -130,17 +132,34 @@ async def test_signing_out_clears_the_list(page: KeysPage) -> None:
 
 
 async def test_filter_and_show_revoked(page: KeysPage, qtbot: Any) -> None:
-    await load(page, FakeKeysService(keys=[
-        make_key("alpha", scopes=("read:alerts",)), make_key("beta"),
-        make_key("gamma", revoked=True),
-    ]))
+    await load(
+        page,
+        FakeKeysService(
+            keys=[
+                make_key("alpha", scopes=("read:alerts",)),
+                make_key("beta"),
+                make_key("gamma", revoked=True),
+            ]
+        ),
+    )
     assert sorted(visible_names(page)) == ["alpha", "beta"]
     qtbot.keyClicks(page.filter_edit, "ALERTS")
     assert visible_names(page) == ["alpha"]
+    await settle()  # the count is updated once per event-loop turn
     assert page.count_label.text() == "1 of 3 keys shown"
     page.filter_edit.clear()
     page.show_revoked_box.setChecked(True)
     assert "gamma" in visible_names(page)
+
+
+async def test_selection_survives_filtering(page: KeysPage, qtbot: Any) -> None:
+    keys = [make_key("alpha"), make_key("beta"), make_key("alps")]
+    await load(page, FakeKeysService(keys=keys))
+    assert page.select_key(keys[2].id)
+    qtbot.keyClicks(page.filter_edit, "al")
+    assert sorted(visible_names(page)) == ["alpha", "alps"]
+    selected = page.selected_key()
+    assert selected is not None and selected.name == "alps"
 
 
 async def test_keyboard_shortcuts(page: KeysPage, qtbot: Any) -> None:
@@ -169,7 +188,10 @@ async def test_keyboard_shortcuts(page: KeysPage, qtbot: Any) -> None:
     assert sorted(visible_names(page)) == ["alpha", "beta"]
 
 
-async def test_create_then_copy_once_then_listed(page: KeysPage, qtbot: Any) -> None:
+async def test_create_then_copy_once_then_listed(
+    page: KeysPage, qtbot: Any, messages: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     service = FakeKeysService(keys=[make_key("existing")])
     await load(page, service)
     dialog = page.create_key()
@@ -192,6 +214,9 @@ async def test_create_then_copy_once_then_listed(page: KeysPage, qtbot: Any) -> 
     for row in range(page.model.rowCount()):
         for column in Column:
             assert secret not in str(page.model.index(row, column).data())
+    # Nor in the log or the messages shown to the person.
+    assert secret not in caplog.text
+    assert not any(secret in text for _level, text in messages.records)
 
 
 async def test_viewer_gets_restricted_create_dialog(page: KeysPage) -> None:
@@ -250,3 +275,19 @@ async def test_export_csv(page: KeysPage, tmp_path: Path, messages: Any) -> None
     assert lines[0].startswith("id,name,prefix,scopes,status")
     assert len(lines) == 3  # revoked keys are exported too
     assert ("info", f"Exported 2 keys to {target}.") in messages.records
+
+
+async def test_a_new_service_for_the_same_person_keeps_the_list(page: KeysPage) -> None:
+    service = FakeKeysService(keys=[make_key("a")])
+    await load(page, service)
+    first_task = page.load_task
+    again = FakeKeysService(keys=[make_key("b")])
+    page.set_service(again, session_info(ENGINEER_SCOPES))  # type: ignore[arg-type]
+    assert page.load_task is first_task  # no reload
+    assert page.service is again and visible_names(page) == ["a"]
+    # Someone else (another account) gets a fresh list.
+    other = session_info(VIEWER_SCOPES, email="viewer@example.com", subject="user-2")
+    page.set_service(again, other)  # type: ignore[arg-type]
+    assert page.load_task is not first_task
+    await settle(page.load_task)
+    assert visible_names(page) == ["b"]

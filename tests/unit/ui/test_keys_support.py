@@ -13,8 +13,8 @@ import contextlib
 import itertools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from twinedge_desktop.api.errors import ValidationFailed
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey, Me
@@ -52,14 +52,18 @@ def make_key(
     prefix: str | None = None,
 ) -> ApiKey:
     created = NOW - timedelta(days=created_days_ago)
+    number = next(_ids)
     return ApiKey(
-        id=key_id or f"key_{next(_ids):05d}",
+        id=key_id or f"key_{number:05d}",
         name=name,
-        prefix=prefix or display_prefix(generate_key()),
+        # Digits only: a filter made of letters can match names and scopes, never a prefix.
+        prefix=prefix or f"te_{number:09d}",
         scopes=tuple(scopes),
         created_at=created,
         expires_at=None if expires_in_days is None else NOW + timedelta(days=expires_in_days),
-        last_used_at=None if last_used_days_ago is None else NOW - timedelta(days=last_used_days_ago),
+        last_used_at=None
+        if last_used_days_ago is None
+        else NOW - timedelta(days=last_used_days_ago),
         revoked_at=NOW - timedelta(days=1) if revoked else None,
         created_by="engineer@example.com",
     )
@@ -163,11 +167,13 @@ class FakeKeysService:
         return Me("key", "org-456", None, None, ("read:assets",), "api_key")
 
 
-def session_info(scopes: Sequence[str], email: str = "engineer@example.com") -> SessionInfo:
+def session_info(
+    scopes: Sequence[str], email: str = "engineer@example.com", subject: str = "user-1"
+) -> SessionInfo:
     return SessionInfo(
         profile_id="sandbox",
         kind="user",
-        subject="user-1",
+        subject=subject,
         org="org-456",
         email=email,
         name=None,
@@ -235,9 +241,7 @@ def all_texts(root: Any) -> list[str]:
 
     found: list[str] = [root.windowTitle()]
     for widget in [root, *root.findChildren(QWidget)]:
-        if isinstance(widget, QLineEdit):
-            found.append(widget.text())
-        elif isinstance(widget, QLabel | QAbstractButton):
+        if isinstance(widget, QLineEdit | QLabel | QAbstractButton):
             found.append(widget.text())
         elif isinstance(widget, QPlainTextEdit):
             found.append(widget.toPlainText())

@@ -1,4 +1,4 @@
-"""The session controller: sign-in flows, their failures, restore and sign-out, with a fake session."""
+"""The session controller: sign-in flows, failures, restore and sign-out, on a fake session."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.unit.ui.fakes import FakeSession, user_info
+from tests.unit.ui.waiting import expect, until
 from twinedge_desktop.api.errors import NetworkError
 from twinedge_desktop.auth.errors import (
     DiscoveryError,
@@ -69,12 +70,13 @@ def test_each_failure_has_its_own_kind(error: BaseException, kind: str) -> None:
 
 
 async def test_browser_sign_in_waits_then_succeeds(
-    qtbot: Any, controller: SessionController, session: FakeSession, opened: list[str]
+    controller: SessionController, session: FakeSession, opened: list[str]
 ) -> None:
     controller.set_session(session)
-    with qtbot.waitSignal(controller.waiting, timeout=WAIT_MS) as waiting:
-        controller.sign_in_with_browser()
-    url, deadline = waiting.args
+    waiting_wait = expect(controller.waiting)
+    controller.sign_in_with_browser()
+    waiting_args = await waiting_wait
+    url, deadline = waiting_args
     assert url == session.authorization_url
     assert opened == [session.authorization_url]
     assert controller.signing_in
@@ -82,8 +84,9 @@ async def test_browser_sign_in_waits_then_succeeds(
     assert controller.authorization_url == url
 
     assert session.pending is not None
-    with qtbot.waitSignal(controller.succeeded, timeout=WAIT_MS):
-        session.pending.set_result(user_info())
+    _signal_wait = expect(controller.succeeded)
+    session.pending.set_result(user_info())
+    await _signal_wait
     assert not controller.signing_in
     assert controller.authorization_url is None
     assert controller.state is SessionState.SIGNED_IN
@@ -100,7 +103,6 @@ async def test_browser_sign_in_waits_then_succeeds(
     ],
 )
 async def test_browser_sign_in_failure_is_reported_with_its_kind(
-    qtbot: Any,
     controller: SessionController,
     session: FakeSession,
     messages: Any,
@@ -109,12 +111,14 @@ async def test_browser_sign_in_failure_is_reported_with_its_kind(
     title: str,
 ) -> None:
     controller.set_session(session)
-    with qtbot.waitSignal(controller.waiting, timeout=WAIT_MS):
-        controller.sign_in_with_browser()
+    _signal_wait = expect(controller.waiting)
+    controller.sign_in_with_browser()
+    await _signal_wait
     assert session.pending is not None
-    with qtbot.waitSignal(controller.failed, timeout=WAIT_MS) as failed:
-        session.pending.set_exception(error)
-    got_kind, got_title, message = failed.args
+    failed_wait = expect(controller.failed)
+    session.pending.set_exception(error)
+    failed_args = await failed_wait
+    got_kind, got_title, message = failed_args
     assert got_kind == kind
     assert got_title.startswith(title)
     assert message == str(error)
@@ -125,14 +129,15 @@ async def test_browser_sign_in_failure_is_reported_with_its_kind(
 
 
 async def test_cancel_stops_waiting_without_an_error(
-    qtbot: Any, controller: SessionController, session: FakeSession, messages: Any
+    controller: SessionController, session: FakeSession, messages: Any
 ) -> None:
     controller.set_session(session)
-    with qtbot.waitSignal(controller.waiting, timeout=WAIT_MS):
-        controller.sign_in_with_browser()
+    _signal_wait = expect(controller.waiting)
+    controller.sign_in_with_browser()
+    await _signal_wait
     controller.cancel_sign_in()
     assert not controller.signing_in
-    qtbot.waitUntil(lambda: session.state is SessionState.SIGNED_OUT, timeout=WAIT_MS)
+    await until(lambda: session.state is SessionState.SIGNED_OUT)
     assert session.pending is not None and session.pending.cancelled()
     assert controller.last_failure is None
     assert ("info", "Sign-in cancelled.") in messages.records
@@ -140,81 +145,89 @@ async def test_cancel_stops_waiting_without_an_error(
 
 
 async def test_retry_after_failure_starts_a_new_sign_in(
-    qtbot: Any, controller: SessionController, session: FakeSession
+    controller: SessionController, session: FakeSession
 ) -> None:
     controller.set_session(session)
-    with qtbot.waitSignal(controller.waiting, timeout=WAIT_MS):
-        controller.sign_in_with_browser()
+    _signal_wait = expect(controller.waiting)
+    controller.sign_in_with_browser()
+    await _signal_wait
     assert session.pending is not None
-    with qtbot.waitSignal(controller.failed, timeout=WAIT_MS):
-        session.pending.set_exception(SignInDenied())
-    with qtbot.waitSignal(controller.waiting, timeout=WAIT_MS):
-        controller.sign_in_with_browser()
+    _signal_wait = expect(controller.failed)
+    session.pending.set_exception(SignInDenied())
+    await _signal_wait
+    _signal_wait = expect(controller.waiting)
+    controller.sign_in_with_browser()
+    await _signal_wait
     assert controller.last_failure is None
     assert session.calls == ["browser", "browser"]
 
 
 async def test_restore_signs_in_silently(
-    qtbot: Any, controller: SessionController, session: FakeSession, opened: list[str]
+    controller: SessionController, session: FakeSession, opened: list[str]
 ) -> None:
     session.restore_result = user_info()
     controller.set_session(session)
     controller.restore()
     assert controller.restoring
-    qtbot.waitUntil(lambda: controller.state is SessionState.SIGNED_IN, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: not controller.restoring, timeout=WAIT_MS)
+    await until(lambda: controller.state is SessionState.SIGNED_IN)
+    await until(lambda: not controller.restoring)
     assert opened == []  # no browser for a restore
 
 
 async def test_restore_that_finds_a_revoked_session_says_so(
-    qtbot: Any, controller: SessionController, session: FakeSession
+    controller: SessionController, session: FakeSession
 ) -> None:
     controller.set_session(session)
     session.signed_out_reason = SignedOut()
-    with qtbot.waitSignal(controller.failed, timeout=WAIT_MS) as failed:
-        session.set_state(SessionState.SIGNED_OUT)
-    assert failed.args[0] == "signed_out"
-    assert "Sign in again" in failed.args[2]
+    failed_wait = expect(controller.failed)
+    session.set_state(SessionState.SIGNED_OUT)
+    failed_args = await failed_wait
+    assert failed_args[0] == "signed_out"
+    assert "Sign in again" in failed_args[2]
 
 
 async def test_restore_network_failure_is_shown_on_the_page(
-    qtbot: Any, controller: SessionController, session: FakeSession, messages: Any
+    controller: SessionController, session: FakeSession, messages: Any
 ) -> None:
     session.restore_error = NetworkError("Could not connect to the sign-in server.")
     controller.set_session(session)
-    with qtbot.waitSignal(controller.failed, timeout=WAIT_MS) as failed:
-        controller.restore()
-    assert failed.args[0] == "network"
+    failed_wait = expect(controller.failed)
+    controller.restore()
+    failed_args = await failed_wait
+    assert failed_args[0] == "network"
     assert not [r for r in messages.records if r[0] == "error"]
 
 
 async def test_service_and_api_key_sign_in(
-    qtbot: Any, controller: SessionController, session: FakeSession
+    controller: SessionController, session: FakeSession
 ) -> None:
     controller.set_session(session)
-    with qtbot.waitSignal(controller.succeeded, timeout=WAIT_MS):
-        controller.sign_in_with_client_credentials("twinedge-service", "s3cret", ["read:assets"])
+    _signal_wait = expect(controller.succeeded)
+    controller.sign_in_with_client_credentials("twinedge-service", "s3cret", ["read:assets"])
+    await _signal_wait
     assert session.calls == ["service:twinedge-service:read:assets"]
     assert controller.info is not None and controller.info.kind == "service"
-    with qtbot.waitSignal(controller.succeeded, timeout=WAIT_MS):
-        controller.use_api_key("te_" + "a" * 38)
+    _signal_wait = expect(controller.succeeded)
+    controller.use_api_key("te_" + "a" * 38)
+    await _signal_wait
     assert controller.info is not None and controller.info.kind == "api_key"
 
 
 async def test_sign_out_and_session_switch(
-    qtbot: Any, controller: SessionController, session: FakeSession, messages: Any
+    controller: SessionController, session: FakeSession, messages: Any
 ) -> None:
     session.set_state(SessionState.SIGNED_IN, user_info())
     controller.set_session(session)
     controller.sign_out()
-    qtbot.waitUntil(lambda: "sign_out" in session.calls, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: not controller.busy, timeout=WAIT_MS)
+    await until(lambda: "sign_out" in session.calls)
+    await until(lambda: not controller.busy)
     assert controller.state is SessionState.SIGNED_OUT
     assert any("Signed out" in text for _, text in messages.records)
 
     other = FakeSession(sandbox_profile("http://127.0.0.1:9999"))
-    with qtbot.waitSignal(controller.changed, timeout=WAIT_MS):
-        controller.set_session(other)
+    _signal_wait = expect(controller.changed)
+    controller.set_session(other)
+    await _signal_wait
     assert controller.session is other
     # The old session's changes no longer reach the controller.
     changes: list[int] = []

@@ -1,0 +1,249 @@
+"""Does the window's event loop keep ticking while the app works? Longest stall per phase.
+
+Real parts: the sandbox runs as its own process (loopback, test controls on, 10,000
+keys bulk-seeded for engineer@example.com), a private Secret Service
+(gnome-keyring on a private D-Bus session) holds the refresh token, and a first
+sign-in is done by ``twinedge-desktop login`` with the headless-Chromium
+``$BROWSER`` helper in a subprocess. Then this process, which has imported
+nothing but Qt, starts the real window (``DesktopApp``) and a 1 ms precise
+QTimer heartbeat, and measures the largest gap between heartbeat ticks during:
+
+1. start + silent session restore (keychain read off the loop, token refresh,
+   and the first import of httpx/keyring/PyJWT);
+2. the API Keys page listing all 10,000 keys (started by the sign-in);
+3. 200 concurrent API calls (``GET /v1/me`` through the app's ApiKeysService).
+
+Prints the numbers (target: every stall < 50 ms). Asserts nothing.
+
+Run from the repository root: ``.venv/bin/python benchmarks/responsiveness.py``
+(offscreen unless QT_QPA_PLATFORM says otherwise).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Running a script puts its directory first on sys.path, and benchmarks/inspect.py
+# would then shadow the standard library's ``inspect``.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import argparse
+import asyncio
+import os
+import re
+import signal
+import statistics
+import subprocess
+import tempfile
+import time
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+STEP_TIMEOUT = 120.0
+BROWSER_HELPER = REPO / "tests" / "helpers" / "browser_signin.py"
+
+
+class Heartbeat:
+    """A 1 ms precise QTimer; records the gaps between its ticks."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.gaps: list[float] = []
+        self._last = time.perf_counter()
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(1)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append((now - self._last) * 1000)
+        self._last = now
+
+    def start_phase(self) -> None:
+        self.gaps = []
+        self._last = time.perf_counter()
+        self.timer.start()
+
+    def end_phase(self) -> dict[str, float]:
+        self.timer.stop()
+        gaps = sorted(self.gaps) or [0.0]
+        return {
+            "ticks": len(gaps),
+            "max": gaps[-1],
+            "p99": gaps[int(len(gaps) * 0.99) - 1] if len(gaps) > 1 else gaps[-1],
+            "median": statistics.median(gaps),
+        }
+
+
+def start_sandbox(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "twinedge_desktop", "sandbox", "--port", "0", "--test-controls"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=REPO,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        match = re.search(r"listening on (http://\S+)", line)
+        if match:
+            return process, match.group(1)
+        if not line and process.poll() is not None:
+            break
+    process.kill()
+    raise RuntimeError("the sandbox did not start")
+
+
+async def wait_for(predicate: Any, timeout: float = STEP_TIMEOUT) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError("step did not finish in time")
+        await asyncio.sleep(0.01)
+
+
+async def measure(base_url: str, paths: Any, count: int, calls: int) -> list[tuple[str, Any]]:
+    from PySide6.QtCore import QSettings
+
+    from twinedge_desktop.app import DesktopApp
+    from twinedge_desktop.config import ProfileStore
+    from twinedge_desktop.ui.messages import MessageBridge
+    from twinedge_desktop.ui.tasks import TaskRunner
+
+    heartbeat = Heartbeat()
+    results: list[tuple[str, Any]] = []
+    messages = MessageBridge()
+    errors: list[str] = []
+    messages.posted.connect(lambda level, text: errors.append(text) if level == "error" else None)
+    profiles = ProfileStore.load(paths.profiles_file)
+    settings = QSettings(str(paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
+
+    # Building the window happens before it is visible (benchmarks/startup.py measures
+    # that); the heartbeat starts once the window is on screen and could be used.
+    app = DesktopApp(
+        paths=paths,
+        profiles=profiles,
+        messages=messages,
+        runner=TaskRunner(messages),
+        settings=settings,
+    )
+    app.window.show()
+    heartbeat.start_phase()
+    started = time.perf_counter()
+    await app.start()
+    await wait_for(lambda: app.controller.state_name == "SIGNED_IN" or bool(errors))
+    restore_ms = (time.perf_counter() - started) * 1000
+    results.append((f"start + session restore ({restore_ms:.0f} ms)", heartbeat.end_phase()))
+    if errors:
+        raise RuntimeError(f"restore failed: {errors}")
+
+    keys_page: Any = app.window.keys_page
+    heartbeat.start_phase()
+    started = time.perf_counter()
+    await wait_for(lambda: not keys_page.loading and keys_page.model.rowCount() >= count)
+    listing_ms = (time.perf_counter() - started) * 1000
+    rows = keys_page.model.rowCount()
+    results.append((f"listing {rows:,} keys ({listing_ms:.0f} ms)", heartbeat.end_phase()))
+
+    assert app.services is not None and app.controller.session is not None
+    service = app.services.api_keys_for(app.controller.session)
+    heartbeat.start_phase()
+    started = time.perf_counter()
+    answers = await asyncio.gather(*(service.me() for _ in range(calls)))
+    calls_ms = (time.perf_counter() - started) * 1000
+    results.append(
+        (f"{len(answers)} concurrent API calls ({calls_ms:.0f} ms)", heartbeat.end_phase())
+    )
+    app.window.close()
+    await app.aclose()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=10_000, help="keys to seed (10,000)")
+    parser.add_argument("--calls", type=int, default=200, help="concurrent API calls (200)")
+    args = parser.parse_args()
+
+    from tests.helpers.keychain import PrivateSecretService
+
+    with tempfile.TemporaryDirectory(prefix="twinedge-responsiveness-") as tmp:
+        root = Path(tmp)
+        keychain = PrivateSecretService.start(root / "keychain")
+        sandbox: subprocess.Popen[str] | None = None
+        try:
+            os.environ.update(keychain.env)
+            os.environ["TWINEDGE_DESKTOP_HOME"] = str(root / "home")
+            env = dict(os.environ)
+            sandbox, base_url = start_sandbox(env)
+            import httpx
+
+            seeded = httpx.post(
+                f"{base_url}/_sandbox/seed-keys",
+                json={"count": args.count, "email": "engineer@example.com"},
+                timeout=STEP_TIMEOUT,
+            )
+            seeded.raise_for_status()
+            del sys.modules["httpx"]  # the app must import it itself, as in a real start
+
+            from twinedge_desktop.config import AppPaths, ProfileStore, sandbox_profile
+
+            paths = AppPaths.default()
+            profiles = ProfileStore.load(paths.profiles_file)
+            profiles.put(sandbox_profile(base_url), make_current=True)
+            profiles.save()
+            login_env = dict(env, BROWSER=f"{sys.executable} {BROWSER_HELPER} %s")
+            login = subprocess.run(
+                [sys.executable, "-m", "twinedge_desktop", "login", "--profile", "sandbox"],
+                env=login_env,
+                capture_output=True,
+                text=True,
+                timeout=STEP_TIMEOUT,
+                check=False,
+                cwd=REPO,
+            )
+            if login.returncode != 0:
+                raise RuntimeError(f"login failed: {login.stdout}{login.stderr}")
+
+            import qasync
+            from PySide6.QtWidgets import QApplication
+
+            app = QApplication.instance() or QApplication([])
+            app.setQuitOnLastWindowClosed(False)  # the measurement closes its window itself
+            loop = qasync.QEventLoop(app)
+            with loop:
+                results = loop.run_until_complete(
+                    measure(base_url, paths, args.count, args.calls)
+                )
+        finally:
+            if sandbox is not None:
+                sandbox.send_signal(signal.SIGINT)
+                try:
+                    sandbox.wait(10)
+                except subprocess.TimeoutExpired:
+                    sandbox.kill()
+            keychain.stop()
+
+    platform = os.environ.get("QT_QPA_PLATFORM")
+    print(f"responsiveness benchmark (platform {platform}; heartbeat 1 ms; target stall < 50 ms)")
+    for name, numbers in results:
+        print(
+            f"  {name:<42} longest stall {numbers['max']:6.1f} ms   p99 gap "
+            f"{numbers['p99']:5.1f} ms   ticks {numbers['ticks']}"
+        )
+    worst = max(numbers["max"] for _, numbers in results)
+    print(f"  longest stall overall: {worst:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

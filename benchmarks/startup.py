@@ -1,0 +1,182 @@
+"""Startup cost of the window against a bare PySide6 window, measured in the same run.
+
+Each sample is a fresh process (``python benchmarks/startup.py --child KIND``):
+
+- ``bare``: QApplication + a QLabel shown as the window (the floor for any Qt app);
+- ``app``: ``twinedge_desktop.app.run()`` exactly as ``twinedge-desktop`` starts it.
+
+Measured per sample: wall time from spawning the process to the first paint of
+the window (a Paint event reaching it), the peak RSS at that moment, and, for the
+app, the peak RSS once startup has finished (services created, session restore
+done) — after the first paint, the app loads httpx, keyring and PyJWT on purpose.
+Samples alternate between kinds so machine noise hits both alike; the script
+prints medians and the ratios app/bare. Targets: time ≤ 1.5×, memory ≤ 1.3×.
+
+Run: ``.venv/bin/python benchmarks/startup.py [--runs 9]`` (offscreen by default;
+set QT_QPA_PLATFORM=xcb under Xvfb to include the X server round trips).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Running a script puts its directory first on sys.path, and benchmarks/inspect.py
+# would then shadow the standard library's ``inspect`` (which PySide6 imports).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import tempfile
+import time
+
+REPO = Path(__file__).resolve().parents[1]
+CHILD_TIMEOUT = 60.0
+SETTLE_LIMIT_MS = 10_000
+
+
+def _rss_mib() -> float:
+    # ru_maxrss is in KiB on Linux: the peak resident set of this process so far.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child(kind: str) -> None:
+    """Runs in the measured process: report first paint (and settle) as JSON lines."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QLabel, QWidget
+
+    app = QApplication(sys.argv[:1])
+    report: dict[str, float] = {}
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+            if (
+                "paint" not in report
+                and event.type() == QEvent.Type.Paint
+                and isinstance(watched, QWidget)
+                and watched.isWindow()
+            ):
+                report["paint"] = time.time()
+                report["paint_rss"] = _rss_mib()
+                print(json.dumps({"event": "paint", **report}), flush=True)
+                QTimer.singleShot(0, settle)
+            return False
+
+    def main_window() -> QWidget | None:
+        for widget in app.topLevelWidgets():
+            if widget.objectName() == "MainWindow":
+                return widget
+        return None
+
+    waited = [0]
+
+    def settle() -> None:
+        if kind == "bare":
+            report["settled_rss"] = _rss_mib()
+            print(json.dumps({"event": "settled", **report}), flush=True)
+            app.quit()
+            return
+        window = main_window()
+        label = getattr(window, "session_label", None)
+        text = label.text() if label is not None else ""
+        started = text and not text.startswith(("Starting", "Restoring"))
+        if started or waited[0] >= SETTLE_LIMIT_MS:
+            report["settled_rss"] = _rss_mib()
+            report["settled"] = time.time()
+            print(json.dumps({"event": "settled", "status": text, **report}), flush=True)
+            if window is not None:
+                window.close()
+            return
+        waited[0] += 20
+        QTimer.singleShot(20, settle)  # a benchmark's own poll, not a test wait
+
+    watcher = FirstPaint()
+    app.installEventFilter(watcher)
+    if kind == "bare":
+        label = QLabel("TwinEdge Desktop")
+        label.resize(1040, 700)
+        label.show()
+        app.exec()
+        return
+    from twinedge_desktop.app import run
+    from twinedge_desktop.cli import build_parser
+
+    raise SystemExit(run(build_parser().parse_args([])))
+
+
+def _sample(kind: str, home: Path) -> dict[str, float]:
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env["TWINEDGE_DESKTOP_HOME"] = str(home)
+    env["PYTHONPATH"] = str(REPO)
+    started = time.time()
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", kind],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+        cwd=REPO,
+    )
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not events:
+        raise RuntimeError(f"{kind} run failed ({done.returncode}): {done.stderr[-2000:]}")
+    last = events[-1]
+    result = {
+        "paint_ms": (last["paint"] - started) * 1000,
+        "paint_rss": last["paint_rss"],
+        "settled_rss": last.get("settled_rss", last["paint_rss"]),
+    }
+    if "settled" in last:
+        result["settled_ms"] = (last["settled"] - started) * 1000
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=9, help="samples per kind (default 9)")
+    parser.add_argument("--child", choices=("bare", "app"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child)
+        return 0
+
+    samples: dict[str, list[dict[str, float]]] = {"bare": [], "app": []}
+    with tempfile.TemporaryDirectory(prefix="twinedge-startup-") as tmp:
+        # One warm-up of each (disk cache, .pyc files), not counted.
+        for kind in ("bare", "app"):
+            _sample(kind, Path(tmp) / f"warm-{kind}")
+        for index in range(args.runs):
+            for kind in ("bare", "app"):
+                samples[kind].append(_sample(kind, Path(tmp) / f"{kind}-{index}"))
+
+    def median(kind: str, key: str) -> float:
+        return statistics.median(s[key] for s in samples[kind] if key in s)
+
+    bare_ms, app_ms = median("bare", "paint_ms"), median("app", "paint_ms")
+    bare_rss, app_rss = median("bare", "paint_rss"), median("app", "paint_rss")
+    app_settled_rss = median("app", "settled_rss")
+    platform = os.environ.get("QT_QPA_PLATFORM", "offscreen")
+    print(f"startup benchmark: {args.runs} runs per kind, platform {platform}, medians")
+    print(f"  bare PySide6 window : first paint {bare_ms:7.1f} ms, peak RSS {bare_rss:6.1f} MiB")
+    print(f"  TwinEdge Desktop    : first paint {app_ms:7.1f} ms, peak RSS {app_rss:6.1f} MiB")
+    if any("settled_ms" in s for s in samples["app"]):
+        print(
+            f"  TwinEdge Desktop    : startup finished {median('app', 'settled_ms'):7.1f} ms, "
+            f"peak RSS {app_settled_rss:6.1f} MiB (services loaded, session restored)"
+        )
+    time_ratio = app_ms / bare_ms
+    memory_ratio = app_rss / bare_rss
+    print(f"  ratio time to first paint : {time_ratio:.2f}x (target <= 1.5x)")
+    print(f"  ratio peak RSS at paint   : {memory_ratio:.2f}x (target <= 1.3x)")
+    print(f"  ratio peak RSS, settled   : {app_settled_rss / bare_rss:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

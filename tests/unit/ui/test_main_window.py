@@ -1,0 +1,250 @@
+"""The main window: navigation, shortcuts, services, profiles, messages, geometry."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QKeySequence
+
+from tests.unit.ui.fakes import FakeKeychainError, FakeServices, user_info
+from tests.unit.ui.waiting import expect, until
+from twinedge_desktop.auth.session import SessionState
+from twinedge_desktop.config import Profile, ProfileStore, sandbox_profile
+from twinedge_desktop.ui.main_window import ComingPage, MainWindow
+from twinedge_desktop.ui.session_controller import SessionController
+from twinedge_desktop.ui.tasks import TaskRunner
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ProfileStore:
+    profiles = ProfileStore.load(tmp_path / "profiles.json")
+    profiles.put(sandbox_profile("http://127.0.0.1:8765"), make_current=True)
+    return profiles
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def opened() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def window(
+    qtbot: Any, messages: Any, store: ProfileStore, settings: QSettings, opened: list[str]
+) -> MainWindow:
+    runner = TaskRunner(messages)
+    controller = SessionController(
+        runner, messages, open_browser=lambda url: opened.append(url) is None
+    )
+    widget = MainWindow(
+        runner=runner, messages=messages, controller=controller, profiles=store, settings=settings
+    )
+    qtbot.addWidget(widget)
+    return widget
+
+
+def test_title_navigation_and_shortcuts(window: MainWindow) -> None:
+    assert window.windowTitle() == "TwinEdge Desktop — Local sandbox"
+    names = [window.navigation.item(i).text() for i in range(window.navigation.count())]
+    assert names == ["API Keys", "Token Inspector", "Account"]
+    assert window.current_page == "account"  # first start: the sign-in page
+    shortcuts = {
+        name: [s.toString() for s in action.shortcuts()]
+        for name, action in window.page_actions.items()
+    }
+    assert shortcuts == {
+        "keys": ["Ctrl+1"],
+        "inspector": ["Ctrl+2", "Ctrl+Shift+I"],
+        "account": ["Ctrl+3"],
+    }
+    assert window.sign_in_action.shortcut().toString() == "Ctrl+L"
+    assert window.quit_action.shortcut().toString() == "Ctrl+Q"
+    assert window.refresh_action.shortcut().toString() == "F5"
+    window.page_actions["inspector"].trigger()
+    assert window.current_page == "inspector"
+    assert window.pages.currentWidget() is window.inspector_page
+    window.page_actions["keys"].trigger()
+    assert window.pages.currentWidget() is window.keys_page
+    # Before services exist, both feature pages are honest placeholders.
+    assert isinstance(window.keys_page, ComingPage)
+    assert window.navigation.accessibleName() == "Pages"
+    assert window.profile_switcher.accessibleName() == "Profile"
+    assert "Help" in [a.text().replace("&", "") for a in window.menuBar().actions()]
+
+
+def test_every_action_has_a_distinct_shortcut(window: MainWindow) -> None:
+    seen: dict[str, str] = {}
+    for action in window.actions():
+        for sequence in action.shortcuts():
+            key = sequence.toString()
+            assert key not in seen, f"{key} is used by {seen[key]!r} and {action.text()!r}"
+            seen[key] = action.text()
+    for key in ("Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+L", "Ctrl+Shift+I", "Ctrl+Q", "F5"):
+        assert key in seen
+
+
+async def test_services_bind_the_session_and_restore(window: MainWindow, messages: Any) -> None:
+    services = FakeServices()
+    window.attach_services(services, None)  # type: ignore[arg-type]
+    session = services.sessions["sandbox"]
+    assert window._controller.restoring
+    await until(lambda: not window._controller.restoring)
+    assert session.calls == ["restore"]
+    assert window.session_label.text() == "Signed out — Local sandbox"
+    if importlib.util.find_spec("twinedge_desktop.ui.keys_page") is not None:
+        assert not isinstance(window.keys_page, ComingPage)
+    assert isinstance(window.inspector_page, ComingPage)  # no inspector given
+
+
+async def test_coming_pages_when_feature_modules_are_missing(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name.startswith("twinedge_desktop.ui.") else real_find_spec(name),
+    )
+    window.attach_services(FakeServices(), object())  # type: ignore[arg-type]
+    assert isinstance(window.keys_page, ComingPage)
+    assert isinstance(window.inspector_page, ComingPage)
+
+
+async def test_browser_sign_in_shows_the_account(window: MainWindow, opened: list[str]) -> None:
+    services = FakeServices()
+    window.attach_services(services, None)  # type: ignore[arg-type]
+    session = services.sessions["sandbox"]
+    await until(lambda: not window._controller.restoring)
+    window.page_actions["keys"].trigger()
+    waiting = expect(window._controller.waiting)
+    window.sign_in_action.trigger()
+    await waiting
+    assert window.current_page == "account"
+    assert opened == [session.authorization_url]
+    assert window.session_label.text() == "Signing in to Local sandbox…"
+    assert not window.sign_in_action.isEnabled()
+
+    succeeded = expect(window._controller.succeeded)
+    assert session.pending is not None
+    session.pending.set_result(user_info())
+    await succeeded
+    assert window.account_container.currentWidget() is window.account_page
+    assert window.account_page.email_value.text() == "engineer@example.com"
+    assert window.session_label.text() == "Signed in as engineer@example.com — Local sandbox"
+    assert window.sign_out_action.isEnabled()
+    assert not window.sign_in_action.isVisible()
+    # No secret or account detail in the title.
+    assert window.windowTitle() == "TwinEdge Desktop — Local sandbox"
+
+    window.sign_out_action.trigger()
+    await until(lambda: session.state is SessionState.SIGNED_OUT)
+    await until(lambda: window.account_container.currentWidget() is window.signin_page)
+
+
+async def test_switching_profile_switches_session(window: MainWindow, store: ProfileStore) -> None:
+    services = FakeServices()
+    window.attach_services(services, None)  # type: ignore[arg-type]
+    sandbox_session = services.sessions["sandbox"]
+    sandbox_session.set_state(SessionState.SIGNED_IN, user_info())
+    cloud_index = window.profile_switcher.findData("cloud")
+    assert window.profile_switcher.itemText(cloud_index) == "TwinEdge Cloud"
+    window.profile_switcher.setCurrentIndex(cloud_index)
+    window.profile_switcher.activated.emit(cloud_index)
+    assert store.current_id == "cloud"
+    assert json.loads(store.path.read_text())["current"] == "cloud"
+    assert window._controller.session is services.sessions["cloud"]
+    assert window.windowTitle() == "TwinEdge Desktop — TwinEdge Cloud"
+    await until(lambda: not window._controller.restoring)
+    assert services.sessions["cloud"].calls == ["restore"]
+    assert window.account_container.currentWidget() is window.signin_page
+    # Back to the sandbox: its session is still signed in, nothing restored twice.
+    window.switch_profile("sandbox")
+    assert window.account_container.currentWidget() is window.account_page
+    await until(lambda: not window._controller.restoring)
+    assert sandbox_session.calls.count("restore") <= 1
+
+
+async def test_keychain_unavailable_is_said_plainly_and_can_be_bypassed(
+    window: MainWindow, messages: Any
+) -> None:
+    services = FakeServices(keychain_error=FakeKeychainError("No keychain: D-Bus is not running."))
+    window.attach_services(services, None)  # type: ignore[arg-type]
+    session = services.sessions["sandbox"]
+    assert session.calls == []  # nothing to restore from a keychain that is not there
+    page = window.signin_page
+    assert not page.keychain_banner.isHidden()
+    assert "D-Bus is not running" in page.keychain_banner.message.text()
+    assert not page.sign_in_button.isEnabled()
+    page.continue_button.click()
+    assert services.continued_without_keychain
+    assert page.keychain_banner.isHidden()
+    assert page.sign_in_button.isEnabled()
+    assert any("without the keychain" in text for _, text in messages.records)
+
+
+def test_messages_reach_the_banner_and_status_bar(window: MainWindow, messages: Any) -> None:
+    messages.error("The API is not reachable.")
+    assert not window.message_banner.isHidden()
+    assert window.message_banner.message.text() == "The API is not reachable."
+    messages.error("token te_" + "A" * 38)
+    assert "te_AAAA" not in window.message_banner.message.text()  # redacted by the bridge
+    window.dismiss_message()
+    assert window.message_banner.isHidden()
+    messages.info("Signed out.")
+    assert window.statusBar().currentMessage() == "Signed out."
+
+
+def test_geometry_and_page_are_remembered(
+    qtbot: Any, window: MainWindow, messages: Any, store: ProfileStore, settings: QSettings
+) -> None:
+    window.resize(780, 590)  # within the offscreen screen (800×600)
+    window.show_page("inspector")
+    window.save_geometry()
+    text = Path(settings.fileName()).read_text()
+    assert "geometry" in text and "inspector" in text
+    again = MainWindow(
+        runner=TaskRunner(messages),
+        messages=messages,
+        controller=SessionController(TaskRunner(messages), messages, open_browser=lambda u: True),
+        profiles=store,
+        settings=settings,
+    )
+    qtbot.addWidget(again)
+    assert (again.width(), again.height()) == (780, 590)
+    assert again.current_page == "inspector"
+
+
+def test_refresh_key_goes_to_a_page_with_its_own(window: MainWindow) -> None:
+    from PySide6.QtGui import QAction
+
+    own = QAction("Reload", window.keys_page)
+    own.setShortcut(QKeySequence("F5"))
+    window.keys_page.addAction(own)
+    window.show_page("keys")
+    assert window.refresh_action.shortcuts() == []
+    window.show_page("account")
+    assert [s.toString() for s in window.refresh_action.shortcuts()] == ["F5"]
+
+
+async def test_add_profile_from_discovery(
+    window: MainWindow, store: ProfileStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = FakeServices()
+    window.attach_services(services, None)  # type: ignore[arg-type]
+    created = Profile(id="auth-example-com", name="Example", issuer="https://auth.example.com")
+    window._profile_created(created)
+    assert store.current_id == "auth-example-com"
+    assert window.profile_switcher.currentText() == "Example"
+    assert window._controller.session is services.sessions["auth-example-com"]
+    names = [window.profile_switcher.itemText(i) for i in range(window.profile_switcher.count())]
+    assert names[:2] == ["TwinEdge Cloud", "Local sandbox"]
+    assert names[-1] == "Add profile…"

@@ -1,0 +1,135 @@
+"""Palettes (light, dark, following the system), icons, and opening the browser."""
+
+from __future__ import annotations
+
+import stat
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication
+
+from twinedge_desktop.ui import browser
+from twinedge_desktop.ui.style import ICONS_DIR, SCHEMES, ThemeManager, icon
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    def luminance(c: QColor) -> float:
+        def channel(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return (
+            0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+        )
+
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+@pytest.fixture
+def theme(qapp: QApplication) -> Any:
+    manager = ThemeManager(qapp)
+    yield manager
+    manager.force(None)
+    qapp.styleHints().unsetColorScheme()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_forced_scheme_applies_a_readable_palette(theme: ThemeManager, scheme: str) -> None:
+    theme.force(scheme)
+    palette = QGuiApplication.palette()
+    assert palette.color(QPalette.ColorRole.Window) == QColor(SCHEMES[scheme]["window"])
+    # WCAG AA (4.5:1) for body text and for text on the accent colour.
+    assert (
+        _contrast(
+            palette.color(QPalette.ColorRole.WindowText), palette.color(QPalette.ColorRole.Window)
+        )
+        >= 4.5
+    )
+    assert (
+        _contrast(
+            palette.color(QPalette.ColorRole.HighlightedText),
+            palette.color(QPalette.ColorRole.Highlight),
+        )
+        >= 4.5
+    )
+    muted = QColor(SCHEMES[scheme]["muted"])
+    assert _contrast(muted, palette.color(QPalette.ColorRole.Window)) >= 4.5
+    assert theme.scheme == scheme
+
+
+def test_follows_the_system_colour_scheme(
+    qapp: QApplication, theme: ThemeManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The offscreen platform cannot change its colour scheme, so the system's answer is
+    # replaced and the change signal emitted as the platform would.
+    from twinedge_desktop.ui import style
+
+    monkeypatch.setattr(style, "system_scheme", lambda: "dark")
+    qapp.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert theme.scheme == "dark"
+    assert QGuiApplication.palette().color(QPalette.ColorRole.Window) == QColor(
+        SCHEMES["dark"]["window"]
+    )
+    theme.force("light")  # a forced scheme wins over the system
+    qapp.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert theme.scheme == "light"
+    theme.force(None)
+    assert theme.scheme == "dark"
+
+
+def test_icons_render_in_the_palette_text_colour(theme: ThemeManager) -> None:
+    names = sorted(p.stem for p in ICONS_DIR.glob("*.svg"))
+    assert {"key", "inspect", "account", "sign-in", "sign-out", "refresh"} <= set(names)
+    for scheme in ("light", "dark"):
+        theme.force(scheme)
+        text = QColor(SCHEMES[scheme]["text"])
+        for name in names:
+            image = icon(name).pixmap(24, 24).toImage()
+            colours = {
+                image.pixelColor(x, y).rgb()
+                for x in range(24)
+                for y in range(24)
+                if image.pixelColor(x, y).alpha() == 255
+            }
+            assert colours, f"{name} drew nothing"
+            assert text.rgb() in colours, f"{name} is not drawn in the text colour ({scheme})"
+    disabled = icon("key").pixmap(24, 24, QIcon.Mode.Disabled).toImage()
+    assert any(disabled.pixelColor(x, 12).alpha() for x in range(24))
+
+
+def test_icons_are_on_a_24px_grid() -> None:
+    for path in ICONS_DIR.glob("*.svg"):
+        text = path.read_text()
+        assert 'viewBox="0 0 24 24"' in text, path.name
+        assert "currentColor" in text, path.name
+
+
+def test_browser_env_var_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    record = tmp_path / "opened.txt"
+    script = tmp_path / "fake-browser"
+    script.write_text(f'#!/bin/sh\necho "$1" > "{record}"\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("BROWSER", str(script))
+    url = "http://127.0.0.1:9/oauth/authorize?client_id=twinedge-desktop&state=xyz"
+    assert browser.open_browser(url) is True
+    for thread in threading.enumerate():
+        if thread.name == "open-browser":
+            thread.join(10)
+    assert record.read_text().strip() == url
+
+
+def test_without_browser_env_qt_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BROWSER", raising=False)
+    asked: list[str] = []
+
+    def fake_open(url: Any) -> bool:
+        asked.append(url.toString())
+        return False
+
+    monkeypatch.setattr(browser.QDesktopServices, "openUrl", staticmethod(fake_open))
+    assert browser.open_browser("https://auth.example.com/oauth/authorize") is False
+    assert asked == ["https://auth.example.com/oauth/authorize"]
