@@ -31,7 +31,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-SIZE = (1040, 700)
+SIZE = (1100, 720)
 STEP_TIMEOUT = 60.0
 
 
@@ -44,10 +44,10 @@ async def _until(predicate: Callable[[], bool], timeout: float = STEP_TIMEOUT) -
         await asyncio.sleep(0.02)
 
 
-async def _settle(app: Any) -> None:
+async def _settle() -> None:
     """Let layouts, timers and repaints finish before a picture is taken."""
+    # Awaiting lets the Qt loop run (no processEvents() inside a coroutine: re-entrancy).
     for _ in range(10):
-        app.processEvents()
         await asyncio.sleep(0.03)
 
 
@@ -118,10 +118,10 @@ async def capture(out_dir: Path) -> list[Path]:
         window.statusBar().clearMessage()
 
         async def shoot(name: str) -> None:
-            await _settle(qapp)
+            await _settle()
             for scheme in ("light", "dark"):
                 theme.force(scheme)
-                await _settle(qapp)
+                await _settle()
                 path = out_dir / f"{name}-{scheme}.png"
                 window.grab().save(str(path))
                 saved.append(path)
@@ -135,6 +135,7 @@ async def capture(out_dir: Path) -> list[Path]:
 
         browser.complete()
         await _until(lambda: desktop.controller.state_name == "SIGNED_IN")
+        await _until(lambda: not desktop.controller.signing_in)
         window.statusBar().clearMessage()
         await shoot("account")
 

@@ -27,6 +27,11 @@ class ApiKeysService:
     def __init__(self, client: ApiClient) -> None:
         self._client = client
 
+    @property
+    def api_base(self) -> str:
+        """The API's base URL (ending in ``/v1``), for snippets that show how to call it."""
+        return self._client.base_url
+
     async def list_pages(self, *, page_size: int = MAX_PAGE_SIZE) -> AsyncIterator[list[ApiKey]]:
         """Yield the keys a page at a time, newest first, following ``next_cursor``."""
         limit = max(1, min(MAX_PAGE_SIZE, page_size))

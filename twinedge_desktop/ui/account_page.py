@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop import scopes as scope_catalogue
+from twinedge_desktop.ui.signin_page import centered_column
 from twinedge_desktop.ui.style import icon
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ class AccountPage(QWidget):
         self.keychain_value = _value()
         self.keychain_value.setAccessibleName("Where the refresh token is kept")
         self.scopes_value = _value()
+        self.scopes_value.setWordWrap(False)  # a two-column table: its size hint is exact
         self.scopes_value.setTextFormat(Qt.TextFormat.RichText)
         self.scopes_value.setAccessibleName("Granted scopes")
         expiry = QVBoxLayout()
@@ -129,7 +131,6 @@ class AccountPage(QWidget):
         buttons.addWidget(self.sign_out_button)
 
         column = QWidget()
-        column.setMaximumWidth(720)
         layout = QVBoxLayout(column)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(12)
@@ -137,10 +138,7 @@ class AccountPage(QWidget):
         layout.addWidget(self.kind_label)
         layout.addWidget(card)
         layout.addLayout(buttons)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(32, 28, 32, 28)
-        outer.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        outer.addStretch(1)
+        centered_column(self, column, max_width=720)
 
     def set_info(self, info: SessionInfo | None, profile: Profile | None) -> None:
         self._info = info

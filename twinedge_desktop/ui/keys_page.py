@@ -100,10 +100,6 @@ _BADGE_TONE = {"expired": "error", "revoked": "error", "expiring": "warning", "r
 def api_base_of(service: object) -> str | None:
     """The API base URL for the curl snippet, if the service tells it."""
     base = getattr(service, "api_base", None)
-    if isinstance(base, str):
-        return base
-    client = getattr(service, "_client", None)  # ApiClient.base_url; see the report to the lead
-    base = getattr(client, "base_url", None)
     return base if isinstance(base, str) else None
 
 

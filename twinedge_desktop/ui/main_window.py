@@ -443,6 +443,7 @@ class MainWindow(QMainWindow):
             action.shortcut() == f5 for action in widget.actions()
         )
         self.refresh_action.setShortcuts([] if page_has_own else [f5])
+        self.refresh_action.setVisible(not page_has_own)  # no second Refresh button
 
     def sign_in(self) -> None:
         self.show_page("account")
@@ -551,6 +552,9 @@ class MainWindow(QMainWindow):
 
     def _status_text(self, state: str, info: Any, session: Any) -> str:
         where = session.profile.name if session is not None else self._profiles.current.name
+        if info is not None:
+            who = info.email or info.name or info.subject or "signed in"
+            return f"Signed in as {who} — {where}"
         if self._controller.signing_in:
             return f"Signing in to {where}…"
         if self._controller.restoring or state == "RESTORING":
@@ -602,7 +606,7 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1040, 700)
+            self.resize(1100, 720)
         state = self._settings.value("window/state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)

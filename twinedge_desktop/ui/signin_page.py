@@ -19,13 +19,14 @@ import math
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -39,6 +40,24 @@ def format_remaining(seconds: float) -> str:
     """``m:ss`` for a countdown; never negative."""
     total = max(0, math.ceil(seconds))
     return f"{total // 60}:{total % 60:02d}"
+
+
+def centered_column(page: QWidget, content: QWidget, *, max_width: int) -> None:
+    """Lay ``content`` out as a column of at most ``max_width``, centred, at the top.
+
+    The column takes the full width up to its maximum (rather than its size hint),
+    so word-wrapped labels get their real width and height.
+    """
+    content.setMaximumWidth(max_width)
+    content.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(content, 100)
+    row.addStretch(1)
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(32, 28, 32, 28)
+    outer.addLayout(row)
+    outer.addStretch(1)
 
 
 def _label(text: str = "", role: str | None = None, *, wrap: bool = True) -> QLabel:
@@ -115,15 +134,7 @@ class SignInPage(QWidget):
         for view in (self.restoring_view, self.signed_out_view, self.waiting_view):
             self.stack.addWidget(view)
 
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(32, 28, 32, 28)
-        column = QWidget()
-        column.setMaximumWidth(620)
-        inner = QVBoxLayout(column)
-        inner.setContentsMargins(0, 0, 0, 0)
-        inner.addWidget(self.stack)
-        outer.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        outer.addStretch(1)
+        centered_column(self, self.stack, max_width=620)
 
         controller.changed.connect(self.refresh)
         controller.waiting.connect(lambda *_: self.refresh())
@@ -177,7 +188,7 @@ class SignInPage(QWidget):
 
         self.sign_in_button = QPushButton("Sign in with your browser")
         self.sign_in_button.setProperty("primary", True)
-        self.sign_in_button.setIcon(icon("browser"))
+        self.sign_in_button.setIcon(icon("browser", QPalette.ColorRole.HighlightedText))
         self.sign_in_button.setToolTip("Sign in with your browser (Ctrl+L)")
         self.sign_in_button.setAccessibleName("Sign in with your browser")
         self.sign_in_button.setMinimumHeight(40)

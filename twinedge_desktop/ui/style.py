@@ -155,6 +155,7 @@ QPushButton[primary="true"] {{
 QPushButton[primary="true"]:hover {{ background: {QColor(c["highlight"]).lighter(112).name()}; }}
 QPushButton[primary="true"]:disabled {{ background: {c["border"]}; color: {c["disabled"]}; }}
 QPushButton[danger="true"] {{ color: {c["error"]}; }}
+QPushButton {{ padding: 4px 10px; }}
 QToolBar {{ border: none; border-bottom: 1px solid {c["border"]}; spacing: 6px; padding: 4px; }}
 """
 

@@ -231,8 +231,10 @@ def test_refresh_key_goes_to_a_page_with_its_own(window: MainWindow) -> None:
     window.keys_page.addAction(own)
     window.show_page("keys")
     assert window.refresh_action.shortcuts() == []
+    assert not window.refresh_action.isVisible()
     window.show_page("account")
     assert [s.toString() for s in window.refresh_action.shortcuts()] == ["F5"]
+    assert window.refresh_action.isVisible()
 
 
 async def test_add_profile_from_discovery(
