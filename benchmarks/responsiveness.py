@@ -221,9 +221,7 @@ def main() -> int:
             app.setQuitOnLastWindowClosed(False)  # the measurement closes its window itself
             loop = qasync.QEventLoop(app)
             with loop:
-                results = loop.run_until_complete(
-                    measure(base_url, paths, args.count, args.calls)
-                )
+                results = loop.run_until_complete(measure(base_url, paths, args.count, args.calls))
         finally:
             if sandbox is not None:
                 sandbox.send_signal(signal.SIGINT)

@@ -53,7 +53,7 @@ def _child(kind: str) -> None:
     report: dict[str, float] = {}
 
     class FirstPaint(QObject):
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
             if (
                 "paint" not in report
                 and event.type() == QEvent.Type.Paint

@@ -29,7 +29,6 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable
-from typing import Any
 
 SIZE = (1100, 720)
 STEP_TIMEOUT = 60.0
@@ -91,6 +90,7 @@ async def capture(out_dir: Path) -> list[Path]:
     qapp = QApplication.instance()
     assert isinstance(qapp, QApplication)
     theme = ThemeManager(qapp)
+    theme.use_app_style_sheet()  # as app.run() does after the first paint
     theme.force("light")
     saved: list[Path] = []
     sandbox = start_in_thread(":memory:")
@@ -170,7 +170,9 @@ async def capture(out_dir: Path) -> list[Path]:
             task = getattr(window.inspector_page, "last_task", None)
             if task is not None:
                 await asyncio.wait({task}, timeout=STEP_TIMEOUT)
-            await asyncio.sleep(0.5)  # verification against the JWKS
+            verification = getattr(window.inspector_page, "verification", None)
+            if verification is not None:  # the signature check against the JWKS
+                await asyncio.wait({verification}, timeout=STEP_TIMEOUT)
         await shoot("token-inspector")
 
         window.close()

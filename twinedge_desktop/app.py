@@ -14,17 +14,16 @@ closes the HTTP client and stops the embedded sandbox, then the loop ends.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import importlib.util
 import logging
-import logging.handlers
 import sys
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QEventLoop, QSettings
 from PySide6.QtWidgets import QApplication
 
 from twinedge_desktop import APP_NAME, __version__
@@ -33,13 +32,16 @@ from twinedge_desktop.redaction import RedactingFilter, redact
 from twinedge_desktop.ui.browser import open_browser as system_open_browser
 from twinedge_desktop.ui.main_window import MainWindow
 from twinedge_desktop.ui.messages import MessageBridge
-from twinedge_desktop.ui.session_controller import SessionController
 from twinedge_desktop.ui.style import ThemeManager
-from twinedge_desktop.ui.tasks import TaskRunner, describe_error
 
+# asyncio, qasync, the task runner and the session controller are imported only after
+# the window's first paint (see run()); here they are needed for type hints only.
 if TYPE_CHECKING:
+    import asyncio
+
     from twinedge_desktop.auth.services import CoreServices
     from twinedge_desktop.sandbox.embedded import RunningSandbox
+    from twinedge_desktop.ui.tasks import TaskRunner
     from twinedge_desktop.vault import CredentialStore
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ _LOG_BACKUPS = 3
 
 def configure_logging(paths: AppPaths, *, debug: bool = False) -> logging.Handler | None:
     """A rotating log file under ``paths.log_dir`` and stderr, both redacting secrets."""
+    import logging.handlers  # ~20 ms of imports (socket, pickle): after the first paint
+
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     redactor = RedactingFilter()
@@ -89,6 +93,8 @@ def install_excepthook(messages: MessageBridge) -> Callable[..., None]:
             return
         log.error("Uncaught exception", exc_info=(kind, exc, traceback))
         try:
+            from twinedge_desktop.ui.tasks import describe_error
+
             messages.error(describe_error(exc))
         except Exception:  # the bridge is gone during teardown: the log has it
             log.debug("Could not show the uncaught exception", exc_info=True)
@@ -106,6 +112,8 @@ def _loop_exception_handler(messages: MessageBridge) -> Callable[..., None]:
             exc_info=exc if isinstance(exc, BaseException) else None,
         )
         if isinstance(exc, BaseException):
+            from twinedge_desktop.ui.tasks import describe_error
+
             messages.error(describe_error(exc))
 
     return handle
@@ -130,7 +138,10 @@ class DesktopApp:
         credential_store: CredentialStore | None = None,
         start_sandbox: bool = False,
         open_browser: Callable[[str], bool] = system_open_browser,
+        window: MainWindow | None = None,
     ) -> None:
+        from twinedge_desktop.ui.session_controller import SessionController
+
         self.paths = paths
         self.profiles = profiles
         self.messages = messages
@@ -145,44 +156,40 @@ class DesktopApp:
             open_browser=open_browser,
             sign_in_timeout=float(profiles.preferences.sign_in_timeout_seconds),
         )
-        self.window = MainWindow(
-            runner=runner,
-            messages=messages,
-            controller=self.controller,
-            profiles=profiles,
-            settings=settings,
-        )
-        self.started = asyncio.Event()
+        # ``run`` passes the window it has already painted; tests let it be built here.
+        self.window = window or MainWindow(messages=messages, profiles=profiles, settings=settings)
+        self.window.attach_runtime(runner, self.controller)
 
     async def start(self) -> None:
         """After the first paint: sandbox, services, inspector, then restore the session."""
-        try:
-            await self._first_paint()
-            if self._start_sandbox:
-                await self._start_embedded_sandbox()
-            # The first import of httpx, keyring and PyJWT takes a few hundred milliseconds
-            # of pure Python; done in a worker thread, the window keeps painting meanwhile.
-            await asyncio.to_thread(_preload_services)
-            from twinedge_desktop.api.http import build_http_client
-            from twinedge_desktop.auth.services import CoreServices
+        import asyncio
 
-            # Building the client loads the system's CA certificates: also off the loop.
-            http = await asyncio.to_thread(build_http_client)
-            self.services = await CoreServices.create(
-                self.paths, self.profiles, credential_store=self._credential_store, http=http
-            )
-            inspector = self._make_inspector(self.services)
-            # One page per loop turn: the window stays responsive while they are built.
-            self.window.install_keys_page()
-            await asyncio.sleep(0)
-            self.window.install_inspector_page(inspector)
-            await asyncio.sleep(0)
-            self.window.attach_services(self.services, inspector)
-        finally:
-            self.started.set()
+        await self._first_paint()
+        if self._start_sandbox:
+            await self._start_embedded_sandbox()
+        # The first import of httpx, keyring and PyJWT takes a few hundred milliseconds
+        # of pure Python; done in a worker thread, the window keeps painting meanwhile.
+        await asyncio.to_thread(_preload_services)
+        from twinedge_desktop.api.http import build_http_client
+        from twinedge_desktop.auth.services import CoreServices
+
+        # Building the client loads the system's CA certificates: also off the loop.
+        http = await asyncio.to_thread(build_http_client)
+        self.services = await CoreServices.create(
+            self.paths, self.profiles, credential_store=self._credential_store, http=http
+        )
+        inspector = self._make_inspector(self.services)
+        # One page per loop turn: the window stays responsive while they are built.
+        self.window.install_keys_page()
+        await asyncio.sleep(0)
+        self.window.install_inspector_page(inspector)
+        await asyncio.sleep(0)
+        self.window.attach_services(self.services, inspector)
 
     async def _first_paint(self, limit: float = FIRST_PAINT_WAIT) -> None:
         """Wait (bounded) until the window has painted: the imports below must not delay it."""
+        import asyncio
+
         window = self.window
         if window.painted or not window.isVisible():
             return
@@ -210,6 +217,8 @@ class DesktopApp:
         return TokenInspector(services.http)
 
     async def _start_embedded_sandbox(self) -> None:
+        import asyncio
+
         from twinedge_desktop.config import SANDBOX_PROFILE_ID, sandbox_profile
         from twinedge_desktop.sandbox.embedded import start_in_thread
 
@@ -250,6 +259,8 @@ class DesktopApp:
 
     async def aclose(self, timeout: float = SHUTDOWN_TIMEOUT) -> None:
         """Cancel the UI's tasks (bounded), close the services, stop the sandbox."""
+        import asyncio
+
         await self.runner.shutdown(timeout)
         if self.services is not None:
             try:
@@ -263,12 +274,7 @@ class DesktopApp:
 
 def run(args: argparse.Namespace) -> int:
     """Open the window; returns the process exit code."""
-    import qasync
-
     paths = AppPaths.default()
-    configure_logging(paths, debug=bool(getattr(args, "debug", False)))
-    log.info("%s %s starting", APP_NAME, __version__)
-
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
@@ -278,13 +284,8 @@ def run(args: argparse.Namespace) -> int:
     # The app decides when to quit (after an orderly shutdown), not the last window.
     app.setQuitOnLastWindowClosed(False)
     theme = ThemeManager(app)
-
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
     messages = MessageBridge()
-    runner = TaskRunner(messages)
     previous_hook = install_excepthook(messages)
-    loop.set_exception_handler(_loop_exception_handler(messages))
 
     startup_problem: str | None = None
     try:
@@ -301,6 +302,25 @@ def run(args: argparse.Namespace) -> int:
             startup_problem = str(exc)
 
     settings = QSettings(str(paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(messages=messages, profiles=profiles, settings=settings)
+    window.show()
+    _paint_first(app, window)
+    theme.use_app_style_sheet()  # the feature pages' looks; costly, so after the paint
+    configure_logging(paths, debug=bool(getattr(args, "debug", False)))
+    log.info("%s %s starting", APP_NAME, __version__)
+
+    # Only now the event loop's machinery: asyncio alone costs more to import than
+    # building and painting the window.
+    import asyncio
+
+    import qasync
+
+    from twinedge_desktop.ui.tasks import TaskRunner
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    loop.set_exception_handler(_loop_exception_handler(messages))
+    runner = TaskRunner(messages)
     desktop = DesktopApp(
         paths=paths,
         profiles=profiles,
@@ -308,19 +328,19 @@ def run(args: argparse.Namespace) -> int:
         runner=runner,
         settings=settings,
         start_sandbox=bool(getattr(args, "sandbox", False)),
+        window=window,
     )
-    desktop.window.show()
     if startup_problem:
         messages.warning(startup_problem)
 
     quit_requested = asyncio.Event()
-    desktop.window.closed.connect(quit_requested.set)
+    window.closed.connect(quit_requested.set)
     app.aboutToQuit.connect(quit_requested.set)
 
     async def main() -> None:
         runner.start(desktop.start(), name="startup")
         await quit_requested.wait()
-        desktop.window.hide()
+        window.hide()
         await desktop.aclose()
 
     exit_code = 0
@@ -334,6 +354,17 @@ def run(args: argparse.Namespace) -> int:
         del theme
     log.info("%s stopped", APP_NAME)
     return exit_code
+
+
+def _paint_first(app: QApplication, window: MainWindow, limit: float = 0.5) -> None:
+    """Let Qt paint the window before the event loop exists (bounded).
+
+    Not inside a coroutine (nothing else runs yet), so processing events here is safe;
+    it puts the window on screen before the slower imports that follow.
+    """
+    deadline = time.monotonic() + limit
+    while not window.painted and time.monotonic() < deadline:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
 
 
 _PRELOAD = (

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop import scopes as scope_catalogue
-from twinedge_desktop.ui.signin_page import centered_column
-from twinedge_desktop.ui.style import icon
+from twinedge_desktop.ui.style import icon, set_role
+from twinedge_desktop.ui.widgets import centered_column
 
 if TYPE_CHECKING:
     from twinedge_desktop.auth.session import SessionInfo
@@ -78,12 +78,13 @@ class AccountPage(QWidget):
         self._tick.timeout.connect(self._update_expiry)
 
         self.heading = QLabel("Account")
-        self.heading.setProperty("role", "heading")
+        set_role(self.heading, "heading")
         self.kind_label = _value()
-        self.kind_label.setProperty("role", "muted")
+        set_role(self.kind_label, "muted")
 
         card = QFrame()
         card.setObjectName("card")
+        set_role(card, "card")
         form = QFormLayout(card)
         form.setContentsMargins(18, 16, 18, 16)
         form.setHorizontalSpacing(24)
@@ -95,10 +96,10 @@ class AccountPage(QWidget):
         self.org_value = _value()
         self.profile_value = _value()
         self.expiry_value = _value()
-        self.expiry_value.setProperty("role", "countdown")
+        set_role(self.expiry_value, "countdown")
         self.expiry_value.setAccessibleName("Access token expiry")
         self.expiry_detail = _value()
-        self.expiry_detail.setProperty("role", "muted")
+        set_role(self.expiry_detail, "muted")
         self.keychain_value = _value()
         self.keychain_value.setAccessibleName("Where the refresh token is kept")
         self.scopes_value = _value()
@@ -120,7 +121,7 @@ class AccountPage(QWidget):
         self._form = form
 
         self.sign_out_button = QPushButton(icon("sign-out"), "Sign out")
-        self.sign_out_button.setProperty("danger", True)
+        set_role(self.sign_out_button, "danger")
         self.sign_out_button.setToolTip(
             "Revoke the sign-in at the server and forget the saved tokens (Ctrl+Shift+L)"
         )

@@ -6,9 +6,10 @@ reliably: on Linux Qt's generic services try ``xdg-open`` first (which ignores
 executable, and under the ``offscreen`` platform (CI, tests) ``openUrl`` does
 nothing and returns False. People set ``$BROWSER`` on purpose (SSH/WSL sessions,
 a browser of their choice, the end-to-end test's headless-Chromium helper), so
-when it is set we use :mod:`webbrowser`, which implements the ``$BROWSER``
-convention. ``webbrowser.open`` can block until the browser command exits
-(``GenericBrowser`` waits for it), so it runs in a daemon thread.
+when it is set we follow the ``$BROWSER`` convention with :mod:`webbrowser`'s
+GenericBrowser, reading the variable afresh each time.
+The browser command can block until it exits (GenericBrowser waits for it), so it
+runs in a daemon thread.
 """
 
 from __future__ import annotations
@@ -23,14 +24,26 @@ from PySide6.QtGui import QDesktopServices
 log = logging.getLogger(__name__)
 
 
-def _open_with_webbrowser(url: str) -> None:
+def _open_with_browser_variable(url: str, variable: str) -> None:
+    """Try each ``$BROWSER`` entry (``os.pathsep``-separated) until one opens ``url``.
+
+    ``webbrowser.open`` would read ``$BROWSER`` once per process and cache it; the
+    variable is read afresh here, and each entry run by webbrowser's GenericBrowser
+    (``%s`` stands for the URL; without it the URL is appended).
+    """
+    import shlex
     import webbrowser
 
-    try:
-        if not webbrowser.open(url, new=2):
-            log.warning("$BROWSER did not open the sign-in page")
-    except Exception:  # a broken $BROWSER must not take the sign-in down; the link stays copyable
-        log.exception("$BROWSER failed to open the sign-in page")
+    for entry in filter(None, variable.split(os.pathsep)):
+        try:
+            words = shlex.split(entry)
+            if not any("%s" in word for word in words):
+                words.append("%s")
+            if webbrowser.GenericBrowser(words).open(url, new=2):
+                return
+        except Exception:  # a broken entry must not take the sign-in down; try the next
+            log.warning("A $BROWSER entry failed to open the sign-in page", exc_info=True)
+    log.warning("$BROWSER did not open the sign-in page; the link can be copied instead")
 
 
 def open_browser(url: str) -> bool:
@@ -38,9 +51,13 @@ def open_browser(url: str) -> bool:
 
     The URL is never logged: it carries the PKCE challenge and state.
     """
-    if os.environ.get("BROWSER"):
+    variable = os.environ.get("BROWSER")
+    if variable:
         threading.Thread(
-            target=_open_with_webbrowser, args=(url,), name="open-browser", daemon=True
+            target=_open_with_browser_variable,
+            args=(url, variable),
+            name="open-browser",
+            daemon=True,
         ).start()
         return True
     opened = QDesktopServices.openUrl(QUrl(url))

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop.keyformat import KeyCheck, check_key
 from twinedge_desktop.scopes import SCOPES
+from twinedge_desktop.ui.style import set_role
 
 
 def masked_field(accessible_name: str) -> tuple[QLineEdit, QCheckBox, QHBoxLayout]:
@@ -73,7 +74,7 @@ class ServiceSignInDialog(QDialog):
             self.scope_boxes[scope.name] = box
             grid.addWidget(box, index // 2, index % 2)
         hint = QLabel("No scope ticked asks for the client's default scopes.")
-        hint.setProperty("role", "muted")
+        set_role(hint, "muted")
         form = QFormLayout()
         form.addRow("Client ID", self.client_id)
         form.addRow("Client secret", secret_row)
@@ -81,7 +82,7 @@ class ServiceSignInDialog(QDialog):
         form.addRow("", hint)
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setProperty("role", "muted")
+        set_role(self.error, "error")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -135,7 +136,7 @@ class ApiKeyDialog(QDialog):
         self.key.setPlaceholderText("te_…")
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setProperty("role", "muted")
+        set_role(self.error, "error")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

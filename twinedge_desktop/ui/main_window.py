@@ -14,7 +14,6 @@ Signals:
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSizePolicy,
     QStackedWidget,
@@ -37,18 +35,16 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop import APP_NAME, __version__
 from twinedge_desktop.config import ConfigError, ProfileStore
-from twinedge_desktop.ui.account_page import AccountPage
-from twinedge_desktop.ui.dialogs import ApiKeyDialog, ServiceSignInDialog
 from twinedge_desktop.ui.messages import MessageBridge
-from twinedge_desktop.ui.profiles import AddProfileDialog, ProfileSwitcher
-from twinedge_desktop.ui.session_controller import SessionController
-from twinedge_desktop.ui.signin_page import Banner, SignInPage
-from twinedge_desktop.ui.style import app_icon, icon
-from twinedge_desktop.ui.tasks import TaskRunner
+from twinedge_desktop.ui.profiles import ProfileSwitcher
+from twinedge_desktop.ui.style import app_icon, icon, set_role
+from twinedge_desktop.ui.widgets import Banner, centered_column, label
 
 if TYPE_CHECKING:
     from twinedge_desktop.auth.services import CoreServices
     from twinedge_desktop.config import Profile
+    from twinedge_desktop.ui.session_controller import SessionController
+    from twinedge_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +65,10 @@ class ComingPage(QWidget):
     def __init__(self, page: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         title = QLabel(f"{_PAGE_TITLES[page]} — coming soon")
-        title.setProperty("role", "heading")
+        set_role(title, "heading")
         text = QLabel(_COMING[page])
         text.setWordWrap(True)
-        text.setProperty("role", "muted")
+        set_role(text, "muted")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 28, 32, 28)
         layout.setSpacing(10)
@@ -81,15 +77,17 @@ class ComingPage(QWidget):
         layout.addStretch(1)
 
 
-class AccountContainer(QStackedWidget):
-    """The Account page: sign-in states while signed out, account details while signed in."""
+class StartingView(QWidget):
+    """What the Account page shows in the first moments, before anything is loaded."""
 
-    def __init__(self, signin: SignInPage, account: AccountPage) -> None:
-        super().__init__()
-        self.signin = signin
-        self.account = account
-        self.addWidget(signin)
-        self.addWidget(account)
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        column = QWidget()
+        layout = QVBoxLayout(column)
+        layout.setSpacing(12)
+        layout.addWidget(label("Restoring session…", "heading"))
+        layout.addWidget(label("Opening your system keychain and connecting. One moment.", "muted"))
+        centered_column(self, column, max_width=620)
 
 
 class MainWindow(QMainWindow):
@@ -102,17 +100,15 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         *,
-        runner: TaskRunner,
         messages: MessageBridge,
-        controller: SessionController,
         profiles: ProfileStore,
         settings: QSettings,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._runner = runner
+        self._runner_: TaskRunner | None = None
+        self._controller_: SessionController | None = None
         self._messages = messages
-        self._controller = controller
         self._profiles = profiles
         self._settings = settings
         self._services: CoreServices | None = None
@@ -129,12 +125,14 @@ class MainWindow(QMainWindow):
         if window_icon is not None:
             self.setWindowIcon(window_icon)
 
-        self.signin_page = SignInPage(controller)
-        self.account_page = AccountPage()
-        self.account_container = AccountContainer(self.signin_page, self.account_page)
+        # The sign-in and account pages arrive with attach_runtime(), after the first paint.
+        self.account_container = QStackedWidget()
+        self.starting_view = StartingView()
+        self.account_container.addWidget(self.starting_view)
 
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
+        set_role(self.navigation, "navigation")
         self.navigation.setAccessibleName("Pages")
         self.navigation.setIconSize(QSize(20, 20))
         self.navigation.setFixedWidth(196)
@@ -191,16 +189,68 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.session_label)
 
         messages.posted.connect(self.show_message)
+        self.session_label.setText("Starting…")
+        for action in (
+            self.sign_in_action,
+            self.service_action,
+            self.api_key_action,
+            self.sign_out_action,
+            self.copy_link_action,
+            self.cancel_action,
+        ):
+            action.setEnabled(False)
+        self.sign_out_action.setVisible(False)
+
+        self._restore_geometry()
+        self._update_title()
+
+    # --- runtime (after the first paint) -------------------------------------------------
+    def attach_runtime(self, runner: TaskRunner, controller: SessionController) -> None:
+        """Hand the window its task runner and session controller; builds the sign-in pages.
+
+        Separate from the constructor so the window can be painted before asyncio, the
+        task runner and the sign-in machinery are even imported (fast first paint).
+        """
+        from twinedge_desktop.ui.account_page import AccountPage
+        from twinedge_desktop.ui.signin_page import SignInPage
+
+        self._runner_ = runner
+        self._controller_ = controller
+        self.signin_page = SignInPage(controller)
+        self.account_page = AccountPage()
+        self.account_container.addWidget(self.signin_page)
+        self.account_container.addWidget(self.account_page)
         controller.changed.connect(self._session_changed)
         controller.succeeded.connect(self._signed_in)
         self.signin_page.service_sign_in_requested.connect(self.service_sign_in)
         self.signin_page.api_key_requested.connect(self.use_api_key)
         self.signin_page.continue_without_keychain_requested.connect(self.continue_without_keychain)
         self.account_page.sign_out_requested.connect(self.sign_out)
-
-        self._restore_geometry()
-        self._update_title()
         self._session_changed()
+
+    @property
+    def has_runtime(self) -> bool:
+        return self._controller_ is not None
+
+    @property
+    def _controller(self) -> SessionController:
+        if self._controller_ is None:
+            raise RuntimeError("attach_runtime() has not been called yet")
+        return self._controller_
+
+    @property
+    def _runner(self) -> TaskRunner:
+        if self._runner_ is None:
+            raise RuntimeError("attach_runtime() has not been called yet")
+        return self._runner_
+
+    def _copy_link(self) -> None:
+        if self.has_runtime:
+            self.signin_page.copy_link()
+
+    def _cancel_sign_in(self) -> None:
+        if self.has_runtime:
+            self._controller.cancel_sign_in()
 
     # --- construction ------------------------------------------------------------------
     def _action(
@@ -229,9 +279,9 @@ class MainWindow(QMainWindow):
         self.sign_out_action = self._action(
             "Sign out", self.sign_out, ("Ctrl+Shift+L",), "sign-out"
         )
-        self.cancel_action = self._action("Cancel sign-in", self._controller.cancel_sign_in)
+        self.cancel_action = self._action("Cancel sign-in", self._cancel_sign_in)
         self.copy_link_action = self._action(
-            "Copy sign-in link", self.signin_page.copy_link, ("Ctrl+Shift+C",), "copy"
+            "Copy sign-in link", self._copy_link, ("Ctrl+Shift+C",), "copy"
         )
         self.quit_action = self._action("Quit", self.close, ("Ctrl+Q",))
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -260,6 +310,7 @@ class MainWindow(QMainWindow):
     def _build_toolbar(self) -> None:
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main-toolbar")
+        set_role(toolbar, "toolbar")
         toolbar.setMovable(False)
         toolbar.setFloatable(False)
         toolbar.setIconSize(QSize(18, 18))
@@ -315,6 +366,8 @@ class MainWindow(QMainWindow):
         """Replace the "coming" page by the API Keys page, if this build has it (once)."""
         # The feature pages are imported only now, off the startup path, and only if
         # their modules exist; their own errors are not hidden.
+        import importlib.util
+
         if not isinstance(self.keys_page, ComingPage):
             return
         if importlib.util.find_spec("twinedge_desktop.ui.keys_page") is not None:
@@ -327,6 +380,8 @@ class MainWindow(QMainWindow):
 
     def install_inspector_page(self, inspector: Any | None) -> None:
         """Replace the "coming" page by the Token Inspector, if this build has it (once)."""
+        import importlib.util
+
         if not isinstance(self.inspector_page, ComingPage) or inspector is None:
             return
         if importlib.util.find_spec("twinedge_desktop.ui.inspector") is not None:
@@ -350,7 +405,7 @@ class MainWindow(QMainWindow):
 
     def bind_current_profile(self, *, restore: bool = True) -> None:
         services = self._services
-        if services is None:
+        if services is None or not self.has_runtime:
             return
         profile = self._profiles.current
         session = services.session_for(profile)
@@ -395,6 +450,8 @@ class MainWindow(QMainWindow):
             from twinedge_desktop.auth.discovery import discover as run_discovery
 
             return await run_discovery(http, issuer)
+
+        from twinedge_desktop.ui.profiles import AddProfileDialog
 
         dialog = AddProfileDialog(discover, self._runner, self)
         dialog.profile_created.connect(self._profile_created)
@@ -447,19 +504,29 @@ class MainWindow(QMainWindow):
 
     def sign_in(self) -> None:
         self.show_page("account")
+        if not self.has_runtime:
+            return
         if self._controller.state_name == "SIGNED_IN":
             self._messages.info("You are already signed in. Sign out first to switch accounts.")
             return
         self._controller.sign_in_with_browser()
 
     def service_sign_in(self) -> None:
+        from twinedge_desktop.ui.dialogs import ServiceSignInDialog
+
         self.show_page("account")
+        if not self.has_runtime:
+            return
         dialog = ServiceSignInDialog(parent=self)
         dialog.submitted.connect(self._controller.sign_in_with_client_credentials)
         self._open_dialog(dialog)
 
     def use_api_key(self) -> None:
+        from twinedge_desktop.ui.dialogs import ApiKeyDialog
+
         self.show_page("account")
+        if not self.has_runtime:
+            return
         dialog = ApiKeyDialog(self)
         dialog.submitted.connect(self._controller.use_api_key)
         self._open_dialog(dialog)
@@ -476,7 +543,7 @@ class MainWindow(QMainWindow):
             self._dialogs.remove(dialog)
 
     def sign_out(self) -> None:
-        if self._controller.state_name != "SIGNED_IN":
+        if not self.has_runtime or self._controller.state_name != "SIGNED_IN":
             return
         self._controller.sign_out()
 
@@ -488,6 +555,8 @@ class MainWindow(QMainWindow):
             refresh = getattr(widget, "refresh", None)
             if callable(refresh):
                 refresh()
+            return
+        if not self.has_runtime:
             return
         session = self._controller.session
         if session is None:
@@ -504,6 +573,8 @@ class MainWindow(QMainWindow):
             self._session_changed()
 
     def about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(self)
         box.setWindowTitle(f"About {APP_NAME}")
         box.setIconPixmap(icon("shield").pixmap(48, 48))
@@ -559,9 +630,6 @@ class MainWindow(QMainWindow):
             return f"Signing in to {where}…"
         if self._controller.restoring or state == "RESTORING":
             return f"Restoring session — {where}"
-        if info is not None:
-            who = info.email or info.name or info.subject or "signed in"
-            return f"Signed in as {who} — {where}"
         if state == "NONE":
             return "Starting…"
         return f"Signed out — {where}"

@@ -12,10 +12,8 @@ Signals:
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
@@ -31,10 +29,10 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop.config import DESKTOP_CLIENT_ID, Profile, profile_id_for_issuer
 from twinedge_desktop.ui.style import icon
-from twinedge_desktop.ui.tasks import TaskRunner, describe_error
 
 if TYPE_CHECKING:
     from twinedge_desktop.config import ProfileStore
+    from twinedge_desktop.ui.tasks import TaskRunner
 
 ADD_PROFILE = "__add__"
 
@@ -43,6 +41,8 @@ Discover = Callable[[str], Awaitable[Any]]
 
 
 def _is_loopback(host: str) -> bool:
+    import ipaddress  # here, like urllib below: only adding a profile needs them
+
     host = host.strip("[]").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -58,6 +58,8 @@ def check_url(text: str, what: str = "issuer URL") -> tuple[str | None, str | No
     HTTPS everywhere, plain HTTP only to this computer (the sandbox): tokens and
     sign-in codes must never cross a network unencrypted.
     """
+    from urllib.parse import urlsplit
+
     value = text.strip()
     if not value:
         return None, f"Enter the {what}."
@@ -75,6 +77,8 @@ def check_url(text: str, what: str = "issuer URL") -> tuple[str | None, str | No
 
 
 def origin_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -202,6 +206,8 @@ class AddProfileDialog(QDialog):
         )
 
     async def _discover_and_build(self, issuer: str, api_base: str | None) -> None:
+        from urllib.parse import urlsplit
+
         metadata = await self._discover(issuer)
         announced = str(metadata.issuer).rstrip("/")
         host = urlsplit(announced).hostname or announced
@@ -219,6 +225,8 @@ class AddProfileDialog(QDialog):
         self.accept()
 
     def _failed(self, exc: BaseException) -> bool:
+        from twinedge_desktop.ui.tasks import describe_error
+
         self.ok_button.setEnabled(True)
         self.status.setText(describe_error(exc))
         return True

@@ -18,98 +18,27 @@ from __future__ import annotations
 import math
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from twinedge_desktop.ui.session_controller import SessionController
-from twinedge_desktop.ui.style import icon
+from twinedge_desktop.ui.style import icon, set_role
+from twinedge_desktop.ui.widgets import Banner, centered_column
+from twinedge_desktop.ui.widgets import label as _label
 
 
 def format_remaining(seconds: float) -> str:
     """``m:ss`` for a countdown; never negative."""
     total = max(0, math.ceil(seconds))
     return f"{total // 60}:{total % 60:02d}"
-
-
-def centered_column(page: QWidget, content: QWidget, *, max_width: int) -> None:
-    """Lay ``content`` out as a column of at most ``max_width``, centred, at the top.
-
-    The column takes the full width up to its maximum (rather than its size hint),
-    so word-wrapped labels get their real width and height.
-    """
-    content.setMaximumWidth(max_width)
-    content.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
-    row = QHBoxLayout()
-    row.addStretch(1)
-    row.addWidget(content, 100)
-    row.addStretch(1)
-    outer = QVBoxLayout(page)
-    outer.setContentsMargins(32, 28, 32, 28)
-    outer.addLayout(row)
-    outer.addStretch(1)
-
-
-def _label(text: str = "", role: str | None = None, *, wrap: bool = True) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(wrap)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if role:
-        label.setProperty("role", role)
-    return label
-
-
-class Banner(QFrame):
-    """A coloured box with an icon, a title, a message and optional buttons."""
-
-    def __init__(self, level: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("banner")
-        self.setProperty("level", level)
-        self._icon = QLabel()
-        self._icon.setFixedSize(24, 24)
-        self._icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.title = _label(role="subheading")
-        self.message = _label()
-        self.buttons = QHBoxLayout()
-        self.buttons.setContentsMargins(0, 4, 0, 0)
-        self.buttons.addStretch(1)
-        text = QVBoxLayout()
-        text.setSpacing(4)
-        text.addWidget(self.title)
-        text.addWidget(self.message)
-        text.addLayout(self.buttons)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(12, 12, 12, 12)
-        row.setSpacing(10)
-        row.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
-        row.addLayout(text, 1)
-        self.set_level(level)
-
-    def set_level(self, level: str) -> None:
-        self.setProperty("level", level)
-        name = {"error": "error", "warning": "warning"}.get(level, "info")
-        self._icon.setPixmap(icon(name).pixmap(22, 22))
-        self.style().unpolish(self)
-        self.style().polish(self)
-
-    def add_button(self, button: QPushButton) -> None:
-        self.buttons.insertWidget(self.buttons.count() - 1, button)
-
-    def set_text(self, title: str, message: str) -> None:
-        self.title.setText(title)
-        self.title.setVisible(bool(title))
-        self.message.setText(message)
 
 
 class SignInPage(QWidget):
@@ -187,7 +116,7 @@ class SignInPage(QWidget):
         self.failure_banner.add_button(self.retry_button)
 
         self.sign_in_button = QPushButton("Sign in with your browser")
-        self.sign_in_button.setProperty("primary", True)
+        set_role(self.sign_in_button, "primary")
         self.sign_in_button.setIcon(icon("browser", QPalette.ColorRole.HighlightedText))
         self.sign_in_button.setToolTip("Sign in with your browser (Ctrl+L)")
         self.sign_in_button.setAccessibleName("Sign in with your browser")

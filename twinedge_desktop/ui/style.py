@@ -14,12 +14,15 @@ Signals (ThemeManager):
 
 from __future__ import annotations
 
+import weakref
 from functools import cache
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QObject, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QFont,
     QGuiApplication,
     QIcon,
     QIconEngine,
@@ -28,7 +31,7 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 RESOURCES_DIR = Path(__file__).resolve().parent.parent / "resources"
 ICONS_DIR = RESOURCES_DIR / "icons"
@@ -120,44 +123,89 @@ def build_palette(scheme: str) -> QPalette:
     return palette
 
 
-def style_sheet(scheme: str) -> str:
-    """The few rules the palette cannot express: page headings, banners, the nav list."""
-    c = SCHEMES[scheme]
-    return f"""
-QLabel[role="heading"] {{ font-size: 20px; font-weight: 600; }}
-QLabel[role="subheading"] {{ font-size: 14px; font-weight: 600; }}
-QLabel[role="muted"] {{ color: {c["muted"]}; }}
-QLabel[role="countdown"] {{ font-size: 15px; font-weight: 600; }}
+# Style sheets are set on the few widgets that need them, never application-wide: an
+# application style sheet makes Qt style every widget through QStyleSheetStyle, which
+# doubles the cost of building the window and slows every table repaint.
+_CSS: dict[str, str] = {
+    "navigation": """
 QListWidget#navigation {{
-    background: {c["nav"]}; border: none; border-right: 1px solid {c["border"]};
+    background: {nav}; border: none; border-right: 1px solid {border};
     padding-top: 8px; font-size: 13px; outline: 0;
 }}
 QListWidget#navigation::item {{ padding: 9px 10px; margin: 2px 8px; border-radius: 6px; }}
-QListWidget#navigation::item:selected {{
-    background: {c["highlight"]}; color: {c["highlight_text"]};
-}}
+QListWidget#navigation::item:selected {{ background: {highlight}; color: {highlight_text}; }}
+""",
+    "banner": """
 QFrame#banner[level="error"] {{
-    background: {c["error_bg"]}; border: 1px solid {c["error"]}; border-radius: 6px;
+    background: {error_bg}; border: 1px solid {error}; border-radius: 6px;
 }}
 QFrame#banner[level="warning"] {{
-    background: {c["warning_bg"]}; border: 1px solid {c["warning"]}; border-radius: 6px;
+    background: {warning_bg}; border: 1px solid {warning}; border-radius: 6px;
 }}
 QFrame#banner[level="info"] {{
-    background: {c["info_bg"]}; border: 1px solid {c["highlight"]}; border-radius: 6px;
+    background: {info_bg}; border: 1px solid {highlight}; border-radius: 6px;
 }}
-QFrame#card {{
-    background: {c["base"]}; border: 1px solid {c["border"]}; border-radius: 8px;
-}}
-QPushButton[primary="true"] {{
-    background: {c["highlight"]}; color: {c["highlight_text"]}; border: none;
+QFrame#banner QPushButton {{ padding: 4px 12px; }}
+""",
+    "card": "QFrame#card {{ background: {base}; border: 1px solid {border}; border-radius: 8px; }}",
+    "primary": """
+QPushButton {{
+    background: {highlight}; color: {highlight_text}; border: none;
     border-radius: 6px; padding: 8px 18px; font-weight: 600;
 }}
-QPushButton[primary="true"]:hover {{ background: {QColor(c["highlight"]).lighter(112).name()}; }}
-QPushButton[primary="true"]:disabled {{ background: {c["border"]}; color: {c["disabled"]}; }}
-QPushButton[danger="true"] {{ color: {c["error"]}; }}
-QPushButton {{ padding: 4px 10px; }}
-QToolBar {{ border: none; border-bottom: 1px solid {c["border"]}; spacing: 6px; padding: 4px; }}
+QPushButton:hover {{ background: {highlight_hover}; }}
+QPushButton:disabled {{ background: {border}; color: {disabled}; }}
+""",
+    "danger": "QPushButton {{ color: {error}; padding: 4px 12px; }}",
+    "error": "QLabel {{ color: {error}; }}",
+    "toolbar": "QToolBar {{ border: none; border-bottom: 1px solid {border}; spacing: 6px; "
+    "padding: 4px; }}",
+}
+# The property-based rules the feature pages use (``setProperty("primary", True)``,
+# ``setProperty("role", "heading")``…). Applied application-wide only after the
+# first paint (ThemeManager.use_app_style_sheet), so the window's shell stays fast.
+_APP_RULES = """
+QLabel[role="heading"] {{ font-size: 20px; font-weight: 600; }}
+QLabel[role="subheading"] {{ font-size: 14px; font-weight: 600; }}
+QLabel[role="muted"] {{ color: {muted}; }}
+QLabel[role="countdown"] {{ font-size: 15px; font-weight: 600; }}
+QPushButton[primary="true"] {{
+    background: {highlight}; color: {highlight_text}; border: none;
+    border-radius: 6px; padding: 6px 16px; font-weight: 600;
+}}
+QPushButton[primary="true"]:hover {{ background: {highlight_hover}; }}
+QPushButton[primary="true"]:disabled {{ background: {border}; color: {disabled}; }}
+QPushButton[danger="true"] {{ color: {error}; }}
 """
+_FONTS = {"heading": (20, True), "subheading": (14, True), "countdown": (15, True)}
+_styled: weakref.WeakKeyDictionary[QWidget, str] = weakref.WeakKeyDictionary()
+_current = {"scheme": "light"}
+
+
+def _css(role: str, scheme: str) -> str:
+    c = dict(SCHEMES[scheme])
+    c["highlight_hover"] = QColor(c["highlight"]).lighter(112).name()
+    return (_APP_RULES if role == "app" else _CSS[role]).format(**c)
+
+
+def set_role(widget: QWidget, role: str) -> None:
+    """Give ``widget`` one of the app's looks: heading, subheading, countdown, muted,
+    error, navigation, banner, card, primary, danger or toolbar; it follows the scheme."""
+    widget.setProperty("role", role)
+    if role in _FONTS:
+        pixels, bold = _FONTS[role]
+        font = QFont(widget.font())
+        font.setPixelSize(pixels)
+        font.setBold(bold)
+        widget.setFont(font)
+    elif role == "muted":
+        # PlaceholderText carries the muted colour in both palettes (see build_palette).
+        widget.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    elif role in _CSS:
+        _styled[widget] = role
+        widget.setStyleSheet(_css(role, _current["scheme"]))
+    else:
+        raise ValueError(f"Unknown role {role!r}")
 
 
 def system_scheme() -> str:
@@ -175,10 +223,16 @@ class ThemeManager(QObject):
         super().__init__(parent)
         self._app = app
         self._forced: str | None = None
+        self._app_rules = False
         self.scheme = ""
         app.setStyle("Fusion")
         app.styleHints().colorSchemeChanged.connect(self._system_changed)
         self.apply(system_scheme())
+
+    def use_app_style_sheet(self) -> None:
+        """Turn on the property-based rules for the feature pages (after the first paint)."""
+        self._app_rules = True
+        self._app.setStyleSheet(_css("app", self.scheme))
 
     def force(self, scheme: str | None) -> None:
         """Use ``scheme`` regardless of the system (None: follow the system again)."""
@@ -193,8 +247,15 @@ class ThemeManager(QObject):
 
     def apply(self, scheme: str) -> None:
         self.scheme = scheme
+        _current["scheme"] = scheme
         self._app.setPalette(build_palette(scheme))
-        self._app.setStyleSheet(style_sheet(scheme))
+        if self._app_rules:
+            self._app.setStyleSheet(_css("app", scheme))
+        for widget, role in list(_styled.items()):
+            if shiboken6.isValid(widget):
+                widget.setStyleSheet(_css(role, scheme))
+            else:  # its C++ side is gone (deleted by its parent); forget it
+                _styled.pop(widget, None)
         self.scheme_changed.emit(scheme)
 
 

@@ -45,11 +45,24 @@ def window(
     controller = SessionController(
         runner, messages, open_browser=lambda url: opened.append(url) is None
     )
-    widget = MainWindow(
-        runner=runner, messages=messages, controller=controller, profiles=store, settings=settings
-    )
+    widget = MainWindow(messages=messages, profiles=store, settings=settings)
     qtbot.addWidget(widget)
+    widget.attach_runtime(runner, controller)
     return widget
+
+
+def test_before_the_runtime_the_window_shows_a_starting_state(
+    qtbot: Any, messages: Any, store: ProfileStore, settings: QSettings
+) -> None:
+    shell = MainWindow(messages=messages, profiles=store, settings=settings)
+    qtbot.addWidget(shell)
+    assert shell.account_container.currentWidget() is shell.starting_view
+    assert shell.session_label.text() == "Starting…"
+    assert not shell.sign_in_action.isEnabled()
+    shell.sign_in_action.trigger()  # disabled: nothing happens, nothing fails
+    shell.sign_in()  # even called directly it waits for the runtime
+    shell.page_actions["keys"].trigger()  # navigation works at once
+    assert shell.current_page == "keys"
 
 
 def test_title_navigation_and_shortcuts(window: MainWindow) -> None:
@@ -211,13 +224,7 @@ def test_geometry_and_page_are_remembered(
     window.save_geometry()
     text = Path(settings.fileName()).read_text()
     assert "geometry" in text and "inspector" in text
-    again = MainWindow(
-        runner=TaskRunner(messages),
-        messages=messages,
-        controller=SessionController(TaskRunner(messages), messages, open_browser=lambda u: True),
-        profiles=store,
-        settings=settings,
-    )
+    again = MainWindow(messages=messages, profiles=store, settings=settings)
     qtbot.addWidget(again)
     assert (again.width(), again.height()) == (780, 590)
     assert again.current_page == "inspector"

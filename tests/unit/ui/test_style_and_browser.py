@@ -33,8 +33,20 @@ def _contrast(a: QColor, b: QColor) -> float:
 def theme(qapp: QApplication) -> Any:
     manager = ThemeManager(qapp)
     yield manager
+    manager._app_rules = False
+    qapp.setStyleSheet("")
     manager.force(None)
     qapp.styleHints().unsetColorScheme()
+
+
+def test_feature_page_rules_follow_the_scheme(qapp: QApplication, theme: ThemeManager) -> None:
+    assert qapp.styleSheet() == ""  # none before the first paint: the shell stays fast
+    theme.use_app_style_sheet()
+    assert 'QPushButton[primary="true"]' in qapp.styleSheet()
+    assert SCHEMES["light"]["highlight"] in qapp.styleSheet()
+    theme.force("dark")
+    assert SCHEMES["dark"]["highlight"] in qapp.styleSheet()
+    assert SCHEMES["light"]["highlight"] not in qapp.styleSheet()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -108,18 +120,34 @@ def test_icons_are_on_a_24px_grid() -> None:
         assert "currentColor" in text, path.name
 
 
-def test_browser_env_var_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    record = tmp_path / "opened.txt"
-    script = tmp_path / "fake-browser"
-    script.write_text(f'#!/bin/sh\necho "$1" > "{record}"\n')
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("BROWSER", str(script))
-    url = "http://127.0.0.1:9/oauth/authorize?client_id=twinedge-desktop&state=xyz"
-    assert browser.open_browser(url) is True
+def _wait_for_browser_threads() -> None:
     for thread in threading.enumerate():
         if thread.name == "open-browser":
             thread.join(10)
-    assert record.read_text().strip() == url
+
+
+def _fake_browser(path: Path, record: Path) -> Path:
+    path.write_text(f'#!/bin/sh\necho "$@" > "{record}"\n')
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return path
+
+
+def test_browser_env_var_is_honoured_and_read_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "http://127.0.0.1:9/oauth/authorize?client_id=twinedge-desktop&state=xyz"
+    first_record, second_record = tmp_path / "first.txt", tmp_path / "second.txt"
+    monkeypatch.setenv("BROWSER", str(_fake_browser(tmp_path / "first", first_record)))
+    assert browser.open_browser(url) is True
+    _wait_for_browser_threads()
+    assert first_record.read_text().strip() == url
+    # A command line with %s and arguments, after a missing entry (os.pathsep-separated):
+    # the variable is read again, not cached from the first call.
+    second = _fake_browser(tmp_path / "second", second_record)
+    monkeypatch.setenv("BROWSER", f"{tmp_path / 'missing'}:{second} --new-window %s")
+    assert browser.open_browser(url) is True
+    _wait_for_browser_threads()
+    assert second_record.read_text().strip() == f"--new-window {url}"
 
 
 def test_without_browser_env_qt_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
