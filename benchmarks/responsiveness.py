@@ -135,6 +135,7 @@ async def measure(base_url: str, paths: Any, count: int, calls: int) -> list[tup
         messages=messages,
         runner=TaskRunner(messages),
         settings=settings,
+        freeze_gc=True,  # as twinedge_desktop.app.run() does
     )
     app.window.show()
     heartbeat.start_phase()

@@ -10,6 +10,7 @@ without a browser, as a person restarting the app would.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QGuiApplication
 
 from tests.helpers.keychain import (  # noqa: F401 - the *_fixture import registers the fixture
     PrivateSecretService,
@@ -118,6 +120,17 @@ async def test_sign_in_with_chromium_then_restart_restores(
     for path in paths.config_dir.parent.rglob("*"):
         if path.is_file() and path.suffix != ".sqlite3":
             assert "refresh_token" not in path.read_text(errors="replace"), path
+
+    # Help ▸ Copy diagnostics with a real signed-in session: endpoints and the keychain,
+    # never a token.
+    access_token = await first.controller.session.access_token()  # type: ignore[union-attr]
+    refresh_token = json.loads(stored)["refresh_token"]
+    first.window.diagnostics_action.trigger()
+    diagnostics = QGuiApplication.clipboard().text()
+    assert f"issuer: {sandbox.base_url}" in diagnostics
+    assert "Keychain backend: Secret Service (GNOME Keyring)" in diagnostics
+    for secret in (access_token, refresh_token, access_token.split(".")[2]):
+        assert secret not in diagnostics
 
     # Quit and start again: the session comes back from the keychain, without a browser.
     first.window.close()

@@ -47,6 +47,12 @@ MAX_RETRY_AFTER = 30.0  # never sleep longer than this on the server's word
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 4.0
 REQUEST_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# Requests one ApiClient has on the wire at once; more callers wait their turn here.
+# Matches the shared client's pool (api/http.py MAX_CONNECTIONS): with hundreds of
+# requests queued inside httpx's connection pool, its bookkeeping on every
+# connection release walks the whole queue on the event loop (stalls of 50-100 ms
+# with 200 concurrent calls); an asyncio.Semaphore keeps that queue short.
+MAX_IN_FLIGHT = 16
 
 
 class TokenSource(Protocol):
@@ -175,8 +181,10 @@ class ApiClient:
         sleep: Sleep = asyncio.sleep,
         max_attempts: int = MAX_ATTEMPTS,
         max_retry_after: float = MAX_RETRY_AFTER,
+        max_in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
         self._http = http
+        self._in_flight = asyncio.Semaphore(max_in_flight)
         self.base_url = base_url.rstrip("/")
         self._tokens = tokens
         self._sleep = sleep
@@ -221,14 +229,16 @@ class ApiClient:
             if token:
                 send_headers["Authorization"] = f"Bearer {token}"
             try:
-                response = await self._http.request(
-                    method,
-                    self.url(path),
-                    params=params,
-                    json=json,
-                    headers=send_headers,
-                    timeout=timeout if timeout is not None else REQUEST_TIMEOUT,
-                )
+                # Only the request itself holds a slot: never a backoff sleep or a refresh.
+                async with self._in_flight:
+                    response = await self._http.request(
+                        method,
+                        self.url(path),
+                        params=params,
+                        json=json,
+                        headers=send_headers,
+                        timeout=timeout if timeout is not None else REQUEST_TIMEOUT,
+                    )
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 if idempotent and attempt < self._max_attempts:
                     delay = backoff_delay(attempt)

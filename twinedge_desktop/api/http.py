@@ -21,6 +21,9 @@ from twinedge_desktop.api.urls import is_secure_url
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = f"twinedge-desktop/{__version__}"
+# Connections kept per client; api/client.py caps requests in flight to the same number.
+MAX_CONNECTIONS = 16
+POOL_LIMITS = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=8)
 
 
 async def require_secure_url(request: httpx.Request) -> None:
@@ -52,6 +55,7 @@ def build_http_client(
         verify=os_trust_store_context(),
         trust_env=trust_env,
         timeout=DEFAULT_TIMEOUT,
+        limits=POOL_LIMITS,
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
         event_hooks={"request": [require_secure_url]},

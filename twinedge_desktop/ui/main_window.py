@@ -15,6 +15,7 @@ Signals:
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, Signal
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAGES = ("keys", "inspector", "account")
+HOMEPAGE = "https://api.twinedgeai.com"  # pyproject.toml's [project.urls] Homepage
+LICENCE = "MIT"
 _PAGE_TITLES = {"keys": "API Keys", "inspector": "Token Inspector", "account": "Account"}
 _PAGE_ICONS = {"keys": "key", "inspector": "inspect", "account": "account"}
 _COMING = {
@@ -118,6 +121,8 @@ class MainWindow(QMainWindow):
         self.inspector_page: QWidget = ComingPage("inspector")
         self._dialogs: list[QWidget] = []
         self.painted = False
+        # Where the rotating log file is; app.py sets it once logging is configured.
+        self.log_file: Path | None = None
 
         self.setObjectName("MainWindow")
         self.setMinimumSize(QSize(760, 520))
@@ -306,6 +311,11 @@ class MainWindow(QMainWindow):
         )
         self.about_action = self._action("About TwinEdge Desktop", self.about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.diagnostics_action = self._action(
+            "Copy diagnostics", self.copy_diagnostics, icon_name="copy"
+        )
+        self.log_location_action = self._action("Show log file location…", self.show_log_location)
+        self.open_log_folder_action = self._action("Open log folder", self.open_log_folder)
 
     def _build_toolbar(self) -> None:
         toolbar = QToolBar("Main")
@@ -345,8 +355,11 @@ class MainWindow(QMainWindow):
             view_menu.addAction(self.page_actions[page])
         view_menu.addSeparator()
         view_menu.addAction(self.refresh_action)
-        # The packaging work adds "Copy diagnostics" and the log location here.
         self.help_menu = bar.addMenu("&Help")
+        self.help_menu.addAction(self.diagnostics_action)
+        self.help_menu.addAction(self.log_location_action)
+        self.help_menu.addAction(self.open_log_folder_action)
+        self.help_menu.addSeparator()
         self.help_menu.addAction(self.about_action)
 
     # --- services ----------------------------------------------------------------------
@@ -573,18 +586,84 @@ class MainWindow(QMainWindow):
             self._session_changed()
 
     def about(self) -> None:
+        """Help ▸ About: version, licence and links."""
         from PySide6.QtWidgets import QMessageBox
 
         box = QMessageBox(self)
+        box.setObjectName("about")
         box.setWindowTitle(f"About {APP_NAME}")
         box.setIconPixmap(icon("shield").pixmap(48, 48))
         box.setText(f"<b>{APP_NAME}</b> {__version__}")
+        box.setTextFormat(Qt.TextFormat.RichText)
         box.setInformativeText(
-            "Sign in to the TwinEdge industrial API, manage API keys and inspect tokens.<br>"
-            "MIT licence."
+            "Sign in to the TwinEdge industrial API, manage API keys and inspect tokens.<br><br>"
+            f"Licence: {LICENCE}<br>"
+            f'Website: <a href="{HOMEPAGE}">{HOMEPAGE}</a><br>'
+            "Help ▸ Copy diagnostics puts what a bug report needs on the clipboard."
         )
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.about_box = box
         box.open()
+
+    def diagnostics_text(self) -> str:
+        """The redacted report behind Help ▸ Copy diagnostics (no secret, ever)."""
+        from twinedge_desktop.diagnostics import collect_diagnostics
+
+        services = self._services
+        if services is None:
+            backend: str | None = "not opened yet (the app is still starting)"
+        elif services.keychain_error is not None:
+            backend = None  # collect_diagnostics says "none available"
+        else:
+            backend = str(services.credential_store.backend_name)
+        return collect_diagnostics(self._profiles, backend, log_file=self.log_file)
+
+    def copy_diagnostics(self) -> None:
+        """Help ▸ Copy diagnostics: versions, platform, keychain, endpoints; redacted."""
+        from PySide6.QtGui import QGuiApplication
+
+        QGuiApplication.clipboard().setText(self.diagnostics_text())
+        self._messages.info(
+            "Diagnostics copied to the clipboard (versions, platform, keychain, endpoints; "
+            "no tokens or keys). Paste them into your bug report."
+        )
+
+    def show_log_location(self) -> None:
+        """Help ▸ Show log file location: the path, selectable, and a way to open its folder."""
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(self)
+        box.setObjectName("log-location")
+        box.setWindowTitle("Log file")
+        if self.log_file is None:
+            box.setText("The log file is not set up yet (the app is still starting).")
+        else:
+            box.setText(str(self.log_file))
+            box.setInformativeText(
+                "Rotated at 1 MB (three old files kept). Tokens, keys and codes are redacted "
+                "before anything is written. Add --debug to the command line for more detail."
+            )
+            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            open_folder = box.addButton("Open log folder", QMessageBox.ButtonRole.ActionRole)
+            open_folder.clicked.connect(self.open_log_folder)
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.log_location_box = box
+        box.open()
+
+    def open_log_folder(self) -> bool:
+        """Help ▸ Open log folder, in the system's file manager."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        if self.log_file is None:
+            self._messages.warning("The log file is not set up yet: try again in a moment.")
+            return False
+        folder = self.log_file.parent
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            return True
+        self._messages.warning(f"Could not open a file manager. The log folder is {folder}")
+        return False
 
     # --- reacting to the session -------------------------------------------------------
     def _signed_in(self) -> None:
@@ -603,6 +682,10 @@ class MainWindow(QMainWindow):
         signed_in = info is not None
         if signed_in:
             self.account_page.set_info(info, session.profile if session else None)
+            if controller.keychain_problem is not None and info.kind == "user":
+                self.account_page.keychain_value.setText(
+                    f"{info.keychain} — not saved: {controller.keychain_problem}"
+                )
             self.account_container.setCurrentWidget(self.account_page)
         else:
             self.account_page.set_info(None, None)

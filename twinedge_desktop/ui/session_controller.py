@@ -124,6 +124,7 @@ class SessionController(QObject):
         self._restoring = False
         self._browser_active = False
         self._seen_signed_out_reason: object | None = None
+        self._seen_keychain_problem: object | None = None
         self.last_failure: tuple[str, str, str] | None = None
 
     # --- binding -----------------------------------------------------------------------
@@ -168,6 +169,7 @@ class SessionController(QObject):
         self._session = session
         self.last_failure = None
         self._seen_signed_out_reason = getattr(session, "signed_out_reason", None)
+        self._seen_keychain_problem = None
         if session is not None:
             self._remove_listener = session.add_listener(self._session_changed)
         self.changed.emit()
@@ -186,7 +188,26 @@ class SessionController(QObject):
             self._seen_signed_out_reason = reason
             self._fail("signed_out", describe_error(reason))
             return
+        self._warn_keychain_problem(session)
         self.changed.emit()
+
+    @property
+    def keychain_problem(self) -> str | None:
+        """Why the renewed sign-in could not be saved in the keychain, if it could not."""
+        problem = getattr(self._session, "keychain_problem", None)
+        return str(getattr(problem, "user_message", problem)) if problem is not None else None
+
+    def _warn_keychain_problem(self, session: Session | None) -> None:
+        # Signed in, but the renewed refresh token is only in memory: say so once per
+        # problem, or the person finds out only at the next start ("please sign in").
+        problem = getattr(session, "keychain_problem", None)
+        if problem is None or problem is self._seen_keychain_problem:
+            return
+        self._seen_keychain_problem = problem
+        self._messages.warning(
+            f"{getattr(problem, 'user_message', problem)} You stay signed in until you quit, "
+            "but the next start will ask you to sign in again."
+        )
 
     # --- flows -------------------------------------------------------------------------
     def restore(self) -> None:

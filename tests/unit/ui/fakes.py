@@ -41,6 +41,7 @@ class FakeSession:
         self.state = SessionState.SIGNED_OUT
         self.info: SessionInfo | None = None
         self.signed_out_reason: Exception | None = None
+        self.keychain_problem: Exception | None = None
         self._listeners: list[Callable[[], None]] = []
         self.calls: list[str] = []
         self.restore_result: SessionInfo | None = None
@@ -141,6 +142,11 @@ class FakeKeysService:
 
 
 @dataclass
+class FakeCredentialStore:
+    backend_name: str = "Secret Service (GNOME Keyring)"
+
+
+@dataclass
 class FakeServices:
     """CoreServices' surface the window uses."""
 
@@ -149,6 +155,7 @@ class FakeServices:
     sessions: dict[str, FakeSession] = field(default_factory=dict)
     continued_without_keychain: bool = False
     api_keys_calls: list[str] = field(default_factory=list)
+    credential_store: Any = field(default_factory=lambda: FakeCredentialStore())
 
     def session_for(self, profile: Profile) -> FakeSession:
         if profile.id not in self.sessions:

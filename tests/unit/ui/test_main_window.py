@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence
 
 from tests.unit.ui.fakes import FakeKeychainError, FakeServices, user_info
 from tests.unit.ui.waiting import expect, until
+from twinedge_desktop import __version__
 from twinedge_desktop.auth.session import SessionState
-from twinedge_desktop.config import Profile, ProfileStore, sandbox_profile
+from twinedge_desktop.config import AppPaths, Profile, ProfileStore, sandbox_profile
+from twinedge_desktop.logging_setup import CHATTY_LOGGERS, FLOODING_LOGGERS, configure_logging
 from twinedge_desktop.ui.main_window import ComingPage, MainWindow
 from twinedge_desktop.ui.session_controller import SessionController
 from twinedge_desktop.ui.tasks import TaskRunner
@@ -257,3 +261,133 @@ async def test_add_profile_from_discovery(
     names = [window.profile_switcher.itemText(i) for i in range(window.profile_switcher.count())]
     assert names[:2] == ["TwinEdge Cloud", "Local sandbox"]
     assert names[-1] == "Add profile…"
+
+
+# --- Help menu ------------------------------------------------------------------------
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Put the root logger back as it was after configure_logging()."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in CHATTY_LOGGERS + FLOODING_LOGGERS}
+    yield
+    for handler in root.handlers:
+        if handler not in handlers:
+            handler.close()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, old in levels.items():
+        logging.getLogger(name).setLevel(old)
+    logging.captureWarnings(False)
+
+
+def test_help_menu_offers_diagnostics_log_and_about(window: MainWindow) -> None:
+    texts = [a.text() for a in window.help_menu.actions() if not a.isSeparator()]
+    assert texts == [
+        "Copy diagnostics",
+        "Show log file location…",
+        "Open log folder",
+        "About TwinEdge Desktop",
+    ]
+
+
+def test_about_shows_version_licence_and_link(window: MainWindow, qtbot: Any) -> None:
+    window.about_action.trigger()
+    box = window.about_box
+    qtbot.waitUntil(box.isVisible, timeout=2000)
+    assert __version__ in box.text()
+    assert "Licence: MIT" in box.informativeText()
+    assert 'href="https://api.twinedgeai.com"' in box.informativeText()
+    box.close()
+
+
+async def test_copy_diagnostics_after_sign_in_has_endpoints_and_no_secret(
+    window: MainWindow, messages: Any, store: ProfileStore, tmp_path: Path
+) -> None:
+    # A profile typed with a password in its issuer URL, and a signed-in session.
+    password = "hunter2-Secret-Passw0rd"
+    store.put(
+        Profile(
+            id="corp",
+            name="Corp",
+            issuer=f"https://admin:{password}@auth.corp.example",
+            api_base="https://api.corp.example",
+        )
+    )
+    services = FakeServices()
+    window.attach_services(services, None)  # type: ignore[arg-type]
+    session = services.sessions["sandbox"]
+    await until(lambda: not window._controller.restoring)
+    session.set_state(SessionState.SIGNED_IN, user_info())
+    token = await session.access_token()
+    window.log_file = tmp_path / "logs" / "twinedge-desktop.log"
+
+    window.diagnostics_action.trigger()
+    text = QGuiApplication.clipboard().text()
+    assert text == window.diagnostics_text()
+    assert f"TwinEdge Desktop {__version__}" in text
+    assert "Keychain backend: Secret Service (GNOME Keyring)" in text
+    assert "issuer: http://127.0.0.1:8765" in text
+    assert "issuer: https://auth.corp.example" in text
+    assert "API base: https://api.corp.example" in text
+    assert str(window.log_file.name) in text
+    assert password not in text and "admin" not in text
+    assert token not in text
+    assert ("info", messages.records[-1][1]) == messages.records[-1]
+    assert "Diagnostics copied to the clipboard" in messages.records[-1][1]
+
+
+def test_diagnostics_before_services_and_without_keychain(
+    window: MainWindow, messages: Any
+) -> None:
+    assert "Keychain backend: not opened yet" in window.diagnostics_text()
+    services = FakeServices(keychain_error=FakeKeychainError("No keychain."))
+    window.attach_services(services, None)  # type: ignore[arg-type]
+    assert "Keychain backend: none available" in window.diagnostics_text()
+
+
+def test_log_location_is_the_real_log_file(
+    window: MainWindow, qtbot: Any, tmp_path: Path, restore_logging: None
+) -> None:
+    paths = AppPaths(tmp_path / "config", tmp_path / "data", tmp_path / "logs")
+    window.log_file = configure_logging(paths, False, console=False)
+    logging.getLogger("twinedge_desktop.test").warning("a line for the log file")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+
+    window.log_location_action.trigger()
+    box = window.log_location_box
+    qtbot.waitUntil(box.isVisible, timeout=2000)
+    shown = Path(box.text())
+    assert shown == paths.log_file
+    assert "a line for the log file" in shown.read_text()
+    assert "redacted" in box.informativeText()
+    box.close()
+
+
+def test_open_log_folder_opens_the_folder_of_the_log(
+    window: MainWindow, messages: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened_urls: list[QUrl] = []
+
+    def open_url(url: QUrl) -> bool:
+        opened_urls.append(url)
+        return True
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", open_url)
+    assert not window.open_log_folder()  # not configured yet: says so
+    assert messages.records[-1][0] == "warning"
+    window.log_file = tmp_path / "logs" / "twinedge-desktop.log"
+    window.open_log_folder_action.trigger()
+    assert [u.toLocalFile() for u in opened_urls] == [str(tmp_path / "logs")]
+
+
+async def test_keychain_problem_is_shown_on_the_account_page(window: MainWindow) -> None:
+    services = FakeServices()
+    window.attach_services(services, None)  # type: ignore[arg-type]
+    session = services.sessions["sandbox"]
+    session.keychain_problem = FakeKeychainError("The keychain is locked.")
+    session.set_state(SessionState.SIGNED_IN, user_info())
+    text = window.account_page.keychain_value.text()
+    assert text.startswith("Secret Service (GNOME Keyring) — not saved:")
+    assert "The keychain is locked." in text

@@ -186,6 +186,23 @@ async def test_restore_that_finds_a_revoked_session_says_so(
     assert "Sign in again" in failed_args[2]
 
 
+async def test_a_renewed_sign_in_the_keychain_could_not_save_is_shown_once(
+    controller: SessionController, session: FakeSession, messages: Any
+) -> None:
+    controller.set_session(session)
+    session.keychain_problem = KeychainUnavailable("locked", "The keychain is locked.")
+    session.set_state(SessionState.SIGNED_IN, user_info())
+    session.set_state(SessionState.SIGNED_IN, user_info())  # same problem: no second warning
+    warnings = [text for level, text in messages.records if level == "warning"]
+    assert len(warnings) == 1
+    assert "The keychain is locked." in warnings[0]
+    assert "sign in again" in warnings[0]
+    assert controller.keychain_problem == "The keychain is locked."
+    session.keychain_problem = None
+    session.set_state(SessionState.SIGNED_IN, user_info())
+    assert controller.keychain_problem is None
+
+
 async def test_restore_network_failure_is_shown_on_the_page(
     controller: SessionController, session: FakeSession, messages: Any
 ) -> None:
