@@ -13,7 +13,6 @@ recognises them) and the log redaction filter.
 from __future__ import annotations
 
 import re
-import secrets
 import zlib
 from enum import Enum
 
@@ -47,6 +46,8 @@ def checksum(body: str) -> str:
 
 def generate_key() -> str:
     """A fresh API key with 32 base62 characters (about 190 bits) from ``secrets``."""
+    import secrets  # here: hashlib/hmac cost milliseconds at the window's start
+
     random_part = "".join(secrets.choice(BASE62_ALPHABET) for _ in range(RANDOM_LENGTH))
     body = KEY_PREFIX + random_part
     return body + checksum(body)

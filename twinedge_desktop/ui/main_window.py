@@ -18,18 +18,15 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QPushButton,
     QSizePolicy,
     QStackedWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -37,11 +34,15 @@ from PySide6.QtWidgets import (
 from twinedge_desktop import APP_NAME, __version__
 from twinedge_desktop.config import ConfigError, ProfileStore
 from twinedge_desktop.ui.messages import MessageBridge
-from twinedge_desktop.ui.profiles import ProfileSwitcher
 from twinedge_desktop.ui.style import app_icon, icon, set_role
-from twinedge_desktop.ui.widgets import Banner, centered_column, label
+from twinedge_desktop.ui.widgets import centered_column
 
+# ``Qt`` (the namespace of enums) is imported inside the methods that use it: its
+# first use builds every one of its enum classes, ~40 ms that the first frame does
+# not need (it is paid right after the paint instead).
 if TYPE_CHECKING:
+    from PySide6.QtGui import QAction, QCloseEvent
+
     from twinedge_desktop.auth.services import CoreServices
     from twinedge_desktop.config import Profile
     from twinedge_desktop.ui.session_controller import SessionController
@@ -53,6 +54,7 @@ PAGES = ("keys", "inspector", "account")
 HOMEPAGE = "https://api.twinedgeai.com"  # pyproject.toml's [project.urls] Homepage
 LICENCE = "MIT"
 _PAGE_TITLES = {"keys": "API Keys", "inspector": "Token Inspector", "account": "Account"}
+_PAGE_ROLE = 0x0100  # Qt.ItemDataRole.UserRole, by value (see the note on Qt above)
 _PAGE_ICONS = {"keys": "key", "inspector": "inspect", "account": "account"}
 _COMING = {
     "keys": "Listing, creating (with scopes and expiry), copying once, revoking and rotating "
@@ -88,8 +90,14 @@ class StartingView(QWidget):
         column = QWidget()
         layout = QVBoxLayout(column)
         layout.setSpacing(12)
-        layout.addWidget(label("Restoring session…", "heading"))
-        layout.addWidget(label("Opening your system keychain and connecting. One moment.", "muted"))
+        # Plain labels (nothing here is worth selecting): the first frame stays cheap.
+        heading = QLabel("Restoring session…")
+        set_role(heading, "heading")
+        detail = QLabel("Opening your system keychain and connecting. One moment.")
+        detail.setWordWrap(True)
+        set_role(detail, "muted")
+        layout.addWidget(heading)
+        layout.addWidget(detail)
         centered_column(self, column, max_width=620)
 
 
@@ -107,7 +115,15 @@ class MainWindow(QMainWindow):
         profiles: ProfileStore,
         settings: QSettings,
         parent: QWidget | None = None,
+        defer_chrome: bool = False,
     ) -> None:
+        """Build the window's shell, and its chrome unless ``defer_chrome``.
+
+        The shell is the first frame a person sees: title, navigation and the
+        "Restoring session…" state. The chrome (menus, toolbar, actions, profile
+        switcher, message banner) is what the shell does not need to be painted;
+        ``app.run()`` defers it to :meth:`build_chrome` right after the first paint.
+        """
         super().__init__(parent)
         self._runner_: TaskRunner | None = None
         self._controller_: SessionController | None = None
@@ -121,14 +137,13 @@ class MainWindow(QMainWindow):
         self.inspector_page: QWidget = ComingPage("inspector")
         self._dialogs: list[QWidget] = []
         self.painted = False
+        self.chrome_built = False
+        self._pending_messages: list[tuple[str, str]] = []
         # Where the rotating log file is; app.py sets it once logging is configured.
         self.log_file: Path | None = None
 
         self.setObjectName("MainWindow")
         self.setMinimumSize(QSize(760, 520))
-        window_icon = app_icon()
-        if window_icon is not None:
-            self.setWindowIcon(window_icon)
 
         # The sign-in and account pages arrive with attach_runtime(), after the first paint.
         self.account_container = QStackedWidget()
@@ -147,32 +162,18 @@ class MainWindow(QMainWindow):
         for number, page in enumerate(PAGES, start=1):
             item = QListWidgetItem(icon(_PAGE_ICONS[page]), _PAGE_TITLES[page])
             item.setToolTip(f"{_PAGE_TITLES[page]} (Ctrl+{number})")
-            item.setData(Qt.ItemDataRole.UserRole, page)
+            item.setData(_PAGE_ROLE, page)
             self.navigation.addItem(item)
         self.pages.addWidget(self.keys_page)
         self.pages.addWidget(self.inspector_page)
         self.pages.addWidget(self.account_container)
         self.navigation.currentRowChanged.connect(self._row_changed)
 
-        self.message_banner = Banner("error")
-        self.message_banner.setVisible(False)
-        close_banner = QPushButton("Dismiss")
-        close_banner.setAccessibleName("Dismiss message")
-        close_banner.clicked.connect(self.dismiss_message)
-        self.message_banner.add_button(close_banner)
-
         right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.setSpacing(0)
-        banner_holder = QWidget()
-        banner_layout = QVBoxLayout(banner_holder)
-        banner_layout.setContentsMargins(16, 12, 16, 0)
-        banner_layout.addWidget(self.message_banner)
-        self._banner_holder = banner_holder
-        banner_holder.setVisible(False)
-        right_layout.addWidget(banner_holder)
-        right_layout.addWidget(self.pages, 1)
+        self._right_layout = QVBoxLayout(right)
+        self._right_layout.setContentsMargins(0, 0, 0, 0)
+        self._right_layout.setSpacing(0)
+        self._right_layout.addWidget(self.pages, 1)
 
         central = QWidget()
         row = QHBoxLayout(central)
@@ -182,19 +183,55 @@ class MainWindow(QMainWindow):
         row.addWidget(right, 1)
         self.setCentralWidget(central)
 
-        self.profile_switcher = ProfileSwitcher(profiles)
+        self.session_label = QLabel("Starting…")
+        self.session_label.setAccessibleName("Session status")
+        self.statusBar().addPermanentWidget(self.session_label)
+        messages.posted.connect(self.show_message)
+
+        self._restore_geometry()
+        self._update_title()
+        if not defer_chrome:
+            self.build_chrome()
+
+    def build_chrome(self) -> None:
+        """Menus, toolbar, actions, profile switcher and message banner (once).
+
+        Called by the constructor, or by ``app.run()`` right after the first paint so
+        the first frame does not wait for these ~20 widgets, their icons and styles.
+        """
+        if self.chrome_built:
+            return
+        from PySide6.QtWidgets import QPushButton
+
+        from twinedge_desktop.ui.profiles import ProfileSwitcher
+        from twinedge_desktop.ui.widgets import Banner
+
+        self.chrome_built = True
+        window_icon = app_icon()
+        if window_icon is not None:
+            self.setWindowIcon(window_icon)
+
+        self.message_banner = Banner("error")
+        self.message_banner.setVisible(False)
+        close_banner = QPushButton("Dismiss")
+        close_banner.setAccessibleName("Dismiss message")
+        close_banner.clicked.connect(self.dismiss_message)
+        self.message_banner.add_button(close_banner)
+        banner_holder = QWidget()
+        banner_layout = QVBoxLayout(banner_holder)
+        banner_layout.setContentsMargins(16, 12, 16, 0)
+        banner_layout.addWidget(self.message_banner)
+        self._banner_holder = banner_holder
+        banner_holder.setVisible(False)
+        self._right_layout.insertWidget(0, banner_holder)
+
+        self.profile_switcher = ProfileSwitcher(self._profiles)
         self.profile_switcher.profile_chosen.connect(self.switch_profile)
         self.profile_switcher.add_requested.connect(self.add_profile)
         self._build_actions()
         self._build_toolbar()
         self._build_menus()
 
-        self.session_label = QLabel()
-        self.session_label.setAccessibleName("Session status")
-        self.statusBar().addPermanentWidget(self.session_label)
-
-        messages.posted.connect(self.show_message)
-        self.session_label.setText("Starting…")
         for action in (
             self.sign_in_action,
             self.service_action,
@@ -205,9 +242,13 @@ class MainWindow(QMainWindow):
         ):
             action.setEnabled(False)
         self.sign_out_action.setVisible(False)
-
-        self._restore_geometry()
-        self._update_title()
+        state = self._settings.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        self._claim_refresh_key()
+        pending, self._pending_messages = self._pending_messages, []
+        for level, text in pending:
+            self.show_message(level, text)
 
     # --- runtime (after the first paint) -------------------------------------------------
     def attach_runtime(self, runner: TaskRunner, controller: SessionController) -> None:
@@ -219,6 +260,7 @@ class MainWindow(QMainWindow):
         from twinedge_desktop.ui.account_page import AccountPage
         from twinedge_desktop.ui.signin_page import SignInPage
 
+        self.build_chrome()
         self._runner_ = runner
         self._controller_ = controller
         self.signin_page = SignInPage(controller)
@@ -261,6 +303,8 @@ class MainWindow(QMainWindow):
     def _action(
         self, text: str, slot: Any, shortcuts: tuple[str, ...] = (), icon_name: str | None = None
     ) -> QAction:
+        from PySide6.QtGui import QAction, QKeySequence  # the chrome's, after the first paint
+
         action = QAction(text, self)
         if icon_name:
             action.setIcon(icon(icon_name))
@@ -289,7 +333,7 @@ class MainWindow(QMainWindow):
             "Copy sign-in link", self._copy_link, ("Ctrl+Shift+C",), "copy"
         )
         self.quit_action = self._action("Quit", self.close, ("Ctrl+Q",))
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.setMenuRole(self.quit_action.MenuRole.QuitRole)
         self.page_actions = {
             "keys": self._action("API Keys", lambda: self.show_page("keys"), ("Ctrl+1",), "key"),
             "inspector": self._action(
@@ -310,7 +354,7 @@ class MainWindow(QMainWindow):
             "Add profile…", self.add_profile, ("Ctrl+Shift+N",), "add"
         )
         self.about_action = self._action("About TwinEdge Desktop", self.about)
-        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.setMenuRole(self.about_action.MenuRole.AboutRole)
         self.diagnostics_action = self._action(
             "Copy diagnostics", self.copy_diagnostics, icon_name="copy"
         )
@@ -318,6 +362,9 @@ class MainWindow(QMainWindow):
         self.open_log_folder_action = self._action("Open log folder", self.open_log_folder)
 
     def _build_toolbar(self) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QToolBar
+
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main-toolbar")
         set_role(toolbar, "toolbar")
@@ -507,7 +554,11 @@ class MainWindow(QMainWindow):
     def _claim_refresh_key(self) -> None:
         # A page with its own F5 action gets the key: two actions on one key in one
         # window are ambiguous to Qt and then neither fires.
+        if not self.chrome_built:
+            return  # build_chrome() claims it
         widget = self.pages.currentWidget()
+        from PySide6.QtGui import QKeySequence
+
         f5 = QKeySequence("F5")
         page_has_own = widget is not None and any(
             action.shortcut() == f5 for action in widget.actions()
@@ -545,6 +596,8 @@ class MainWindow(QMainWindow):
         self._open_dialog(dialog)
 
     def _open_dialog(self, dialog: QWidget) -> None:
+        from PySide6.QtCore import Qt
+
         # open(), not exec(): no nested event loop inside the qasync loop.
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._dialogs.append(dialog)
@@ -587,6 +640,7 @@ class MainWindow(QMainWindow):
 
     def about(self) -> None:
         """Help ▸ About: version, licence and links."""
+        from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QMessageBox
 
         box = QMessageBox(self)
@@ -630,6 +684,7 @@ class MainWindow(QMainWindow):
 
     def show_log_location(self) -> None:
         """Help ▸ Show log file location: the path, selectable, and a way to open its folder."""
+        from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QMessageBox
 
         box = QMessageBox(self)
@@ -638,10 +693,13 @@ class MainWindow(QMainWindow):
         if self.log_file is None:
             box.setText("The log file is not set up yet (the app is still starting).")
         else:
+            from twinedge_desktop.logging_setup import BACKUP_COUNT, MAX_LOG_BYTES
+
             box.setText(str(self.log_file))
             box.setInformativeText(
-                "Rotated at 1 MB (three old files kept). Tokens, keys and codes are redacted "
-                "before anything is written. Add --debug to the command line for more detail."
+                f"Rotated at {MAX_LOG_BYTES // 1_000_000} MB ({BACKUP_COUNT} old files kept). "
+                "Tokens, keys and codes are redacted before anything is written. Add --debug "
+                "to the command line for more detail."
             )
             box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             open_folder = box.addButton("Open log folder", QMessageBox.ButtonRole.ActionRole)
@@ -682,7 +740,7 @@ class MainWindow(QMainWindow):
         signed_in = info is not None
         if signed_in:
             self.account_page.set_info(info, session.profile if session else None)
-            if controller.keychain_problem is not None and info.kind == "user":
+            if controller.keychain_problem is not None and info is not None and info.kind == "user":
                 self.account_page.keychain_value.setText(
                     f"{info.keychain} — not saved: {controller.keychain_problem}"
                 )
@@ -738,6 +796,9 @@ class MainWindow(QMainWindow):
 
     # --- messages ----------------------------------------------------------------------
     def show_message(self, level: str, text: str) -> None:
+        if not self.chrome_built:  # shown as soon as the banner and status bar exist
+            self._pending_messages.append((level, text))
+            return
         if level == "info":
             self.statusBar().showMessage(text, 8000)
             return
@@ -758,9 +819,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1100, 720)
-        state = self._settings.value("window/state")
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
+        # The toolbar's state is restored with the toolbar (build_chrome).
         page = self._settings.value("window/page", "account")
         self.show_page(page if page in PAGES else "account")
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import weakref
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QObject, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QObject, QRect, QRectF, QSize, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -32,6 +33,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QWidget
+
+if TYPE_CHECKING:
+    # At run time ``Qt`` is imported where it is used: its first use builds all of its
+    # enum classes (~40 ms), which the window's first frame does not need.
+    from PySide6.QtCore import Qt
 
 RESOURCES_DIR = Path(__file__).resolve().parent.parent / "resources"
 ICONS_DIR = RESOURCES_DIR / "icons"
@@ -210,8 +216,22 @@ def set_role(widget: QWidget, role: str) -> None:
 
 def system_scheme() -> str:
     """The system's colour scheme as "light" or "dark" (unknown counts as light)."""
+    from PySide6.QtCore import Qt
+
     hints = QGuiApplication.styleHints()
     return "dark" if hints.colorScheme() == Qt.ColorScheme.Dark else "light"
+
+
+def platform_palette_scheme() -> str:
+    """A first guess at the scheme from the platform's own palette, before ours is set.
+
+    Desktops that report a dark scheme also hand Qt a dark palette, so this agrees
+    with :func:`system_scheme` there, without touching ``Qt.ColorScheme`` (whose
+    first use builds the whole ``Qt`` enum namespace, ~40 ms, before the first
+    paint). ``ThemeManager.confirm_scheme()`` asks the exact question after the paint.
+    """
+    window = QGuiApplication.palette().color(QPalette.ColorRole.Window)
+    return "dark" if window.lightness() < 128 else "light"
 
 
 class ThemeManager(QObject):
@@ -219,15 +239,33 @@ class ThemeManager(QObject):
 
     scheme_changed = Signal(str)
 
-    def __init__(self, app: QApplication, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        app: QApplication,
+        parent: QObject | None = None,
+        *,
+        set_style: bool = True,
+        exact_scheme: bool = True,
+    ) -> None:
+        """``set_style=False`` when the app was started with ``-style Fusion`` already.
+
+        ``exact_scheme=False`` starts from :func:`platform_palette_scheme` (cheap);
+        the caller then calls :meth:`confirm_scheme` once the window is painted.
+        """
         super().__init__(parent)
         self._app = app
         self._forced: str | None = None
         self._app_rules = False
         self.scheme = ""
-        app.setStyle("Fusion")
+        if set_style:
+            app.setStyle("Fusion")
         app.styleHints().colorSchemeChanged.connect(self._system_changed)
-        self.apply(system_scheme())
+        self.apply(system_scheme() if exact_scheme else platform_palette_scheme())
+
+    def confirm_scheme(self) -> None:
+        """Apply the system's exact colour scheme if the first guess was not it."""
+        if self._forced is None and system_scheme() != self.scheme:
+            self.apply(system_scheme())
 
     def use_app_style_sheet(self) -> None:
         """Turn on the property-based rules for the feature pages (after the first paint)."""
@@ -290,6 +328,8 @@ class TintedSvgIconEngine(QIconEngine):
         _renderer(self._name, self._color(mode)).render(painter, QRectF(rect))
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        from PySide6.QtCore import Qt
+
         pixmap = QPixmap(size)
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)

@@ -6,7 +6,6 @@ asyncio, no services).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -40,6 +39,8 @@ def centered_column(page: QWidget, content: QWidget, *, max_width: int) -> None:
 
 def label(text: str = "", role: str | None = None, *, wrap: bool = True) -> QLabel:
     """A selectable, word-wrapped label with an optional look (see ``style.set_role``)."""
+    from PySide6.QtCore import Qt  # not at import: see main_window's note on Qt
+
     widget = QLabel(text)
     widget.setWordWrap(wrap)
     widget.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -52,6 +53,8 @@ class Banner(QFrame):
     """A coloured box with an icon, a title, a message and optional buttons."""
 
     def __init__(self, level: str, parent: QWidget | None = None) -> None:
+        from PySide6.QtCore import Qt
+
         super().__init__(parent)
         self.setObjectName("banner")
         self.setProperty("level", level)

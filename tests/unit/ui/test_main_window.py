@@ -391,3 +391,44 @@ async def test_keychain_problem_is_shown_on_the_account_page(window: MainWindow)
     text = window.account_page.keychain_value.text()
     assert text.startswith("Secret Service (GNOME Keyring) — not saved:")
     assert "The keychain is locked." in text
+
+
+# --- the first frame --------------------------------------------------------------------
+def test_deferred_chrome_paints_the_shell_first_then_builds_the_rest(
+    qtbot: Any, messages: Any, store: ProfileStore, settings: QSettings
+) -> None:
+    shell = MainWindow(messages=messages, profiles=store, settings=settings, defer_chrome=True)
+    qtbot.addWidget(shell)
+    # The first frame: title, navigation and the "Restoring session…" state, no chrome yet.
+    assert not shell.chrome_built
+    assert shell.windowTitle() == "TwinEdge Desktop — Local sandbox"
+    assert shell.navigation.count() == 3
+    assert shell.account_container.currentWidget() is shell.starting_view
+    assert shell.session_label.text() == "Starting…"
+    assert not hasattr(shell, "sign_in_action")
+    messages.warning("Could not save the profile list.")  # before the banner exists
+    with qtbot.waitSignal(shell.first_painted, timeout=5000):
+        shell.show()
+    assert shell.painted
+
+    shell.build_chrome()
+    shell.build_chrome()  # once only
+    assert shell.chrome_built
+    assert len([a for a in shell.menuBar().actions() if a.text()]) == 4
+    assert not shell.sign_in_action.isEnabled()
+    # The message posted before the banner existed is shown now.
+    assert not shell.message_banner.isHidden()
+    assert shell.message_banner.message.text() == "Could not save the profile list."
+    shell.page_actions["keys"].trigger()
+    assert shell.current_page == "keys"
+
+
+def test_attach_runtime_builds_a_deferred_chrome(
+    qtbot: Any, messages: Any, store: ProfileStore, settings: QSettings
+) -> None:
+    shell = MainWindow(messages=messages, profiles=store, settings=settings, defer_chrome=True)
+    qtbot.addWidget(shell)
+    runner = TaskRunner(messages)
+    shell.attach_runtime(runner, SessionController(runner, messages, open_browser=lambda u: True))
+    assert shell.chrome_built
+    assert shell.account_container.currentWidget() is shell.signin_page

@@ -161,3 +161,30 @@ def test_without_browser_env_qt_is_asked(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(browser.QDesktopServices, "openUrl", staticmethod(fake_open))
     assert browser.open_browser("https://auth.example.com/oauth/authorize") is False
     assert asked == ["https://auth.example.com/oauth/authorize"]
+
+
+def test_a_first_guess_from_the_platform_palette_is_confirmed_after_the_paint(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twinedge_desktop.ui import style
+
+    # A platform that hands Qt a dark palette: the first frame is dark already.
+    dark_platform = QPalette()
+    dark_platform.setColor(QPalette.ColorRole.Window, QColor("#202020"))
+    qapp.setPalette(dark_platform)
+    monkeypatch.setattr(style, "system_scheme", lambda: "light")
+    manager = ThemeManager(qapp, exact_scheme=False)
+    try:
+        assert manager.scheme == "dark"
+        # The exact answer (here: light) wins once the window is on screen.
+        manager.confirm_scheme()
+        assert manager.scheme == "light"
+        assert QGuiApplication.palette().color(QPalette.ColorRole.Window) == QColor(
+            SCHEMES["light"]["window"]
+        )
+        manager.force("dark")
+        manager.confirm_scheme()  # a forced scheme is left alone
+        assert manager.scheme == "dark"
+    finally:
+        manager.force(None)
+        qapp.styleHints().unsetColorScheme()
