@@ -12,7 +12,6 @@ measures the inspector, not a network.
 
 from __future__ import annotations
 
-# ruff: noqa: E402 - the sys.path fix below must run before the imports it protects
 import sys
 from pathlib import Path
 

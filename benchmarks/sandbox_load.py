@@ -26,23 +26,23 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 REPO = _HERE.parent
 sys.path.insert(0, str(REPO))
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import os  # noqa: E402
-import queue  # noqa: E402
-import signal  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import asyncio
+import os
+import queue
+import signal
+import statistics
+import subprocess
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
 
-import httpx  # noqa: E402
+import httpx
 
-from tests.helpers.signin import async_complete_sign_in  # noqa: E402
-from tests.integration.sandbox.flows import authorize_url, pkce_pair, query  # noqa: E402
+from tests.helpers.signin import async_complete_sign_in
+from tests.integration.sandbox.flows import authorize_url, pkce_pair, query
 
 CLIENT_ID = "twinedge-desktop"
 REDIRECT_URI = "http://127.0.0.1:53682/callback"
