@@ -25,13 +25,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-# The lead moved resources into the package (docs/contracts.md, "Resources"); the
-# top-level path is where the SVG was first drawn and is read only until it moves.
-_SVG_CANDIDATES = (
-    REPO / "twinedge_desktop" / "resources" / "app" / "twinedge-desktop.svg",
-    REPO / "resources" / "app" / "twinedge-desktop.svg",
-)
-SOURCE_SVG = next((p for p in _SVG_CANDIDATES if p.is_file()), _SVG_CANDIDATES[0])
+# The one source of every icon size; it ships inside the package (docs/contracts.md).
+SOURCE_SVG = REPO / "twinedge_desktop" / "resources" / "app" / "twinedge-desktop.svg"
 APP_ID = "io.twinedge.Desktop"
 LINUX_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)

@@ -264,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName("TwinEdge")
-    app.setDesktopFileName("twinedge-desktop")
+    app.setDesktopFileName("io.twinedge.Desktop")
     # The app decides when to quit (after an orderly shutdown), not the last window.
     app.setQuitOnLastWindowClosed(False)
     theme = ThemeManager(app, set_style=existing is not None, exact_scheme=False)
@@ -329,6 +329,7 @@ def run(args: argparse.Namespace) -> int:
     quit_requested = asyncio.Event()
     window.closed.connect(quit_requested.set)
     app.aboutToQuit.connect(quit_requested.set)
+    signal_wakeup = _quit_on_signals(quit_requested.set)
 
     async def main() -> None:
         runner.start(desktop.start(), name="startup")
@@ -343,10 +344,34 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         exit_code = 130
     finally:
+        signal_wakeup.stop()
         sys.excepthook = previous_hook
         del theme
     log.info("%s stopped", APP_NAME)
     return exit_code
+
+
+def _quit_on_signals(request_quit: Callable[[], None]) -> QTimer:
+    """SIGTERM and SIGINT (a session ending, Ctrl+C in a terminal) quit in order.
+
+    Python runs signal handlers only between its own bytecodes, and while Qt's C++
+    loop idles no Python runs at all; a light timer gives the handler its chance.
+    The shutdown then goes the usual way: tasks awaited, clients closed, sandbox stopped.
+    """
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def handler(signum: int, frame: object) -> None:
+        log.info("Received signal %d: quitting", signum)
+        request_quit()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handler)
+    wakeup = QTimer()
+    wakeup.timeout.connect(lambda: None)
+    wakeup.start(200)
+    return wakeup
 
 
 def freeze_startup_objects() -> None:

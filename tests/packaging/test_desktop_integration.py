@@ -25,14 +25,7 @@ LINUX = REPO / "packaging" / "linux"
 APP_ID = "io.twinedge.Desktop"
 DESKTOP_FILE = LINUX / f"{APP_ID}.desktop"
 METAINFO = LINUX / f"{APP_ID}.metainfo.xml"
-SVG = next(
-    path
-    for path in (
-        REPO / "twinedge_desktop" / "resources" / "app" / "twinedge-desktop.svg",
-        REPO / "resources" / "app" / "twinedge-desktop.svg",  # until the lead moves it
-    )
-    if path.is_file()
-)
+SVG = REPO / "twinedge_desktop" / "resources" / "app" / "twinedge-desktop.svg"
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 

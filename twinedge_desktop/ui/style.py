@@ -353,12 +353,6 @@ def icon(name: str, role: QPalette.ColorRole | None = None) -> QIcon:
 
 
 def app_icon() -> QIcon | None:
-    """The application icon from the packaging's ``resources/app``, when it exists."""
-    candidates = (
-        RESOURCES_DIR / "app" / "twinedge-desktop.svg",
-        RESOURCES_DIR.parent.parent / "resources" / "app" / "twinedge-desktop.svg",
-    )
-    for path in candidates:
-        if path.is_file():
-            return QIcon(str(path))
-    return None
+    """The application icon (``resources/app``), or None if a broken install lost it."""
+    path = RESOURCES_DIR / "app" / "twinedge-desktop.svg"
+    return QIcon(str(path)) if path.is_file() else None
