@@ -37,6 +37,8 @@ from twinedge_desktop.ui.style import ThemeManager
 if TYPE_CHECKING:
     import asyncio
 
+    from PySide6.QtCore import QTimer
+
     from twinedge_desktop.auth.services import CoreServices
     from twinedge_desktop.sandbox.embedded import RunningSandbox
     from twinedge_desktop.ui.tasks import TaskRunner
