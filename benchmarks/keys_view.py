@@ -45,10 +45,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--count", type=int, default=10_000, help="keys to seed (default 10000)")
     parser.add_argument("--runs", type=int, default=1, help="loads to measure (default 1)")
     parser.add_argument(
-        "--gc-freeze",
-        action="store_true",
-        help="call gc.freeze() once after start-up, as an app may (moves every object that "
-        "exists then out of the collector's full scans); shows what the GC costs the stalls",
+        "--no-gc-freeze",
+        dest="gc_freeze",
+        action="store_false",
+        help="skip the gc.freeze() the app does once after start-up "
+        "(twinedge_desktop.app.freeze_startup_objects); shows what the GC costs the stalls",
     )
     parser.add_argument(
         "--in-process",
@@ -164,10 +165,10 @@ async def main_async(args: argparse.Namespace) -> int:
         page.show()
         async with signed_in(sandbox.base_url) as session:
             if args.gc_freeze:
-                import gc
+                # As the app does after start-up, so the numbers are the app's.
+                from twinedge_desktop.app import freeze_startup_objects
 
-                gc.collect()
-                gc.freeze()
+                freeze_startup_objects()
             probe = StallProbe()
             loads: list[float] = []
             stalls: list[float] = []
