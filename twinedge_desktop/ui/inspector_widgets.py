@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -56,6 +56,7 @@ from twinedge_desktop.tokens.explain import relative
 from twinedge_desktop.tokens.model import Explanation, Finding, Severity, VerdictStatus
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+RowT = TypeVar("RowT")
 
 # Token part colours (header, payload, signature; JWE adds two), as text on the editor's base.
 # Contrast is checked by tests/unit/ui/test_inspector_widgets.py against both palettes' base.
@@ -328,20 +329,30 @@ class FlowLayout(QLayout):
         return y + line_height - rect.y()
 
 
-class ExplanationModel(QAbstractTableModel):
-    """Header parameters or claims: name, value, and what it means (with dates and scopes)."""
+class RowTableModel(QAbstractTableModel, Generic[RowT]):
+    """A read-only table over a list of frozen rows: fixed column headers and an object role.
 
-    HEADERS = ("Name", "Value", "Meaning")
+    The three inspector tables differ only in what a row shows; subclasses set
+    ``HEADERS`` and implement :meth:`cell_data`.
+    """
+
+    HEADERS: tuple[str, ...] = ()
     ObjectRole = Qt.ItemDataRole.UserRole + 1
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[Explanation] = []
+        self._rows: list[RowT] = []
 
-    def set_rows(self, rows: Sequence[Explanation]) -> None:
+    def set_rows(self, rows: Sequence[RowT]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
         self.endResetModel()
+
+    def rows(self) -> list[RowT]:
+        return list(self._rows)
+
+    def row_object(self, row: int) -> RowT:
+        return self._rows[row]
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
         return 0 if parent.isValid() else len(self._rows)
@@ -364,7 +375,21 @@ class ExplanationModel(QAbstractTableModel):
         if not index.isValid() or index.row() >= len(self._rows):
             return None
         row = self._rows[index.row()]
-        column = index.column()
+        if role == self.ObjectRole:
+            return row
+        return self.cell_data(row, index.column(), role)
+
+    def cell_data(self, row: RowT, column: int, role: int) -> Any:
+        """What ``row`` shows in ``column`` for ``role`` (never the object role)."""
+        raise NotImplementedError
+
+
+class ExplanationModel(RowTableModel[Explanation]):
+    """Header parameters or claims: name, value, and what it means (with dates and scopes)."""
+
+    HEADERS = ("Name", "Value", "Meaning")
+
+    def cell_data(self, row: Explanation, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if column == 0:
                 return row.name
@@ -377,51 +402,15 @@ class ExplanationModel(QAbstractTableModel):
             font.setBold(True)
             font.setItalic(not row.known)
             return font
-        if role == self.ObjectRole:
-            return row
         return None
 
-    def row_object(self, row: int) -> Explanation:
-        return self._rows[row]
 
-
-class FindingsModel(QAbstractTableModel):
+class FindingsModel(RowTableModel[Finding]):
     """The checks and what they found, most serious first."""
 
     HEADERS = ("Result", "Check", "Finding")
-    ObjectRole = Qt.ItemDataRole.UserRole + 1
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Finding] = []
-
-    def set_rows(self, rows: Sequence[Finding]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        finding = self._rows[index.row()]
-        column = index.column()
+    def cell_data(self, finding: Finding, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return (SEVERITY_WORDS[finding.severity], finding.check, finding.message)[column]
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
@@ -433,8 +422,6 @@ class FindingsModel(QAbstractTableModel):
                 return None
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{SEVERITY_WORDS[finding.severity]}: {finding.check}: {finding.message}"
-        if role == self.ObjectRole:
-            return finding
         return None
 
 
@@ -484,53 +471,18 @@ def _change(name: str, a: Any, b: Any) -> str:
     return "changed"
 
 
-class ComparisonModel(QAbstractTableModel):
+class ComparisonModel(RowTableModel[ComparisonRow]):
     """Two tokens side by side, claim by claim; differing rows are bold."""
 
     HEADERS = ("Claim", "Token A", "Token B", "Difference")
-    ObjectRole = Qt.ItemDataRole.UserRole + 1
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[ComparisonRow] = []
-
-    def set_rows(self, rows: Sequence[ComparisonRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[ComparisonRow]:
-        return list(self._rows)
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        row = self._rows[index.row()]
+    def cell_data(self, row: ComparisonRow, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return (row.name, row.left, row.right, row.status)[index.column()]
+            return (row.name, row.left, row.right, row.status)[column]
         if role == Qt.ItemDataRole.FontRole and row.status != "same":
             font = QFont()
             font.setBold(True)
             return font
-        if role == self.ObjectRole:
-            return row
         return None
 
 

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers.recording import record_code_verifiers
 from tests.integration.core.helpers import FormBrowser
 from twinedge_desktop.api.keys import new_idempotency_key
-from twinedge_desktop.auth import session as session_module
 from twinedge_desktop.auth.services import CoreServices
 from twinedge_desktop.auth.session import Session
 from twinedge_desktop.config import AppPaths, ProfileStore, sandbox_profile
@@ -53,14 +53,7 @@ async def test_full_flow_leaves_no_secret_in_any_written_file(
     isolated_app_home: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    verifiers: list[str] = []
-    real = session_module.new_code_verifier
-
-    def recording() -> str:
-        verifiers.append(real())
-        return verifiers[-1]
-
-    monkeypatch.setattr(session_module, "new_code_verifier", recording)
+    verifiers = record_code_verifiers(monkeypatch)
     secrets: list[str] = ["twinedge-demo", sandbox.service_client_secret]
 
     keychain = MemoryStore()

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers.recording import NoBrowser, record_code_verifiers
 from tests.integration.core.helpers import FormBrowser, port_is_closed
 from twinedge_desktop.api.http import build_http_client
-from twinedge_desktop.auth import session as session_module
 from twinedge_desktop.auth.errors import (
     IssuerMismatch,
     SignInCancelled,
@@ -97,14 +97,7 @@ async def test_tampered_callbacks_are_rejected_before_any_token_request(
     words: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    verifiers: list[str] = []
-    real = session_module.new_code_verifier
-
-    def recording() -> str:
-        verifiers.append(real())
-        return verifiers[-1]
-
-    monkeypatch.setattr(session_module, "new_code_verifier", recording)
+    verifiers = record_code_verifiers(monkeypatch)
     browser = FormBrowser(tamper=tamper)
     with pytest.raises(error, match=words):
         await session.sign_in_with_browser(open_browser=browser, timeout=30)
@@ -141,38 +134,26 @@ async def test_access_denied_gives_its_message(session: Session) -> None:
 
 
 async def test_timeout_gives_its_message_and_closes_the_port(session: Session) -> None:
-    ports: list[int] = []
-
-    def ignore(url: str) -> bool:
-        ports.append(int(httpx.URL(dict(httpx.URL(url).params)["redirect_uri"]).port or 0))
-        return False
-
+    browser = NoBrowser()
     with pytest.raises(SignInTimedOut, match="timed out"):
-        await session.sign_in_with_browser(open_browser=ignore, timeout=0.5)
-    assert port_is_closed(ports[0])
+        await session.sign_in_with_browser(open_browser=browser, timeout=0.5)
+    assert port_is_closed(browser.ports[0])
 
 
 async def test_cancel_gives_its_message_and_closes_the_port(session: Session) -> None:
-    ports: list[int] = []
-    opened = asyncio.Event()
-
-    def ignore(url: str) -> bool:
-        ports.append(int(httpx.URL(dict(httpx.URL(url).params)["redirect_uri"]).port or 0))
-        opened.set()
-        return False
-
-    task = asyncio.ensure_future(session.sign_in_with_browser(open_browser=ignore, timeout=60))
-    await asyncio.wait_for(opened.wait(), 10)
+    browser = NoBrowser()
+    task = asyncio.ensure_future(session.sign_in_with_browser(open_browser=browser, timeout=60))
+    await asyncio.wait_for(browser.opened.wait(), 10)
     session.cancel_sign_in()
     with pytest.raises(SignInCancelled, match="cancelled"):
         await task
-    assert port_is_closed(ports[0])
+    assert port_is_closed(browser.ports[0])
 
-    opened.clear()
-    task = asyncio.ensure_future(session.sign_in_with_browser(open_browser=ignore, timeout=60))
-    await asyncio.wait_for(opened.wait(), 10)
+    browser.opened.clear()
+    task = asyncio.ensure_future(session.sign_in_with_browser(open_browser=browser, timeout=60))
+    await asyncio.wait_for(browser.opened.wait(), 10)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert port_is_closed(ports[1])
+    assert port_is_closed(browser.ports[1])
     assert session.state is SessionState.SIGNED_OUT

@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers.recording import NoBrowser, record_code_verifiers
 from tests.unit.core.fakes import FakeAuthServer, s256
 from twinedge_desktop.api.errors import ApiError, InvalidToken
 from twinedge_desktop.api.http import build_http_client
-from twinedge_desktop.auth import session as session_module
 from twinedge_desktop.auth.errors import (
     IssuerMismatch,
     SignedOut,
@@ -157,41 +157,29 @@ async def test_access_denied_and_other_errors_get_specific_messages(
 
 
 async def test_timeout_gives_its_message_and_closes_the_listener(session: Session) -> None:
-    ports: list[int] = []
-
-    def no_browser(url: str) -> bool:
-        ports.append(httpx.URL(dict(httpx.URL(url).params)["redirect_uri"]).port or 0)
-        return False
-
+    no_browser = NoBrowser()
     with pytest.raises(SignInTimedOut, match="timed out"):
         await session.sign_in_with_browser(open_browser=no_browser, timeout=0.2)
-    assert port_closed(ports[0])
+    assert port_closed(no_browser.ports[0])
     assert session.state is SessionState.SIGNED_OUT
 
 
 async def test_cancelling_the_task_or_the_sign_in_closes_the_listener(session: Session) -> None:
-    ports: list[int] = []
-    opened = asyncio.Event()
-
-    def no_browser(url: str) -> bool:
-        ports.append(httpx.URL(dict(httpx.URL(url).params)["redirect_uri"]).port or 0)
-        opened.set()
-        return False
-
+    no_browser = NoBrowser()
     task = asyncio.ensure_future(session.sign_in_with_browser(open_browser=no_browser, timeout=30))
-    await asyncio.wait_for(opened.wait(), 5)
+    await asyncio.wait_for(no_browser.opened.wait(), 5)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert port_closed(ports[-1])
+    assert port_closed(no_browser.ports[-1])
 
-    opened.clear()
+    no_browser.opened.clear()
     task = asyncio.ensure_future(session.sign_in_with_browser(open_browser=no_browser, timeout=30))
-    await asyncio.wait_for(opened.wait(), 5)
+    await asyncio.wait_for(no_browser.opened.wait(), 5)
     session.cancel_sign_in()
     with pytest.raises(SignInCancelled, match="cancelled"):
         await task
-    assert port_closed(ports[-1])
+    assert port_closed(no_browser.ports[-1])
     assert session.state is SessionState.SIGNED_OUT
 
 
@@ -560,14 +548,7 @@ async def test_no_secret_reaches_the_log(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    verifiers: list[str] = []
-    real = session_module.new_code_verifier
-
-    def recording() -> str:
-        verifiers.append(real())
-        return verifiers[-1]
-
-    monkeypatch.setattr(session_module, "new_code_verifier", recording)
+    verifiers = record_code_verifiers(monkeypatch)
     caplog.set_level(logging.DEBUG)
     await session.sign_in_with_browser(open_browser=Browser(fake_server), timeout=10)
     await session.handle_unauthorized(await session.access_token())
