@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import socket
 import threading
@@ -22,6 +21,7 @@ from types import TracebackType
 
 import uvicorn
 
+from twinedge_desktop.api.urls import is_loopback_host
 from twinedge_desktop.sandbox.app import build_app
 from twinedge_desktop.sandbox.state import (
     DEFAULT_DEMO_PASSWORD,
@@ -37,12 +37,8 @@ _STOP_TIMEOUT = 10.0
 
 
 def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """Whether binding ``host`` keeps the sandbox on this computer (the client's own rule)."""
+    return is_loopback_host(host)
 
 
 def url_host(host: str) -> str:

@@ -40,33 +40,30 @@ ADD_PROFILE = "__add__"
 Discover = Callable[[str], Awaitable[Any]]
 
 
-def _is_loopback(host: str) -> bool:
-    import ipaddress  # here, like urllib below: only adding a profile needs them
-
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_url(text: str, what: str = "issuer URL") -> tuple[str | None, str | None]:
     """(normalised URL, None) when acceptable, else (None, a sentence saying why not).
 
     HTTPS everywhere, plain HTTP only to this computer (the sandbox): tokens and
     sign-in codes must never cross a network unencrypted.
     """
+    # Imported here: only adding a profile needs them. The one HTTPS rule sign-in and
+    # the API client apply (api/urls.py), so the dialog never accepts what they refuse.
     from urllib.parse import urlsplit
+
+    from twinedge_desktop.api.urls import is_secure_url
 
     value = text.strip()
     if not value:
         return None, f"Enter the {what}."
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises ValueError for a port that is not a number
+        hostname = parts.hostname
+    except ValueError:  # e.g. "http://[::1" or a port that is not a number
+        hostname = None
+    if not hostname or parts.scheme not in ("https", "http"):
         return None, f"The {what} must be a full address such as https://auth.example.com."
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if not is_secure_url(value):
         return None, (
             f"The {what} must use HTTPS. Plain HTTP is allowed only for this computer "
             "(127.0.0.1, ::1 or localhost)."

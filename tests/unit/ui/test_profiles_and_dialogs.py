@@ -38,6 +38,9 @@ def test_acceptable_issuer_urls(text: str, normalised: str) -> None:
         ("ftp://auth.example.com", "full address"),
         ("http://auth.example.com", "must use HTTPS"),
         ("http://10.0.0.5", "must use HTTPS"),
+        ("http://app.localhost:9000", "must use HTTPS"),  # only localhost itself is local
+        ("http://[::1", "full address"),
+        ("http://127.0.0.1:port", "full address"),
         ("https://auth.example.com/?tenant=1", "query"),
     ],
 )
