@@ -27,7 +27,7 @@ from PySide6.QtCore import QEventLoop, QSettings
 from PySide6.QtWidgets import QApplication
 
 from twinedge_desktop import APP_NAME, __version__
-from twinedge_desktop.config import AppPaths, ConfigError, ProfileStore
+from twinedge_desktop.config import CLOUD_PROFILE, AppPaths, ConfigError, ProfileStore
 from twinedge_desktop.ui.main_window import MainWindow
 from twinedge_desktop.ui.messages import MessageBridge
 from twinedge_desktop.ui.style import ThemeManager
@@ -279,7 +279,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         startup_problem = f"{exc} Using the default profile for now."
         profiles = ProfileStore(path=paths.profiles_file)
-        profiles.put(_cloud_profile(), make_current=True)
+        profiles.put(CLOUD_PROFILE, make_current=True)
     if getattr(args, "profile", None):
         try:
             profiles.get(args.profile)
@@ -424,9 +424,3 @@ def _preload_services() -> None:
                 importlib.import_module(name)
         except ImportError:  # an optional part of the stack: the window says what is missing
             log.debug("Preloading %s failed", name, exc_info=True)
-
-
-def _cloud_profile() -> Any:
-    from twinedge_desktop.config import CLOUD_PROFILE
-
-    return CLOUD_PROFILE

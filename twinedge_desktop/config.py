@@ -16,7 +16,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -206,16 +206,6 @@ class ProfileStore:
         self.profiles[profile.id] = profile
         if make_current:
             self.current_id = profile.id
-
-    def remove(self, profile_id: str) -> None:
-        if self.profiles.get(profile_id, CLOUD_PROFILE).builtin and profile_id == CLOUD_PROFILE_ID:
-            raise ConfigError("The TwinEdge Cloud profile cannot be removed.")
-        self.profiles.pop(profile_id, None)
-        if self.current_id == profile_id:
-            self.current_id = CLOUD_PROFILE_ID
-
-    def with_preferences(self, **changes: int) -> None:
-        self.preferences = replace(self.preferences, **changes)
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
