@@ -30,7 +30,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 
-SIZE = (1100, 720)
+SIZE = (1280, 800)  # the first window's size (ui/main_window.DEFAULT_WINDOW)
 STEP_TIMEOUT = 60.0
 
 

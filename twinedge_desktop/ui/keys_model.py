@@ -128,6 +128,12 @@ class _Row:
     key: ApiKey
     search: str  # lower-cased name, prefix and scopes: what the filter box matches
     revoked: bool
+    # What the view paints, worked out once per "epoch" of the model (see
+    # KeysTableModel._texts): the display text of each column, then the two badges.
+    texts: tuple[str, ...] = ()
+    expires_badge: str | None = None
+    status_badge: str | None = None
+    epoch: int = -1
 
 
 def _row(key: ApiKey) -> _Row:
@@ -156,7 +162,6 @@ _ROLES = frozenset(
 )
 _COLUMNS = tuple(Column)
 _COLUMN_COUNT = len(_COLUMNS)
-_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 class KeysTableModel(QAbstractTableModel):
@@ -181,6 +186,7 @@ class KeysTableModel(QAbstractTableModel):
         self._sort_column: Column = Column.CREATED
         self._sort_order = Qt.SortOrder.DescendingOrder  # the API's order: newest first
         self._mono = QFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self._epoch = 0  # bumped when painted texts may have changed: see _texts()
 
     # -- reading ---------------------------------------------------------------------
 
@@ -200,39 +206,90 @@ class KeysTableModel(QAbstractTableModel):
             return section + 1
         return None
 
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return _ROW_FLAGS
+    def index(
+        self,
+        row: int,
+        column: int,
+        parent: ModelIndex = QModelIndex(),  # noqa: B008
+    ) -> QModelIndex:
+        # The proxy asks for a source index on every data() call; the inherited index()
+        # would call rowCount() and columnCount() back in Python for each one.
+        if parent.isValid() or not (0 <= row < len(self._rows) and 0 <= column < _COLUMN_COUNT):
+            return QModelIndex()
+        return self.createIndex(row, column)
+
+    # flags() is not overridden: QAbstractTableModel's (enabled, selectable, no children,
+    # in C++) is what these read-only rows need.
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        # The view asks for a dozen roles per cell on every paint: answer the unused ones
-        # before any other work (this method runs ~10 times per visible cell per frame).
         if role not in _ROLES or not index.isValid():
             return None
         row = index.row()
         if not 0 <= row < len(self._rows):
             return None
-        key = self._rows[row].key
-        column = _COLUMNS[index.column()]
+        return self._value(self._rows[row], _COLUMNS[index.column()], role)
+
+    def multiData(self, index: ModelIndex, roleDataSpan: Any) -> None:
+        """Every role a delegate asks for, in one call.
+
+        A delegate paints a cell with about seven roles; through ``data()`` each would
+        be its own call from C++ into Python. Answers are those of :meth:`data`.
+        ``roleDataSpan`` is a ``QModelRoleDataSpan`` (typed loosely: the stubs give it no
+        indexing, which PySide6 supports).
+        """
+        row = index.row() if index.isValid() else -1
+        item = self._rows[row] if 0 <= row < len(self._rows) else None
+        column = _COLUMNS[index.column()] if item is not None else Column.NAME
+        for position in range(roleDataSpan.size()):
+            slot = roleDataSpan[position]
+            role = slot.role()
+            value = self._value(item, column, role) if item is not None and role in _ROLES else None
+            if value is None:
+                slot.clearData()
+            else:
+                slot.setData(value)
+
+    def _value(self, item: _Row, column: Column, role: int) -> Any:
+        """The answer for one cell and one of the roles in ``_ROLES``."""
         if role == _DISPLAY:
-            return self._display(key, column, self._clock())
-        if role == OBJECT_ROLE:
-            return key
-        if role == _FOREGROUND:
-            # Revoked keys are muted, in the palette's own "less important" colour.
-            if key.revoked_at is None:
-                return None
-            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
-        if role == SORT_ROLE:
-            return _sort_value(key, column, self._clock())
-        if role == BADGE_ROLE:
-            return self._badge(key, column, self._clock())
-        if role == _TOOLTIP:
-            return self._tooltip(key, column, self._clock())
+            return self._texts(item).texts[column]
         if role == _FONT:
             return self._mono if column == Column.PREFIX else None
+        if role == _FOREGROUND:
+            # Revoked keys are muted, in the palette's own "less important" colour.
+            if not item.revoked:
+                return None
+            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+        if role == BADGE_ROLE:
+            if column == Column.EXPIRES:
+                return self._texts(item).expires_badge
+            if column == Column.STATUS:
+                return self._texts(item).status_badge
+            return None
+        key = item.key
+        if role == OBJECT_ROLE:
+            return key
+        if role == SORT_ROLE:
+            return _sort_value(key, column, self._clock())
+        if role == _TOOLTIP:
+            return self._tooltip(key, column, self._clock())
         return self._accessible(key, column, self._clock())  # AccessibleTextRole
+
+    def _texts(self, item: _Row) -> _Row:
+        """``item`` with its painted texts and badges up to date.
+
+        Relative times depend on the clock: they are worked out once per epoch (a new
+        epoch starts with each :meth:`refresh_times`) rather than on every paint, which
+        asks for each visible cell's text many times a second while rows arrive.
+        """
+        if item.epoch != self._epoch:
+            now = self._clock()
+            key = item.key
+            item.texts = tuple(self._display(key, column, now) for column in _COLUMNS)
+            item.expires_badge = self._badge(key, Column.EXPIRES, now)
+            item.status_badge = self._badge(key, Column.STATUS, now)
+            item.epoch = self._epoch
+        return item
 
     def _display(self, key: ApiKey, column: Column, now: datetime) -> str:
         if column == Column.NAME:
@@ -439,12 +496,16 @@ class KeysTableModel(QAbstractTableModel):
             self._reminders[key_id] = text
         else:
             self._reminders.pop(key_id, None)
+        item = self._by_id.get(key_id)
+        if item is not None:
+            item.epoch = -1  # its status text and badge change
         row = self._row_of().get(key_id)
         if row is not None:
             self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMN_COUNT - 1))
 
     def refresh_times(self) -> None:
         """Relative times drift: repaint them (called from a slow timer)."""
+        self._epoch += 1
         if self._rows:
             self.dataChanged.emit(
                 self.index(0, Column.CREATED),
@@ -589,6 +650,14 @@ class KeysFilterProxy(QSortFilterProxyModel):
         self._show_revoked = show
         if self._source is not None:
             self._source.set_filter(self._needle, show)
+
+    def multiData(self, index: ModelIndex, roleDataSpan: Any) -> None:
+        # QSortFilterProxyModel would ask the source one role at a time, each through
+        # data() in Python: hand the whole request on in one call.
+        if self._source is None:
+            super().multiData(index, roleDataSpan)
+            return
+        self._source.multiData(self.mapToSource(index), roleDataSpan)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if self._source is not None and column >= 0:

@@ -24,29 +24,24 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
-    QRectF,
-    QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QColor, QFontMetrics, QKeySequence, QPainter, QPalette
+from PySide6.QtGui import (
+    QAction,
+    QKeySequence,
+    QPalette,
+)
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
     QStackedWidget,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -58,9 +53,6 @@ from twinedge_desktop.ui.clipboard import SecretClipboard
 from twinedge_desktop.ui.key_common import (
     InlineMessage,
     error_message,
-    is_dark,
-    monospace_font,
-    tone,
 )
 from twinedge_desktop.ui.key_copy_once_dialog import CopyOnceDialog
 from twinedge_desktop.ui.key_create_dialog import CreateKeyDialog
@@ -68,15 +60,14 @@ from twinedge_desktop.ui.key_details_dialog import KeyDetailsDialog
 from twinedge_desktop.ui.key_revoke_dialog import RevokeKeyDialog
 from twinedge_desktop.ui.key_rotate_dialog import RotateKeyDialog
 from twinedge_desktop.ui.keys_model import (
-    BADGE_ROLE,
     OBJECT_ROLE,
     Clock,
-    Column,
     KeysFilterProxy,
     KeysTableModel,
     keys_to_csv,
     utc_now,
 )
+from twinedge_desktop.ui.keys_table import KeysTableView
 from twinedge_desktop.ui.messages import MessageBridge
 from twinedge_desktop.ui.tasks import TaskRunner
 
@@ -86,15 +77,11 @@ if TYPE_CHECKING:
 
 STATE_SIGNED_OUT, STATE_LIST, STATE_EMPTY, STATE_ERROR = range(4)
 TIME_REFRESH_MS = 60_000
+# While loading, pages are added to the table a batch at a time: every addition repaints
+# the table (~15 ms at 10,000 keys), so not more often than this...
 LOAD_FLUSH_SECONDS = 0.25
-
-_BADGE_TEXT = {
-    "expired": "expired",
-    "expiring": "expiring soon",
-    "revoked": "revoked",
-    "reminder": "revoke pending",
-}
-_BADGE_TONE = {"expired": "error", "revoked": "error", "expiring": "warning", "reminder": "warning"}
+# ...and not in batches so large that adding them stalls the window on its own.
+LOAD_FLUSH_ROWS = 1000
 
 
 def api_base_of(service: object) -> str | None:
@@ -107,67 +94,6 @@ def _same_person(old: SessionInfo | None, new: SessionInfo | None) -> bool:
     if old is None or new is None:
         return False
     return (old.profile_id, old.subject, old.org) == (new.profile_id, new.subject, new.org)
-
-
-class KeysDelegate(QStyledItemDelegate):
-    """Draws the "expires" and "status" badges as tinted pills that follow the palette.
-
-    Set only on those two columns: a Python delegate costs a Python call per painted
-    cell, which the other five columns do not need.
-    """
-
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
-    ) -> None:
-        badge = index.data(BADGE_ROLE)
-        if badge not in _BADGE_TONE or index.column() not in (Column.EXPIRES, Column.STATUS):
-            super().paint(painter, option, index)
-            return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        text = opt.text
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else None
-        if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-        palette: QPalette = opt.palette
-        accent = tone(palette, _BADGE_TONE[str(badge)])
-        # A translucent wash of the accent over the row: readable text on either palette.
-        fill = QColor(accent)
-        fill.setAlpha(56 if is_dark(palette) else 36)
-        label = _BADGE_TEXT[str(badge)] if index.column() == Column.EXPIRES else text
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = opt.rect.adjusted(4, 3, -4, -3)
-        metrics = opt.fontMetrics
-        if index.column() == Column.EXPIRES:
-            # Relative time, then the pill.
-            painter.setPen(palette.color(QPalette.ColorRole.Text))
-            painter.drawText(
-                rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text
-            )
-            offset = metrics.horizontalAdvance(text) + 8
-            rect.setLeft(rect.left() + offset)
-        width = min(rect.width(), metrics.horizontalAdvance(label) + 14)
-        pill = QRectF(rect.left(), rect.top(), width, rect.height())
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(fill)
-        painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
-        painter.setPen(accent)
-        painter.drawText(pill, int(Qt.AlignmentFlag.AlignCenter), label)
-        painter.restore()
-
-    def sizeHint(
-        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
-    ) -> QSize:
-        size = super().sizeHint(option, index)
-        if index.column() == Column.EXPIRES and index.data(BADGE_ROLE) in _BADGE_TONE:
-            size.setWidth(size.width() + option.fontMetrics.horizontalAdvance("expiring soon") + 30)
-        return size
 
 
 class KeysPage(QWidget):
@@ -331,9 +257,11 @@ class KeysPage(QWidget):
         banner_row = QHBoxLayout()
         banner_row.addWidget(self.banner, 1)
         banner_row.addWidget(self.banner_retry)
+        # The busy bar sits in the status line, beside its text: showing and hiding it
+        # leaves the table's size alone (a resized table repaints every visible cell).
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
-        self.progress.setMaximumHeight(6)
+        self.progress.setFixedSize(120, 6)
         self.progress.setTextVisible(False)
         self.progress.setAccessibleName("Loading keys")
         self.progress_label = QLabel()
@@ -342,57 +270,23 @@ class KeysPage(QWidget):
         self.count_label.setAccessibleName("Number of keys")
         self.count_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         status_row = QHBoxLayout()
+        status_row.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignVCenter)
         status_row.addWidget(self.progress_label)
         status_row.addStretch(1)
         status_row.addWidget(self.count_label)
 
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setAccessibleName("API keys")
-        badges = KeysDelegate(self.table)
-        self.table.setItemDelegateForColumn(Column.EXPIRES, badges)
-        self.table.setItemDelegateForColumn(Column.STATUS, badges)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        vertical = self.table.verticalHeader()
-        vertical.hide()
-        # Fixed row heights: the view never measures 10,000 rows.
-        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vertical.setDefaultSectionSize(self.fontMetrics().height() + 12)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
-        header.setStretchLastSection(False)
-        header.setSortIndicator(self.model.sort_column, self.model.sort_order)
+        self.table = KeysTableView(self.proxy)
+        self.table.horizontalHeader().setSortIndicator(
+            self.model.sort_column, self.model.sort_order
+        )
         # After the indicator: enabling sorting sorts by it at once (newest first).
         self.table.setSortingEnabled(True)
-        text = self.fontMetrics()
-        mono = QFontMetrics(monospace_font())
-        pad = 24
-        pill = text.horizontalAdvance("expiring soon") + 30
-        widths = {
-            Column.PREFIX: mono.horizontalAdvance("te_XXXXXXXXX…") + 2 * pad,
-            Column.SCOPES: text.horizontalAdvance("read:telemetry, write:telemetry") + pad,
-            Column.CREATED: text.horizontalAdvance("11 months ago") + pad,
-            Column.EXPIRES: text.horizontalAdvance("in 11 months") + pill + pad,
-            Column.LAST_USED: text.horizontalAdvance("11 minutes ago") + pad,
-            Column.STATUS: text.horizontalAdvance("active · revoke pending") + 14 + pad,
-        }
-        for column, width in widths.items():
-            header.resizeSection(column, width)
-        header.setMinimumSectionSize(text.horizontalAdvance("Name") + pad)
         self.table.activated.connect(self._activated)
         selection = self.table.selectionModel()
         selection.selectionChanged.connect(self._update_actions)
         selection.currentRowChanged.connect(self._update_actions)
 
         layout.addLayout(banner_row)
-        layout.addWidget(self.progress)
         layout.addLayout(status_row)
         layout.addWidget(self.table, 1)
         return page
@@ -532,7 +426,10 @@ class KeysPage(QWidget):
                 # Every insertion repaints the table; a few batches a second look just as
                 # live and leave the loop free for the person in between.
                 pending.extend(page)
-                if loop.time() - last_flush >= LOAD_FLUSH_SECONDS:
+                if (
+                    loop.time() - last_flush >= LOAD_FLUSH_SECONDS
+                    or len(pending) >= LOAD_FLUSH_ROWS
+                ):
                     self.model.append_keys(pending)
                     pending = []
                     last_flush = loop.time()
@@ -568,6 +465,7 @@ class KeysPage(QWidget):
             self._loading = loading
             self.loading_changed.emit(loading)
         self.progress.setVisible(loading)
+        self.table.hold_scroll_bar(loading)
         self.refresh_action.setEnabled(self._service is not None)
         self._update_actions()
 

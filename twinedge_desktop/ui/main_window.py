@@ -64,6 +64,18 @@ _COMING = {
 }
 
 
+# The first window, before any size is remembered: room for all seven columns of the keys
+# table and their names, but never more than most of the screen.
+DEFAULT_WINDOW = QSize(1280, 800)
+
+
+def default_window_size(available: QSize) -> QSize:
+    """``DEFAULT_WINDOW``, shrunk to 90% of the ``available`` screen area when that is smaller."""
+    return DEFAULT_WINDOW.boundedTo(
+        QSize(available.width() * 9 // 10, available.height() * 9 // 10)
+    )
+
+
 class ComingPage(QWidget):
     """An honest placeholder for a page that is not there yet: no fake data."""
 
@@ -818,7 +830,7 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1100, 720)
+            self.resize(default_window_size(self.screen().availableGeometry().size()))
         # The toolbar's state is restored with the toolbar (build_chrome).
         page = self._settings.value("window/page", "account")
         self.show_page(page if page in PAGES else "account")

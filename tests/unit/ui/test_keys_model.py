@@ -331,3 +331,80 @@ def test_typing_on_gives_the_same_rows_as_filtering_afresh(qtbot: Any) -> None:
             assert names(typed) == names(fresh), needle
     typed.set_filter("al", False)
     assert names(typed) == ["alpha", "alpine", "alps", "gamma al"]
+
+
+# Roles a view or an assistive tool asks for; the first seven are the delegate's.
+_ASKED_ROLES = (
+    Qt.ItemDataRole.FontRole,
+    Qt.ItemDataRole.TextAlignmentRole,
+    Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.CheckStateRole,
+    Qt.ItemDataRole.DecorationRole,
+    Qt.ItemDataRole.DisplayRole,
+    Qt.ItemDataRole.BackgroundRole,
+    Qt.ItemDataRole.ToolTipRole,
+    Qt.ItemDataRole.AccessibleTextRole,
+    Qt.ItemDataRole.EditRole,
+    BADGE_ROLE,
+    SORT_ROLE,
+    OBJECT_ROLE,
+)
+
+
+@pytest.mark.parametrize("through_proxy", [False, True])
+def test_multi_data_answers_what_data_answers(
+    model: KeysTableModel, proxy: KeysFilterProxy, through_proxy: bool
+) -> None:
+    from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan
+
+    proxy.set_show_revoked(True)
+    model.set_reminder(model.key_at(0).id, "Rotated: revoke later")
+    viewed: Any = proxy if through_proxy else model
+    for row in range(viewed.rowCount()):
+        for column in Column:
+            index = viewed.index(row, column)
+            for role in _ASKED_ROLES:
+                slot = QModelRoleData(int(role))
+                slot.setData("stale")  # a role with no answer must come back empty
+                viewed.multiData(index, QModelRoleDataSpan(slot))
+                assert slot.data() == index.data(role), (row, column, role)
+
+
+def test_painting_a_cell_through_the_proxy_is_one_call_into_the_model(
+    model: KeysTableModel, proxy: KeysFilterProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+
+    calls: list[str] = []
+    original = KeysTableModel.multiData
+
+    def counting_multi_data(self: KeysTableModel, index: Any, span: Any) -> None:
+        calls.append("multiData")
+        original(self, index, span)
+
+    def counting_data(self: KeysTableModel, index: Any, role: int = 0) -> Any:
+        calls.append("data")
+        return None
+
+    monkeypatch.setattr(KeysTableModel, "multiData", counting_multi_data)
+    monkeypatch.setattr(KeysTableModel, "data", counting_data)
+    option = QStyleOptionViewItem()
+    QStyledItemDelegate().initStyleOption(option, proxy.index(0, Column.PREFIX))
+    assert calls == ["multiData"]
+    assert option.text == f"{model.key_at(0).prefix}…"
+    assert QFontInfo(option.font).fixedPitch()
+
+
+def test_relative_times_move_on_when_refreshed(qtbot: Any) -> None:
+    now = [NOW]
+    model = KeysTableModel(clock=lambda: now[0])
+    model.set_keys([make_key("ci", created_days_ago=3, expires_in_days=20)])
+    assert model.index(0, Column.CREATED).data() == "3 days ago"
+    assert model.index(0, Column.EXPIRES).data(BADGE_ROLE) is None
+    now[0] = NOW + timedelta(days=7)
+    # Painted texts are kept until the periodic refresh, which announces the change.
+    with qtbot.waitSignal(model.dataChanged, timeout=1000):
+        model.refresh_times()
+    assert model.index(0, Column.CREATED).data() == "1 week ago"
+    assert model.index(0, Column.EXPIRES).data() == "in 1 week"
+    assert model.index(0, Column.EXPIRES).data(BADGE_ROLE) == "expiring"

@@ -19,7 +19,12 @@ from twinedge_desktop import __version__
 from twinedge_desktop.auth.session import SessionState
 from twinedge_desktop.config import AppPaths, Profile, ProfileStore, sandbox_profile
 from twinedge_desktop.logging_setup import CHATTY_LOGGERS, FLOODING_LOGGERS, configure_logging
-from twinedge_desktop.ui.main_window import ComingPage, MainWindow
+from twinedge_desktop.ui.main_window import (
+    DEFAULT_WINDOW,
+    ComingPage,
+    MainWindow,
+    default_window_size,
+)
 from twinedge_desktop.ui.session_controller import SessionController
 from twinedge_desktop.ui.tasks import TaskRunner
 
@@ -232,6 +237,21 @@ def test_geometry_and_page_are_remembered(
     qtbot.addWidget(again)
     assert (again.width(), again.height()) == (780, 590)
     assert again.current_page == "inspector"
+
+
+def test_a_first_window_fits_the_screen(
+    qtbot: Any, messages: Any, store: ProfileStore, settings: QSettings
+) -> None:
+    from PySide6.QtCore import QSize
+
+    # Big enough for the keys table's seven columns; never bigger than most of the screen.
+    assert default_window_size(QSize(2560, 1440)) == DEFAULT_WINDOW == QSize(1280, 800)
+    assert default_window_size(QSize(1366, 768)) == QSize(1229, 691)
+    first = MainWindow(messages=messages, profiles=store, settings=settings)
+    qtbot.addWidget(first)
+    available = first.screen().availableGeometry().size()  # 800×600 offscreen
+    # Qt keeps the window at least as big as its contents need.
+    assert first.size() == default_window_size(available).expandedTo(first.minimumSize())
 
 
 def test_refresh_key_goes_to_a_page_with_its_own(window: MainWindow) -> None:

@@ -1,0 +1,140 @@
+"""The keys table view: what it repaints when rows arrive, and the badges it draws."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QColor
+
+from tests.unit.ui.test_keys_support import fixed_clock, make_key
+from twinedge_desktop.api.models import ApiKey
+from twinedge_desktop.ui.keys_model import Column, KeysFilterProxy, KeysTableModel
+from twinedge_desktop.ui.keys_table import KeysTableView
+
+
+class PaintCounter(QObject):
+    """Counts the paint events a widget receives."""
+
+    def __init__(self, watched: QObject) -> None:
+        super().__init__()
+        self.count = 0
+        watched.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def keys(count: int, start: int = 0) -> list[ApiKey]:
+    # Newest first, as the API pages them, so appends go at the end.
+    return [
+        make_key(f"key {n:05d}", created_days_ago=n / 1000) for n in range(start, start + count)
+    ]
+
+
+class Table:
+    def __init__(self, qtbot: Any) -> None:
+        self.qtbot = qtbot
+        self.model = KeysTableModel(clock=fixed_clock)
+        self.proxy = KeysFilterProxy()
+        self.proxy.setSourceModel(self.model)
+        self.view = KeysTableView(self.proxy)
+        self.view.horizontalHeader().setSortIndicator(Column.CREATED, Qt.SortOrder.DescendingOrder)
+        self.view.setSortingEnabled(True)
+        self.view.resize(900, 400)
+        qtbot.addWidget(self.view)
+        self.view.show()
+        qtbot.waitExposed(self.view)
+        self.paints = PaintCounter(self.view.viewport())
+
+    def settle(self) -> int:
+        """Let every posted layout and paint happen; the paints since the last settle()."""
+        self.qtbot.wait(60)
+        painted, self.paints.count = self.paints.count, 0
+        return painted
+
+    def visible_names(self) -> list[str]:
+        grid = self.view.viewport().rect()
+        first = self.view.rowAt(grid.top())
+        last = self.view.rowAt(grid.bottom())
+        last = last if last != -1 else self.proxy.rowCount() - 1
+        return [self.proxy.index(row, Column.NAME).data() for row in range(first, last + 1)]
+
+
+@pytest.fixture
+def table(qtbot: Any) -> Iterator[Table]:
+    yield Table(qtbot)
+
+
+def test_rows_added_below_the_visible_ones_do_not_repaint_them(table: Table) -> None:
+    table.model.set_keys(keys(200))
+    assert table.settle() >= 1
+    shown = table.visible_names()
+    scroll = table.view.verticalScrollBar()
+    before = scroll.maximum()
+
+    table.model.append_keys(keys(1000, start=200))
+    assert table.settle() == 0
+    assert scroll.maximum() > before  # the scroll bar knows about the new rows
+    assert table.visible_names() == shown
+
+    # Scrolling to them paints them.
+    table.view.scrollToBottom()
+    assert table.settle() >= 1
+    assert table.visible_names()[-1] == "key 01199"
+
+
+def test_rows_added_into_a_view_with_room_are_painted(table: Table) -> None:
+    table.model.set_keys(keys(3))
+    table.settle()
+    table.model.append_keys(keys(2, start=3))
+    assert table.settle() >= 1
+    assert table.visible_names() == [f"key {n:05d}" for n in range(5)]
+
+
+@pytest.mark.parametrize("change", ["filter", "sort", "revoke", "palette"])
+def test_any_other_change_with_rows_added_below_still_repaints(table: Table, change: str) -> None:
+    from dataclasses import replace
+
+    from PySide6.QtGui import QPalette
+
+    table.model.set_keys(keys(200))
+    table.settle()
+    # Both in the same turn of the event loop, before the view lays out again.
+    table.model.append_keys(keys(100, start=200))
+    if change == "filter":
+        table.proxy.set_filter_text("key 0000")
+    elif change == "sort":
+        table.proxy.sort(Column.NAME, Qt.SortOrder.DescendingOrder)
+    elif change == "revoke":
+        first = table.model.key_at(0)
+        table.model.remove_key(first.id)
+        table.model.upsert(replace(first, id="replacement", revoked_at=first.created_at))
+    else:
+        palette = QPalette(table.view.palette())
+        palette.setColor(QPalette.ColorRole.Base, QColor("#102030"))
+        table.view.setPalette(palette)
+    assert table.settle() >= 1
+
+
+def test_the_scroll_bar_is_held_while_rows_arrive(table: Table) -> None:
+    table.view.hold_scroll_bar(True)
+    assert table.view.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOn
+    table.view.hold_scroll_bar(False)
+    assert table.view.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded
+
+
+def test_badges_are_drawn_once_and_reused(table: Table) -> None:
+    expiring = [make_key(f"soon {n}", expires_in_days=3) for n in range(20)]
+    table.model.set_keys(expiring)
+    table.settle()
+    delegate: Any = table.view.itemDelegateForColumn(Column.EXPIRES)
+    pills = dict(delegate._pills)
+    assert len(pills) == 1  # twenty identical "expiring soon" pills: one pixmap
+    table.view.viewport().update()
+    table.settle()
+    assert delegate._pills == pills
