@@ -230,6 +230,12 @@ async def main_async(args: argparse.Namespace) -> int:
         for index, (load, stall) in enumerate(zip(loads, stalls, strict=True), start=1):
             print(f"run {index}: load time          {load * 1000:.0f} ms")
             print(f"run {index}: longest loop stall {stall:.1f} ms (target < 50 ms)")
+        if len(stalls) > 1:
+            print(
+                f"over {len(stalls)} loads:             longest stall max {max(stalls):.1f} ms, "
+                f"median {statistics.median(stalls):.1f} ms; "
+                f"load median {statistics.median(loads) * 1000:.0f} ms"
+            )
         print(
             f"filter keystrokes:           {len(keystrokes)} "
             f"(narrowest: {shown_narrowest} rows shown)"

@@ -371,8 +371,26 @@ class KeysTableModel(QAbstractTableModel):
     def has_key(self, key_id: str) -> bool:
         return key_id in self._by_id
 
+    def key_by_id(self, key_id: str) -> ApiKey | None:
+        """The loaded key with this id, filtered out or not."""
+        item = self._by_id.get(key_id)
+        return item.key if item is not None else None
+
     def reminder_for(self, key_id: str) -> str | None:
         return self._reminders.get(key_id)
+
+    def reminders(self) -> dict[str, str]:
+        """Every reminder, by key id (a copy)."""
+        return dict(self._reminders)
+
+    def replace_reminders(self, reminders: dict[str, str]) -> None:
+        """Put these reminders in place of all others (another person, or a new run)."""
+        self._reminders = dict(reminders)
+        self._epoch += 1  # status texts and badges change
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, Column.STATUS), self.index(len(self._rows) - 1, Column.STATUS)
+            )
 
     # -- filtering -----------------------------------------------------------------------
 

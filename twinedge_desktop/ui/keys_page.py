@@ -67,6 +67,7 @@ from twinedge_desktop.ui.keys_model import (
     keys_to_csv,
     utc_now,
 )
+from twinedge_desktop.ui.keys_reminders import RevokeReminders
 from twinedge_desktop.ui.keys_table import KeysTableView
 from twinedge_desktop.ui.messages import MessageBridge
 from twinedge_desktop.ui.tasks import TaskRunner
@@ -115,10 +116,13 @@ class KeysPage(QWidget):
         parent: QWidget | None = None,
         *,
         clipboard: SecretClipboard | None = None,
+        reminders: RevokeReminders | None = None,
         clock: Clock = utc_now,
     ) -> None:
         super().__init__(parent)
         self.setAccessibleName("API keys")
+        # Where "revoke later" reminders outlive the app; None keeps them for this run only.
+        self._reminder_store = reminders
         self._runner = runner
         self._messages = messages
         self._preferences = preferences
@@ -373,10 +377,12 @@ class KeysPage(QWidget):
         if service is None:
             self._cancel_load()
             self.model.clear()
+            self.model.replace_reminders({})
             self._set_state(STATE_SIGNED_OUT)
             return
         if not same or self.stack.currentIndex() == STATE_SIGNED_OUT:
             self.model.clear()
+            self.model.replace_reminders(self._stored_reminders())
             self.refresh()
         else:
             self._update_actions()
@@ -438,6 +444,7 @@ class KeysPage(QWidget):
             self.model.append_keys(pending)
         if first_page:
             self.model.set_keys(())
+        self._forget_settled_reminders()
         self._set_loading(False)
         self.progress_label.setText("")
         self._set_state(STATE_LIST if self.model.total_count() else STATE_EMPTY)
@@ -614,6 +621,7 @@ class KeysPage(QWidget):
     def _key_revoked(self, key: ApiKey) -> None:
         self.model.upsert(key)
         self.model.set_reminder(key.id, None)
+        self._save_reminders()
         self._update_actions()
         self._messages.info(f"Revoked the API key “{key.name}” ({key.prefix}…).")
 
@@ -645,7 +653,41 @@ class KeysPage(QWidget):
 
     def _revoke_later(self, old: ApiKey, reminder: str) -> None:
         self.model.set_reminder(old.id, reminder)
+        self._save_reminders()
         self._messages.info(f"“{old.name}” is still active: revoke it once nothing uses it.")
+
+    # -- reminders -----------------------------------------------------------------------
+
+    def _reminder_owner(self) -> tuple[str, str] | None:
+        info = self._info
+        if self._reminder_store is None or info is None or not info.subject:
+            return None
+        return info.profile_id, info.subject
+
+    def _stored_reminders(self) -> dict[str, str]:
+        owner = self._reminder_owner()
+        if owner is None or self._reminder_store is None:
+            return {}
+        return self._reminder_store.load(*owner)
+
+    def _save_reminders(self) -> None:
+        owner = self._reminder_owner()
+        if owner is not None and self._reminder_store is not None:
+            self._reminder_store.save(*owner, self.model.reminders())
+
+    def _forget_settled_reminders(self) -> None:
+        """After a full load: a reminder whose key is gone, revoked (elsewhere, say) or
+        expired has nothing left to remind of."""
+        now = self._clock()
+        settled = [
+            key_id
+            for key_id in self.model.reminders()
+            if (key := self.model.key_by_id(key_id)) is None or key.status(now) != "active"
+        ]
+        for key_id in settled:
+            self.model.set_reminder(key_id, None)
+        if settled:
+            self._save_reminders()
 
     # -- export --------------------------------------------------------------------------
 

@@ -444,11 +444,15 @@ class MainWindow(QMainWindow):
             return
         if importlib.util.find_spec("twinedge_desktop.ui.keys_page") is not None:
             from twinedge_desktop.ui.keys_page import KeysPage  # type: ignore[import-not-found,unused-ignore]
+            from twinedge_desktop.ui.keys_reminders import RevokeReminders
 
-            self._replace_page(
-                "keys",
-                KeysPage(self._runner, self._messages, self._profiles.preferences),
+            page = KeysPage(
+                self._runner,
+                self._messages,
+                self._profiles.preferences,
+                reminders=RevokeReminders(self._settings),
             )
+            self._replace_page("keys", page)
 
     def install_inspector_page(self, inspector: Any | None) -> None:
         """Replace the "coming" page by the Token Inspector, if this build has it (once)."""

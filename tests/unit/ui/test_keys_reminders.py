@@ -1,0 +1,142 @@
+"""Rotation reminders outlive the app: kept per profile and person, dropped once settled."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from tests.unit.ui.test_keys_support import (
+    ENGINEER_SCOPES,
+    FakeKeysService,
+    fixed_clock,
+    make_key,
+    session_info,
+    settle,
+    wait_signal,
+)
+from twinedge_desktop.config import Preferences
+from twinedge_desktop.ui.key_rotate_dialog import RotateKeyDialog
+from twinedge_desktop.ui.keys_model import Column
+from twinedge_desktop.ui.keys_page import KeysPage
+from twinedge_desktop.ui.keys_reminders import RevokeReminders
+from twinedge_desktop.ui.tasks import TaskRunner
+
+pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
+
+
+@pytest.fixture
+def settings_file(tmp_path: Path) -> Path:
+    return tmp_path / "window.ini"
+
+
+def open_settings(path: Path) -> QSettings:
+    return QSettings(str(path), QSettings.Format.IniFormat)
+
+
+def test_reminders_round_trip_per_profile_and_person(settings_file: Path) -> None:
+    store = RevokeReminders(open_settings(settings_file))
+    store.save("sandbox", "auth0|user/1", {"key_1": "Rotated: revoke me"})
+    store.save("cloud", "auth0|user/1", {"key_2": "Another"})
+    again = RevokeReminders(open_settings(settings_file))  # as on the next start
+    assert again.load("sandbox", "auth0|user/1") == {"key_1": "Rotated: revoke me"}
+    assert again.load("cloud", "auth0|user/1") == {"key_2": "Another"}
+    assert again.load("sandbox", "someone else") == {}
+    again.save("sandbox", "auth0|user/1", {})
+    assert RevokeReminders(open_settings(settings_file)).load("sandbox", "auth0|user/1") == {}
+
+
+@pytest.mark.parametrize("stored", ["{not json", "[1, 2]", '{"key_1": 5}'])
+def test_damaged_reminders_are_ignored(
+    settings_file: Path, stored: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = open_settings(settings_file)
+    store = RevokeReminders(settings)
+    store.save("sandbox", "user-1", {"key_1": "x"})
+    name = next(k for k in settings.allKeys() if "revokeReminders" in k)
+    settings.setValue(name, stored)
+    assert store.load("sandbox", "user-1") == {}
+
+
+def new_page(qtbot: Any, messages: Any, settings_file: Path) -> KeysPage:
+    page = KeysPage(
+        TaskRunner(messages),
+        messages,
+        Preferences(),
+        reminders=RevokeReminders(open_settings(settings_file)),
+        clock=fixed_clock,
+    )
+    qtbot.addWidget(page)
+    page.resize(1000, 600)
+    page.show()
+    return page
+
+
+def status_of(page: KeysPage, key_id: str) -> str:
+    row = page.model.row_of(key_id)
+    assert row is not None
+    return str(page.model.index(row, Column.STATUS).data())
+
+
+async def test_a_later_reminder_is_still_there_after_a_restart(
+    qtbot: Any, messages: Any, settings_file: Path
+) -> None:
+    old = make_key("pusher", scopes=("read:telemetry",))
+    service = FakeKeysService(keys=[old])
+    page = new_page(qtbot, messages, settings_file)
+    page.set_service(service, session_info(ENGINEER_SCOPES))  # type: ignore[arg-type]
+    await settle(page.load_task)
+    assert page.select_key(old.id)
+    page.rotate_selected()
+    dialog = next(d for d in page.findChildren(RotateKeyDialog) if d.isVisible())
+    dialog.next_step()
+    await wait_signal(dialog.created)
+    dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
+    dialog.next_step()
+    dialog.next_step()
+    dialog.later_button.click()
+    assert status_of(page, old.id) == "active · revoke pending"
+    page.close()
+
+    # The next run: a new page over the same settings, the same person signs in.
+    again = new_page(qtbot, messages, settings_file)
+    again.set_service(service, session_info(ENGINEER_SCOPES))  # type: ignore[arg-type]
+    await settle(again.load_task)
+    assert status_of(again, old.id) == "active · revoke pending"
+    assert "Revoke this key" in str(again.model.reminder_for(old.id))
+    # Someone else signing in on this machine does not see it.
+    again.set_service(service, session_info(ENGINEER_SCOPES, subject="user-2"))  # type: ignore[arg-type]
+    await settle(again.load_task)
+    assert status_of(again, old.id) == "active"
+
+
+async def test_a_reminder_ends_when_its_key_is_revoked_here_or_elsewhere(
+    qtbot: Any, messages: Any, settings_file: Path
+) -> None:
+    revoked_here, revoked_elsewhere, deleted = (make_key(n) for n in ("a", "b", "c"))
+    store = RevokeReminders(open_settings(settings_file))
+    store.save(
+        "sandbox",
+        "user-1",
+        {k.id: "Rotated: revoke later" for k in (revoked_here, revoked_elsewhere, deleted)},
+    )
+    service = FakeKeysService(
+        keys=[revoked_here, replace(revoked_elsewhere, revoked_at=revoked_elsewhere.created_at)]
+    )
+    page = new_page(qtbot, messages, settings_file)
+    page.set_service(service, session_info(ENGINEER_SCOPES))  # type: ignore[arg-type]
+    await settle(page.load_task)
+    # The key revoked elsewhere and the one gone from the list are settled.
+    assert page.model.reminders() == {revoked_here.id: "Rotated: revoke later"}
+    assert store.load("sandbox", "user-1") == {revoked_here.id: "Rotated: revoke later"}
+    # Revoking from the app ends the last one.
+    dialog = page.revoke_key(revoked_here)
+    assert dialog is not None
+    dialog.submit()
+    await wait_signal(dialog.finished)
+    assert status_of(page, revoked_here.id) == "revoked"
+    assert page.model.reminders() == {}
+    assert store.load("sandbox", "user-1") == {}
