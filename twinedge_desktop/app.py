@@ -309,11 +309,16 @@ def run(args: argparse.Namespace) -> int:
 
     import qasync
 
+    from twinedge_desktop.ui.collector import MainThreadCollector
     from twinedge_desktop.ui.tasks import TaskRunner
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(_loop_exception_handler(messages))
+    # Before any worker thread runs Python (the imports below, the embedded sandbox):
+    # cyclic garbage is collected on this thread only (see ui/collector.py).
+    collector = MainThreadCollector()
+    collector.start()
     runner = TaskRunner(messages)
     desktop = DesktopApp(
         paths=paths,
@@ -347,6 +352,7 @@ def run(args: argparse.Namespace) -> int:
         exit_code = 130
     finally:
         signal_wakeup.stop()
+        collector.stop()
         sys.excepthook = previous_hook
         del theme
     log.info("%s stopped", APP_NAME)
