@@ -85,17 +85,23 @@ class KeysDelegate(QStyledItemDelegate):
         label = _BADGE_TEXT[str(badge)] if column == Column.EXPIRES or badge == "reminder" else text
         rect = opt.rect.adjusted(4, 3, -4, -3)
         metrics = opt.fontMetrics
+        elide = Qt.TextElideMode.ElideRight
         if column == Column.EXPIRES:
             # Relative time, then the pill.
+            text = metrics.elidedText(text, elide, rect.width())
+            selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+            role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
             painter.save()
-            painter.setPen(palette.color(QPalette.ColorRole.Text))
+            painter.setPen(palette.color(role))
             painter.drawText(
                 rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text
             )
             painter.restore()
             rect.setLeft(rect.left() + metrics.horizontalAdvance(text) + 8)
+        if metrics.horizontalAdvance(label) + 14 > rect.width():
+            label = metrics.elidedText(label, elide, rect.width() - 14)  # a narrow column
         width = min(rect.width(), metrics.horizontalAdvance(label) + 14)
-        if width <= 0 or rect.height() <= 0:
+        if not label or width <= 0 or rect.height() <= 0:
             return
         ratio = painter.device().devicePixelRatioF() if painter.device() else 1.0
         pill = self._pill(label, accent, fill, QSize(width, rect.height()), opt.font, ratio)
@@ -173,19 +179,8 @@ class KeysTableView(QTableView):
         super().__init__(parent)
         self._only_rows_below = False  # since the last layout: rows added below the view
         self._other_change = False  # since the last layout: anything else
+        self._watched: QAbstractItemModel | None = None
         self.setModel(model)
-        # Connected after setModel(): the view and its headers have seen the change first.
-        model.rowsInserted.connect(self._rows_inserted)
-        for signal in (
-            model.modelReset,
-            model.layoutChanged,
-            model.rowsRemoved,
-            model.rowsMoved,
-            model.columnsInserted,
-            model.columnsRemoved,
-            model.columnsMoved,
-        ):
-            signal.connect(self._layout_needed)
 
         self.setAccessibleName("API keys")
         badges = KeysDelegate(self)
@@ -243,6 +238,32 @@ class KeysTableView(QTableView):
             Qt.ScrollBarPolicy.ScrollBarAlwaysOn if hold else Qt.ScrollBarPolicy.ScrollBarAsNeeded
         )
 
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        if self._watched is not None:
+            for signal, slot in self._model_signals(self._watched):
+                signal.disconnect(slot)
+        super().setModel(model)
+        self._watched = model
+        self._layout_needed()
+        if model is not None:
+            # Connected after QTableView's own: the view and its headers see a change first.
+            for signal, slot in self._model_signals(model):
+                signal.connect(slot)
+
+    def _model_signals(self, model: QAbstractItemModel) -> list[tuple[Any, Any]]:
+        return [(model.rowsInserted, self._rows_inserted)] + [
+            (signal, self._layout_needed)
+            for signal in (
+                model.modelReset,
+                model.layoutChanged,
+                model.rowsRemoved,
+                model.rowsMoved,
+                model.columnsInserted,
+                model.columnsRemoved,
+                model.columnsMoved,
+            )
+        ]
+
     def _rows_inserted(self, parent: QModelIndex, first: int, _last: int) -> None:
         # The vertical header already counts the new rows: if the viewport was not full,
         # the new rows show and the last visible row is one of them (or -1 if still not full).
@@ -260,16 +281,46 @@ class KeysTableView(QTableView):
         # Qt calls this (from its delayed-layout timer) after any change to the rows.
         quiet = self._only_rows_below and not self._other_change
         self._only_rows_below = self._other_change = False
-        if quiet:
-            self.updateGeometries()  # the scroll bar follows the new row count
+        if not quiet:
+            super().doItemsLayout()
             return
-        super().doItemsLayout()
+        offsets = (self.horizontalOffset(), self.verticalOffset())
+        self.updateGeometries()  # the scroll bar follows the new row count
+        if (self.horizontalOffset(), self.verticalOffset()) != offsets:
+            # Scrolled to the end, Qt keeps the last row at the bottom edge: when the
+            # scroll range grows the rows shift, and every cell is drawn again.
+            self.viewport().update()
+
+    def dataChanged(
+        self,
+        topLeft: QModelIndex | QPersistentModelIndex,
+        bottomRight: QModelIndex | QPersistentModelIndex,
+        roles: Any = (),
+    ) -> None:
+        # While a layout is pending, Qt leaves changed cells to it ("updated later
+        # anyway"): that layout must then repaint.
+        if self._only_rows_below:
+            self._layout_needed()
+        super().dataChanged(topLeft, bottomRight, list(roles))
 
     def reset(self) -> None:
+        # Also needed for QTableView's own doItemsLayout(): when rows go, it turns the
+        # vertical header's updates off until that runs.
         self._layout_needed()
         super().reset()
 
+    _RELAYOUT_EVENTS = frozenset(
+        {
+            QEvent.Type.FontChange,
+            QEvent.Type.StyleChange,
+            QEvent.Type.PaletteChange,
+            QEvent.Type.LayoutDirectionChange,
+            QEvent.Type.LocaleChange,
+        }
+    )
+
     def changeEvent(self, event: QEvent) -> None:
-        # Font, style and palette changes relayout through doItemsLayout() too.
-        self._layout_needed()
+        # These relayout through doItemsLayout() too.
+        if event.type() in self._RELAYOUT_EVENTS:
+            self._layout_needed()
         super().changeEvent(event)

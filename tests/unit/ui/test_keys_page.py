@@ -88,10 +88,17 @@ async def test_loads_every_page_with_progress(page: KeysPage) -> None:
     assert page.state == STATE_LIST and page.loading
     assert page.progress.isVisible()
     assert "200 so far" in page.progress_label.text()
+    # The scroll bar stays put while rows arrive (no narrowing, no relayout).
+    always = Qt.ScrollBarPolicy.ScrollBarAlwaysOn
+    assert page.table.verticalScrollBarPolicy() == always
+    table_size = page.table.size()
     service.page_gate.set()
     await settle(page.load_task)
     assert page.model.rowCount() == 450 and not page.loading
     assert page.progress.isHidden()
+    assert page.table.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded
+    # The busy bar came and went in the status line: the table kept its size.
+    assert page.table.size() == table_size
     assert page.count_label.text() == "450 keys"
     assert visible_names(page)[:2] == ["k000", "k001"]
 

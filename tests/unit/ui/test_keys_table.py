@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont, QImage, QPalette
 
-from tests.unit.ui.test_keys_support import fixed_clock, make_key
+from tests.unit.ui.test_keys_support import NOW, fixed_clock, make_key
 from twinedge_desktop.api.models import ApiKey
 from twinedge_desktop.ui.keys_model import Column, KeysFilterProxy, KeysTableModel
 from twinedge_desktop.ui.keys_table import KeysTableView
@@ -81,6 +83,7 @@ def test_rows_added_below_the_visible_ones_do_not_repaint_them(table: Table) -> 
     assert table.settle() == 0
     assert scroll.maximum() > before  # the scroll bar knows about the new rows
     assert table.visible_names() == shown
+    assert shows_what_a_full_repaint_shows(table)
 
     # Scrolling to them paints them.
     table.view.scrollToBottom()
@@ -94,31 +97,83 @@ def test_rows_added_into_a_view_with_room_are_painted(table: Table) -> None:
     table.model.append_keys(keys(2, start=3))
     assert table.settle() >= 1
     assert table.visible_names() == [f"key {n:05d}" for n in range(5)]
+    assert shows_what_a_full_repaint_shows(table)
 
 
-@pytest.mark.parametrize("change", ["filter", "sort", "revoke", "palette"])
-def test_any_other_change_with_rows_added_below_still_repaints(table: Table, change: str) -> None:
-    from dataclasses import replace
+def on_screen(view: KeysTableView) -> QImage:
+    """What the window shows now (its backing store), not a fresh rendering as grab() gives."""
+    return view.screen().grabWindow(view.window().winId()).toImage()
 
-    from PySide6.QtGui import QPalette
 
+def shows_what_a_full_repaint_shows(table: Table) -> bool:
+    table.settle()
+    shown = on_screen(table.view)
+    table.view.viewport().update()
+    table.settle()
+    return on_screen(table.view) == shown
+
+
+def _rename_first(table: Table) -> None:
+    first = table.model.key_at(0)
+    table.model.upsert(replace(first, name="renamed in place"))
+
+
+def _revoke_second(table: Table) -> None:
+    second = table.model.key_at(1)
+    table.model.upsert(replace(second, revoked_at=NOW))
+
+
+def _a_month_later(table: Table) -> None:
+    table.model._clock = lambda: NOW + timedelta(days=30)
+    table.model.refresh_times()
+
+
+def _bigger_font(table: Table) -> None:
+    font = QFont(table.view.font())
+    font.setPointSize(font.pointSize() + 4)
+    table.view.setFont(font)
+
+
+def _darker_palette(table: Table) -> None:
+    palette = QPalette(table.view.palette())
+    palette.setColor(QPalette.ColorRole.Base, QColor("#102030"))
+    table.view.setPalette(palette)
+
+
+SAME_TURN_CHANGES: dict[str, Callable[[Table], None]] = {
+    "filter": lambda t: t.proxy.set_filter_text("key 001"),  # 100 rows: still scrolls
+    "sort": lambda t: t.proxy.sort(Column.NAME, Qt.SortOrder.DescendingOrder),
+    "remove": lambda t: t.model.remove_key(t.model.key_at(0).id),
+    "rename in place": _rename_first,
+    "revoke in place": _revoke_second,
+    "reminder": lambda t: t.model.set_reminder(t.model.key_at(2).id, "Rotated: revoke later"),
+    "times refreshed": _a_month_later,
+    "font": _bigger_font,
+    "palette": _darker_palette,
+    "select": lambda t: t.view.selectRow(1),
+    "taller": lambda t: t.view.resize(900, 600),
+    "column resized": lambda t: t.view.horizontalHeader().resizeSection(Column.SCOPES, 300),
+}
+
+
+@pytest.mark.parametrize("change", list(SAME_TURN_CHANGES))
+def test_any_other_change_with_rows_added_below_is_painted(table: Table, change: str) -> None:
+    table.proxy.set_show_revoked(True)
     table.model.set_keys(keys(200))
     table.settle()
     # Both in the same turn of the event loop, before the view lays out again.
     table.model.append_keys(keys(100, start=200))
-    if change == "filter":
-        table.proxy.set_filter_text("key 0000")
-    elif change == "sort":
-        table.proxy.sort(Column.NAME, Qt.SortOrder.DescendingOrder)
-    elif change == "revoke":
-        first = table.model.key_at(0)
-        table.model.remove_key(first.id)
-        table.model.upsert(replace(first, id="replacement", revoked_at=first.created_at))
-    else:
-        palette = QPalette(table.view.palette())
-        palette.setColor(QPalette.ColorRole.Base, QColor("#102030"))
-        table.view.setPalette(palette)
-    assert table.settle() >= 1
+    SAME_TURN_CHANGES[change](table)
+    assert shows_what_a_full_repaint_shows(table)
+
+
+def test_rows_added_while_scrolled_to_the_end_are_painted(table: Table) -> None:
+    table.model.set_keys(keys(200))
+    table.view.scrollToBottom()
+    table.settle()
+    for start in (200, 205):  # the rows shift up as the scroll range grows
+        table.model.append_keys(keys(5, start=start))
+        assert shows_what_a_full_repaint_shows(table)
 
 
 def test_the_scroll_bar_is_held_while_rows_arrive(table: Table) -> None:
