@@ -171,8 +171,11 @@ class KeysTableView(QTableView):
     every visible cell (about 15 ms with this model, whose every cell is a call into
     Python), though none of them changed. When the only change since the last layout is
     rows inserted after the last visible row, this view updates its scroll bars and
-    leaves the cells as painted. Any other change (a reset, a sort, removed rows, a
-    style, font or palette change) takes the usual path.
+    leaves the cells as painted (unless the rows shifted: scrolled to the end, Qt keeps
+    the last row at the bottom). Any other change (a reset, a sort, removed rows, a cell
+    changed, a style, font or palette change) takes the usual path.
+    tests/unit/ui/test_keys_table.py compares the window's pixels with a full repaint
+    after each of these.
     """
 
     def __init__(self, model: QAbstractItemModel, parent: QWidget | None = None) -> None:
