@@ -51,6 +51,7 @@ class InlineMessage(QLabel):
         super().__init__(parent)
         self._kind = kind
         self._applying = False
+        self._wanted = False  # shown once it has a parent, if it has a message
         self.setWordWrap(True)
         self.setTextFormat(self.textFormat().PlainText)
         self.setAccessibleName(kind.capitalize())
@@ -60,7 +61,16 @@ class InlineMessage(QLabel):
     def show_message(self, text: str) -> None:
         self.setText(text)
         self.setAccessibleDescription(text)
-        self.setVisible(bool(text))
+        self._wanted = bool(text)
+        # Not yet in a layout, showing it would open it as a window of its own for a
+        # moment, which takes the keyboard focus from the dialog: wait for the parent.
+        if not self.isWindow():
+            self.setVisible(self._wanted)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ParentChange and not self.isWindow():
+            self.setVisible(self._wanted)
+        return super().event(event)
 
     def clear_message(self) -> None:
         self.show_message("")

@@ -151,7 +151,7 @@ class CopyOncePanel(QWidget):
         test_row.addWidget(self.test_button)
         test_row.addStretch(1)
 
-        self.ack_box = QCheckBox("I have stored this key in a safe place")
+        self.ack_box = QCheckBox("I have stored this key in a safe &place")
         self.ack_box.setAccessibleName("I have stored this key in a safe place")
 
         layout = QVBoxLayout(self)
@@ -303,11 +303,14 @@ class CopyOnceDialog(QDialog):
         layout.addWidget(self.buttons)
         self.panel.acknowledged_changed.connect(self._acknowledged)
         self.buttons.accepted.connect(self.accept)
+        self._acknowledged(False)
         self.panel.copy_button.setFocus()
 
     def _acknowledged(self, done: bool) -> None:
         self.done_button.setEnabled(done)
         self.done_button.setToolTip("" if done else "Tick “I have stored this key” first.")
+        # Enter copies the key until it is stored, then closes the dialog.
+        (self.done_button if done else self.panel.copy_button).setDefault(True)
 
     def accept(self) -> None:
         if self.panel.acknowledged:

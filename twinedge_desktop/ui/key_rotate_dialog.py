@@ -217,7 +217,6 @@ class RotateKeyDialog(QDialog):
         self.next_button = self.buttons.addButton(
             "&Create new key", QDialogButtonBox.ButtonRole.AcceptRole
         )
-        self.next_button.setDefault(True)
         self.next_button.setProperty("primary", True)
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
 
@@ -261,7 +260,8 @@ class RotateKeyDialog(QDialog):
         }
         self.next_button.setVisible(step in labels)
         self.next_button.setText(labels.get(step, ""))
-        self.cancel_button.setText("&Close" if step != STEP_CREATE else "Cancel")
+        # Not "&Close": step 2's "&Copy" has Alt+C.
+        self.cancel_button.setText("Cl&ose" if step != STEP_CREATE else "Cancel")
         self._update_buttons()
         if step == STEP_REVOKE:
             self.revoke_now_button.setFocus()
@@ -271,6 +271,13 @@ class RotateKeyDialog(QDialog):
         if self.step == STEP_COPY:
             enabled = self.copy_panel is not None and self.copy_panel.acknowledged
         self.next_button.setEnabled(enabled)
+        # What Enter does: the step's button, except that before the key is stored,
+        # Enter copies it (never "Next" past a key nobody has kept).
+        panel = self.copy_panel
+        if self.step == STEP_COPY and panel is not None and not panel.acknowledged:
+            panel.copy_button.setDefault(True)
+        elif self.step != STEP_REVOKE:  # there, Enter presses the focused button
+            self.next_button.setDefault(True)
 
     # -- steps ---------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelectionModel,
     QModelIndex,
     QObject,
@@ -30,6 +31,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QAction,
+    QKeyEvent,
     QKeySequence,
     QPalette,
 )
@@ -184,6 +186,7 @@ class KeysPage(QWidget):
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setAccessibleName("Filter keys")
         self.filter_edit.textChanged.connect(self.proxy.set_filter_text)
+        self.filter_edit.installEventFilter(self)  # Down goes on to the list
         self.show_revoked_box = QCheckBox("Show re&voked")
         self.show_revoked_box.setAccessibleName("Show revoked keys")
         self.show_revoked_box.toggled.connect(self.proxy.set_show_revoked)
@@ -540,6 +543,19 @@ class KeysPage(QWidget):
         key_id, self._reselect = self._reselect, None
         if key_id is not None:
             self.select_key(key_id)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.filter_edit
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Down
+            and self.stack.currentIndex() == STATE_LIST
+        ):
+            # From the filter to what it found, as in a search field's suggestions.
+            self.table.setFocus(Qt.FocusReason.TabFocusReason)
+            return True
+        return super().eventFilter(watched, event)
 
     def focus_filter(self) -> None:
         self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)

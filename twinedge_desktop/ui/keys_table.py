@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractItemModel,
     QEvent,
+    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -19,7 +20,15 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -305,6 +314,24 @@ class KeysTableView(QTableView):
         if self._only_rows_below:
             self._layout_needed()
         super().dataChanged(topLeft, bottomRight, list(roles))
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        # Tabbing in makes a row current but selects nothing, and the page's actions
+        # (Delete, Ctrl+R, Enter) act on the selected key: select the current row.
+        selection = self.selectionModel()
+        model = self.model()
+        if selection is None or model is None or selection.hasSelection():
+            return
+        current = self.currentIndex()
+        if not current.isValid() and model.rowCount() > 0:
+            current = model.index(0, 0)
+        if current.isValid():
+            selection.setCurrentIndex(
+                current,
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
 
     def reset(self) -> None:
         # Also needed for QTableView's own doItemsLayout(): when rows go, it turns the

@@ -590,3 +590,25 @@ async def test_rotation_for_a_viewer_drops_scopes_they_cannot_grant(
     dialog = rotate_dialog(qtbot, service, runner, old, VIEWER_SCOPES)
     assert dialog.form.selected_scopes() == ("read:assets",)
     assert dialog.dropped_note.isVisible() and "write:assets" in dialog.dropped_note.text()
+
+
+def test_a_message_given_before_its_label_is_placed_never_opens_a_window(qtbot: Any) -> None:
+    from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+
+    from twinedge_desktop.ui.key_common import InlineMessage
+
+    windows_before = set(QApplication.topLevelWidgets())
+    message = InlineMessage("warning")
+    message.show_message("Copy your new key now.")
+    # Shown on its own it would be a window for a moment, and take the keyboard focus.
+    assert not message.isVisible()
+    assert not [
+        w for w in QApplication.topLevelWidgets() if w.isVisible() and w not in windows_before
+    ]
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    QVBoxLayout(holder).addWidget(message)
+    holder.show()
+    assert message.isVisible() and message.text() == "Copy your new key now."
+    message.clear_message()
+    assert message.isHidden()
