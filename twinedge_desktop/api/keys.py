@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +33,9 @@ class ApiKeysService:
         """The API's base URL (ending in ``/v1``), for snippets that show how to call it."""
         return self._client.base_url
 
-    async def list_pages(self, *, page_size: int = MAX_PAGE_SIZE) -> AsyncIterator[list[ApiKey]]:
+    async def list_pages(
+        self, *, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncGenerator[list[ApiKey], None]:
         """Yield the keys a page at a time, newest first, following ``next_cursor``."""
         limit = max(1, min(MAX_PAGE_SIZE, page_size))
         cursor: str | None = None
@@ -55,6 +58,19 @@ class ApiKeysService:
                 raise ApiError("The server's list of API keys did not advance; stopped reading.")
             seen_cursors.add(next_cursor)
             cursor = next_cursor
+
+    async def find(self, key_id: str) -> ApiKey | None:
+        """The key with this id as the server has it now (its last use, say), or None.
+
+        The API has no "get one key": this reads the pages, newest first, until the key
+        turns up, and stops there.
+        """
+        async with contextlib.aclosing(self.list_pages()) as pages:
+            async for page in pages:
+                for key in page:
+                    if key.id == key_id:
+                        return key
+        return None
 
     async def list_all(self, *, on_progress: Callable[[int], None] | None = None) -> list[ApiKey]:
         keys: list[ApiKey] = []

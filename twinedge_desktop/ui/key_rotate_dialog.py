@@ -8,7 +8,9 @@ Steps, in one dialog:
    the whole flow, so a retry after a lost response cannot make two keys.
 2. **Copy**: the copy-once panel; "Next" waits for "I have stored this key".
    Leaving this step wipes the secret.
-3. **Update your applications**: where the old key is used, and when it was last used.
+3. **Update your applications**: where the old key is used, and when it was last used,
+   read afresh from the server (the list may be hours old, and "used a minute ago"
+   is what says an application still needs it); "Check again" reads it again.
 4. **Revoke the old key**: now (the revoke confirmation opens) or later, in which
    case a reminder stays on the old key's row.
 
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QMessageBox,
     QProgressBar,
@@ -90,11 +93,13 @@ class RotateKeyDialog(QDialog):
         created(ApiKey): the new key exists (public fields only), for the list.
         old_revoked(ApiKey): the old key as revoked, for the list to update in place.
         revoke_later(ApiKey, str): the old key stays active; keep the reminder text on its row.
+        old_updated(ApiKey): the old key as the server has it now (a fresher last use).
     """
 
     created = Signal(object)
     old_revoked = Signal(object)
     revoke_later = Signal(object, str)
+    old_updated = Signal(object)
 
     def __init__(
         self,
@@ -125,6 +130,7 @@ class RotateKeyDialog(QDialog):
         self._last_draft: KeyDraft | None = None
         self._busy = False
         self._finished_flow = False
+        self._next_after_check = False  # "Next" pressed on step 3 while its check runs
         self._confirm: QMessageBox | None = None
         self.revoke_dialog: RevokeKeyDialog | None = None
         self.copy_panel: CopyOncePanel | None = None
@@ -179,7 +185,18 @@ class RotateKeyDialog(QDialog):
         update_layout.addWidget(self.update_text)
         self.last_use = QLabel(f"The old key was last used: {last_use_text(old_key, clock())}.")
         self.last_use.setAccessibleName("Old key last used")
-        update_layout.addWidget(self.last_use)
+        self.last_use.setWordWrap(True)
+        self.check_again_button = QPushButton("Check &again")
+        self.check_again_button.setAccessibleName("Check again when the old key was last used")
+        self.check_again_button.setToolTip(
+            "Read the old key's last use from the server again: once your applications use "
+            "the new key, it stops changing."
+        )
+        self.check_again_button.clicked.connect(self.check_last_use)
+        last_use_row = QHBoxLayout()
+        last_use_row.addWidget(self.last_use, 1)
+        last_use_row.addWidget(self.check_again_button)
+        update_layout.addLayout(last_use_row)
         update_layout.addStretch(1)
         self.stack.addWidget(update_page)
 
@@ -193,9 +210,9 @@ class RotateKeyDialog(QDialog):
         )
         revoke_intro.setWordWrap(True)
         revoke_layout.addWidget(revoke_intro)
-        summary = QFormLayout()
-        add_key_summary(summary, old_key, clock())
-        revoke_layout.addLayout(summary)
+        self._summary = QFormLayout()
+        add_key_summary(self._summary, old_key, clock())
+        revoke_layout.addLayout(self._summary)
         buttons_row = QDialogButtonBox()
         self.revoke_now_button = QPushButton("&Revoke old key now…")
         self.revoke_now_button.setAccessibleName("Revoke the old key now")
@@ -270,6 +287,7 @@ class RotateKeyDialog(QDialog):
         enabled = not self._busy
         if self.step == STEP_COPY:
             enabled = self.copy_panel is not None and self.copy_panel.acknowledged
+
         self.next_button.setEnabled(enabled)
         # What Enter does: the step's button, except that before the key is stored,
         # Enter copies it (never "Next" past a key nobody has kept).
@@ -288,7 +306,60 @@ class RotateKeyDialog(QDialog):
         elif step == STEP_COPY and self.copy_panel is not None and self.copy_panel.acknowledged:
             self.copy_panel.wipe()
             self._show_step(STEP_UPDATE)
+            self.check_last_use()
         elif step == STEP_UPDATE:
+            if not self.check_again_button.isEnabled():
+                # The old key's last use is still being read: it decides whether revoking
+                # asks for the key's name. Go on as soon as it is known.
+                self._next_after_check = True
+                return
+            self._show_step(STEP_REVOKE)
+
+    def check_last_use(self) -> None:
+        """Read the old key afresh: its last use on step 3, and what step 4 shows and asks."""
+        if not self.check_again_button.isEnabled():
+            return  # a check is under way
+        self.check_again_button.setEnabled(False)
+        self.last_use.setText("Checking when the old key was last used…")
+        self._runner.start(
+            self._check_last_use(),
+            owner=self,
+            on_error=self._check_failed,
+            name="check-old-key-last-use",
+        )
+
+    async def _check_last_use(self) -> None:
+        try:
+            fresh = await self._service.find(self._old.id)
+        finally:
+            self.check_again_button.setEnabled(True)
+        now = self._clock()
+        if fresh is None:
+            self.last_use.setText(
+                "The old key is no longer listed: it may have been revoked elsewhere. "
+                f"Last known use: {last_use_text(self._old, now)}."
+            )
+            self._go_on_after_check()
+            return
+        self._old = fresh
+        self.last_use.setText(f"The old key was last used: {last_use_text(fresh, now)}.")
+        while self._summary.rowCount():
+            self._summary.removeRow(0)
+        add_key_summary(self._summary, fresh, now)
+        self.old_updated.emit(fresh)
+        self._go_on_after_check()
+
+    def _check_failed(self, exc: BaseException) -> bool:
+        self.last_use.setText(
+            f"Could not check the old key's last use: {error_message(exc)} "
+            f"Last known use: {last_use_text(self._old, self._clock())}."
+        )
+        self._go_on_after_check()
+        return True
+
+    def _go_on_after_check(self) -> None:
+        if self._next_after_check:
+            self._next_after_check = False
             self._show_step(STEP_REVOKE)
 
     def _submit_create(self) -> None:

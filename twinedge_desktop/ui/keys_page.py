@@ -664,6 +664,7 @@ class KeysPage(QWidget):
         dialog.created.connect(self._add_key)
         dialog.old_revoked.connect(self._key_revoked)
         dialog.revoke_later.connect(self._revoke_later)
+        dialog.old_updated.connect(self.model.upsert)
         self._open(dialog)
         return dialog
 

@@ -69,6 +69,31 @@ async def test_list_follows_cursors_over_many_pages(
     assert listed == sorted(listed, key=lambda k: k.created_at, reverse=True)
 
 
+async def test_find_reads_a_key_afresh_and_stops_paging_once_found(
+    keys: ApiKeysService, sandbox_controls: Any
+) -> None:
+    old = await keys.create("old one", ["read:assets"], None, idempotency_key=new_idempotency_key())
+    sandbox_controls.seed_keys(450, "engineer@example.com")  # newer: the old key is on page 3
+    assert old.key.last_used_at is None
+    await keys.test_key(old.secret)  # an application uses it
+    found = await keys.find(old.key.id)
+    assert found is not None and found.id == old.key.id
+    assert found.last_used_at is not None  # the server's view, not the one from creation
+    newest = (await keys.list_all())[0]
+    requests: list[Any] = []
+
+    async def count(request: Any) -> None:
+        requests.append(request)
+
+    keys._client._http.event_hooks["request"].append(count)
+    try:
+        assert await keys.find(newest.id) == newest
+    finally:
+        keys._client._http.event_hooks["request"].remove(count)
+    assert len(requests) == 1  # found on the first page: no further pages read
+    assert await keys.find("key_does_not_exist") is None
+
+
 async def test_revoke_and_revoke_again_and_unknown_ids_are_done(keys: ApiKeysService) -> None:
     created = await keys.create(
         "short-lived", ["read:assets"], None, idempotency_key=new_idempotency_key()

@@ -103,11 +103,15 @@ async def test_create_copy_rotate_and_revoke_end_to_end(
         assert new_secret is not None and new_secret != secret
         rotate.copy_panel.ack_box.setChecked(True)
         rotate.next_step()
-        rotate.next_step()
-        assert rotate.step == STEP_REVOKE
+        rotate.next_step()  # goes on once the old key's last use is read afresh
+        await until(lambda: rotate.step == STEP_REVOKE, 15)
+        assert "just now" in rotate.last_use.text()  # the Test above used the old key
         rotate.revoke_now_button.click()
         confirm = rotate.revoke_dialog
         assert confirm is not None
+        # Used a moment ago, as the server (not the list loaded earlier) says: type its name.
+        assert confirm.typed_confirmation_required
+        qtbot.keyClicks(confirm.name_confirm, old_key.name)
         confirm.submit()
         await wait_signal(rotate.finished, timeout=15)
 

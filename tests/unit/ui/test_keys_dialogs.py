@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +22,7 @@ from tests.unit.ui.test_keys_support import (
     fixed_clock,
     make_key,
     settle,
+    until,
     wait_signal,
 )
 from twinedge_desktop.api.errors import (
@@ -529,7 +532,11 @@ async def test_rotation_walks_through_every_step_and_revokes_now(
         last_used_days_ago=1,
     )
     service.keys.append(old)
-    dialog = rotate_dialog(qtbot, service, runner, old)
+    # The list the rotation starts from is older than the server: there, unused.
+    listed = replace(old, last_used_at=None)
+    dialog = rotate_dialog(qtbot, service, runner, listed)
+    updated: list[ApiKey] = []
+    dialog.old_updated.connect(updated.append)
     form = dialog.form
     assert form.selected_scopes() == ("read:telemetry", "write:telemetry")
     assert form.expiry_combo.currentData() == 60  # the old key's 60-day policy
@@ -548,11 +555,14 @@ async def test_rotation_walks_through_every_step_and_revokes_now(
     qtbot.mouseClick(dialog.next_button, Qt.MouseButton.LeftButton)
     assert dialog.step == STEP_UPDATE
     assert not dialog.copy_panel.holds_secret  # type: ignore[union-attr]
-    assert "1 day ago" in dialog.last_use.text()
+    # The last use is read afresh from the server, not taken from the list.
+    await until(lambda: "1 day ago" in dialog.last_use.text())
+    assert updated == [old]
     qtbot.mouseClick(dialog.next_button, Qt.MouseButton.LeftButton)
     assert dialog.step == STEP_REVOKE
     qtbot.mouseClick(dialog.revoke_now_button, Qt.MouseButton.LeftButton)
     confirm = dialog.revoke_dialog
+    # Used yesterday (says the server): revoking asks for the name.
     assert confirm is not None and confirm.typed_confirmation_required
     qtbot.keyClicks(confirm.name_confirm, "telemetry pusher")
     confirm.submit()
@@ -561,6 +571,52 @@ async def test_rotation_walks_through_every_step_and_revokes_now(
     assert service.revoke_calls == [old.id]
     assert len(created) == 1 and revoked[0].id == old.id
     assert not any(new_secret in text for text in all_texts(dialog))
+
+
+async def test_rotation_checks_the_old_keys_last_use_again_and_says_when_it_cannot(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
+    old = make_key("pusher", last_used_days_ago=3)
+    service.keys.append(old)
+    dialog = rotate_dialog(qtbot, service, runner, old)
+    dialog.next_step()
+    await wait_signal(dialog.created)
+    dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
+    service.fail["find"] = NetworkError("The connection dropped.")
+    dialog.next_step()
+    await until(lambda: "Could not check" in dialog.last_use.text())
+    assert "3 days ago" in dialog.last_use.text()  # the last known use, said as such
+    assert dialog.check_again_button.isEnabled()
+    # An application used it a minute ago: "Check again" shows it.
+    service.keys[0] = replace(old, last_used_at=NOW - timedelta(minutes=1))
+    qtbot.mouseClick(dialog.check_again_button, Qt.MouseButton.LeftButton)
+    await until(lambda: "1 minute ago" in dialog.last_use.text())
+    # Revoked and gone from the list elsewhere: said so.
+    service.keys.clear()
+    qtbot.mouseClick(dialog.check_again_button, Qt.MouseButton.LeftButton)
+    await until(lambda: "no longer listed" in dialog.last_use.text())
+
+
+async def test_next_while_the_last_use_is_read_goes_on_once_it_is_known(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
+    old = make_key("pusher")
+    service.keys.append(replace(old, last_used_at=NOW - timedelta(hours=2)))
+    dialog = rotate_dialog(qtbot, service, runner, old)  # the list said: never used
+    dialog.next_step()
+    await wait_signal(dialog.created)
+    dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
+    service.find_gate = asyncio.Event()
+    dialog.next_step()
+    assert dialog.step == STEP_UPDATE and "Checking" in dialog.last_use.text()
+    dialog.next_step()  # pressed before the answer: waits for it
+    await settle()
+    assert dialog.step == STEP_UPDATE
+    service.find_gate.set()
+    await until(lambda: dialog.step == STEP_REVOKE)
+    qtbot.mouseClick(dialog.revoke_now_button, Qt.MouseButton.LeftButton)
+    confirm = dialog.revoke_dialog
+    assert confirm is not None and confirm.typed_confirmation_required  # used 2 hours ago
 
 
 async def test_rotation_later_leaves_a_reminder(

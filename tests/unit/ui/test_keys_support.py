@@ -87,6 +87,7 @@ class FakeKeysService:
     revoke_calls: list[str] = field(default_factory=list)
     tested_secrets: list[str] = field(default_factory=list)
     page_gate: asyncio.Event | None = None  # when set, list_pages waits on it after page 1
+    find_gate: asyncio.Event | None = None  # when set, find waits on it
     api_base: str = "https://api.example.test/v1"
     _replays: dict[str, CreatedApiKey] = field(default_factory=dict)
 
@@ -107,6 +108,13 @@ class FakeKeysService:
 
     async def list_all(self) -> list[ApiKey]:
         return [k for page in [p async for p in self.list_pages()] for k in page]
+
+    async def find(self, key_id: str) -> ApiKey | None:
+        await asyncio.sleep(0)
+        if self.find_gate is not None:
+            await self.find_gate.wait()
+        self._maybe_fail("find")
+        return next((k for k in self.keys if k.id == key_id), None)
 
     async def create(
         self,
