@@ -4,7 +4,7 @@ Run under a real X server (Xvfb), not offscreen, so fonts and styles are the rea
 
     xvfb-run -a env QT_QPA_PLATFORM=xcb .venv/bin/python tests/integration/ui/keys_screenshots.py
 
-Writes artifacts/keys-{list,create,copy-once,revoke,rotate}-{light,dark}.png. The data is
+Writes artifacts/keys-{list,create,copy-once,revoke,rotate,rotate-update,rotate-revoke}-{light,dark}.png. The data is
 a fixed set of keys (the unit tests' fake service), so the pictures are comparable run to run.
 The copy-once dialog is captured with the key masked, as it opens.
 """
@@ -134,7 +134,20 @@ async def shoot(out: Path) -> None:
         assert rotate is not None
         await asyncio.sleep(0.2)
         save(rotate, "rotate")
-        rotate.reject()
+        rotate.next_step()
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if rotate.copy_panel is not None:
+                break
+        assert rotate.copy_panel is not None
+        rotate.copy_panel.ack_box.setChecked(True)
+        rotate.next_step()  # step 3: the old key's last use, read afresh
+        await asyncio.sleep(0.3)
+        save(rotate, "rotate-update")
+        rotate.next_step()
+        await asyncio.sleep(0.2)
+        save(rotate, "rotate-revoke")
+        rotate.revoke_later_chosen()
         page.close()
         await runner.shutdown()
 
