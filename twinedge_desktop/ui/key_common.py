@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
@@ -70,7 +70,14 @@ class InlineMessage(QLabel):
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ParentChange and not self.isWindow():
             self.setVisible(self._wanted)
+            # Placed into a widget already on screen, Qt's setParent() marks the label
+            # hidden again after this event: apply the wish once more when it is done.
+            QTimer.singleShot(0, self, self._apply_wanted)
         return super().event(event)
+
+    def _apply_wanted(self) -> None:
+        if not self.isWindow():
+            self.setVisible(self._wanted)
 
     def clear_message(self) -> None:
         self.show_message("")

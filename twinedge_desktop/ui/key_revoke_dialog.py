@@ -66,6 +66,7 @@ class RevokeKeyDialog(QDialog):
         *,
         clock: Clock = utc_now,
         intro: str | None = None,
+        require_name: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Revoke API key")
@@ -75,7 +76,9 @@ class RevokeKeyDialog(QDialog):
         self._runner = runner
         self._clock = clock
         now = clock()
-        self._typed_required = needs_typed_confirmation(key, now)
+        recently_used = needs_typed_confirmation(key, now)
+        # require_name: the caller could not tell whether the key is in use.
+        self._typed_required = recently_used or require_name
 
         text = intro or (
             "Applications using this key will get 401 errors from the moment it is revoked. "
@@ -89,10 +92,12 @@ class RevokeKeyDialog(QDialog):
         self.name_confirm = QLineEdit()
         self.name_confirm.setAccessibleName("Type the key's name to confirm")
         self.name_confirm.setPlaceholderText("Type the key's name")
-        confirm_label = QLabel(
-            f"This key was used {relative_time(key.last_used_at, now)}. "
-            f"Type its name, <b>{escape(key.name)}</b>, to confirm:"
+        why = (
+            f"This key was used {relative_time(key.last_used_at, now)}."
+            if recently_used
+            else "Whether this key is still in use could not be checked."
         )
+        confirm_label = QLabel(f"{why} Type its name, <b>{escape(key.name)}</b>, to confirm:")
         confirm_label.setWordWrap(True)
         confirm_label.setBuddy(self.name_confirm)
         self.error = InlineMessage("error")

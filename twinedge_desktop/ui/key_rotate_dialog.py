@@ -131,6 +131,8 @@ class RotateKeyDialog(QDialog):
         self._busy = False
         self._finished_flow = False
         self._next_after_check = False  # "Next" pressed on step 3 while its check runs
+        self._last_use_known = True  # False after a failed check: revoking asks for the name
+        self._old_settled = False  # the old key turned out revoked or gone elsewhere
         self._confirm: QMessageBox | None = None
         self.revoke_dialog: RevokeKeyDialog | None = None
         self.copy_panel: CopyOncePanel | None = None
@@ -313,6 +315,9 @@ class RotateKeyDialog(QDialog):
                 # asks for the key's name. Go on as soon as it is known.
                 self._next_after_check = True
                 return
+            if self._old_settled:
+                self.done(QDialog.DialogCode.Accepted)  # nothing left to revoke
+                return
             self._show_step(STEP_REVOKE)
 
     def check_last_use(self) -> None:
@@ -329,17 +334,25 @@ class RotateKeyDialog(QDialog):
         )
 
     async def _check_last_use(self) -> None:
-        try:
-            fresh = await self._service.find(self._old.id)
-        finally:
-            self.check_again_button.setEnabled(True)
+        # No widget is touched before the answer: closing the dialog cancels this task,
+        # and the dialog may be gone by then.
+        fresh = await self._service.find(self._old.id)
+        self.check_again_button.setEnabled(True)
+        self._last_use_known = True
         now = self._clock()
-        if fresh is None:
+        if fresh is None or fresh.status(now) != "active":
+            # Revoked (or expired, or deleted) elsewhere meanwhile: nothing left to revoke.
+            self._old_settled = True
+            state = "no longer listed" if fresh is None else f"already {fresh.status(now)}"
             self.last_use.setText(
-                "The old key is no longer listed: it may have been revoked elsewhere. "
-                f"Last known use: {last_use_text(self._old, now)}."
+                f"The old key is {state}: there is nothing left to revoke. "
+                "Your applications must use the new key."
             )
-            self._go_on_after_check()
+            if fresh is not None:
+                self._old = fresh
+                self.old_updated.emit(fresh)
+            self.next_button.setText("&Finish")
+            self._next_after_check = False  # say it here rather than on a step with no use
             return
         self._old = fresh
         self.last_use.setText(f"The old key was last used: {last_use_text(fresh, now)}.")
@@ -347,20 +360,20 @@ class RotateKeyDialog(QDialog):
             self._summary.removeRow(0)
         add_key_summary(self._summary, fresh, now)
         self.old_updated.emit(fresh)
-        self._go_on_after_check()
-
-    def _check_failed(self, exc: BaseException) -> bool:
-        self.last_use.setText(
-            f"Could not check the old key's last use: {error_message(exc)} "
-            f"Last known use: {last_use_text(self._old, self._clock())}."
-        )
-        self._go_on_after_check()
-        return True
-
-    def _go_on_after_check(self) -> None:
         if self._next_after_check:
             self._next_after_check = False
             self._show_step(STEP_REVOKE)
+
+    def _check_failed(self, exc: BaseException) -> bool:
+        self.check_again_button.setEnabled(True)
+        self._last_use_known = False  # so revoking asks for the key's name
+        self._next_after_check = False  # stay: the person reads why, then decides
+        self.last_use.setText(
+            f"Could not check the old key's last use: {error_message(exc)} "
+            f"Last known use: {last_use_text(self._old, self._clock())}. "
+            "Check again, or go on: revoking will then ask for the key's name."
+        )
+        return True
 
     def _submit_create(self) -> None:
         if self._busy:
@@ -438,6 +451,7 @@ class RotateKeyDialog(QDialog):
             self,
             clock=self._clock,
             intro="Revoke the old key now. Applications still using it will get 401 errors.",
+            require_name=not self._last_use_known,
         )
         dialog.revoked.connect(self._old_revoked)
         dialog.finished.connect(self._revoke_dialog_closed)
@@ -459,7 +473,7 @@ class RotateKeyDialog(QDialog):
         self.done(QDialog.DialogCode.Accepted)
 
     def _remember_later(self) -> None:
-        if self._new is not None and not self._finished_flow:
+        if self._new is not None and not self._finished_flow and not self._old_settled:
             self._finished_flow = True
             self.revoke_later.emit(self._old, reminder_text(self._old, self._new, self._clock()))
 

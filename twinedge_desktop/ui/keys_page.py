@@ -664,9 +664,14 @@ class KeysPage(QWidget):
         dialog.created.connect(self._add_key)
         dialog.old_revoked.connect(self._key_revoked)
         dialog.revoke_later.connect(self._revoke_later)
-        dialog.old_updated.connect(self.model.upsert)
+        dialog.old_updated.connect(self._key_updated)
         self._open(dialog)
         return dialog
+
+    def _key_updated(self, key: ApiKey) -> None:
+        """A key read afresh (its last use, or revoked elsewhere): its row, and the actions."""
+        self.model.upsert(key)
+        self._update_actions()
 
     def _revoke_later(self, old: ApiKey, reminder: str) -> None:
         self.model.set_reminder(old.id, reminder)
@@ -675,11 +680,11 @@ class KeysPage(QWidget):
 
     # -- reminders -----------------------------------------------------------------------
 
-    def _reminder_owner(self) -> tuple[str, str] | None:
+    def _reminder_owner(self) -> tuple[str, str, str] | None:
         info = self._info
         if self._reminder_store is None or info is None or not info.subject:
             return None
-        return info.profile_id, info.subject
+        return info.profile_id, info.org or "", info.subject
 
     def _stored_reminders(self) -> dict[str, str]:
         owner = self._reminder_owner()
@@ -693,13 +698,14 @@ class KeysPage(QWidget):
             self._reminder_store.save(*owner, self.model.reminders())
 
     def _forget_settled_reminders(self) -> None:
-        """After a full load: a reminder whose key is gone, revoked (elsewhere, say) or
-        expired has nothing left to remind of."""
+        """After a full load: a reminder whose key is revoked (elsewhere, say) or expired
+        has nothing left to remind of. A key missing from the list is left alone: another
+        session may see fewer keys than the one that rotated it."""
         now = self._clock()
         settled = [
             key_id
             for key_id in self.model.reminders()
-            if (key := self.model.key_by_id(key_id)) is None or key.status(now) != "active"
+            if (key := self.model.key_by_id(key_id)) is not None and key.status(now) != "active"
         ]
         for key_id in settled:
             self.model.set_reminder(key_id, None)

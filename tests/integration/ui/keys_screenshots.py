@@ -4,9 +4,10 @@ Run under a real X server (Xvfb), not offscreen, so fonts and styles are the rea
 
     xvfb-run -a env QT_QPA_PLATFORM=xcb .venv/bin/python tests/integration/ui/keys_screenshots.py
 
-Writes artifacts/keys-{list,create,copy-once,revoke,rotate,rotate-update,rotate-revoke}-{light,dark}.png. The data is
-a fixed set of keys (the unit tests' fake service), so the pictures are comparable run to run.
-The copy-once dialog is captured with the key masked, as it opens.
+Writes artifacts/keys-{list,create,copy-once,revoke,rotate,rotate-update,rotate-revoke}-
+{light,dark}.png. The data is a fixed set of keys (the unit tests' fake service), so the
+pictures are comparable run to run. The copy-once dialog is captured with the key masked,
+as it opens.
 """
 
 from __future__ import annotations

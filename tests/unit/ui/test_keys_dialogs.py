@@ -619,10 +619,59 @@ async def test_next_while_the_last_use_is_read_goes_on_once_it_is_known(
     assert confirm is not None and confirm.typed_confirmation_required  # used 2 hours ago
 
 
+async def test_a_failed_check_keeps_step_3_and_revoking_then_asks_for_the_name(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
+    old = make_key("pusher")  # never used, as far as anyone knows
+    service.keys.append(old)
+    dialog = rotate_dialog(qtbot, service, runner, old)
+    dialog.next_step()
+    await wait_signal(dialog.created)
+    dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
+    service.find_gate = asyncio.Event()
+    service.fail["find"] = NetworkError()
+    dialog.next_step()
+    dialog.next_step()  # Next before the answer...
+    service.find_gate.set()
+    await until(lambda: "Could not check" in dialog.last_use.text())
+    await settle()
+    assert dialog.step == STEP_UPDATE  # ...which is a failure: stay, and say so
+    assert dialog.last_use.isVisible()
+    dialog.next_step()  # the person goes on knowingly
+    assert dialog.step == STEP_REVOKE
+    qtbot.mouseClick(dialog.revoke_now_button, Qt.MouseButton.LeftButton)
+    confirm = dialog.revoke_dialog
+    assert confirm is not None and confirm.typed_confirmation_required
+    assert "could not be checked" in " ".join(all_texts(confirm))
+
+
+async def test_a_key_revoked_elsewhere_meanwhile_ends_the_rotation_without_a_reminder(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
+    old = make_key("pusher")
+    service.keys.append(replace(old, revoked_at=NOW))
+    dialog = rotate_dialog(qtbot, service, runner, old)
+    later: list[Any] = []
+    updated: list[ApiKey] = []
+    dialog.revoke_later.connect(lambda *args: later.append(args))
+    dialog.old_updated.connect(updated.append)
+    dialog.next_step()
+    await wait_signal(dialog.created)
+    dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
+    dialog.next_step()
+    await until(lambda: "already revoked" in dialog.last_use.text())
+    assert updated and updated[0].revoked_at is not None  # the list row follows
+    assert dialog.next_button.text() == "&Finish"
+    dialog.next_step()
+    assert not dialog.isVisible()
+    assert later == [] and service.revoke_calls == []
+
+
 async def test_rotation_later_leaves_a_reminder(
     qtbot: Any, service: FakeKeysService, runner: TaskRunner
 ) -> None:
     old = make_key("nightly export", expires_in_days=None, created_days_ago=300)
+    service.keys.append(old)
     dialog = rotate_dialog(qtbot, service, runner, old)
     assert dialog.form.expiry_combo.currentData() == "never"
     later: list[tuple[ApiKey, str]] = []
@@ -632,6 +681,7 @@ async def test_rotation_later_leaves_a_reminder(
     dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
     dialog.next_step()
     dialog.next_step()
+    await until(lambda: dialog.step == STEP_REVOKE)
     qtbot.mouseClick(dialog.later_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
     assert service.revoke_calls == []
@@ -668,3 +718,13 @@ def test_a_message_given_before_its_label_is_placed_never_opens_a_window(qtbot: 
     assert message.isVisible() and message.text() == "Copy your new key now."
     message.clear_message()
     assert message.isHidden()
+    # Given before it is placed into a window already on screen, it shows too.
+    late = InlineMessage("error")
+    late.show_message("Something failed.")
+    layout = holder.layout()
+    assert layout is not None
+    layout.addWidget(late)
+    qtbot.waitUntil(lambda: late.isVisible() and not late.isHidden(), timeout=1000)
+    holder.hide()
+    holder.show()
+    assert late.isVisible()  # and stays so: not marked hidden behind its back

@@ -28,7 +28,7 @@ from twinedge_desktop.ui.key_copy_once_dialog import CopyOnceDialog
 from twinedge_desktop.ui.key_create_dialog import CreateKeyDialog
 from twinedge_desktop.ui.key_details_dialog import KeyDetailsDialog
 from twinedge_desktop.ui.key_revoke_dialog import RevokeKeyDialog
-from twinedge_desktop.ui.key_rotate_dialog import RotateKeyDialog
+from twinedge_desktop.ui.key_rotate_dialog import STEP_REVOKE, RotateKeyDialog
 from twinedge_desktop.ui.keys_model import Column
 from twinedge_desktop.ui.keys_page import (
     STATE_EMPTY,
@@ -263,12 +263,37 @@ async def test_rotate_later_leaves_the_reminder_on_the_row(page: KeysPage) -> No
     dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
     dialog.next_step()
     dialog.next_step()
+    await until(lambda: dialog.step == STEP_REVOKE)
     dialog.later_button.click()
     row = page.model.row_of(old.id)
     assert page.model.index(row, Column.STATUS).data() == "active · revoke pending"  # type: ignore[arg-type]
     # It survives a refresh.
     page.refresh()
     await settle(page.load_task)
+    row = page.model.row_of(old.id)
+    assert page.model.index(row, Column.STATUS).data() == "active · revoke pending"  # type: ignore[arg-type]
+
+
+async def test_closing_a_rotation_while_it_reads_the_last_use_shows_no_error(
+    page: KeysPage, messages: Any
+) -> None:
+    old = make_key("pusher")
+    service = FakeKeysService(keys=[old])
+    await load(page, service)
+    assert page.select_key(old.id)
+    page.rotate_selected()
+    dialog = dialogs_of(page, RotateKeyDialog)[0]
+    dialog.next_step()
+    await wait_signal(dialog.created)
+    dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
+    service.find_gate = asyncio.Event()
+    dialog.next_step()  # step 3: reading the old key's last use...
+    dialog.reject()  # ...when the person closes the dialog (deleted on close)
+    service.find_gate.set()
+    await settle()
+    await settle()
+    assert [text for level, text in messages.records if level == "error"] == []
+    # Closing counts as "later": the old key keeps a reminder.
     row = page.model.row_of(old.id)
     assert page.model.index(row, Column.STATUS).data() == "active · revoke pending"  # type: ignore[arg-type]
 

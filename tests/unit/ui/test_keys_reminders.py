@@ -16,10 +16,11 @@ from tests.unit.ui.test_keys_support import (
     make_key,
     session_info,
     settle,
+    until,
     wait_signal,
 )
 from twinedge_desktop.config import Preferences
-from twinedge_desktop.ui.key_rotate_dialog import RotateKeyDialog
+from twinedge_desktop.ui.key_rotate_dialog import STEP_REVOKE, RotateKeyDialog
 from twinedge_desktop.ui.keys_model import Column
 from twinedge_desktop.ui.keys_page import KeysPage
 from twinedge_desktop.ui.keys_reminders import RevokeReminders
@@ -39,26 +40,33 @@ def open_settings(path: Path) -> QSettings:
 
 def test_reminders_round_trip_per_profile_and_person(settings_file: Path) -> None:
     store = RevokeReminders(open_settings(settings_file))
-    store.save("sandbox", "auth0|user/1", {"key_1": "Rotated: revoke me"})
-    store.save("cloud", "auth0|user/1", {"key_2": "Another"})
+    store.save("sandbox", "org-1", "auth0|user/1", {"key_1": "Rotated: revoke me"})
+    store.save("cloud", "org-1", "auth0|user/1", {"key_2": "Another"})
+    store.save("sandbox", "org:2", "auth0|user/1", {"key_3": "In the other organisation"})
     again = RevokeReminders(open_settings(settings_file))  # as on the next start
-    assert again.load("sandbox", "auth0|user/1") == {"key_1": "Rotated: revoke me"}
-    assert again.load("cloud", "auth0|user/1") == {"key_2": "Another"}
-    assert again.load("sandbox", "someone else") == {}
-    again.save("sandbox", "auth0|user/1", {})
-    assert RevokeReminders(open_settings(settings_file)).load("sandbox", "auth0|user/1") == {}
+    assert again.load("sandbox", "org-1", "auth0|user/1") == {"key_1": "Rotated: revoke me"}
+    assert again.load("cloud", "org-1", "auth0|user/1") == {"key_2": "Another"}
+    assert again.load("sandbox", "org:2", "auth0|user/1") == {"key_3": "In the other organisation"}
+    assert again.load("sandbox", "org-1", "someone else") == {}
+    again.save("sandbox", "org-1", "auth0|user/1", {})
+    assert (
+        RevokeReminders(open_settings(settings_file)).load("sandbox", "org-1", "auth0|user/1") == {}
+    )
 
 
-@pytest.mark.parametrize("stored", ["{not json", "[1, 2]", '{"key_1": 5}'])
+@pytest.mark.parametrize(
+    ("stored", "warned"), [("{not json", True), ("[1, 2]", True), ('{"key_1": 5}', False)]
+)
 def test_damaged_reminders_are_ignored(
-    settings_file: Path, stored: str, caplog: pytest.LogCaptureFixture
+    settings_file: Path, stored: str, warned: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = open_settings(settings_file)
     store = RevokeReminders(settings)
-    store.save("sandbox", "user-1", {"key_1": "x"})
+    store.save("sandbox", "org-456", "user-1", {"key_1": "x"})
     name = next(k for k in settings.allKeys() if "revokeReminders" in k)
     settings.setValue(name, stored)
-    assert store.load("sandbox", "user-1") == {}
+    assert store.load("sandbox", "org-456", "user-1") == {}
+    assert ("Ignored unreadable rotation reminders" in caplog.text) == warned
 
 
 def new_page(qtbot: Any, messages: Any, settings_file: Path) -> KeysPage:
@@ -96,7 +104,8 @@ async def test_a_later_reminder_is_still_there_after_a_restart(
     await wait_signal(dialog.created)
     dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
     dialog.next_step()
-    dialog.next_step()
+    dialog.next_step()  # goes on once the old key's last use is read
+    await until(lambda: dialog.step == STEP_REVOKE)
     dialog.later_button.click()
     assert status_of(page, old.id) == "active · revoke pending"
     page.close()
@@ -120,6 +129,7 @@ async def test_a_reminder_ends_when_its_key_is_revoked_here_or_elsewhere(
     store = RevokeReminders(open_settings(settings_file))
     store.save(
         "sandbox",
+        "org-456",
         "user-1",
         {k.id: "Rotated: revoke later" for k in (revoked_here, revoked_elsewhere, deleted)},
     )
@@ -129,14 +139,34 @@ async def test_a_reminder_ends_when_its_key_is_revoked_here_or_elsewhere(
     page = new_page(qtbot, messages, settings_file)
     page.set_service(service, session_info(ENGINEER_SCOPES))  # type: ignore[arg-type]
     await settle(page.load_task)
-    # The key revoked elsewhere and the one gone from the list are settled.
-    assert page.model.reminders() == {revoked_here.id: "Rotated: revoke later"}
-    assert store.load("sandbox", "user-1") == {revoked_here.id: "Rotated: revoke later"}
-    # Revoking from the app ends the last one.
+    # The key revoked elsewhere is settled. The one missing from the list stays: another
+    # session (another role, say) may simply not see it.
+    kept = {k.id: "Rotated: revoke later" for k in (revoked_here, deleted)}
+    assert page.model.reminders() == kept
+    assert store.load("sandbox", "org-456", "user-1") == kept
+    # Revoking from the app ends its reminder.
     dialog = page.revoke_key(revoked_here)
     assert dialog is not None
     dialog.submit()
     await wait_signal(dialog.finished)
     assert status_of(page, revoked_here.id) == "revoked"
+    assert page.model.reminders() == {deleted.id: "Rotated: revoke later"}
+    assert store.load("sandbox", "org-456", "user-1") == {deleted.id: "Rotated: revoke later"}
+
+
+async def test_reminders_belong_to_one_organisation(
+    qtbot: Any, messages: Any, settings_file: Path
+) -> None:
+    key = make_key("pusher")
+    store = RevokeReminders(open_settings(settings_file))
+    store.save("sandbox", "org-456", "user-1", {key.id: "Rotated: revoke later"})
+    page = new_page(qtbot, messages, settings_file)
+    # The same person signs in to another organisation, whose list does not have the key.
+    elsewhere = replace(session_info(ENGINEER_SCOPES), org="org-789")
+    page.set_service(FakeKeysService(keys=[make_key("theirs")]), elsewhere)  # type: ignore[arg-type]
+    await settle(page.load_task)
     assert page.model.reminders() == {}
-    assert store.load("sandbox", "user-1") == {}
+    # Back in the first one, the reminder is still there.
+    page.set_service(FakeKeysService(keys=[key]), session_info(ENGINEER_SCOPES))  # type: ignore[arg-type]
+    await settle(page.load_task)
+    assert status_of(page, key.id) == "active · revoke pending"
