@@ -80,8 +80,9 @@ if TYPE_CHECKING:
 
 STATE_SIGNED_OUT, STATE_LIST, STATE_EMPTY, STATE_ERROR = range(4)
 TIME_REFRESH_MS = 60_000
-# While loading, pages are added to the table a batch at a time: every addition repaints
-# the table (~15 ms at 10,000 keys), so not more often than this...
+# While loading, pages are added to the table a batch at a time: every addition lays the
+# view out again (and repaints it, ~15 ms, when the new rows show), so not more often
+# than this...
 LOAD_FLUSH_SECONDS = 0.25
 # ...and not in batches so large that adding them stalls the window on its own.
 LOAD_FLUSH_ROWS = 1000
@@ -432,8 +433,8 @@ class KeysPage(QWidget):
                 first_page = False
                 last_flush = loop.time()
             else:
-                # Every insertion repaints the table; a few batches a second look just as
-                # live and leave the loop free for the person in between.
+                # Every insertion lays the view out (see LOAD_FLUSH_SECONDS); a few
+                # batches a second look just as live and leave the loop free in between.
                 pending.extend(page)
                 if (
                     loop.time() - last_flush >= LOAD_FLUSH_SECONDS
