@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 
     from PySide6.QtCore import QTimer
 
-    from twinedge_desktop.auth.services import CoreServices
     from twinedge_desktop.sandbox.embedded import RunningSandbox
+    from twinedge_desktop.services import CoreServices
     from twinedge_desktop.ui.tasks import TaskRunner
     from twinedge_desktop.vault import CredentialStore
 
@@ -151,7 +151,7 @@ class DesktopApp:
         # of pure Python; done in a worker thread, the window keeps painting meanwhile.
         await asyncio.to_thread(_preload_services)
         from twinedge_desktop.api.http import build_http_client
-        from twinedge_desktop.auth.services import CoreServices
+        from twinedge_desktop.services import CoreServices
 
         # Building the client loads the system's CA certificates: also off the loop.
         http = await asyncio.to_thread(build_http_client)
@@ -408,7 +408,7 @@ def _paint_first(app: QApplication, window: MainWindow, limit: float = 0.5) -> N
 
 
 _PRELOAD = (
-    "twinedge_desktop.auth.services",
+    "twinedge_desktop.services",
     # httpx imports its async backend (anyio) at the first request, not at import.
     "anyio._backends._asyncio",
     "twinedge_desktop.tokens.service",

@@ -18,7 +18,6 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from enum import Enum
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -35,6 +34,7 @@ from twinedge_desktop.auth.errors import (
     StateMismatch,
     clean_server_text,
 )
+from twinedge_desktop.auth.kinds import CredentialKind, SessionState
 from twinedge_desktop.auth.loopback import LoopbackListener
 from twinedge_desktop.auth.oauth import OAuthClient, TokenEndpointError, TokenResponse
 from twinedge_desktop.auth.pkce import code_challenge_s256, new_code_verifier, new_state
@@ -55,19 +55,12 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class SessionState(Enum):
-    SIGNED_OUT = "signed_out"
-    RESTORING = "restoring"
-    SIGNING_IN = "signing_in"
-    SIGNED_IN = "signed_in"
-
-
 @dataclass(frozen=True)
 class SessionInfo:
     """Who is signed in and how; nothing secret."""
 
     profile_id: str
-    kind: str  # "user" | "service" | "api_key"
+    kind: CredentialKind
     subject: str | None
     org: str | None
     email: str | None
@@ -134,7 +127,7 @@ class Session:
         self._refresh_token: str | None = None
         self._client_secret: str | None = None
         self._service_client_id: str | None = None
-        self._kind: str | None = None
+        self._kind: CredentialKind | None = None
         self._refresh_task: asyncio.Task[str] | None = None
         self._listener: LoopbackListener | None = None
         self._flow_lock = asyncio.Lock()
@@ -426,11 +419,11 @@ class Session:
             # Nothing to restore from: forget any older entry so it is not mistaken for this one.
             await self._forget_entry()
         self._clear_memory()
-        self._kind = "user"
+        self._kind = CredentialKind.USER
         self._access = access
         self._refresh_token = tokens.refresh_token
         self.signed_out_reason = None
-        info = self._info_from(tokens, access, "user", requested)
+        info = self._info_from(tokens, access, CredentialKind.USER, requested)
         info = await self._enrich_with_me(info, access.value)
         self._set_state(SessionState.SIGNED_IN, info)
         return info
@@ -451,7 +444,11 @@ class Session:
         return _AccessToken(tokens.access_token, expires)
 
     def _info_from(
-        self, tokens: TokenResponse, access: _AccessToken, kind: str, requested: tuple[str, ...]
+        self,
+        tokens: TokenResponse,
+        access: _AccessToken,
+        kind: CredentialKind,
+        requested: tuple[str, ...],
     ) -> SessionInfo:
         claims = unverified_claims(tokens.access_token)
         if tokens.scope is not None:
@@ -460,7 +457,7 @@ class Session:
             scopes = tuple(str(claims["scope"]).split())
         else:
             scopes = requested  # RFC 6749 §5.1: omitted scope means "as requested"
-        persisted = bool(tokens.refresh_token) if kind == "user" else True
+        persisted = bool(tokens.refresh_token) if kind is CredentialKind.USER else True
         return SessionInfo(
             profile_id=self.profile.id,
             kind=kind,
@@ -520,13 +517,13 @@ class Session:
     ) -> SessionInfo:
         access = self._access_from(tokens)
         self._clear_memory()
-        self._kind = "service"
+        self._kind = CredentialKind.SERVICE
         self._service_client_id = client_id
         self._client_secret = secret
         self._service_scopes = requested
         self._access = access
         self.signed_out_reason = None
-        info = self._info_from(tokens, access, "service", requested)
+        info = self._info_from(tokens, access, CredentialKind.SERVICE, requested)
         if info.subject is None:
             info = replace(info, subject=client_id)
         self._set_state(SessionState.SIGNED_IN, info)
@@ -543,12 +540,12 @@ class Session:
             api_key
         )
         self._clear_memory()
-        self._kind = "api_key"
+        self._kind = CredentialKind.API_KEY
         self._access = _AccessToken(api_key, None)
         self.signed_out_reason = None
         info = SessionInfo(
             profile_id=self.profile.id,
-            kind="api_key",
+            kind=CredentialKind.API_KEY,
             subject=me.sub or None,
             org=me.org or None,
             email=me.email,
@@ -580,7 +577,7 @@ class Session:
                     return False
                 kind = entry.get("kind")
                 if kind == "user" and isinstance(entry.get("refresh_token"), str):
-                    self._kind = "user"
+                    self._kind = CredentialKind.USER
                     self._refresh_token = str(entry["refresh_token"])
                     try:
                         await self._refresh_shared(None)
@@ -632,7 +629,7 @@ class Session:
         When another caller already replaced it, that newer token is returned
         without another refresh; otherwise one shared refresh runs.
         """
-        if self._kind == "api_key":
+        if self._kind is CredentialKind.API_KEY:
             raise InvalidToken("The API key was not accepted (it is invalid, expired or revoked).")
         if self._kind is None:
             raise SignedOut("You are not signed in. Sign in first.")
@@ -657,9 +654,9 @@ class Session:
 
     async def _refresh(self) -> str:
         kind = self._kind
-        if kind == "api_key":
+        if kind is CredentialKind.API_KEY:
             raise InvalidToken("The API key was not accepted (it is invalid, expired or revoked).")
-        if kind == "service":
+        if kind is CredentialKind.SERVICE:
             assert self._service_client_id is not None and self._client_secret is not None
             generation = self._generation
             oauth = await self._oauth(self._service_client_id, self._client_secret)
@@ -675,7 +672,7 @@ class Session:
                 )
             return access.value
         refresh_token = self._refresh_token
-        if kind == "user" and not refresh_token:
+        if kind is CredentialKind.USER and not refresh_token:
             # The server issued no refresh token (RFC 6749 §5.1 allows that): the sign-in
             # ends with its access token. Say so, and leave no stale "signed in" behind.
             await self._end_session(
@@ -685,7 +682,7 @@ class Session:
                 )
             )
             raise self.signed_out_reason or SignedOut() from None
-        if kind != "user" or not refresh_token:
+        if kind is not CredentialKind.USER or not refresh_token:
             raise SignedOut("You are not signed in. Sign in first.")
         generation = self._generation
         oauth = await self._oauth()
@@ -720,7 +717,7 @@ class Session:
                 # Signed out (or in anew) while the keychain write ran: undo that write.
                 if self._kind is None:
                     await self._forget_entry()
-                elif self._kind == "user" and self._refresh_token:
+                elif self._kind is CredentialKind.USER and self._refresh_token:
                     await self._save_entry(
                         kind="user",
                         client_id=self.profile.client_id,
@@ -730,8 +727,8 @@ class Session:
         self._access = access
         previous = self.info
         requested = previous.scopes if previous else tuple(self.profile.scopes)
-        info = self._info_from(tokens, access, "user", requested)
-        if previous is not None and previous.kind == "user":
+        info = self._info_from(tokens, access, CredentialKind.USER, requested)
+        if previous is not None and previous.kind is CredentialKind.USER:
             info = replace(
                 info,
                 email=info.email or previous.email,
@@ -786,12 +783,12 @@ class Session:
                 and isinstance(entry.get("refresh_token"), str)
             ):
                 refresh_token = str(entry["refresh_token"])
-                kind = "user"
+                kind = CredentialKind.USER
         revoked = False
         try:
-            if kind in ("user", "service"):
+            if kind in (CredentialKind.USER, CredentialKind.SERVICE):
                 oauth = await asyncio.wait_for(
-                    self._oauth(client_id if kind == "service" else None, secret), 15.0
+                    self._oauth(client_id if kind is CredentialKind.SERVICE else None, secret), 15.0
                 )
                 results = []
                 if refresh_token:
@@ -825,6 +822,7 @@ def _duration(seconds: float) -> str:
 __all__ = [
     "NOT_STORED",
     "REFRESH_MARGIN",
+    "CredentialKind",
     "Session",
     "SessionInfo",
     "SessionState",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from twinedge_desktop.sandbox.cli import add_arguments, run
+from twinedge_desktop.cli.sandbox import add_arguments, run
 
 
 def main(argv: list[str] | None = None) -> int:

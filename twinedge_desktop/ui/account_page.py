@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop import scopes as scope_catalogue
+from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.ui.style import icon, set_role
 from twinedge_desktop.ui.widgets import centered_column
 
@@ -157,7 +158,9 @@ class AccountPage(QWidget):
         else:
             self.profile_value.setText("—")
         self.keychain_value.setText(
-            info.keychain if info.kind != "api_key" else "none (an API key is not a sign-in)"
+            info.keychain
+            if info.kind is not CredentialKind.API_KEY
+            else "none (an API key is not a sign-in)"
         )
         self.scopes_value.setText(self._scopes_html(info.scopes))
         self._update_expiry()
@@ -185,7 +188,9 @@ class AccountPage(QWidget):
             return
         expires = info.access_expires_at
         if expires is None:
-            self.expiry_value.setText("does not expire" if info.kind == "api_key" else "—")
+            self.expiry_value.setText(
+                "does not expire" if info.kind is CredentialKind.API_KEY else "—"
+            )
             self.expiry_detail.setText("")
             return
         now = self._clock()
@@ -196,7 +201,7 @@ class AccountPage(QWidget):
         local = expires.astimezone()
         renewal = (
             "Renewed automatically from the refresh token when needed."
-            if info.kind == "user"
+            if info.kind is CredentialKind.USER
             else "Sign in again when it expires."
         )
         self.expiry_detail.setText(f"at {local:%H:%M:%S} ({local:%Z}). {renewal}")

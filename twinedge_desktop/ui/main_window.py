@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop import APP_NAME, __version__
+from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import ConfigError, ProfileStore
 from twinedge_desktop.ui.messages import MessageBridge
 from twinedge_desktop.ui.style import app_icon, icon, set_role
@@ -43,8 +44,8 @@ from twinedge_desktop.ui.widgets import centered_column
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QCloseEvent
 
-    from twinedge_desktop.auth.services import CoreServices
     from twinedge_desktop.config import Profile
+    from twinedge_desktop.services import CoreServices
     from twinedge_desktop.ui.session_controller import SessionController
     from twinedge_desktop.ui.tasks import TaskRunner
 
@@ -756,7 +757,11 @@ class MainWindow(QMainWindow):
         signed_in = info is not None
         if signed_in:
             self.account_page.set_info(info, session.profile if session else None)
-            if controller.keychain_problem is not None and info is not None and info.kind == "user":
+            if (
+                controller.keychain_problem is not None
+                and info is not None
+                and info.kind is CredentialKind.USER
+            ):
                 self.account_page.keychain_value.setText(
                     f"{info.keychain} — not saved: {controller.keychain_problem}"
                 )

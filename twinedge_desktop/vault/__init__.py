@@ -10,6 +10,7 @@ caller explicitly asks for it.
 
 from __future__ import annotations
 
+from twinedge_desktop.vault.standins import SwitchableStore, UnavailableStore
 from twinedge_desktop.vault.store import (
     MAX_ENTRY_BYTES,
     CredentialStore,
@@ -25,5 +26,7 @@ __all__ = [
     "KeychainUnavailable",
     "KeyringStore",
     "MemoryStore",
+    "SwitchableStore",
+    "UnavailableStore",
     "open_system_store",
 ]

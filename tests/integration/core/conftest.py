@@ -15,10 +15,10 @@ from tests.helpers.keychain import (  # noqa: F401 - importing registers the fix
     secret_service_fixture,
 )
 from tests.integration.core.helpers import FormBrowser
-from twinedge_desktop.auth.services import CoreServices
 from twinedge_desktop.auth.session import Session
 from twinedge_desktop.config import AppPaths, ProfileStore, sandbox_profile
 from twinedge_desktop.sandbox.embedded import RunningSandbox
+from twinedge_desktop.services import CoreServices
 from twinedge_desktop.vault import MemoryStore
 
 

@@ -16,9 +16,9 @@ from twinedge_desktop.api.errors import (
     ValidationFailed,
 )
 from twinedge_desktop.api.keys import ApiKeysService, new_idempotency_key
-from twinedge_desktop.auth.services import CoreServices
 from twinedge_desktop.auth.session import Session
 from twinedge_desktop.keyformat import is_valid_key
+from twinedge_desktop.services import CoreServices
 from twinedge_desktop.vault import MemoryStore
 
 

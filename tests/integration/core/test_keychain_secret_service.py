@@ -10,8 +10,8 @@ import pytest
 
 from tests.helpers.keychain import PrivateSecretService
 from tests.integration.core.helpers import FormBrowser
-from twinedge_desktop.auth.services import CoreServices
 from twinedge_desktop.config import AppPaths, ProfileStore, sandbox_profile
+from twinedge_desktop.services import CoreServices
 from twinedge_desktop.vault import KeychainUnavailable, open_system_store
 
 pytestmark = pytest.mark.keychain

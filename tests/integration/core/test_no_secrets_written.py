@@ -14,10 +14,10 @@ import pytest
 from tests.helpers.recording import record_code_verifiers
 from tests.integration.core.helpers import FormBrowser
 from twinedge_desktop.api.keys import new_idempotency_key
-from twinedge_desktop.auth.services import CoreServices
 from twinedge_desktop.auth.session import Session
 from twinedge_desktop.config import AppPaths, ProfileStore, sandbox_profile
 from twinedge_desktop.logging_setup import configure_logging
+from twinedge_desktop.services import CoreServices
 from twinedge_desktop.vault import MemoryStore
 
 

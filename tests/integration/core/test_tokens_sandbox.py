@@ -11,9 +11,9 @@ import pytest
 
 from twinedge_desktop.api.http import build_http_client
 from twinedge_desktop.auth.errors import SignedOut
-from twinedge_desktop.auth.services import CoreServices
 from twinedge_desktop.auth.session import Session, SessionState
 from twinedge_desktop.config import sandbox_profile
+from twinedge_desktop.services import CoreServices
 from twinedge_desktop.vault import MemoryStore
 
 

@@ -19,12 +19,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
+from tests.helpers.cli import FakeStdin, namespace
 from tests.helpers.sandbox import SandboxControls
 from tests.helpers.signin import async_complete_sign_in
-from tests.unit.tokens.test_cli import FakeStdin, namespace
+from twinedge_desktop.cli.inspect import run
 from twinedge_desktop.config import AppPaths, ProfileStore, sandbox_profile
 from twinedge_desktop.tokens import TokenInspector, VerdictStatus
-from twinedge_desktop.tokens.cli import run
 
 REDIRECT_URI = "http://127.0.0.1:53682/callback"  # never contacted: the driver stops before it
 

@@ -18,9 +18,9 @@ import httpx
 
 from tests.helpers.signin import async_complete_sign_in
 from twinedge_desktop.api.keys import ApiKeysService
-from twinedge_desktop.auth.services import CoreServices
 from twinedge_desktop.auth.session import Session, SessionInfo
 from twinedge_desktop.config import AppPaths, ProfileStore, sandbox_profile
+from twinedge_desktop.services import CoreServices
 from twinedge_desktop.vault import MemoryStore
 
 SIGN_IN_TIMEOUT = 30.0

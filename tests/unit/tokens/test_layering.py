@@ -13,7 +13,7 @@ def test_tokens_package_imports_with_qt_blocked() -> None:
     code = (
         "import sys\n"
         "sys.modules['PySide6'] = None  # any Qt import now raises ImportError\n"
-        "import twinedge_desktop.tokens, twinedge_desktop.tokens.cli\n"
+        "import twinedge_desktop.tokens, twinedge_desktop.cli.inspect\n"
         "import twinedge_desktop.tokens.keys, twinedge_desktop.tokens.verify\n"
         "assert not any(name.startswith('PySide6.') for name in sys.modules)\n"
     )

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.unit.tokens.conftest import (
+from tests.helpers.token_fixtures import (
     AUDIENCE,
     ISSUER,
     Clock,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.auth.session import SessionInfo, SessionState
 from twinedge_desktop.config import Profile
 
@@ -20,7 +21,7 @@ from twinedge_desktop.config import Profile
 def user_info(profile_id: str = "sandbox", **changes: Any) -> SessionInfo:
     values: dict[str, Any] = {
         "profile_id": profile_id,
-        "kind": "user",
+        "kind": CredentialKind.USER,
         "subject": "user-123",
         "org": "org-456",
         "email": "engineer@example.com",
@@ -101,7 +102,7 @@ class FakeSession:
         self.calls.append(f"service:{client_id}:{','.join(scopes)}")
         info = user_info(
             self.profile.id,
-            kind="service",
+            kind=CredentialKind.SERVICE,
             email=None,
             name=None,
             subject=client_id,
@@ -112,7 +113,7 @@ class FakeSession:
 
     async def use_api_key(self, api_key: str) -> SessionInfo:
         self.calls.append("api_key")
-        info = user_info(self.profile.id, kind="api_key", access_expires_at=None)
+        info = user_info(self.profile.id, kind=CredentialKind.API_KEY, access_expires_at=None)
         self.set_state(SessionState.SIGNED_IN, info)
         return info
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.unit.ui.fakes import user_info
+from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import sandbox_profile
 from twinedge_desktop.ui.account_page import AccountPage, format_countdown
 
@@ -62,7 +63,9 @@ def test_expiry_counts_down_live(page: AccountPage) -> None:
 
 
 def test_unknown_scope_and_api_key(page: AccountPage) -> None:
-    info = user_info(kind="api_key", scopes=("read:assets", "frobnicate"), access_expires_at=None)
+    info = user_info(
+        kind=CredentialKind.API_KEY, scopes=("read:assets", "frobnicate"), access_expires_at=None
+    )
     page.set_info(info, None)
     assert "not a TwinEdge scope" in page.scopes_value.text()
     assert page.expiry_value.text() == "does not expire"

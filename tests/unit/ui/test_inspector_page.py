@@ -17,7 +17,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QColor, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QLineEdit, QPlainTextEdit, QSpinBox, QTabBar
 
-from tests.unit.tokens.conftest import AUDIENCE, ISSUER, public_jwk, standard_claims
+from tests.helpers.token_fixtures import AUDIENCE, ISSUER, public_jwk, standard_claims
 from twinedge_desktop.config import Profile
 from twinedge_desktop.keyformat import generate_key
 from twinedge_desktop.tokens import TokenInspector

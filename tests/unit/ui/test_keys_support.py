@@ -18,6 +18,7 @@ from typing import Any
 
 from twinedge_desktop.api.errors import ValidationFailed
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey, Me
+from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.auth.session import SessionInfo
 from twinedge_desktop.keyformat import display_prefix, generate_key
 
@@ -180,7 +181,7 @@ def session_info(
 ) -> SessionInfo:
     return SessionInfo(
         profile_id="sandbox",
-        kind="user",
+        kind=CredentialKind.USER,
         subject=subject,
         org="org-456",
         email=email,

@@ -1,4 +1,7 @@
-"""Fixtures for the core's unit tests: a fake OAuth server on httpx.MockTransport."""
+"""Fixtures for the core's unit tests: a fake OAuth server on httpx.MockTransport.
+
+Imported by the conftest of each core test package (auth, api), so they are defined once.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.unit.core.fakes import API, ISSUER, FakeAuthServer
+from tests.helpers.fake_auth_server import API, ISSUER, FakeAuthServer
 from twinedge_desktop.api.http import build_http_client
 from twinedge_desktop.auth.session import Session
 from twinedge_desktop.config import Profile

@@ -20,7 +20,7 @@ import webbrowser
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any
 
 import httpx
 
@@ -30,8 +30,8 @@ from twinedge_desktop.api.keys import ApiKeysService
 from twinedge_desktop.api.models import Me
 from twinedge_desktop.auth.discovery import ServerMetadata, discover, is_secure_url
 from twinedge_desktop.auth.errors import SignInError
-from twinedge_desktop.auth.services import CoreServices
-from twinedge_desktop.auth.session import Session, SessionInfo
+from twinedge_desktop.auth.session import CredentialKind, Session, SessionInfo
+from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, say
 from twinedge_desktop.config import (
     CLOUD_PROFILE,
     DEFAULT_SIGN_IN_SCOPES,
@@ -43,21 +43,12 @@ from twinedge_desktop.config import (
     profile_id_for_issuer,
 )
 from twinedge_desktop.redaction import redact
+from twinedge_desktop.services import CoreServices
 from twinedge_desktop.vault import KeychainUnavailable
 
 log = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """Bad usage: reported with exit code 2."""
-
-
-def _say(text: str, stream: TextIO | None = None) -> None:
-    print(text, file=stream or sys.stderr, flush=True)
+_say = say
 
 
 def _setup(args: argparse.Namespace) -> tuple[AppPaths, ProfileStore]:
@@ -228,7 +219,7 @@ def _describe_user(info: SessionInfo) -> str:
     who = info.email or info.subject or "an unnamed account"
     if info.name and info.email:
         who = f"{info.name} <{info.email}>"
-    if info.kind == "service":
+    if info.kind is CredentialKind.SERVICE:
         who = f"service client {info.subject}"
     return who
 

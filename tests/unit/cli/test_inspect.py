@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 from collections.abc import Callable
@@ -12,32 +11,14 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.unit.tokens.conftest import AUDIENCE, ISSUER, public_jwk, standard_claims
+from tests.helpers.cli import FakeStdin, namespace
+from tests.helpers.token_fixtures import AUDIENCE, ISSUER, public_jwk, standard_claims
+from twinedge_desktop.cli.inspect import EXIT_INVALID, EXIT_USAGE, EXIT_VALID, run
 from twinedge_desktop.config import AppPaths, Profile, ProfileStore
 from twinedge_desktop.keyformat import generate_key
-from twinedge_desktop.tokens.cli import EXIT_INVALID, EXIT_USAGE, EXIT_VALID, run
 from twinedge_desktop.tokens.decode import MAX_INPUT_CHARS
 
 Mint = Callable[..., str]
-
-
-class FakeStdin:
-    def __init__(self, data: bytes, tty: bool = False) -> None:
-        self.buffer = io.BytesIO(data)
-        self._tty = tty
-
-    def isatty(self) -> bool:
-        return self._tty
-
-
-def namespace(**overrides: Any) -> argparse.Namespace:
-    """The namespace twinedge_desktop.cli builds for ``inspect`` (its defaults)."""
-    values: dict[str, Any] = {
-        "token": None, "jwks": None, "issuer": None, "audience": None, "profile": None,
-        "leeway": 60, "json": False,
-    }  # fmt: skip
-    values.update(overrides)
-    return argparse.Namespace(**values)
 
 
 def invoke(stdin: bytes = b"", tty: bool = False, **overrides: Any) -> tuple[int, str, str]:

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers.fake_auth_server import Browser, FakeAuthServer, s256
 from tests.helpers.recording import NoBrowser, record_code_verifiers
-from tests.unit.core.fakes import FakeAuthServer, s256
 from twinedge_desktop.api.errors import ApiError, InvalidToken
 from twinedge_desktop.api.http import build_http_client
 from twinedge_desktop.auth.errors import (
@@ -30,32 +30,6 @@ from twinedge_desktop.auth.session import Session, SessionState
 from twinedge_desktop.config import Profile
 from twinedge_desktop.redaction import RedactingFilter
 from twinedge_desktop.vault import MAX_ENTRY_BYTES, KeychainUnavailable, MemoryStore
-
-
-class Browser:
-    """Plays the browser: follows the server's redirect back to the loopback listener."""
-
-    def __init__(self, server: FakeAuthServer, **overrides: str | None) -> None:
-        self.server = server
-        self.overrides = overrides
-        self.opened: list[str] = []
-        self.tasks: list[asyncio.Task[httpx.Response]] = []
-        self.ports: list[int] = []
-
-    def __call__(self, url: str) -> bool:
-        self.opened.append(url)
-        callback = self.server.callback_url(url, **self.overrides)
-        self.ports.append(httpx.URL(callback).port or 0)
-        self.tasks.append(asyncio.ensure_future(self._visit(callback)))
-        return True
-
-    @staticmethod
-    async def _visit(url: str) -> httpx.Response:
-        async with httpx.AsyncClient(follow_redirects=True, timeout=10) as client:
-            return await client.get(url)
-
-    async def page(self) -> httpx.Response:
-        return await asyncio.wait_for(self.tasks[-1], 10)
 
 
 def port_closed(port: int) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from keyring.errors import InitError, KeyringLocked, NoKeyringError
 
-from tests.unit.core.fakes import InMemoryKeyring
+from tests.helpers.fake_auth_server import InMemoryKeyring
 from twinedge_desktop.vault import (
     MAX_ENTRY_BYTES,
     CredentialStore,

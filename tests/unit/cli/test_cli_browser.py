@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from twinedge_desktop.auth.cli import _requested_scopes, system_browser_opener
+from twinedge_desktop.cli.auth import _requested_scopes, system_browser_opener
 
 
 def test_browser_env_is_honoured_and_gets_the_url(

@@ -251,3 +251,29 @@ class FakeAuthServer:
 
 def json_body(request: httpx.Request) -> Any:
     return json.loads(request.content.decode())
+
+
+class Browser:
+    """Plays the browser: follows the server's redirect back to the loopback listener."""
+
+    def __init__(self, server: FakeAuthServer, **overrides: str | None) -> None:
+        self.server = server
+        self.overrides = overrides
+        self.opened: list[str] = []
+        self.tasks: list[asyncio.Task[httpx.Response]] = []
+        self.ports: list[int] = []
+
+    def __call__(self, url: str) -> bool:
+        self.opened.append(url)
+        callback = self.server.callback_url(url, **self.overrides)
+        self.ports.append(httpx.URL(callback).port or 0)
+        self.tasks.append(asyncio.ensure_future(self._visit(callback)))
+        return True
+
+    @staticmethod
+    async def _visit(url: str) -> httpx.Response:
+        async with httpx.AsyncClient(follow_redirects=True, timeout=10) as client:
+            return await client.get(url)
+
+    async def page(self) -> httpx.Response:
+        return await asyncio.wait_for(self.tasks[-1], 10)

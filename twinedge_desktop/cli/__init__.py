@@ -22,13 +22,13 @@ def _run_gui(args: argparse.Namespace) -> int:
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
-    from twinedge_desktop.sandbox.cli import run
+    from twinedge_desktop.cli.sandbox import run
 
     return run(args)
 
 
 def _run_auth_command(args: argparse.Namespace) -> int:
-    from twinedge_desktop.auth import cli as auth_cli
+    from twinedge_desktop.cli import auth as auth_cli
 
     handlers: dict[str, Handler] = {
         "login": auth_cli.run_login,
@@ -40,7 +40,7 @@ def _run_auth_command(args: argparse.Namespace) -> int:
 
 
 def _run_inspect(args: argparse.Namespace) -> int:
-    from twinedge_desktop.tokens.cli import run
+    from twinedge_desktop.cli.inspect import run
 
     return run(args)
 
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the local TwinEdge sandbox server",
         description="Run the local TwinEdge sandbox (authorization server + API) on loopback.",
     )
-    from twinedge_desktop.sandbox.cli import add_arguments as add_sandbox_arguments
+    from twinedge_desktop.cli.sandbox import add_arguments as add_sandbox_arguments
 
     add_sandbox_arguments(sandbox)
     sandbox.set_defaults(handler=_run_sandbox)

@@ -8,12 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.unit.core.fakes import FakeAuthServer
-from tests.unit.core.test_session import Browser
+from tests.helpers.fake_auth_server import Browser, FakeAuthServer
 from twinedge_desktop.api.http import build_http_client
 from twinedge_desktop.auth.errors import SignInError
-from twinedge_desktop.auth.services import CoreServices
 from twinedge_desktop.config import AppPaths, Profile, ProfileStore
+from twinedge_desktop.services import CoreServices
 from twinedge_desktop.vault import KeychainUnavailable, MemoryStore
 
 
@@ -57,7 +56,7 @@ async def test_no_keychain_means_an_error_to_show_not_a_silent_fallback(
     def unavailable(service: str = "twinedge-desktop") -> MemoryStore:
         raise reason
 
-    monkeypatch.setattr("twinedge_desktop.auth.services.open_system_store", unavailable)
+    monkeypatch.setattr("twinedge_desktop.services.open_system_store", unavailable)
     services = await _services(tmp_path, fake_server)
     assert services.keychain_error is reason
     session = services.session_for(profile)
@@ -104,7 +103,7 @@ def test_core_modules_never_import_qt() -> None:
 
     code = (
         "import sys; sys.modules['PySide6'] = None\n"
-        "import twinedge_desktop.auth.services, twinedge_desktop.auth.cli\n"
+        "import twinedge_desktop.services, twinedge_desktop.cli.auth\n"
         "import twinedge_desktop.api.keys, twinedge_desktop.vault\n"
         "assert not [m for m in sys.modules if m.startswith('PySide6') and sys.modules[m]]\n"
     )

@@ -22,12 +22,12 @@ import os
 import sys
 from typing import Any, TextIO
 
+from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from twinedge_desktop.tokens.decode import MAX_INPUT_CHARS
 from twinedge_desktop.tokens.model import Finding, InspectionReport, Severity, VerdictStatus
 
-EXIT_VALID = 0
-EXIT_INVALID = 1
-EXIT_USAGE = 2
+EXIT_VALID = EXIT_OK
+EXIT_INVALID = EXIT_FAILED
 
 _MARKS = {
     Severity.OK: "ok  ",
@@ -36,10 +36,6 @@ _MARKS = {
     Severity.ERROR: "FAIL",
 }
 _STDIN = "-"
-
-
-class UsageError(Exception):
-    pass
 
 
 def exit_code(report: InspectionReport) -> int:

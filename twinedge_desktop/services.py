@@ -21,57 +21,12 @@ from twinedge_desktop.vault import (
     CredentialStore,
     KeychainUnavailable,
     MemoryStore,
+    SwitchableStore,
+    UnavailableStore,
     open_system_store,
 )
 
 log = logging.getLogger(__name__)
-
-
-class _UnavailableStore:
-    """Stands in while no keychain works: nothing to restore, and saving raises the reason."""
-
-    is_persistent = False
-
-    def __init__(self, error: KeychainUnavailable) -> None:
-        self.unavailable_error = error
-        self.backend_name = "unavailable"
-
-    def get(self, key: str) -> str | None:
-        return None
-
-    def set(self, key: str, value: str) -> None:
-        raise self.unavailable_error
-
-    def delete(self, key: str) -> None:
-        return None
-
-
-class _SwitchableStore:
-    """The store sessions hold; ``continue_without_keychain`` swaps what it points at."""
-
-    def __init__(self, target: CredentialStore) -> None:
-        self.target = target
-
-    @property
-    def backend_name(self) -> str:
-        return self.target.backend_name
-
-    @property
-    def is_persistent(self) -> bool:
-        return self.target.is_persistent
-
-    @property
-    def unavailable_error(self) -> KeychainUnavailable | None:
-        return getattr(self.target, "unavailable_error", None)
-
-    def get(self, key: str) -> str | None:
-        return self.target.get(key)
-
-    def set(self, key: str, value: str) -> None:
-        self.target.set(key, value)
-
-    def delete(self, key: str) -> None:
-        self.target.delete(key)
 
 
 class CoreServices:
@@ -91,8 +46,8 @@ class CoreServices:
         self.keychain_error = keychain_error
         if credential_store is None:
             assert keychain_error is not None
-            credential_store = _UnavailableStore(keychain_error)
-        self._store = _SwitchableStore(credential_store)
+            credential_store = UnavailableStore(keychain_error)
+        self._store = SwitchableStore(credential_store)
         self._sessions: dict[str, Session] = {}
         self._api_clients: dict[str, ApiKeysService] = {}
 

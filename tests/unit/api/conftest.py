@@ -1,0 +1,9 @@
+"""The core's fixtures: a fake OAuth server on httpx.MockTransport (tests/helpers)."""
+
+from tests.helpers.core_fixtures import (  # noqa: F401 - pytest finds fixtures by name
+    fake_server,
+    http,
+    profile,
+    session,
+    store,
+)
