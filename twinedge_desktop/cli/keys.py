@@ -299,6 +299,7 @@ def _checked_scopes(raw: Sequence[str]) -> list[str]:
 
 async def _create(args: argparse.Namespace) -> int:
     from twinedge_desktop.api.client import ApiClient
+    from twinedge_desktop.api.errors import NetworkError
     from twinedge_desktop.api.keys import ApiKeysService, new_idempotency_key
     from twinedge_desktop.scan.model import mask_prefix
     from twinedge_desktop.timefmt import format_countdown, utc_now
@@ -317,9 +318,19 @@ async def _create(args: argparse.Namespace) -> int:
                     account.services.http, api_base, account.session, max_attempts=CREATE_ATTEMPTS
                 )
             )
-            created = await service.create(
-                name, scopes, expires_at, idempotency_key=new_idempotency_key()
-            )
+            try:
+                created = await service.create(
+                    name, scopes, expires_at, idempotency_key=new_idempotency_key()
+                )
+            except NetworkError as exc:
+                # The server may have made the key and only its answer was lost (twice).
+                say(f"Error: {exc.user_message}")
+                say(
+                    "The key may have been created without its secret reaching you: check "
+                    "`twinedge-desktop keys list` and revoke a key named "
+                    f"“{name}” that you cannot use."
+                )
+                return EXIT_FAILED
     except NotSignedIn as exc:
         say(str(exc))
         return EXIT_FAILED

@@ -242,9 +242,10 @@ def _advice(m: MatchedFinding, profile: str | None) -> list[str]:
     if m.finding.only_in_ignored_files:
         lines.append("  Only in files git ignores: not committed (does not fail the scan).")
     if any(o.commit for o in m.finding.occurrences):
+        where = "still in HEAD and in" if m.finding.in_head else "no longer in HEAD, but still in"
         lines.append(
-            "  It is in git history: deleting the file does not remove it from the repository's "
-            "past (or from clones); revoking is what makes it harmless."
+            f"  It is {where} git history: deleting the file does not remove it from the "
+            "repository's past (or from clones); revoking is what makes it harmless."
         )
     return lines
 
@@ -290,10 +291,10 @@ def _print_human(report: ScanReport, matched: list[MatchedFinding], profile: str
 
 def _stats_line(report: ScanReport) -> str:
     stats = report.stats
-    parts = [f"Scanned {stats.files_scanned:,} files ({_megabytes(stats.bytes_scanned)})"]
+    parts = [f"Scanned {_count(stats.files_scanned, 'file')} ({_megabytes(stats.bytes_scanned)})"]
     if report.history:
         parts.append(
-            f"{stats.commits:,} commits ({stats.blobs_scanned:,} file versions, "
+            f"{_count(stats.commits, 'commit')} ({_count(stats.blobs_scanned, 'file version')}, "
             f"{_megabytes(stats.blob_bytes_scanned)})"
         )
     text = " and ".join(parts) + f" in {stats.seconds:.1f} s."
@@ -308,6 +309,10 @@ def _stats_line(report: ScanReport) -> str:
     if skipped:
         text += " Skipped: " + ", ".join(skipped) + "."
     return text
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def _occurrence_json(o: Occurrence) -> dict[str, Any]:

@@ -156,8 +156,8 @@ def scan(
         worktree_hits = _scan_root(run, given, absolute)
         wants_git = worktree_hits or request.history or request.check_gitignore
         top = gitutil.toplevel(absolute) if wants_git else None
+        _record_worktree_hits(run, top, worktree_hits)
         if top is not None:
-            _mark_ignored(run, top, worktree_hits)
             relative = os.path.relpath(absolute, top)
             repos.setdefault(top, []).append("" if relative == "." else relative)
         elif request.history:
@@ -276,10 +276,12 @@ def _take(run: _Run, outcome: FileOutcome) -> list[tuple[FileEntry, KeyHit]]:
     return [(entry, hit) for hit in result.hits]
 
 
-def _mark_ignored(run: _Run, top: Path, hits: list[tuple[FileEntry, KeyHit]]) -> None:
+def _record_worktree_hits(
+    run: _Run, top: Path | None, hits: list[tuple[FileEntry, KeyHit]]
+) -> None:
     """Record working-tree hits, noting those in files git ignores (on disk, never committed)."""
     ignored: set[str] = set()
-    if hits:
+    if hits and top is not None:
         try:
             ignored = gitutil.check_ignored(top, sorted({entry.absolute for entry, _ in hits}))
         except GitError as exc:
@@ -379,8 +381,8 @@ def _scan_history(run: _Run, top: Path, pathspec: Sequence[str]) -> None:
                         blob=oid,
                     )
         for record in run.keys.values():
-            if record.blobs:
-                record.in_head = bool(record.blobs & head_blobs)
+            if record.blobs:  # blob ids are content hashes: the same in every repository
+                record.in_head = bool(record.in_head) or bool(record.blobs & head_blobs)
     except GitError as exc:
         run.warnings.append(f"{repository}: history not scanned: {exc}")
     finally:
