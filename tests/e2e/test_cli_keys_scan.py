@@ -61,9 +61,7 @@ def signed_in_env(
     env["BROWSER"] = f"{sys.executable} {BROWSER_HELPER} %s"
     env["TWINEDGE_TEST_BROWSER_LOG"] = str(tmp_path / "browser.log")
     env.pop("DISPLAY", None)
-    login = run_cli(
-        ["login", "--issuer", sandbox.base_url, "--client-id", "twinedge-desktop"], env
-    )
+    login = run_cli(["login", "--issuer", sandbox.base_url, "--client-id", "twinedge-desktop"], env)
     assert login.returncode == 0, login.stderr
     yield env
 
@@ -138,9 +136,12 @@ def test_create_scan_revoke_scan(
     after = run_cli(["scan", "--git", str(repo.path)], env)
     assert after.returncode == 0, after.stdout + after.stderr
     assert f"{prefix}…  revoked" in after.stdout and "no longer works" in after.stdout
-    assert json.loads(run_cli(["scan", "--git", "--json", str(repo.path)], env).stdout)[
-        "findings"
-    ][0]["status"] == "revoked"
+    assert (
+        json.loads(run_cli(["scan", "--git", "--json", str(repo.path)], env).stdout)["findings"][0][
+            "status"
+        ]
+        == "revoked"
+    )
 
     # The full key appears nowhere but in create's stdout: not in any other output, not in
     # the log (written at DEBUG level by the --debug runs), not in any file the app wrote.

@@ -109,6 +109,15 @@ class _Run:
         self.advice: list[IgnoreAdvice] = []
         self._last_progress = 0.0
         self.phase = "files"
+        self._toplevels: dict[str, Path | None] = {}
+
+    def toplevel(self, path: str) -> Path | None:
+        """The git top directory for ``path``, asked once per folder (a pre-commit hook passes
+        every staged file: one ``git rev-parse`` per folder, not per file)."""
+        folder = path if os.path.isdir(path) else os.path.dirname(path)
+        if folder not in self._toplevels:
+            self._toplevels[folder] = gitutil.toplevel(folder)
+        return self._toplevels[folder]
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
@@ -155,7 +164,7 @@ def scan(
             continue
         worktree_hits = _scan_root(run, given, absolute)
         wants_git = worktree_hits or request.history or request.check_gitignore
-        top = gitutil.toplevel(absolute) if wants_git else None
+        top = run.toplevel(absolute) if wants_git else None
         _record_worktree_hits(run, top, worktree_hits)
         if top is not None:
             relative = os.path.relpath(absolute, top)

@@ -32,8 +32,22 @@ def git_executable() -> str | None:
     return shutil.which("git")
 
 
+# Set by git for hooks (a pre-commit hook runs the scanner): they would point every git we
+# run at the hook's repository and index, whichever repository a path is really in.
+_REPOSITORY_ENV = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_PREFIX",
+    "GIT_NAMESPACE",
+)
+
+
 def _env() -> dict[str, str]:
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_ENV}
     env.update(
         {
             "GIT_TERMINAL_PROMPT": "0",
