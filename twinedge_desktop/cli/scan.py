@@ -23,7 +23,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, say
+from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, UsageError, say
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.models import ApiKey
@@ -108,14 +108,13 @@ class _ProgressLine:
 
 
 async def _scan(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from twinedge_desktop.scan import scan
+    from twinedge_desktop.scan import scan_async
 
     request = _request(args)
     progress = _ProgressLine()
     try:
-        report = await asyncio.to_thread(scan, request, on_progress=progress)
+        # In a worker thread; Ctrl+C cancels this task, which stops the scan (and its git).
+        report = await scan_async(request, on_progress=progress)
     finally:
         progress.clear()
     for warning in report.warnings:
@@ -390,4 +389,4 @@ def _json_document(
     }
 
 
-__all__ = ["EXIT_USAGE", "add_arguments", "run"]
+__all__ = ["add_arguments", "revoke_command", "run"]

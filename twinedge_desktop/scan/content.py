@@ -30,7 +30,7 @@ import codecs
 import re
 from dataclasses import dataclass
 
-from twinedge_desktop.keyformat import KEY_LENGTH, KeyCheck, check_key
+from twinedge_desktop.keyformat import KeyCheck, check_key
 
 # ``te_`` + 38 base62 characters, not followed by another base62 character. The left
 # boundary is checked in ``find_keys`` (see the module docstring for why).
@@ -78,11 +78,6 @@ def _bom_encoding(data: bytes) -> str | None:
     return None
 
 
-def is_binary(data: bytes) -> bool:
-    """A NUL byte in the first 8 KiB (git's own heuristic), unless a UTF-16/32 BOM says text."""
-    return b"\0" in data[:BINARY_SNIFF_BYTES] and _bom_encoding(data) is None
-
-
 def _valid_keys(data: bytes) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     for match in CANDIDATE.finditer(data):
@@ -128,4 +123,4 @@ def find_keys(data: bytes) -> ContentResult:
     return ContentResult(_with_lines(data, found), False, None)
 
 
-__all__ = ["CANDIDATE", "KEY_LENGTH", "ContentResult", "KeyHit", "find_keys", "is_binary"]
+__all__ = ["CANDIDATE", "ContentResult", "KeyHit", "find_keys"]
