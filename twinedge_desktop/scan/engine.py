@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from twinedge_desktop.keyformat import display_prefix
@@ -44,6 +44,7 @@ from twinedge_desktop.scan.model import (
     Skipped,
     SkipReason,
     Source,
+    mask_keys,
 )
 from twinedge_desktop.scan.worktree import (
     FileEntry,
@@ -126,7 +127,10 @@ class _Run:
     def skip(self, item: Skipped) -> None:
         self.stats.count_skip(item.reason)
         if len(self.skipped) < MAX_SKIPPED_LISTED:
-            self.skipped.append(item)
+            self.skipped.append(replace(item, path=mask_keys(item.path)))
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(mask_keys(text))
 
     def progress(self, current: str, *, force: bool = False) -> None:
         if self.on_progress is None:
@@ -160,7 +164,7 @@ def scan(
         run.check_cancel()
         absolute = os.path.realpath(given)
         if not os.path.exists(absolute):
-            run.warnings.append(f"{given}: no such file or directory")
+            run.warn(f"{given}: no such file or directory")
             continue
         worktree_hits = _scan_root(run, given, absolute)
         wants_git = worktree_hits or request.history or request.check_gitignore
@@ -170,7 +174,7 @@ def scan(
             relative = os.path.relpath(absolute, top)
             repos.setdefault(top, []).append("" if relative == "." else relative)
         elif request.history:
-            run.warnings.append(
+            run.warn(
                 f"{given}: not in a git repository"
                 + ("" if gitutil.git_executable() else " (git is not installed)")
                 + "; its history was not scanned"
@@ -294,7 +298,7 @@ def _record_worktree_hits(
         try:
             ignored = gitutil.check_ignored(top, sorted({entry.absolute for entry, _ in hits}))
         except GitError as exc:
-            run.warnings.append(f"Could not ask git which files it ignores: {exc}")
+            run.warn(f"Could not ask git which files it ignores: {exc}")
     for entry, hit in hits:
         run.record(hit.key, _worktree_occurrence(entry, hit, entry.absolute in ignored))
 
@@ -302,7 +306,7 @@ def _record_worktree_hits(
 def _worktree_occurrence(entry: FileEntry, hit: KeyHit, ignored: bool) -> Occurrence:
     return Occurrence(
         source=Source.WORKTREE,
-        path=entry.display,
+        path=mask_keys(entry.display),
         line=hit.line,
         column=hit.column,
         offset=hit.offset,
@@ -315,11 +319,11 @@ def _check_ignore_advice(run: _Run, top: Path) -> None:
     try:
         ignored = gitutil.check_ignored(top, [probe for probe, _ in IGNORE_PROBES], no_index=True)
     except GitError as exc:
-        run.warnings.append(f"{top}: could not check its .gitignore: {exc}")
+        run.warn(f"{top}: could not check its .gitignore: {exc}")
         return
     missing = tuple(pattern for probe, pattern in IGNORE_PROBES if probe not in ignored)
     if missing:
-        run.advice.append(IgnoreAdvice(repository=str(top), missing=missing))
+        run.advice.append(IgnoreAdvice(repository=mask_keys(str(top)), missing=missing))
 
 
 # -- history ------------------------------------------------------------------------------------
@@ -327,9 +331,9 @@ def _check_ignore_advice(run: _Run, top: Path) -> None:
 
 def _scan_history(run: _Run, top: Path, pathspec: Sequence[str]) -> None:
     run.phase = "history"
-    repository = str(top)
+    repository = mask_keys(str(top))
     if not gitutil.has_commits(top):
-        run.warnings.append(f"{repository}: the repository has no commits yet; no history to scan")
+        run.warn(f"{repository}: the repository has no commits yet; no history to scan")
         return
     try:
         introduced, commits = history.introductions(top, pathspec, run.cancel)
@@ -376,7 +380,7 @@ def _scan_history(run: _Run, top: Path, pathspec: Sequence[str]) -> None:
                         hit.key,
                         Occurrence(
                             source=Source.HISTORY,
-                            path=introduction.path,
+                            path=mask_keys(introduction.path),
                             line=hit.line,
                             column=hit.column,
                             offset=hit.offset,
@@ -393,7 +397,7 @@ def _scan_history(run: _Run, top: Path, pathspec: Sequence[str]) -> None:
             if record.blobs:  # blob ids are content hashes: the same in every repository
                 record.in_head = bool(record.in_head) or bool(record.blobs & head_blobs)
     except GitError as exc:
-        run.warnings.append(f"{repository}: history not scanned: {exc}")
+        run.warn(f"{repository}: history not scanned: {exc}")
     finally:
         run.phase = "files"
 

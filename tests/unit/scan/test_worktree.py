@@ -181,3 +181,14 @@ async def test_scan_async_delivers_progress_on_the_loop_and_cancels(tmp_path: Pa
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 10)
+
+
+def test_a_file_named_after_a_key_is_shown_masked(tmp_path: Path) -> None:
+    named = tmp_path / f"backup-{KEY}.txt"
+    named.write_text(f"{OUTSIDE_KEY}\n")
+    (tmp_path / f"{KEY}.huge").write_bytes(b"x" * 2000)
+    report = scan(ScanRequest(paths=(str(tmp_path),), max_file_size=1000, check_gitignore=False))
+    (finding,) = report.findings
+    assert finding.occurrences[0].path == f"{tmp_path}/backup-{KEY[:12]}….txt"
+    assert [s.path for s in report.skipped] == [f"{tmp_path}/{KEY[:12]}….huge"]
+    assert KEY not in repr(report)
