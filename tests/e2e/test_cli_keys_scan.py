@@ -212,3 +212,45 @@ def test_keys_without_a_sign_in_fail_clearly(
         result = run_cli(args, env)
         assert result.returncode == 1 and result.stdout == ""
         assert "Not signed in" in result.stderr and "twinedge-desktop login" in result.stderr
+
+
+def _run_on_a_terminal(args: list[str], env: dict[str, str], answer: bytes) -> tuple[int, str]:
+    """Run with stdin on a pseudo-terminal (so the command sees a person) and type ``answer``."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [*CLI, *args],
+            env=env,
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=REPO,
+        )
+        os.write(controller, answer)
+        _, err = process.communicate(timeout=TIMEOUT)
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    return process.returncode, err.decode()
+
+
+def test_revoke_asks_on_a_terminal_unless_yes(signed_in_env: dict[str, str]) -> None:
+    created = run_cli(["keys", "create", "asked", "--scope", "read:assets"], signed_in_env)
+    assert created.returncode == 0, created.stderr
+    prefix = created.stdout.strip()[:12]
+
+    code, err = _run_on_a_terminal(["keys", "revoke", prefix], signed_in_env, b"n\n")
+    assert code == 1 and "Revoke “asked”" in err and "never used" in err and "Not revoked" in err
+    assert _list(signed_in_env)[0]["status"] == "active"
+
+    code, err = _run_on_a_terminal(["keys", "revoke", prefix], signed_in_env, b"y\n")
+    assert code == 0 and "Revoked “asked”" in err
+    assert _list(signed_in_env)[0]["status"] == "revoked"
+
+    created = run_cli(["keys", "create", "unasked", "--scope", "read:assets"], signed_in_env)
+    code, err = _run_on_a_terminal(
+        ["keys", "revoke", "--yes", created.stdout.strip()[:12]], signed_in_env, b""
+    )
+    assert code == 0 and "Revoke “unasked”" not in err and "Revoked “unasked”" in err

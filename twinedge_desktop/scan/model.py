@@ -9,11 +9,12 @@ occurrences.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from twinedge_desktop.keyformat import DISPLAY_PREFIX_LENGTH
+from twinedge_desktop.keyformat import DISPLAY_PREFIX_LENGTH, is_valid_key
 
 MASK_SUFFIX = "…"
 
@@ -21,6 +22,19 @@ MASK_SUFFIX = "…"
 def mask_prefix(prefix: str) -> str:
     """``te_XXXXXXXXX…``: the public prefix and an ellipsis, nothing more of the key."""
     return prefix[:DISPLAY_PREFIX_LENGTH] + MASK_SUFFIX
+
+
+_KEY_IN_TEXT = re.compile(r"te_[0-9A-Za-z]{38}(?![0-9A-Za-z])")
+
+
+def mask_keys(text: str) -> str:
+    """``text`` (a path, a warning) with every valid key in it masked: a file may be *named*
+    after a key, and its path is printed and put in JSON."""
+    if "te_" not in text:
+        return text
+    return _KEY_IN_TEXT.sub(
+        lambda m: mask_prefix(m.group()) if is_valid_key(m.group()) else m.group(), text
+    )
 
 
 class Source(StrEnum):
