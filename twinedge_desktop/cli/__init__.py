@@ -45,6 +45,18 @@ def _run_inspect(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _run_keys(args: argparse.Namespace) -> int:
+    from twinedge_desktop.cli.keys import run
+
+    return run(args)
+
+
+def _run_scan(args: argparse.Namespace) -> int:
+    from twinedge_desktop.cli.scan import run
+
+    return run(args)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on bad usage, which is what every subcommand promises."""
 
@@ -122,6 +134,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect.add_argument("--json", action="store_true", help="print one JSON document")
     inspect.set_defaults(handler=_run_inspect)
+
+    from twinedge_desktop.cli import keys as keys_cli
+    from twinedge_desktop.cli import scan as scan_cli
+
+    keys = commands.add_parser(
+        "keys",
+        help="list, create and revoke your API keys",
+        description="API keys from a terminal: list, create (the secret is printed once, alone "
+        "on stdout), revoke by id or prefix.",
+    )
+    keys_cli.add_arguments(keys)
+    keys.set_defaults(handler=_run_keys)
+    scan = commands.add_parser(
+        "scan",
+        help="find TwinEdge API keys in files (and git history with --git)",
+        description="Find TwinEdge API keys in files and, with --git, in every commit. Keys are "
+        "checked offline by their checksum, matched to yours by prefix, and shown masked. "
+        "Exit 1 when a key that works (or may) is found, 0 otherwise, 2 bad usage.",
+    )
+    scan_cli.add_arguments(scan)
+    scan.set_defaults(handler=_run_scan)
     return parser
 
 
