@@ -208,7 +208,9 @@ def error_from_response(
             field=field,
             scope=scrub(scope, secrets) if scope else None,
         )
-    return cls(description, error=error_code or f"http_{status}", status=status, field=field)
+    if cls is TwinEdgeError and not error_code:
+        error_code = f"http_{status}"
+    return cls(description, error=error_code, status=status, field=field)
 
 
 def is_invalid_token(response: httpx.Response) -> bool:

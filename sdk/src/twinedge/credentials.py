@@ -467,7 +467,7 @@ class ClientCredentials(_RenewingCredential):
 # -- TwinEdge Desktop ------------------------------------------------------------------------
 
 _INSTALL_HINT = (
-    "install TwinEdge Desktop and run `twinedge-desktop login`, or set TWINEDGE_API_KEY "
+    "install TwinEdge Desktop or set TWINEDGE_API_KEY "
     "(or TWINEDGE_CLIENT_ID and TWINEDGE_CLIENT_SECRET)"
 )
 _SIGNED_OUT = re.compile(r"not signed in|twinedge-desktop login|sign in again", re.IGNORECASE)
@@ -518,8 +518,8 @@ class DesktopCredential(_RenewingCredential):
         found = shutil.which(command)
         if found is None:
             raise CredentialUnavailable(
-                f"No TwinEdge credentials: TwinEdge Desktop (`{command}`) was not found on PATH "
-                f"and no environment variable is set. To fix it, {_INSTALL_HINT}."
+                f"No TwinEdge credentials found: {_INSTALL_HINT}. "
+                f"(`{command}` is not on PATH, and none of those variables is set.)"
             )
         if not timeout > 0:
             raise ConfigurationError("timeout must be a positive number of seconds")
@@ -553,8 +553,8 @@ class DesktopCredential(_RenewingCredential):
             ) from None
         except OSError as exc:
             raise CredentialUnavailable(
-                f"TwinEdge Desktop could not be started ({self.command}: {exc.strerror or exc}). "
-                f"To fix it, {_INSTALL_HINT}."
+                f"TwinEdge Desktop could not be started ({self.command}: {exc.strerror or exc}): "
+                f"{_INSTALL_HINT}."
             ) from None
         cached = super().secrets()
         if completed.returncode != 0:
