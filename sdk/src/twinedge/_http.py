@@ -6,6 +6,7 @@ Kept free of ``asyncio`` and ``subprocess`` so ``import twinedge`` stays light.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import math
@@ -229,17 +230,23 @@ def network_error(exc: httpx.TransportError, url: str, secrets: Iterable[str]) -
     return NetworkError(f"The request to {origin_of(url)} {kind}: {detail}")
 
 
+_NOT_JSON = object()
+
+
 def json_object(response: httpx.Response) -> dict[str, Any]:
     """The response's JSON object, or a :class:`TwinEdgeError` saying what came instead."""
-    try:
+    # The error is raised outside the except block: a JSONDecodeError keeps the body in
+    # its .doc (for a token response, the token) and would travel along as __context__.
+    body: object = _NOT_JSON
+    with contextlib.suppress(ValueError, UnicodeDecodeError):
         body = response.json()
-    except (ValueError, UnicodeDecodeError):
+    if body is _NOT_JSON:
         raise TwinEdgeError(
             f"{response.request.method} {response.request.url.path} answered "
             f"HTTP {response.status_code} with something that is not JSON",
             error="unexpected_response",
             status=response.status_code,
-        ) from None
+        )
     if not isinstance(body, dict):
         raise TwinEdgeError(
             f"{response.request.method} {response.request.url.path} answered with JSON that "

@@ -21,6 +21,7 @@ the token due at once, one of them renews it and the others use the result
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -538,6 +539,8 @@ class DesktopCredential(_RenewingCredential):
         import subprocess  # only this credential needs it: keeps `import twinedge` light
 
         shown = "twinedge-desktop token --json"
+        completed: subprocess.CompletedProcess[bytes] | None = None
+        failure = ""
         try:
             completed = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
                 self._arguments(),
@@ -547,15 +550,19 @@ class DesktopCredential(_RenewingCredential):
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise CredentialUnavailable(
+            failure = (
                 f"`{shown}` did not answer within {self.timeout:g} s (is the keychain locked "
                 "or waiting for a password?). Unlock it and try again, or set TWINEDGE_API_KEY."
-            ) from None
+            )
         except OSError as exc:
-            raise CredentialUnavailable(
+            failure = (
                 f"TwinEdge Desktop could not be started ({self.command}: {exc.strerror or exc}): "
                 f"{_INSTALL_HINT}."
-            ) from None
+            )
+        # Raised outside the except blocks: TimeoutExpired carries what the program had
+        # printed so far (perhaps the token), and would travel along as __context__.
+        if completed is None:
+            raise CredentialUnavailable(failure)
         cached = super().secrets()
         if completed.returncode != 0:
             said = _first_lines(completed.stderr, cached) or f"exit status {completed.returncode}"
@@ -579,10 +586,11 @@ class DesktopCredential(_RenewingCredential):
             '{"access_token", "expires_at", "scopes", "profile"}: update TwinEdge Desktop, '
             "or set TWINEDGE_API_KEY."
         )
-        try:
+        # Raised outside the except block: a JSONDecodeError keeps the whole output (the
+        # token) in its .doc, and as the error's __context__ it would travel with it.
+        body: object = None
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
             body = json.loads(stdout)
-        except (ValueError, UnicodeDecodeError):
-            raise malformed from None
         if not isinstance(body, dict):
             raise malformed
         value = body.get("access_token")
