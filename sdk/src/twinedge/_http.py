@@ -224,10 +224,12 @@ def is_invalid_token(response: httpx.Response) -> bool:
 
 
 def network_error(exc: httpx.TransportError, url: str, secrets: Iterable[str]) -> NetworkError:
-    """A transport failure as a :class:`NetworkError` naming the server, never a secret."""
-    detail = scrub(str(exc), secrets) or type(exc).__name__
+    """A transport failure as a :class:`NetworkError` naming the server and httpx's error
+    (its type and scrubbed text), never a secret. Raise it unchained (see callers)."""
+    detail = scrub(str(exc), secrets)
     kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
-    return NetworkError(f"The request to {origin_of(url)} {kind}: {detail}")
+    said = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return NetworkError(f"The request to {origin_of(url)} {kind} ({said})")
 
 
 _NOT_JSON = object()

@@ -21,7 +21,8 @@ from twinedge._base import (
     QueryParams,
 )
 from twinedge._http import RateLimitBudget, is_invalid_token
-from twinedge.credentials import Credential
+from twinedge.credentials import AccessToken, Credential
+from twinedge.errors import TwinEdgeError
 
 __all__ = ["AsyncResource", "AsyncTwinEdgeClient"]
 
@@ -147,10 +148,7 @@ class AsyncTwinEdgeClient:
                 headers=headers,
                 timeout=timeout,
             )
-            try:
-                response = await self._http.send(request)
-            except httpx.TransportError as exc:
-                raise core.transport_failure(exc, url, token) from exc
+            response = await self._send(request, url, token)
             if not renewed and credential.renewable and is_invalid_token(response):
                 renewed = True
                 replacement = await credential.renew_async(token, self._http)
@@ -170,6 +168,14 @@ class AsyncTwinEdgeClient:
             if raise_for_status and response.is_error:
                 raise core.failure(response, token)
             return response
+
+    async def _send(self, request: httpx.Request, url: str, token: AccessToken) -> httpx.Response:
+        failure: TwinEdgeError | None = None
+        try:
+            return await self._http.send(request)
+        except httpx.TransportError as exc:
+            failure = self._core.transport_failure(exc, url, token)
+        raise failure  # unchained, as in TwinEdgeClient._send
 
     async def close(self) -> None:
         """Release the connections (not those of an ``http_client`` you passed in)."""

@@ -20,7 +20,8 @@ from twinedge._base import (
     QueryParams,
 )
 from twinedge._http import RateLimitBudget, is_invalid_token
-from twinedge.credentials import Credential
+from twinedge.credentials import AccessToken, Credential
+from twinedge.errors import TwinEdgeError
 
 __all__ = ["Resource", "TwinEdgeClient"]
 
@@ -163,10 +164,7 @@ class TwinEdgeClient:
                 headers=headers,
                 timeout=timeout,
             )
-            try:
-                response = self._http.send(request)
-            except httpx.TransportError as exc:
-                raise core.transport_failure(exc, url, token) from exc
+            response = self._send(request, url, token)
             if not renewed and credential.renewable and is_invalid_token(response):
                 renewed = True
                 replacement = credential.renew(token, self._http)
@@ -186,6 +184,16 @@ class TwinEdgeClient:
             if raise_for_status and response.is_error:
                 raise core.failure(response, token)
             return response
+
+    def _send(self, request: httpx.Request, url: str, token: AccessToken) -> httpx.Response:
+        failure: TwinEdgeError | None = None
+        try:
+            return self._http.send(request)
+        except httpx.TransportError as exc:
+            failure = self._core.transport_failure(exc, url, token)
+        # Raised here, unchained: httpx's error (and its request, with the Authorization
+        # header) must not travel along as __context__; its scrubbed text is in ours.
+        raise failure
 
     def close(self) -> None:
         """Release the connections (not those of an ``http_client`` you passed in)."""

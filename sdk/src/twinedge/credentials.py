@@ -440,19 +440,26 @@ class ClientCredentials(_RenewingCredential):
 
     def _fetch(self, http: httpx.Client) -> AccessToken:
         sent_at = self._clock()
+        failure: TwinEdgeError | None = None
         try:
             response = http.send(self._request(http))
         except httpx.TransportError as exc:
-            raise network_error(exc, self.token_url, self.secrets()) from exc
-        return self._parse(response, sent_at)
+            failure = network_error(exc, self.token_url, self.secrets())
+        else:
+            return self._parse(response, sent_at)
+        # Unchained: httpx's error holds the request, whose body is the client secret.
+        raise failure
 
     async def _fetch_async(self, http: httpx.AsyncClient) -> AccessToken:
         sent_at = self._clock()
+        failure: TwinEdgeError | None = None
         try:
             response = await http.send(self._request(http))
         except httpx.TransportError as exc:
-            raise network_error(exc, self.token_url, self.secrets()) from exc
-        return self._parse(response, sent_at)
+            failure = network_error(exc, self.token_url, self.secrets())
+        else:
+            return self._parse(response, sent_at)
+        raise failure
 
     def secrets(self) -> tuple[str, ...]:
         return (self._client_secret, *super().secrets())

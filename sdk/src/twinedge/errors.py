@@ -134,6 +134,7 @@ class CredentialUnavailable(TwinEdgeError):
 
 
 class NetworkError(TwinEdgeError):
-    """No response: the connection failed or timed out (the httpx error is the ``__cause__``)."""
+    """No response: the connection failed or timed out. The description names httpx's error
+    (type and text); the error itself is not chained, because it holds the request."""
 
     default_error = "network_error"
