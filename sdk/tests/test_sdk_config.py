@@ -277,3 +277,16 @@ def test_the_async_client_takes_the_same_arguments() -> None:
     assert set(api.bearers) == {f"Bearer {key}"}
     with pytest.raises(ConfigurationError):
         AsyncTwinEdgeClient(api_key=key, base_url="http://api.example.com")
+
+
+def test_timeouts_default_to_30_s_and_can_be_set_per_client_and_per_request() -> None:
+    api = MockApi()
+    client = TwinEdgeClient(api_key=make_key(), http_client=api.client())
+    client.request("GET", "/v1/me", timeout=2.5)
+    client.me()
+    per_request, passed_in = (r.extensions["timeout"] for r in api.requests)
+    assert per_request == dict.fromkeys(("connect", "read", "write", "pool"), 2.5)
+    # A client you pass in keeps its own settings (httpx's default is 5 s).
+    assert passed_in == dict.fromkeys(("connect", "read", "write", "pool"), 5.0)
+    assert TwinEdgeClient(api_key=make_key())._http.timeout == httpx.Timeout(30.0)
+    assert TwinEdgeClient(api_key=make_key(), timeout=5)._http.timeout == httpx.Timeout(5.0)

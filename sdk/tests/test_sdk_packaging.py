@@ -46,9 +46,7 @@ def test_the_sources_import_only_the_standard_library_and_httpx() -> None:
 
 def test_every_module_works_where_qt_keyring_and_the_app_cannot_be_imported() -> None:
     modules = sorted(
-        ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(
-            ".__init__"
-        )
+        ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
         for path in PACKAGE.rglob("*.py")
     )
     script = (

@@ -164,9 +164,6 @@ class ClientCore:
                 "the client sets Authorization from its credential; do not pass one in headers"
             )
         merged["Authorization"] = f"Bearer {token.value}"
-        extensions = {}
-        if timeout is not None:
-            extensions["timeout"] = httpx.Timeout(timeout).as_dict()
         return http.build_request(
             method,
             url,
@@ -175,7 +172,7 @@ class ClientCore:
             data=data,
             content=content,
             headers=merged,
-            extensions=extensions or None,
+            timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
         )
 
     def url(self, path: str) -> str:
