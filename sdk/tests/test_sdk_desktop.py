@@ -8,6 +8,7 @@ is exercised in tests/e2e/test_sdk_desktop.py.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 
@@ -238,3 +239,21 @@ def test_a_token_a_header_cannot_carry_is_refused_without_quoting_it(
     with pytest.raises(TwinEdgeError, match="characters a header cannot carry") as caught:
         client.me()
     assert "abc def" not in str(caught.value)
+
+
+def test_the_choice_is_logged_at_debug_level_without_the_secret(
+    fake_desktop: FakeDesktop, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="twinedge")
+    TwinEdgeClient()
+    key = make_key()
+    monkeypatch.setenv("TWINEDGE_API_KEY", key)
+    TwinEdgeClient()
+    chosen = [r.getMessage() for r in caplog.records if "credential chain chose" in r.getMessage()]
+    assert chosen == [
+        f"credential chain chose DesktopCredential(command={str(fake_desktop.path)!r}, "
+        "source='twinedge-desktop')",
+        f"credential chain chose ApiKeyCredential(prefix={key[:12]!r}, source='TWINEDGE_API_KEY')",
+    ]
+    assert all(record.levelno == logging.DEBUG for record in caplog.records)
+    assert key not in caplog.text
