@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, ClassVar
 import httpx
 
 from twinedge._http import (
-    BASE_URL_ENV,
     DEFAULT_ISSUER,
     ISSUER_ENV,
     checked_root_url,
@@ -684,12 +683,3 @@ def default_credential(
     logger.debug("credential chain chose %r", chosen)
     return chosen
 
-
-# The SDK's own environment variables, for documentation and tests.
-ENVIRONMENT_VARIABLES = (
-    API_KEY_ENV,
-    CLIENT_ID_ENV,
-    CLIENT_SECRET_ENV,
-    BASE_URL_ENV,
-    ISSUER_ENV,
-)
