@@ -682,4 +682,3 @@ def default_credential(
         logger.debug("scopes %r ignored: %r has fixed scopes", scopes, chosen)
     logger.debug("credential chain chose %r", chosen)
     return chosen
-
