@@ -123,6 +123,26 @@ def _host_problem(parts: SplitResult) -> str | None:
     return None
 
 
+def _port_text(parts: SplitResult) -> str | None:
+    """The port exactly as written (``""`` for a bare colon), or None when there is none."""
+    host_and_port = parts.netloc.rpartition("@")[2]
+    after_host = (
+        host_and_port.rpartition("]")[2] if host_and_port.startswith("[") else host_and_port
+    )
+    if ":" not in after_host:
+        return None
+    return after_host.rpartition(":")[2]
+
+
+def _port_is_canonical(parts: SplitResult) -> bool:
+    """No port, or one written as 1–65535 without leading zeros (``:08080`` and ``:0`` are
+    not ports a browser would be sent to, and would compare unequal to their clean form)."""
+    text = _port_text(parts)
+    if text is None:
+        return True
+    return text.isascii() and text.isdigit() and text[0] != "0" and int(text) <= 65535
+
+
 def _native_scheme_problem(scheme: str, uri: str) -> str | None:
     """RFC 8252 §7.1: a reverse domain name the developer controls, then a single slash."""
     labels = scheme.lower().split(".")
@@ -176,6 +196,8 @@ def redirect_uri_problem(application_type: ApplicationType, uri: str) -> str | N
         return "has an invalid port or address"
     if "@" in parts.netloc:
         return "has a user name or password (…@); redirect URIs must not"
+    if not _port_is_canonical(parts):
+        return "has an invalid port (a number from 1 to 65535, without leading zeros)"
     host_problem = _host_problem(parts)
     if host_problem is not None:
         return host_problem
@@ -251,6 +273,8 @@ def _loopback_parts(uri: str) -> SplitResult | None:
     except ValueError:
         return None
     if parts.scheme != "http" or "@" in parts.netloc or parts.fragment:
+        return None
+    if not _port_is_canonical(parts):
         return None
     if (parts.hostname or "") not in NATIVE_LOOPBACK_HOSTS:
         return None
