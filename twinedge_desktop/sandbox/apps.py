@@ -455,10 +455,8 @@ async def delete_app(request: Request) -> Response:
     state = state_of(request)
     caller = _manager(request)
     row = _visible_app(state, caller, str(request.path_params["app_id"]))
+    # Sign-ins already under way for the app fail at their next step: oauth.py looks the
+    # client up again at sign-in, consent and token time.
     state.storage.delete_oauth_app(row.id, row.client_id, state.clock.now())
-    for request_id in [
-        rid for rid, pending in state.pending.items() if pending.client_id == row.client_id
-    ]:
-        del state.pending[request_id]
     _forget_replays_of(state, row.id)
     return Response(status_code=204)

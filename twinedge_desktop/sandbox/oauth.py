@@ -558,11 +558,6 @@ def _issue(
     family_id: str | None,
     with_refresh: bool,
 ) -> JSONResponse:
-    # Whatever the grant, a token never carries more than its client may have (a registered
-    # app's scopes can shrink after a grant was made).
-    scopes = tuple(name for name in scopes if name in client.scopes)
-    if not scopes:
-        raise Problem(400, "invalid_scope", "none of these scopes is allowed for this client")
     now = int(state.clock.now())
     jti = secrets.token_urlsafe(16)
     claims = {

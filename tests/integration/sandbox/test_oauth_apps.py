@@ -785,6 +785,44 @@ def test_deleting_an_app_stops_its_client_id_and_revokes_its_tokens(
     assert listed_ids(base, engineer) == []
 
 
+def test_a_sign_in_under_way_fails_once_its_app_is_deleted(
+    sandbox: RunningSandbox, engineer: str
+) -> None:
+    base = sandbox.base_url
+    app = created(create_app(base, engineer))
+    with httpx.Client(timeout=10.0) as browser:
+        signin = browser.get(authorize_url(base, app["client_id"], WEB_REDIRECT))
+        form = _FormParser()
+        form.feed(signin.text)
+        assert form.form is not None
+        consent = browser.post(
+            base + form.form.action,
+            data={**form.form.fields, "email": "engineer@example.com", "password": "twinedge-demo"},
+        )
+        assert consent.status_code == 200 and "Allow access?" in consent.text
+        decision = _FormParser()
+        decision.feed(consent.text)
+        assert decision.form is not None
+        assert call(base, "DELETE", f"{APPS}/{app['id']}", engineer).status_code == 204
+        allowed = browser.post(
+            base + decision.form.action, data={**decision.form.fields, "decision": "allow"}
+        )
+    assert allowed.status_code == 400 and "location" not in allowed.headers
+    assert "no longer valid" in allowed.text
+
+
+def test_a_deleted_apps_create_response_is_not_replayed(
+    sandbox: RunningSandbox, engineer: str
+) -> None:
+    base = sandbox.base_url
+    first = created(create_app(base, engineer, idempotency_key="same-key"))
+    assert call(base, "DELETE", f"{APPS}/{first['id']}", engineer).status_code == 204
+    # The stored response (which holds the dead app's secret) went with the app.
+    again = created(create_app(base, engineer, idempotency_key="same-key"))
+    assert again["id"] != first["id"] and again["client_secret"] != first["client_secret"]
+    assert listed_ids(base, engineer) == [again["id"]]
+
+
 def test_deleting_a_service_app_revokes_its_client_tokens(
     sandbox: RunningSandbox, engineer: str
 ) -> None:
