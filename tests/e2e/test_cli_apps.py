@@ -206,9 +206,10 @@ def test_bad_input_exits_2_before_anything_is_sent(
     world: World, options: list[str], words: str
 ) -> None:
     before = len(world.listed())
-    made = world.run("apps", "create", *options)
+    made = world.run("--debug", "apps", "create", *options)
     assert made.returncode == 2 and made.stdout == ""
     assert words in made.stderr and "Traceback" not in made.stderr
+    assert "HTTP Request" not in made.stderr  # refused before any request (debug logs each one)
     assert len(world.listed()) == before
 
 
