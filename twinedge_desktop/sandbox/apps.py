@@ -151,8 +151,12 @@ def _object(body: Any, allowed: frozenset[str]) -> dict[str, Any]:
         raise validation(None, "the body must be a JSON object")
     for key in body:
         if key not in allowed:
-            if key in ("application_type", "client_id", "id", "client_secret"):
-                raise validation(key, f"{key} cannot be changed")
+            if key == "application_type":
+                raise validation(
+                    key, "an application's type cannot be changed; register a new application"
+                )
+            if key in ("client_id", "id", "client_secret", "secret_hint", "created_by"):
+                raise validation(key, f"{key} is set by the server")
             raise validation(key, f"unknown field {key!r}")
     return body
 
