@@ -245,13 +245,14 @@ def test_delete_asks_first_on_a_terminal(world: World) -> None:
     assert all(listed["id"] != app["id"] for listed in world.listed())
 
 
-def test_delete_off_a_terminal_needs_yes(world: World) -> None:
-    made = create(world, "Keep me", "--type", "service", "--scope", "read:assets")
+def test_delete_off_a_terminal_does_not_ask(world: World) -> None:
+    made = create(world, "Scripted", "--type", "service", "--scope", "read:assets")
     assert made.returncode == 0, made.stderr
-    app = world.app_named("Keep me")
-    refused = world.run("apps", "delete", str(app["id"]))
-    assert refused.returncode == 2 and "--yes" in refused.stderr
-    assert any(listed["id"] == app["id"] for listed in world.listed())
+    app = world.app_named("Scripted")
+    deleted = world.run("apps", "delete", str(app["id"]))  # stdin: /dev/null
+    assert deleted.returncode == 0, deleted.stderr
+    assert "[y/N]" not in deleted.stderr and "no longer works" in deleted.stderr
+    assert all(listed["id"] != app["id"] for listed in world.listed())
 
 
 def test_unknown_ids_and_signed_out_profiles_fail_clearly(world: World, tmp_path: Path) -> None:

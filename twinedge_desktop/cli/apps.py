@@ -14,7 +14,8 @@ stdout carries only results, so scripts can capture them:
 Everything meant for the person goes to stderr. Exit codes (``cli/common.py``): 0 done;
 1 the command could not do its job (not signed in, refused by the server, not found,
 declined); 2 bad usage (an invalid name, redirect URI or scope, checked with the same
-rules as the server before anything is sent; ``delete`` off a terminal without ``--yes``).
+rules as the server before anything is sent). ``delete`` asks first when stdin is a
+terminal, unless ``--yes``.
 
 Nothing but argparse is needed until a command runs: ``add_arguments`` is called on
 every start of the program (``--version``, the window), so other imports wait inside
@@ -111,7 +112,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "delete",
         help="delete an application (its client id stops working at once)",
         description="Delete an OAuth application: its client id stops working at once and "
-        "every token it was issued is revoked. Asks first on a terminal; --yes otherwise.",
+        "every token it was issued is revoked. Asks first on a terminal unless --yes.",
     )
     _add_profile(delete)
     delete.add_argument("app", metavar="ID", help="the application's id or client id")
@@ -239,11 +240,6 @@ async def _signed_in_service(services: CoreServices, profile: Any) -> OAuthAppsS
 def _check_usage(args: argparse.Namespace) -> None:
     if args.apps_action == "create":
         _check_new_app(args)
-    if args.apps_action == "delete" and not args.yes and not sys.stdin.isatty():
-        raise UsageError(
-            "deleting needs confirmation: run it on a terminal, or add --yes to delete "
-            "without asking."
-        )
 
 
 # -- list ----------------------------------------------------------------------------------
@@ -484,7 +480,9 @@ async def _confirmed(app: OAuthApp) -> bool:
 
 async def _delete(args: argparse.Namespace, service: OAuthAppsService) -> int:
     app = await _resolve(service, args.app)
-    if not args.yes and not await _confirmed(app):
+    # As ``keys revoke``: a person at a terminal is asked; a script (stdin not a terminal)
+    # has said what it wants by running the command.
+    if sys.stdin.isatty() and not args.yes and not await _confirmed(app):
         say("Nothing was deleted.")
         return EXIT_FAILED
     deleted = await service.delete(app.id)
