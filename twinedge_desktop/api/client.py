@@ -134,6 +134,7 @@ def error_from_response(response: httpx.Response) -> ApiError:
             "You do not have permission for this: your token or key lacks the required scope."
             + need
             + detail,
+            required_scopes=tuple(needed.split()) if needed else (),
             **common,
         )
     if status == 404:

@@ -7,6 +7,8 @@ RFC 6749's 400s, 404 ``not_found``, 422 validation failures, 429 and 5xx.
 
 from __future__ import annotations
 
+from typing import Any
+
 from twinedge_desktop.redaction import redact
 
 
@@ -73,9 +75,22 @@ class BadRequest(ApiError):
 
 
 class InsufficientScope(ApiError):
+    """403 ``insufficient_scope``. ``required_scopes``: the scopes the server named as missing
+    (its ``WWW-Authenticate`` challenge's ``scope``), empty when it named none."""
+
     default_message = (
         "You do not have permission for this: the token or key lacks the required scope."
     )
+
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        required_scopes: tuple[str, ...] = (),
+        **details: Any,
+    ) -> None:
+        super().__init__(user_message, **details)
+        self.required_scopes = required_scopes
 
 
 class NotFound(ApiError):

@@ -1,12 +1,19 @@
-"""The token endpoint (RFC 6749) and revocation (RFC 7009) over the shared httpx client."""
+"""The token endpoint (RFC 6749) and revocation (RFC 7009) over the shared httpx client.
+
+A token request is built (:meth:`OAuthClient.build_token_request`), sent, and read
+(:meth:`OAuthClient.read_token_response`) in three steps, so the OAuth playground can show exactly
+what went over the wire while using the same code as the desktop sign-in.
+"""
 
 from __future__ import annotations
 
+import base64
 import logging
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -53,8 +60,27 @@ _ERROR_MESSAGES = {
 }
 
 
+class ClientAuthMethod(StrEnum):
+    """How a client authenticates at the token endpoint (RFC 8414's names)."""
+
+    NONE = "none"
+    BASIC = "client_secret_basic"
+    POST = "client_secret_post"
+
+
+def basic_authorization(client_id: str, client_secret: str) -> str:
+    """The ``Authorization`` header value of ``client_secret_basic`` (RFC 6749 §2.3.1: both
+    parts form-urlencoded before Base64, so a ``:`` in either cannot split them wrongly)."""
+    pair = f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}"
+    return "Basic " + base64.b64encode(pair.encode("ascii")).decode("ascii")
+
+
 class OAuthClient:
-    """Talks to one authorization server as one client (public unless a secret is given)."""
+    """Talks to one authorization server as one client (public unless a secret is given).
+
+    ``auth_method`` chooses how a confidential client sends its secret; None (the
+    default) uses HTTP Basic unless the server lists only ``client_secret_post``.
+    """
 
     def __init__(
         self,
@@ -62,43 +88,60 @@ class OAuthClient:
         metadata: ServerMetadata,
         client_id: str,
         client_secret: str | None = None,
+        *,
+        auth_method: ClientAuthMethod | None = None,
     ) -> None:
         self._http = http
         self.metadata = metadata
         self.client_id = client_id
         self._client_secret = client_secret
+        self._auth_method = auth_method
 
-    def _auth(self, form: dict[str, str]) -> tuple[dict[str, str], httpx.BasicAuth | None]:
-        """Client authentication: public clients send client_id; confidential ones per metadata."""
+    @property
+    def auth_method(self) -> ClientAuthMethod:
         if self._client_secret is None:
-            return {**form, "client_id": self.client_id}, None
+            return ClientAuthMethod.NONE
+        if self._auth_method is not None and self._auth_method is not ClientAuthMethod.NONE:
+            return self._auth_method
         methods = self.metadata.token_endpoint_auth_methods_supported
         if methods and "client_secret_basic" not in methods and "client_secret_post" in methods:
+            return ClientAuthMethod.POST
+        # RFC 6749 §2.3.1: every server must support HTTP Basic; it is also RFC 8414's default.
+        return ClientAuthMethod.BASIC
+
+    def _auth(self, form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+        """Client authentication: (the form to send, extra headers)."""
+        method = self.auth_method
+        if method is ClientAuthMethod.NONE or self._client_secret is None:
+            return {**form, "client_id": self.client_id}, {}
+        if method is ClientAuthMethod.POST:
             return {
                 **form,
                 "client_id": self.client_id,
                 "client_secret": self._client_secret,
-            }, None
-        # RFC 6749 §2.3.1: every server must support HTTP Basic; it is also RFC 8414's default.
-        from urllib.parse import quote
+            }, {}
+        return form, {"Authorization": basic_authorization(self.client_id, self._client_secret)}
 
-        return form, httpx.BasicAuth(
-            quote(self.client_id, safe=""), quote(self._client_secret, safe="")
+    def build_token_request(self, form: dict[str, str]) -> httpx.Request:
+        """The token request for ``form`` (a grant's parameters), client authentication
+        added; send it with the same ``httpx.AsyncClient``."""
+        body, auth_headers = self._auth(form)
+        return self._http.build_request(
+            "POST",
+            self.metadata.token_endpoint,
+            content=urlencode(body),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+                **auth_headers,
+            },
+            timeout=TOKEN_TIMEOUT,
         )
 
-    async def _token_request(self, form: dict[str, str]) -> TokenResponse:
-        body, auth = self._auth(form)
+    async def send_token_request(self, request: httpx.Request) -> httpx.Response:
+        """Send a built token request; transport failures become :class:`NetworkError`."""
         try:
-            response = await self._http.post(
-                self.metadata.token_endpoint,
-                content=urlencode(body),
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Accept": "application/json",
-                },
-                auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
-                timeout=TOKEN_TIMEOUT,
-            )
+            return await self._http.send(request)
         except httpx.TimeoutException:
             raise NetworkError(
                 "The authorization server did not answer in time. Try again."
@@ -108,6 +151,14 @@ class OAuthClient:
                 f"The authorization server could not be reached ({type(exc).__name__}). "
                 "Check your connection and try again."
             ) from None
+
+    async def _token_request(self, form: dict[str, str]) -> TokenResponse:
+        response = await self.send_token_request(self.build_token_request(form))
+        return self.read_token_response(response)
+
+    @staticmethod
+    def read_token_response(response: httpx.Response) -> TokenResponse:
+        """A token endpoint's answer as tokens, or the typed error it stands for."""
         data = _json_object(response)
         if response.status_code != 200:
             raise _token_error(response.status_code, data)
@@ -162,13 +213,12 @@ class OAuthClient:
         endpoint = self.metadata.revocation_endpoint
         if not endpoint:
             return False
-        body, auth = self._auth({"token": token, "token_type_hint": token_type_hint})
+        body, auth_headers = self._auth({"token": token, "token_type_hint": token_type_hint})
         try:
             response = await self._http.post(
                 endpoint,
                 content=urlencode(body),
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-                auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+                headers={"Content-Type": "application/x-www-form-urlencoded", **auth_headers},
                 timeout=REVOKE_TIMEOUT,
             )
         except httpx.HTTPError as exc:

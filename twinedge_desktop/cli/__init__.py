@@ -39,6 +39,12 @@ def _run_auth_command(args: argparse.Namespace) -> int:
     return handlers[args.command](args)
 
 
+def _run_apps(args: argparse.Namespace) -> int:
+    from twinedge_desktop.cli.apps import run
+
+    return run(args)
+
+
 def _run_inspect(args: argparse.Namespace) -> int:
     from twinedge_desktop.cli.inspect import run
 
@@ -117,6 +123,17 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "status":
             sub.add_argument("--json", action="store_true", help="print one JSON document")
         sub.set_defaults(handler=_run_auth_command)
+
+    apps = commands.add_parser(
+        "apps",
+        help="OAuth applications: list, create, rotate-secret, delete",
+        description="Manage the OAuth applications you registered (an admin: the "
+        "organisation's), as the current profile's signed-in person.",
+    )
+    from twinedge_desktop.cli.apps import add_arguments as add_apps_arguments
+
+    add_apps_arguments(apps)
+    apps.set_defaults(handler=_run_apps)
 
     inspect = commands.add_parser(
         "inspect",

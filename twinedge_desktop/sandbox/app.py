@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from twinedge_desktop.sandbox import api, controls, oauth
+from twinedge_desktop.sandbox import api, apps, controls, oauth
 from twinedge_desktop.sandbox.controls import BodyTooLarge, GatewayMiddleware
 from twinedge_desktop.sandbox.pages import render, static_directory
 from twinedge_desktop.sandbox.problems import Problem, error_for_status, problem_response
@@ -66,6 +66,12 @@ def build_app(state: SandboxState) -> GatewayMiddleware:
         Route("/v1/api-keys", api.create_key, methods=["POST"]),
         Route("/v1/api-keys/{key_id}", api.get_key, methods=["GET"]),
         Route("/v1/api-keys/{key_id}", api.revoke_key, methods=["DELETE"]),
+        Route("/v1/oauth-apps", apps.list_apps, methods=["GET"]),
+        Route("/v1/oauth-apps", apps.create_app, methods=["POST"]),
+        Route("/v1/oauth-apps/{app_id}", apps.get_app, methods=["GET"]),
+        Route("/v1/oauth-apps/{app_id}", apps.update_app, methods=["PATCH"]),
+        Route("/v1/oauth-apps/{app_id}", apps.delete_app, methods=["DELETE"]),
+        Route("/v1/oauth-apps/{app_id}/secret", apps.rotate_secret, methods=["POST"]),
         Route("/v1/assets", api.sample, methods=["GET"]),
         Route("/v1/telemetry", api.sample, methods=["GET"]),
         Route("/v1/alerts", api.sample, methods=["GET"]),

@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from twinedge_desktop.oauth_apps_rules import ApplicationType, redirect_uri_matches
 from twinedge_desktop.sandbox.pages import error_page, render
 from twinedge_desktop.sandbox.problems import Problem, invalid_request
 from twinedge_desktop.sandbox.state import (
@@ -94,8 +95,13 @@ def redirect_uri_allowed(client: Client, redirect_uri: str) -> bool:
     """Exact match, except that a loopback template matches the same URI on any port.
 
     A template (``http://127.0.0.1:{port}/callback``) is a pattern, not a URI: the
-    literal text of it never matches.
+    literal text of it never matches. Registered applications follow the shared rules
+    (``oauth_apps_rules``: exact, and any port for a native app's loopback URI).
     """
+    if client.application_type is not None:
+        return redirect_uri_matches(
+            ApplicationType(client.application_type), client.redirect_uris, redirect_uri
+        )
     if "{" not in redirect_uri and redirect_uri in client.redirect_uris:
         return True
     try:
@@ -243,6 +249,8 @@ async def authorize(request: Request) -> Response:
                 "code_challenge must be the base64url SHA-256 of the verifier (43 characters)",
             )
     requested = parse_scope_string(scope_text)
+    if not requested and client.application_type is not None:
+        requested = list(client.scopes)  # a registered app asks for its own scopes by default
     unknown = [name for name in requested if name not in SCOPES_BY_NAME]
     if unknown:
         return _redirect_error(
@@ -304,6 +312,12 @@ def _signin_page(
         error=error,
     )
     return _set_csrf_cookie(response, pending)
+
+
+def granted_to(client: Client, user: User, requested: tuple[str, ...]) -> tuple[str, ...]:
+    """What a sign-in grants: :func:`granted_scopes` within the client's own scopes, so a
+    registered app's tokens never carry more than the app may have."""
+    return tuple(name for name in granted_scopes(user, requested) if name in client.scopes)
 
 
 def granted_scopes(user: User, requested: tuple[str, ...]) -> tuple[str, ...]:
@@ -386,7 +400,7 @@ async def signin(request: Request) -> Response:
         )
     if state.pending.get(pending.request_id) is not pending:  # expired meanwhile
         return _expired_page(state)
-    granted = granted_scopes(user, pending.scopes)
+    granted = granted_to(client, user, pending.scopes)
     if not granted:
         state.pending.pop(pending.request_id, None)
         return _redirect_error(
@@ -406,6 +420,7 @@ async def signin(request: Request) -> Response:
         user_email=user.email,
         granted=[SCOPES_BY_NAME[name] for name in granted],
         not_granted=[name for name in pending.scopes if name not in granted],
+        registered_by=client.registered_by,
         redirect_uri=pending.redirect_uri,
         action=f"/oauth/authorize/{pending.request_id}/consent",
         csrf_token=pending.csrf_token,
@@ -436,7 +451,8 @@ async def consent(request: Request) -> Response:
             state, pending.redirect_uri, pending.state, "access_denied", "the user denied access"
         )
     user = state.storage.user_by_sub(pending.user_sub)
-    if user is None:
+    client = state.storage.client(pending.client_id)
+    if user is None or client is None:  # e.g. the app was deleted during the sign-in
         return _expired_page(state)
     code = secrets.token_urlsafe(32)
     now = state.clock.now()
@@ -445,7 +461,7 @@ async def consent(request: Request) -> Response:
         client_id=pending.client_id,
         redirect_uri=pending.redirect_uri,
         sub=user.sub,
-        scopes=granted_scopes(user, pending.scopes),
+        scopes=granted_to(client, user, pending.scopes),
         code_challenge=pending.code_challenge,
         expires_at=now + CODE_SECONDS,
         family_id=secrets.token_hex(12),
@@ -511,9 +527,23 @@ def authenticate_client(request: Request, form: FormData) -> Client:
     if not client.is_public:
         if secret is None or client.secret_hash is None:
             raise _invalid_client("this client must authenticate with its secret", basic=basic)
-        if not hmac.compare_digest(sha256_hex(secret), client.secret_hash):
+        if not _secret_matches(state, client, secret):
             raise _invalid_client("client authentication failed", basic=basic)
     return client
+
+
+def _secret_matches(state: SandboxState, client: Client, secret: str) -> bool:
+    """The current secret, or a registered app's previous one during its grace period."""
+    presented = sha256_hex(secret)
+    if client.secret_hash is not None and hmac.compare_digest(presented, client.secret_hash):
+        return True
+    previous, until = client.previous_secret_hash, client.previous_secret_expires_at
+    return (
+        previous is not None
+        and until is not None
+        and state.clock.now() < until
+        and hmac.compare_digest(presented, previous)
+    )
 
 
 # -- token endpoint -------------------------------------------------------------------------

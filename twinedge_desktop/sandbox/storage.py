@@ -6,9 +6,10 @@ Every statement is synchronous and short, so there is no interleaving between
 a check and the write that follows it: the event loop runs one handler's
 storage work at a time.
 
-Secrets are never stored in the clear: API keys, refresh tokens, codes and the
-service client's secret are kept as SHA-256 hashes (they are high-entropy
-random strings, so a plain hash is enough); passwords use PBKDF2.
+Secrets are never stored in the clear: API keys, refresh tokens, codes, the
+service client's secret and OAuth applications' secrets are kept as SHA-256
+hashes (they are high-entropy random strings, so a plain hash is enough);
+passwords use PBKDF2.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import json
 import secrets
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from twinedge_desktop.oauth_apps_rules import ApplicationType
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -113,10 +116,93 @@ class Client:
     redirect_uris: tuple[str, ...]
     grant_types: tuple[str, ...]
     org: str
+    # Set only for applications registered through /v1/oauth-apps (sandbox/apps.py).
+    application_type: str | None = None
+    previous_secret_hash: str | None = None
+    previous_secret_expires_at: float | None = None
+    registered_by: str | None = None
 
     @property
     def is_public(self) -> bool:
         return self.kind == "public"
+
+
+# OAuth applications registered by people (sandbox/apps.py). Kept apart from ``clients``
+# (the sandbox's own, re-seeded on every start): ``Storage.client`` looks in both, so a
+# registered app works at /oauth/authorize and /oauth/token the moment it exists.
+APPS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS oauth_apps (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+    client_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, application_type TEXT NOT NULL,
+    redirect_uris TEXT NOT NULL, scopes TEXT NOT NULL, secret_hash TEXT, secret_hint TEXT,
+    previous_secret_hash TEXT, previous_secret_expires_at REAL, created_at REAL NOT NULL,
+    owner_sub TEXT NOT NULL, created_by TEXT NOT NULL, org TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS oauth_apps_by_owner ON oauth_apps (owner_sub, seq);
+CREATE INDEX IF NOT EXISTS oauth_apps_by_org ON oauth_apps (org, seq);
+"""
+
+_APP_COLUMNS = (
+    "seq, id, client_id, name, application_type, redirect_uris, scopes, secret_hash, "
+    "secret_hint, previous_secret_hash, previous_secret_expires_at, created_at, owner_sub, "
+    "created_by, org"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthAppRow:
+    seq: int
+    id: str
+    client_id: str
+    name: str
+    application_type: str  # "web" | "spa" | "native" | "service"
+    redirect_uris: tuple[str, ...]
+    scopes: tuple[str, ...]
+    secret_hash: str | None = field(repr=False)
+    secret_hint: str | None
+    previous_secret_hash: str | None = field(repr=False)
+    previous_secret_expires_at: float | None
+    created_at: float
+    owner_sub: str
+    created_by: str
+    org: str
+
+    def as_client(self) -> Client:
+        """The app as the authorization server sees it."""
+        application_type = ApplicationType(self.application_type)
+        return Client(
+            client_id=self.client_id,
+            name=self.name,
+            kind="confidential" if application_type.is_confidential else "public",
+            secret_hash=self.secret_hash,
+            scopes=self.scopes,
+            redirect_uris=self.redirect_uris,
+            grant_types=application_type.grant_types,
+            org=self.org,
+            application_type=self.application_type,
+            previous_secret_hash=self.previous_secret_hash,
+            previous_secret_expires_at=self.previous_secret_expires_at,
+            registered_by=self.created_by,
+        )
+
+
+def _oauth_app(row: Sequence[Any]) -> OAuthAppRow:
+    return OAuthAppRow(
+        seq=row[0],
+        id=row[1],
+        client_id=row[2],
+        name=row[3],
+        application_type=row[4],
+        redirect_uris=tuple(json.loads(row[5])),
+        scopes=_split(row[6]),
+        secret_hash=row[7],
+        secret_hint=row[8],
+        previous_secret_hash=row[9],
+        previous_secret_expires_at=row[10],
+        created_at=row[11],
+        owner_sub=row[12],
+        created_by=row[13],
+        org=row[14],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +295,7 @@ class Storage:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._db.executescript(APPS_SCHEMA)
 
     def close(self) -> None:
         self._db.close()
@@ -276,7 +363,8 @@ class Storage:
             (client_id,),
         ).fetchone()
         if row is None:
-            return None
+            app = self.oauth_app_by_client_id(client_id)
+            return None if app is None else app.as_client()
         return Client(
             client_id=row[0],
             name=row[1],
@@ -287,6 +375,146 @@ class Storage:
             grant_types=_split(row[6]),
             org=row[7],
         )
+
+    # -- OAuth applications ---------------------------------------------------
+    def insert_oauth_app(
+        self,
+        *,
+        app_id: str,
+        client_id: str,
+        name: str,
+        application_type: str,
+        redirect_uris: Sequence[str],
+        scopes: Sequence[str],
+        secret_hash: str | None,
+        secret_hint: str | None,
+        created_at: float,
+        owner_sub: str,
+        created_by: str,
+        org: str,
+    ) -> OAuthAppRow:
+        self._db.execute(
+            "INSERT INTO oauth_apps (id, client_id, name, application_type, redirect_uris, "
+            "scopes, secret_hash, secret_hint, created_at, owner_sub, created_by, org) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                app_id,
+                client_id,
+                name,
+                application_type,
+                json.dumps(list(redirect_uris)),
+                _join(scopes),
+                secret_hash,
+                secret_hint,
+                created_at,
+                owner_sub,
+                created_by,
+                org,
+            ),
+        )
+        row = self.oauth_app_by_id(app_id)
+        assert row is not None
+        return row
+
+    def _oauth_app_where(self, column: str, value: str) -> OAuthAppRow | None:
+        row = self._db.execute(
+            f"SELECT {_APP_COLUMNS} FROM oauth_apps WHERE {column} = ?",  # noqa: S608 (constants)
+            (value,),
+        ).fetchone()
+        return None if row is None else _oauth_app(row)
+
+    def oauth_app_by_id(self, app_id: str) -> OAuthAppRow | None:
+        return self._oauth_app_where("id", app_id)
+
+    def oauth_app_by_client_id(self, client_id: str) -> OAuthAppRow | None:
+        return self._oauth_app_where("client_id", client_id)
+
+    def list_oauth_apps(
+        self, *, owner_sub: str | None, org: str, before_seq: int | None, limit: int
+    ) -> list[OAuthAppRow]:
+        """Newest first by insertion sequence, like :meth:`list_api_keys` (stable pages)."""
+        if owner_sub is not None:
+            clauses = ["owner_sub = ?"]
+            params: list[Any] = [owner_sub]
+        else:
+            clauses = ["org = ?"]
+            params = [org]
+        if before_seq is not None:
+            clauses.append("seq < ?")
+            params.append(before_seq)
+        params.append(limit)
+        rows = self._db.execute(
+            f"SELECT {_APP_COLUMNS} FROM oauth_apps WHERE {' AND '.join(clauses)} "  # noqa: S608
+            "ORDER BY seq DESC LIMIT ?",
+            params,
+        ).fetchall()
+        return [_oauth_app(row) for row in rows]
+
+    def update_oauth_app(
+        self, app_id: str, *, name: str, redirect_uris: Sequence[str], scopes: Sequence[str]
+    ) -> None:
+        self._db.execute(
+            "UPDATE oauth_apps SET name = ?, redirect_uris = ?, scopes = ? WHERE id = ?",
+            (name, json.dumps(list(redirect_uris)), _join(scopes), app_id),
+        )
+
+    def set_oauth_app_secret(
+        self,
+        app_id: str,
+        *,
+        secret_hash: str,
+        secret_hint: str,
+        previous_secret_hash: str | None,
+        previous_secret_expires_at: float | None,
+    ) -> None:
+        self._db.execute(
+            "UPDATE oauth_apps SET secret_hash = ?, secret_hint = ?, previous_secret_hash = ?, "
+            "previous_secret_expires_at = ? WHERE id = ?",
+            (secret_hash, secret_hint, previous_secret_hash, previous_secret_expires_at, app_id),
+        )
+
+    def revoke_client_tokens(
+        self, client_id: str, revoked_at: float, *, refresh_scopes_outside: Sequence[str] | None
+    ) -> None:
+        """Revoke every access token issued to ``client_id`` and its refresh tokens: all of
+        them, or (``refresh_scopes_outside`` given) those carrying a scope not in it."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._revoke_client_tokens(client_id, revoked_at, refresh_scopes_outside)
+
+    def _revoke_client_tokens(
+        self, client_id: str, revoked_at: float, keep_within: Sequence[str] | None
+    ) -> None:
+        self._db.execute(
+            "UPDATE access_tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL",
+            (revoked_at, client_id),
+        )
+        if keep_within is None:
+            self._db.execute(
+                "UPDATE refresh_tokens SET revoked_at = ? WHERE client_id = ? "
+                "AND revoked_at IS NULL",
+                (revoked_at, client_id),
+            )
+            return
+        allowed = set(keep_within)
+        rows = self._db.execute(
+            "SELECT token_hash, scopes FROM refresh_tokens WHERE client_id = ? "
+            "AND revoked_at IS NULL",
+            (client_id,),
+        ).fetchall()
+        beyond = [(revoked_at, row[0]) for row in rows if not set(_split(row[1])) <= allowed]
+        self._db.executemany(
+            "UPDATE refresh_tokens SET revoked_at = ? WHERE token_hash = ?", beyond
+        )
+
+    def delete_oauth_app(self, app_id: str, client_id: str, revoked_at: float) -> None:
+        """Forget the app (its client id stops working) and revoke everything it was issued,
+        in one transaction."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM oauth_apps WHERE id = ?", (app_id,))
+            self._db.execute("DELETE FROM auth_codes WHERE client_id = ?", (client_id,))
+            self._revoke_client_tokens(client_id, revoked_at, None)
 
     # -- signing keys ---------------------------------------------------------
     def add_signing_key(self, kid: str, private_pem: str, created_at: float) -> None:
