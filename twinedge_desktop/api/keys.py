@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import datetime
@@ -13,6 +14,9 @@ import httpx
 from twinedge_desktop.api.client import ApiClient
 from twinedge_desktop.api.errors import ApiError, NotFound
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey, Me, format_time
+from twinedge_desktop.redaction import register_secret
+
+log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 200
 
@@ -36,7 +40,13 @@ class ApiKeysService:
     async def list_pages(
         self, *, page_size: int = MAX_PAGE_SIZE
     ) -> AsyncGenerator[list[ApiKey], None]:
-        """Yield the keys a page at a time, newest first, following ``next_cursor``."""
+        """Yield the keys a page at a time, newest first, following ``next_cursor``.
+
+        Each entry is read on its own: one the server sent damaged (an unreadable
+        time, a missing id, not even an object) is yielded as an :class:`ApiKey`
+        with ``problem`` set, in its place, and the rest of the page and the pages
+        after it are read as usual.
+        """
         limit = max(1, min(MAX_PAGE_SIZE, page_size))
         cursor: str | None = None
         seen_cursors: set[str] = set()
@@ -49,7 +59,14 @@ class ApiKeysService:
             items = body.get("data")
             if not isinstance(items, list):
                 raise ApiError("The server's list of API keys was not in the expected form.")
-            yield [ApiKey.from_json(item) for item in items if isinstance(item, dict)]
+            page = [ApiKey.from_json(item) for item in items]
+            damaged = sum(1 for key in page if key.damaged)
+            if damaged:
+                # Counts only: the problems quote the server's values.
+                log.warning(
+                    "%d of %d API keys in a page could not be read in full", damaged, len(page)
+                )
+            yield page
             next_cursor = body.get("next_cursor")
             if not isinstance(next_cursor, str) or not next_cursor:
                 return
@@ -92,6 +109,8 @@ class ApiKeysService:
 
         Transport failures are retried here with the same key; if they persist the
         caller keeps the key and tries again later, still getting one key only.
+        The secret is returned even when the rest of the answer is damaged (the key
+        then has ``problem`` set): it is shown only once, so losing it would cost the key.
         """
         body: dict[str, Any] = {"name": name, "scopes": list(scopes)}
         if expires_at is not None:
@@ -103,6 +122,7 @@ class ApiKeysService:
         secret = data.get("key")
         if not isinstance(secret, str) or not secret:
             raise ApiError("The server created the key but did not return its secret.")
+        register_secret(secret)
         return CreatedApiKey(key=ApiKey.from_json(data), secret=secret)
 
     async def revoke(self, key_id: str) -> None:

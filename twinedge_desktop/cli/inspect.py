@@ -4,6 +4,15 @@ Exit status: 0 valid (or a well-formed API key), 1 invalid, unverified or
 unreadable, 2 bad usage. An unverified token counts as 1: a script asking
 "is this token good?" must not get yes when nobody checked the signature.
 
+"Valid" means the signature verified against the keys given and nothing that was
+checked failed. Without an expected issuer or audience (no ``--issuer``,
+``--audience`` or ``--profile``) those two checks are not made: the exit status is
+still 0, as it has always been for ``--jwks`` alone, but the verdict says so ("…
+but the issuer and the audience were not checked"), a "Not checked:" section says
+how to make them, and ``--json`` has ``verdict.all_checks_made: false`` and
+``verdict.unchecked``. A script that needs them checked passes them, or tests
+``all_checks_made``.
+
 Where the keys come from:
 - ``--jwks URL|FILE`` (a JWKS URL, JWKS file or PEM file) and/or ``--issuer ISS``;
 - ``--profile P``: that profile's issuer and audience (``--issuer``/``--audience`` override);
@@ -206,6 +215,10 @@ def _print_human(report: InspectionReport, settings: dict[str, Any], out: TextIO
     print(f"Verdict: {verdict.status.value.upper()} - {verdict.headline}", file=out)
     if verdict.failed_checks:
         print(f"Failed checks: {', '.join(verdict.failed_checks)}", file=out)
+    if verdict.unchecked:
+        print("Not checked:", file=out)
+        for skipped in verdict.unchecked:
+            print(f"  {skipped.what}: {skipped.how}", file=out)
     where = settings["jwks_source"] or settings["issuer"]
     if where:
         origin = f" ({settings['from']})" if settings["from"] else ""
