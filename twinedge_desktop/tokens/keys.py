@@ -286,7 +286,7 @@ def _unreadable(source: str, exc: OSError) -> KeySourceError:
 
 def keys_from_file(path: Path) -> KeySet:
     """Keys from a JWKS or PEM file (regular files only, at most 1 MiB)."""
-    source = f"file {clean_server_text(path.name, 80)}"
+    source = clean_server_text(str(path), 160)  # as the person gave it, bounded
     data = read_key_file(path, source)
     try:
         text = data.decode("utf-8")
