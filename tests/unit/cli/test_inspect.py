@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.helpers.cli import FakeStdin, namespace
+from tests.helpers.fifo import named_pipe
 from tests.helpers.hostile_server import Endless, Trickle, hostile_server
 from tests.helpers.token_fixtures import AUDIENCE, ISSUER, public_jwk, standard_claims
 from twinedge_desktop.cli.inspect import EXIT_INVALID, EXIT_USAGE, EXIT_VALID, run
@@ -153,6 +154,18 @@ def test_the_real_parser_dispatches_inspect_with_these_options() -> None:
 
 
 # --- key sources that misbehave, and what an unchecked verdict says -----------------------
+def _bounded(
+    call: Callable[[], tuple[int, str, str]], timeout: float = 20.0
+) -> tuple[int, str, str]:
+    """``call()`` in a worker thread, failing the test (not hanging it) if it does not end."""
+    results: list[tuple[int, str, str]] = []
+    worker = threading.Thread(target=lambda: results.append(call()), daemon=True)
+    worker.start()
+    worker.join(timeout)
+    assert results, f"inspect did not finish within {timeout:g} s"
+    return results[0]
+
+
 def _key_finding(out: str) -> str:
     document = json.loads(out)
     assert document["verdict"]["status"] == "unverified"
@@ -162,15 +175,18 @@ def _key_finding(out: str) -> str:
 @pytest.mark.skipif(sys.platform == "win32", reason="devices and FIFOs")
 @pytest.mark.timeout(30)  # before the fix /dev/zero filled memory and a FIFO blocked forever
 def test_jwks_from_dev_zero_or_a_fifo_ends_at_once(mint: Mint, tmp_path: Path) -> None:
-    fifo = tmp_path / "jwks.fifo"
-    os.mkfifo(fifo)
-    for source, kind in (("/dev/zero", "a device"), (str(fifo), "a named pipe (FIFO)")):
-        code, out, err = invoke(stdin=mint().encode(), token="-", jwks=source, json=True)
-        assert code == EXIT_INVALID
-        assert _key_finding(out) == (
-            f"{source} is {kind}, not a file: give a JWKS or PEM file, or a JWKS URL."
-        )
-        assert "Traceback" not in err
+    with named_pipe(tmp_path / "jwks.fifo") as fifo:
+        for source, kind in (("/dev/zero", "a device"), (str(fifo), "a named pipe (FIFO)")):
+            code, out, err = _bounded(
+                lambda source=source: invoke(
+                    stdin=mint().encode(), token="-", jwks=source, json=True
+                )
+            )
+            assert code == EXIT_INVALID
+            assert _key_finding(out) == (
+                f"{source} is {kind}, not a file: give a JWKS or PEM file, or a JWKS URL."
+            )
+            assert "Traceback" not in err
 
 
 @pytest.mark.timeout(30)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.helpers.fifo import named_pipe
 from tests.helpers.hostile_server import (
     Document,
     Endless,
@@ -169,9 +169,8 @@ async def test_dev_zero_is_refused_at_once(real_http: httpx.AsyncClient, mint: M
 async def test_a_named_pipe_is_refused_without_waiting_for_a_writer(
     real_http: httpx.AsyncClient, mint: Mint, tmp_path: Path
 ) -> None:
-    fifo = tmp_path / "keys.fifo"
-    os.mkfifo(fifo)
-    report = await inspect(quick_inspector(real_http), mint(), jwks_source=str(fifo))
+    with named_pipe(tmp_path / "keys.fifo") as fifo:
+        report = await inspect(quick_inspector(real_http), mint(), jwks_source=str(fifo))
     assert key_message(report) == (
         f"{fifo} is a named pipe (FIFO), not a file: give a JWKS or PEM file, or a JWKS URL."
     )
