@@ -15,9 +15,10 @@ Two mechanisms, applied in this order:
    value would hide ordinary words), and only the :data:`MAX_SECRETS` most recently
    registered are kept: a secret the process let go of long ago stops being held.
 2. **Shapes**: ``Bearer``/``Basic`` credentials (also ``Bearer%20…``), JWTs,
-   TwinEdge API keys, and the value of any field whose name says it is a secret
-   (``refresh_token``, ``access_token``, ``client_secret``, ``code_verifier``,
-   ``code``, ``password``…) in every form seen in logs: ``name=value`` (forms,
+   TwinEdge API keys, the password in a URL's ``user:password@``, and the value
+   of any field whose name says it is a secret (``refresh_token``, ``access_token``,
+   ``client_secret``, ``code_verifier``, ``code``, ``password``…) in every form seen
+   in logs: ``name=value`` (forms,
    query strings), ``name: value``, JSON ``"name": "value"``, Python reprs
    ``'name': 'value'`` and ``name='value'``, URL-encoded ``name%3Dvalue``,
    JSON inside a JSON string (``\\"name\\": \\"value\\"``) and ``--name value``.
@@ -65,6 +66,8 @@ _BEARER = re.compile(
     r"(?i)(?<![A-Za-z])(bearer|basic)(\s+|%20|\+)(?:[A-Za-z0-9\-._~+/]|%[0-9A-Fa-f]{2})+=*"
 )
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}(?:\.[A-Za-z0-9_-]*){1,4}")
+# The password of a URL's user:password@ (proxies, issuer addresses typed with credentials).
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/@:]*:)[^\s/@]*@")
 _FIELD = re.compile(
     rf"(?i)(?P<name>{_QUOTE}?(?:{_SENSITIVE_FIELDS}){_QUOTE}?{_SEPARATOR})"
     r"(?P<value>"
@@ -196,6 +199,8 @@ def redact(text: str) -> str:
         text = _BEARER.sub(rf"\1\2{REDACTED}", text)
     if "eyJ" in text:
         text = _JWT.sub(REDACTED, text)
+    if "://" in text and "@" in text:
+        text = _URL_PASSWORD.sub(rf"\1{REDACTED}@", text)
     if "te_" in text:
         text = KEY_PATTERN.sub(REDACTED, text)
     if "--" in text:

@@ -118,9 +118,22 @@ def test_schemes_and_flags_are_hidden(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "hidden", "kept"),
+    [
+        ("proxy http://alice:pr0xy-pa55@proxy.corp:3128 failed", "pr0xy-pa55", "alice"),
+        ("issuer https://svc:s3cr3t%40x@auth.example/ t", "s3cr3t%40x", "auth.example/"),
+    ],
+)
+def test_the_password_of_a_url_is_hidden(text: str, hidden: str, kept: str) -> None:
+    out = redact(text)
+    assert hidden not in out and kept in out and "[REDACTED]@" in out
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "grant_type=refresh_token&scope=read:assets",
+        "signed in as https://alice@auth.example.test/ (no password in it)",
         'HTTP Request: GET https://api.twinedgeai.com/v1/api-keys?limit=200 "HTTP/1.1 200 OK"',
         "Discovered authorization server http://127.0.0.1:8765",
         "Loaded 1,234 keys in 7 pages for org-456",
@@ -137,6 +150,7 @@ def _every_pattern_on_every_line(text: str) -> str:
     text = redaction._registry.redact(text)
     text = redaction._BEARER.sub(rf"\1\2{REDACTED}", text)
     text = redaction._JWT.sub(REDACTED, text)
+    text = redaction._URL_PASSWORD.sub(rf"\1{REDACTED}@", text)
     text = redaction.KEY_PATTERN.sub(REDACTED, text)
     text = redaction._FLAG.sub(rf"\1{REDACTED}", text)
     return redaction._FIELD.sub(redaction._hide_field_value, text)
@@ -167,6 +181,9 @@ _loggy_text = st.lists(
             "PassWord",
             "%22",
             "\n",
+            "https://",
+            "@",
+            "/",
             "secret",
             "key",
         ]

@@ -19,6 +19,10 @@ from twinedge_desktop.redaction import register_secret
 log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 200
+# A server that hands out a new cursor with every page, forever (empty pages, say), would
+# otherwise keep a list loading for ever. 1,000 full pages are 200,000 keys, far more
+# than an organisation has; stopping there is a clear error instead of an endless spinner.
+MAX_PAGES = 1_000
 
 
 def new_idempotency_key() -> str:
@@ -50,7 +54,7 @@ class ApiKeysService:
         limit = max(1, min(MAX_PAGE_SIZE, page_size))
         cursor: str | None = None
         seen_cursors: set[str] = set()
-        while True:
+        for _ in range(MAX_PAGES):
             params: dict[str, str | int] = {"limit": limit}
             if cursor:
                 params["cursor"] = cursor
@@ -75,6 +79,9 @@ class ApiKeysService:
                 raise ApiError("The server's list of API keys did not advance; stopped reading.")
             seen_cursors.add(next_cursor)
             cursor = next_cursor
+        raise ApiError(
+            f"The server's list of API keys did not end after {MAX_PAGES:,} pages; stopped reading."
+        )
 
     async def find(self, key_id: str) -> ApiKey | None:
         """The key with this id as the server has it now (its last use, say), or None.

@@ -14,6 +14,7 @@ import httpx
 
 from twinedge_desktop.api.errors import FetchError, FetchTooSlow, FetchUnavailable
 from twinedge_desktop.api.http import get_json_document
+from twinedge_desktop.api.urls import display_url
 from twinedge_desktop.api.urls import is_loopback_host as is_loopback_host
 from twinedge_desktop.api.urls import is_secure_url as is_secure_url
 from twinedge_desktop.api.urls import well_known_urls as well_known_urls
@@ -131,7 +132,7 @@ async def discover(http: httpx.AsyncClient, issuer: str) -> ServerMetadata:
             ) from None
         except FetchUnavailable as exc:
             problems.append(exc.reason)
-            log.info("Discovery at %s failed: %s", url, exc.reason)
+            log.info("Discovery at %s failed: %s", display_url(url), exc.reason)
             continue
         except FetchError as exc:
             problems.append(exc.reason)  # too large, not JSON: the other location may be fine

@@ -7,6 +7,7 @@ the models, even after the key was revoked. Each entry is now read on its own.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -17,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from twinedge_desktop.api.client import ApiClient
+from twinedge_desktop.api.errors import ApiError
 from twinedge_desktop.api.http import build_http_client
 from twinedge_desktop.api.keys import ApiKeysService
 from twinedge_desktop.api.models import UNKNOWN_TIME, ApiKey, TimeFormatError, parse_time
@@ -221,3 +223,18 @@ def test_created_key_json_from_the_sandbox_shape_is_read_in_full() -> None:
     assert key.problem is None
     assert key.expires_at == datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
     assert key.status(NOW) == "active"
+
+
+async def test_a_cursor_chain_that_never_ends_stops_at_the_page_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("twinedge_desktop.api.keys.MAX_PAGES", 5)
+    asked: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.params.get("cursor"))
+        return httpx.Response(200, json={"data": [], "next_cursor": f"c{len(asked)}"})
+
+    with pytest.raises(ApiError, match="did not end after 5 pages; stopped reading"):
+        await asyncio.wait_for(service(handler).list_all(), 20)
+    assert asked == [None, "c1", "c2", "c3", "c4"]

@@ -237,3 +237,29 @@ def test_with_issuer_and_audience_the_verdict_has_nothing_unchecked(
     )
     assert code == EXIT_VALID
     assert "every check passed" in out and "Not checked" not in out
+
+
+def test_key_text_given_as_jwks_is_never_printed_back(
+    mint: Mint, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    pem = rsa_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    body = pem.splitlines()[5]  # a line of the private key itself
+    for as_json in (False, True):
+        code, out, err = invoke(stdin=mint().encode(), token="-", jwks=pem, json=as_json)
+        assert code == EXIT_VALID
+        assert body not in out + err and "PRIVATE KEY" not in out + err
+        assert "the key given on the command line (PEM or JWKS text)" in out
+
+
+def test_credentials_in_a_jwks_url_are_not_printed_back(mint: Mint) -> None:
+    url = "http://someone:url-password@127.0.0.1:9/jwks.json"  # port 9 refuses at once
+    for as_json in (False, True):
+        _, out, err = invoke(stdin=mint().encode(), token="-", jwks=url, json=as_json)
+        assert "url-password" not in out + err
+        assert "127.0.0.1:9/jwks.json" in out
