@@ -22,7 +22,7 @@ import json
 import ssl
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -58,9 +58,9 @@ DOCUMENT_TIMEOUT_SECONDS = 15.0
 class JsonDocument:
     """A JSON document fetched whole: its parsed ``data`` and the response's headers."""
 
-    url: str
+    url: str = field(repr=False)  # as asked for: it may carry credentials
     data: Any
-    headers: httpx.Headers
+    headers: httpx.Headers = field(repr=False)
     received_at: float  # wall-clock time when the response headers arrived
 
 
