@@ -21,6 +21,7 @@ import asyncio
 import json
 import ssl
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ from twinedge_desktop.api.errors import (
     FetchTooSlow,
     FetchUnavailable,
     InsecureUrl,
+    clean_server_text,
 )
 from twinedge_desktop.api.urls import display_url, is_secure_url
 
@@ -73,32 +75,124 @@ def describe_size(limit: int) -> str:
     return f"{limit:,} bytes"
 
 
-async def read_capped(response: httpx.Response, limit: int, *, what: str) -> bytes:
-    """The body of a streamed ``response``, refusing anything over ``limit`` bytes.
+# What is decoded here, within the cap, and asked for explicitly: were httpx to advertise
+# br or zstd (when those packages happen to be installed) a server could answer with them.
+ACCEPT_ENCODING = "gzip, deflate"
+_ZLIB_WINDOW = {
+    "gzip": zlib.MAX_WBITS | 16,
+    "x-gzip": zlib.MAX_WBITS | 16,
+    "deflate": zlib.MAX_WBITS,
+}
 
-    A declared ``Content-Length`` over the limit is refused before a byte is read;
-    otherwise reading stops at the first chunk that goes past the limit, so at most
-    ``limit`` plus one network chunk (64 KiB) is ever read. The limit applies to the
-    decoded body (what is held in memory): with ``Content-Encoding: gzip`` one network
-    chunk can inflate to at most ~1000 times its size before the check sees it.
+
+class _BoundedInflater:
+    """gzip / deflate decoding that never produces more than the cap allows.
+
+    httpx's own decoders inflate each network chunk whole: 64 KiB of a gzip "bomb"
+    becomes ~64 MiB before any check can see it (measured: +130 MiB of RSS for a
+    1 GiB bomb), and two stacked encodings multiply that again. Here every call to
+    zlib is given the room left under the cap as its ``max_length``.
     """
+
+    def __init__(self, encoding: str, limit: int, what: str, status: int) -> None:
+        self._decompressor = zlib.decompressobj(_ZLIB_WINDOW[encoding])
+        self._raw_deflate_fallback = encoding == "deflate"  # "deflate" is sent both ways
+        self._limit = limit
+        self._what = what
+        self._status = status
+
+    def feed(self, data: bytes, body: bytearray) -> None:
+        while data and not self._decompressor.eof:
+            room = self._limit + 1 - len(body)  # >= 1: body never stays over the limit
+            try:
+                body += self._decompressor.decompress(data, room)
+            except zlib.error:
+                if self._raw_deflate_fallback:
+                    self._raw_deflate_fallback = False
+                    self._decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
+                    continue
+                raise self._undecodable() from None
+            self._raw_deflate_fallback = False
+            if len(body) > self._limit:
+                raise _too_large(self._what, self._limit, self._status)
+            data = self._decompressor.unconsumed_tail
+
+    def finish(self, body: bytearray) -> None:
+        try:
+            body += self._decompressor.flush()
+        except zlib.error:
+            raise self._undecodable() from None
+        if len(body) > self._limit:
+            raise _too_large(self._what, self._limit, self._status)
+
+    def _undecodable(self) -> FetchUnavailable:
+        return FetchUnavailable(
+            f"{self._what} could not be decompressed (it is damaged).",
+            reason="damaged compression",
+            status=self._status,
+        )
+
+
+def _too_large(what: str, limit: int, status: int) -> FetchTooLarge:
+    return FetchTooLarge(
+        f"{what} is larger than {describe_size(limit)}; reading stopped there.",
+        reason=f"larger than {describe_size(limit)}",
+        status=status,
+    )
+
+
+async def read_capped(response: httpx.Response, limit: int, *, what: str) -> bytes:
+    """The decoded body of a streamed ``response``, refusing anything over ``limit`` bytes.
+
+    A declared ``Content-Length`` over the limit is refused before a byte is read.
+    Otherwise the raw body is read a network chunk (at most 64 KiB) at a time and
+    decoded here: plain bodies stop at the first chunk past the limit; gzip and
+    deflate are inflated never more than one byte past it (see
+    :class:`_BoundedInflater`). Any other or stacked ``Content-Encoding`` is refused
+    (we ask for gzip and deflate only). At most ``limit`` + 64 KiB is ever held.
+    """
+    status = response.status_code
+    try:
+        # A response built in memory (httpx.MockTransport in tests) is whole and decoded
+        # already: nothing streams, only its size is checked.
+        whole = response.content
+    except httpx.ResponseNotRead:
+        pass
+    else:
+        if len(whole) > limit:
+            raise _too_large(what, limit, status)
+        return whole
     declared = response.headers.get("content-length")
     if declared is not None and declared.strip().isdigit() and int(declared) > limit:
         raise FetchTooLarge(
             f"{what} is larger than {describe_size(limit)} ({int(declared):,} bytes announced); "
             "it was not read.",
             reason=f"larger than {describe_size(limit)}",
-            status=response.status_code,
+            status=status,
         )
+    encodings = [
+        value.strip().lower()
+        for value in response.headers.get_list("content-encoding", split_commas=True)
+        if value.strip().lower() not in ("", "identity")
+    ]
+    if len(encodings) > 1 or (encodings and encodings[0] not in _ZLIB_WINDOW):
+        shown = clean_server_text(", ".join(encodings), 60)
+        raise FetchUnavailable(
+            f"{what} uses a content encoding this app does not read ({shown}).",
+            reason="unsupported encoding",
+            status=status,
+        )
+    inflater = _BoundedInflater(encodings[0], limit, what, status) if encodings else None
     body = bytearray()
-    async for chunk in response.aiter_bytes():
-        if len(body) + len(chunk) > limit:
-            raise FetchTooLarge(
-                f"{what} is larger than {describe_size(limit)}; reading stopped there.",
-                reason=f"larger than {describe_size(limit)}",
-                status=response.status_code,
-            )
-        body.extend(chunk)
+    async for raw in response.aiter_raw():
+        if inflater is not None:
+            inflater.feed(raw, body)
+            continue
+        if len(body) + len(raw) > limit:
+            raise _too_large(what, limit, status)
+        body += raw
+    if inflater is not None:
+        inflater.finish(body)
     return bytes(body)
 
 
@@ -191,7 +285,7 @@ def build_http_client(
         timeout=DEFAULT_TIMEOUT,
         limits=POOL_LIMITS,
         follow_redirects=False,
-        headers={"User-Agent": USER_AGENT},
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
         event_hooks={"request": [require_secure_url]},
         transport=transport,
         mounts=None if transport is not None else no_proxy,

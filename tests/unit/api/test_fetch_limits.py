@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator
 
 import httpx
@@ -98,14 +100,50 @@ async def test_an_announced_oversized_length_is_refused_before_reading(
         await asyncio.wait_for(get_json_document(client, server.url("/huge")), BOUND)
 
 
-async def test_the_cap_counts_decoded_bytes_so_a_compression_bomb_stops_too(
+def _gzip_of_zeros(size: int) -> bytes:
+    """``size`` zero bytes gzip-compressed (~1,000:1), without ever holding them."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip framing
+    block = bytes(1024 * 1024)
+    return b"".join(compressor.compress(block) for _ in range(size // len(block))) + (
+        compressor.flush()
+    )
+
+
+async def test_a_compression_bomb_is_never_inflated_past_the_cap(
     client: httpx.AsyncClient,
 ) -> None:
-    # 4 MiB of zeros compress to ~4 KiB: announced small, enormous once inflated.
-    bomb = gzip.compress(b"\0" * 4 * 1024 * 1024)
-    route = Document(bomb, headers={"Content-Encoding": "gzip"})
-    with hostile_server({"/bomb": route}) as server, pytest.raises(FetchTooLarge):
-        await asyncio.wait_for(get_json_document(client, server.url("/bomb")), BOUND)
+    # 256 MiB of zeros in ~256 KiB of gzip: one 64 KiB network chunk alone inflates to
+    # ~64 MiB if decoded whole. Python allocations (the decoded bytes among them) are
+    # traced while the document is fetched: the peak must stay near the 1 MiB cap.
+    route = Document(_gzip_of_zeros(256 * 1024 * 1024), headers={"Content-Encoding": "gzip"})
+    with hostile_server({"/bomb": route}) as server:
+        tracemalloc.start()
+        try:
+            with pytest.raises(FetchTooLarge, match="larger than 1 MiB; reading stopped there"):
+                await asyncio.wait_for(get_json_document(client, server.url("/bomb")), BOUND)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024, f"{peak / 1024 / 1024:.1f} MiB held at the peak"
+
+
+async def test_stacked_or_unknown_encodings_are_refused(client: httpx.AsyncClient) -> None:
+    twice = gzip.compress(gzip.compress(b'{"keys": []}'))
+    routes = {
+        "/twice": Document(twice, headers={"Content-Encoding": "gzip, gzip"}),
+        "/br": Document(b"\x8b\x05\x80{}\x03", headers={"Content-Encoding": "br"}),
+    }
+    with hostile_server(routes) as server:
+        for path, shown in (("/twice", "gzip, gzip"), ("/br", "br")):
+            with pytest.raises(FetchUnavailable) as caught:
+                await asyncio.wait_for(get_json_document(client, server.url(path)), BOUND)
+            assert f"uses a content encoding this app does not read ({shown})" in str(caught.value)
+
+
+async def test_the_client_asks_only_for_the_encodings_it_can_bound(
+    client: httpx.AsyncClient,
+) -> None:
+    assert client.headers["accept-encoding"] == "gzip, deflate"
 
 
 async def test_a_page_that_is_not_json_is_a_typed_error(client: httpx.AsyncClient) -> None:
@@ -189,13 +227,32 @@ async def test_an_endless_api_answer_stops_at_the_cap_and_is_not_retried(
         assert server.sent["/v1/me"] < 256 * 1024 + SOCKET_BUFFER_SLACK
 
 
-async def test_compressed_api_answers_are_still_read_whole(client: httpx.AsyncClient) -> None:
-    # The client reads the body itself (to cap it) and rebuilds the response: the
-    # decoded body must not be decoded a second time.
-    body = gzip.compress(json.dumps({"sub": "user-1", "scopes": ["read:assets"]}).encode())
-    route = Document(body, headers={"Content-Encoding": "gzip"})
+@pytest.mark.parametrize("encoding", ["gzip", "deflate (zlib)", "deflate (raw)"])
+async def test_compressed_api_answers_are_still_read_whole(
+    client: httpx.AsyncClient, encoding: str
+) -> None:
+    # The client decodes the body itself (to bound it) and rebuilds the response: the
+    # decoded body must not be decoded a second time. "deflate" is sent both with and
+    # without its zlib wrapper in the wild.
+    document = json.dumps({"sub": "user-1", "scopes": ["read:assets"]}).encode()
+    if encoding == "gzip":
+        body = gzip.compress(document)
+    elif encoding == "deflate (zlib)":
+        body = zlib.compress(document)
+    else:
+        raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        body = raw.compress(document) + raw.flush()
+    route = Document(body, headers={"Content-Encoding": encoding.split()[0]})
     with hostile_server({"/v1/me": route}) as server:
         api = ApiClient(client, server.url("/v1"), _Tokens(), sleep=_no_sleep)
         response = await asyncio.wait_for(api.request("GET", "/me"), BOUND)
     assert response.json() == {"sub": "user-1", "scopes": ["read:assets"]}
     assert "content-encoding" not in response.headers
+
+
+async def test_a_damaged_compressed_answer_is_a_typed_error(client: httpx.AsyncClient) -> None:
+    route = Document(b"\x1f\x8b\x08\x00garbage-not-gzip", headers={"Content-Encoding": "gzip"})
+    with hostile_server({"/v1/me": route}) as server:
+        api = ApiClient(client, server.url("/v1"), _Tokens(), sleep=_no_sleep)
+        with pytest.raises(FetchUnavailable, match="could not be decompressed"):
+            await asyncio.wait_for(api.request("GET", "/me"), BOUND)
