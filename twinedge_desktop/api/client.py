@@ -41,7 +41,11 @@ from twinedge_desktop.api.errors import (
     ValidationFailed,
     _clean,
 )
-from twinedge_desktop.api.http import read_capped
+from twinedge_desktop.api.http import (
+    EXCHANGE_DEADLINE_SECONDS,
+    MAX_RESPONSE_BYTES,
+    send_bounded,
+)
 from twinedge_desktop.redaction import register_secret
 
 log = logging.getLogger(__name__)
@@ -53,14 +57,9 @@ MAX_RETRY_AFTER = 30.0  # never sleep longer than this on the server's word
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 4.0
 REQUEST_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-# One attempt, whole: connect, send, headers and every byte of the answer. The same 30 s
-# a single read may take, so a server that is merely slow fails no sooner than before,
-# while one that trickles a byte at a time now fails (and is retried) instead of never.
-ATTEMPT_DEADLINE_SECONDS = 30.0
-# The largest answer read. A full page of 200 keys is ~100 KB and the other endpoints'
-# answers are smaller; 8 MiB is eighty times that, and bounds what a broken or hostile
-# server (or a captive portal's endless page) can make this process hold.
-MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+# One attempt, whole (api/http.py says why 30 s); a trickling server now fails, and is
+# retried like any timeout, instead of holding the request for ever.
+ATTEMPT_DEADLINE_SECONDS = EXCHANGE_DEADLINE_SECONDS
 # Requests one ApiClient has on the wire at once; more callers wait their turn here.
 # Matches the shared client's pool (api/http.py MAX_CONNECTIONS): with hundreds of
 # requests queued inside httpx's connection pool, its bookkeeping on every
@@ -336,39 +335,13 @@ class ApiClient:
         request = self._http.build_request(
             method, url, params=params, json=json, headers=headers, timeout=timeout
         )
-        async with asyncio.timeout(self._attempt_deadline):
-            response = await self._http.send(request, stream=True)
-            try:
-                body = await read_capped(
-                    response, self._max_response_bytes, what="The TwinEdge server's answer"
-                )
-            finally:
-                await response.aclose()
-        return _buffered(response, body)
-
-
-# Headers that describe the body as it travelled, not the decoded bytes kept here.
-_TRANSFER_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
-
-
-def _buffered(streamed: httpx.Response, body: bytes) -> httpx.Response:
-    """A complete response with the (already decoded) ``body``, for ``.json()`` and friends."""
-    headers = [
-        (name, value)
-        for name, value in streamed.headers.multi_items()
-        if name.lower() not in _TRANSFER_HEADERS
-    ]
-    return httpx.Response(
-        streamed.status_code,
-        headers=headers,
-        content=body,
-        request=streamed.request,
-        extensions={
-            key: value
-            for key, value in streamed.extensions.items()
-            if key in ("http_version", "reason_phrase")
-        },
-    )
+        return await send_bounded(
+            self._http,
+            request,
+            deadline=self._attempt_deadline,
+            max_bytes=self._max_response_bytes,
+            what="The TwinEdge server's answer",
+        )
 
 
 def _error_code(response: httpx.Response) -> str | None:

@@ -196,6 +196,61 @@ async def read_capped(response: httpx.Response, limit: int, *, what: str) -> byt
     return bytes(body)
 
 
+# An API answer or a token response: a full page of 200 keys is ~100 KB and the other
+# answers are smaller; 8 MiB is eighty times that, and bounds what a broken or hostile
+# server (or a captive portal's endless page) can make this process hold.
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+# One exchange, whole: connect, send, headers and every byte of the answer. The same 30 s
+# a single read may take, so a server that is merely slow fails no sooner than before,
+# while one that trickles a byte at a time now fails instead of never.
+EXCHANGE_DEADLINE_SECONDS = 30.0
+# Headers that describe the body as it travelled, not the decoded bytes kept here.
+_TRANSFER_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+async def send_bounded(
+    http: httpx.AsyncClient,
+    request: httpx.Request,
+    *,
+    deadline: float | None = None,
+    max_bytes: int | None = None,
+    what: str = "The server's answer",
+) -> httpx.Response:
+    """Send ``request`` and return the whole response, within a deadline and a byte cap.
+
+    For every exchange whose answer is read whole (API calls, token and revocation
+    requests): ``client.request()`` would read any amount, for as long as the server
+    keeps sending. Raises ``TimeoutError`` when ``deadline`` (default
+    :data:`EXCHANGE_DEADLINE_SECONDS`) passes, :class:`FetchTooLarge` (or
+    :class:`FetchUnavailable` for an encoding that cannot be bounded) from
+    :func:`read_capped`, and whatever ``client.send`` raises (``httpx`` errors, the
+    client's hooks). The response's body is already read and decoded.
+    """
+    limit = MAX_RESPONSE_BYTES if max_bytes is None else max_bytes
+    async with asyncio.timeout(EXCHANGE_DEADLINE_SECONDS if deadline is None else deadline):
+        streamed = await http.send(request, stream=True)
+        try:
+            body = await read_capped(streamed, limit, what=what)
+        finally:
+            await streamed.aclose()
+    headers = [
+        (name, value)
+        for name, value in streamed.headers.multi_items()
+        if name.lower() not in _TRANSFER_HEADERS
+    ]
+    return httpx.Response(
+        streamed.status_code,
+        headers=headers,
+        content=body,
+        request=streamed.request,
+        extensions={
+            key: value
+            for key, value in streamed.extensions.items()
+            if key in ("http_version", "reason_phrase")
+        },
+    )
+
+
 async def get_json_document(
     http: httpx.AsyncClient,
     url: str,

@@ -32,6 +32,7 @@ from twinedge_desktop.api.http import (
     MAX_DOCUMENT_BYTES,
     build_http_client,
     get_json_document,
+    send_bounded,
 )
 
 # Every wait in these tests is bounded by this, far above the deadlines under test: without
@@ -256,3 +257,23 @@ async def test_a_damaged_compressed_answer_is_a_typed_error(client: httpx.AsyncC
         api = ApiClient(client, server.url("/v1"), _Tokens(), sleep=_no_sleep)
         with pytest.raises(FetchUnavailable, match="could not be decompressed"):
             await asyncio.wait_for(api.request("GET", "/me"), BOUND)
+
+
+async def test_send_bounded_ends_a_trickling_token_response(client: httpx.AsyncClient) -> None:
+    # How the sign-in code can send its token and revocation requests (a form POST).
+    with hostile_server({"/oauth/token": Trickle(interval=0.1)}) as server:
+        request = client.build_request(
+            "POST", server.url("/oauth/token"), data={"grant_type": "refresh_token"}
+        )
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(send_bounded(client, request, deadline=0.5), BOUND)
+
+
+async def test_send_bounded_returns_a_whole_decoded_response(client: httpx.AsyncClient) -> None:
+    body = gzip.compress(json.dumps({"access_token": "x", "expires_in": 3600}).encode())
+    route = Document(body, headers={"Content-Encoding": "gzip"})
+    with hostile_server({"/oauth/token": route}) as server:
+        request = client.build_request("POST", server.url("/oauth/token"), data={"a": "b"})
+        response = await asyncio.wait_for(send_bounded(client, request), BOUND)
+    assert response.status_code == 200
+    assert response.json() == {"access_token": "x", "expires_in": 3600}
