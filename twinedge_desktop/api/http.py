@@ -10,9 +10,10 @@
 
 httpx's timeouts are per network operation (connect, each read), not per request:
 a server that sends one byte every few seconds never trips them, and a body has no
-size limit. :func:`get_json_document` (discovery, key sets) and :func:`read_capped`
-(every API answer) add the two missing bounds: a deadline for the whole exchange and
-a byte cap enforced while the body streams in.
+size limit. :func:`get_json_document` (discovery, key sets) and :func:`send_bounded`
+(every API answer; meant for token requests too) add the two missing bounds: a
+deadline for the whole exchange and a byte cap enforced while the body streams in
+(:func:`read_capped`, which also inflates gzip and deflate within the cap).
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ USER_AGENT = f"twinedge-desktop/{__version__}"
 MAX_CONNECTIONS = 16
 POOL_LIMITS = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=8)
 
-# Metadata and key-set documents. Real ones are 1-10 KB (TwinEdge's metadata is ~1 KB,
-# Google's and Microsoft's OpenID documents ~2-4 KB, their JWKS ~1-3 KB); 1 MiB is a
-# hundred times the largest seen and still costs nothing to hold. A document this
+# Metadata and key-set documents. Real ones are a few KB (the sandbox's metadata is
+# 889 bytes and its JWKS with one key 456; a JWKS with a handful of RSA keys ~2-3 KB);
+# 1 MiB is hundreds of times that and still costs nothing to hold. A document this
 # size on a link that delivers it within the deadline needs only ~560 kbit/s.
 MAX_DOCUMENT_BYTES = 1024 * 1024
 # The whole fetch of one such document: DNS, connect, TLS, headers and body. A healthy
