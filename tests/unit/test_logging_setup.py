@@ -226,3 +226,29 @@ def test_qasync_callback_lines_stay_out_even_with_debug(paths: AppPaths) -> None
     assert "Invoking callback" not in text
     assert "qasync info line" in text
     assert "app debug line" in text
+
+
+def test_registered_secrets_and_repr_forms_are_redacted_in_the_file(paths: AppPaths) -> None:
+    from twinedge_desktop.redaction import forget_all_secrets, register_secret
+
+    log_file = configure_logging(paths, debug=True, console=False)
+    log = logging.getLogger("twinedge_desktop.auth.session")
+    held = "bare-opaque-refresh-credential"
+    register_secret(held)
+    try:
+        log.info("stored %s", held)
+        log.info("token response %r", {"refresh_token": "rt-in-a-repr", "expires_in": 3600})
+        log.info("callback %s", "/cb?next=%2Fx%3Fcode%3Dencoded-code-value%26state%3Ds")
+        try:
+            raise ValueError(f"keychain write failed for {held}")
+        except ValueError:
+            log.exception("write failed")
+        _flush()
+    finally:
+        forget_all_secrets()
+
+    text = log_file.read_text(encoding="utf-8")
+    for secret in (held, "rt-in-a-repr", "encoded-code-value"):
+        assert secret not in text
+    assert "ValueError: keychain write failed for [REDACTED]" in text
+    assert "'expires_in': 3600" in text

@@ -8,6 +8,10 @@ Retry rules (why each is safe):
 - Connection errors, timeouts and 5xx: retried only for idempotent requests
   (GET, HEAD, PUT, DELETE, and POST carrying an ``Idempotency-Key``), with
   capped exponential backoff and jitter.
+
+Every attempt has a whole-attempt deadline (:data:`ATTEMPT_DEADLINE_SECONDS`: httpx's
+timeouts are per read, so a server trickling bytes would otherwise hold a request
+forever) and its body is read to at most :data:`MAX_RESPONSE_BYTES`.
 """
 
 from __future__ import annotations
@@ -37,6 +41,12 @@ from twinedge_desktop.api.errors import (
     ValidationFailed,
     _clean,
 )
+from twinedge_desktop.api.http import (
+    EXCHANGE_DEADLINE_SECONDS,
+    MAX_RESPONSE_BYTES,
+    send_bounded,
+)
+from twinedge_desktop.redaction import register_secret
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +57,9 @@ MAX_RETRY_AFTER = 30.0  # never sleep longer than this on the server's word
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 4.0
 REQUEST_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# One attempt, whole (api/http.py says why 30 s); a trickling server now fails, and is
+# retried like any timeout, instead of holding the request for ever.
+ATTEMPT_DEADLINE_SECONDS = EXCHANGE_DEADLINE_SECONDS
 # Requests one ApiClient has on the wire at once; more callers wait their turn here.
 # Matches the shared client's pool (api/http.py MAX_CONNECTIONS): with hundreds of
 # requests queued inside httpx's connection pool, its bookkeeping on every
@@ -183,8 +196,12 @@ class ApiClient:
         max_attempts: int = MAX_ATTEMPTS,
         max_retry_after: float = MAX_RETRY_AFTER,
         max_in_flight: int = MAX_IN_FLIGHT,
+        attempt_deadline: float = ATTEMPT_DEADLINE_SECONDS,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self._http = http
+        self._attempt_deadline = attempt_deadline
+        self._max_response_bytes = max_response_bytes
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self.base_url = base_url.rstrip("/")
         self._tokens = tokens
@@ -228,11 +245,14 @@ class ApiClient:
                 token = ""
             send_headers = dict(all_headers)
             if token:
+                # Whatever its source (a session, a key being tested), a credential sent
+                # from here is hidden wherever it turns up later, bare or not.
+                register_secret(token)
                 send_headers["Authorization"] = f"Bearer {token}"
             try:
                 # Only the request itself holds a slot: never a backoff sleep or a refresh.
                 async with self._in_flight:
-                    response = await self._http.request(
+                    response = await self._send(
                         method,
                         self.url(path),
                         params=params,
@@ -240,7 +260,7 @@ class ApiClient:
                         headers=send_headers,
                         timeout=timeout if timeout is not None else REQUEST_TIMEOUT,
                     )
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
+            except (TimeoutError, httpx.TimeoutException, httpx.TransportError) as exc:
                 if idempotent and attempt < self._max_attempts:
                     delay = backoff_delay(attempt)
                     log.info(
@@ -253,7 +273,7 @@ class ApiClient:
                     )
                     await self._sleep(delay)
                     continue
-                if isinstance(exc, httpx.TimeoutException):
+                if isinstance(exc, TimeoutError | httpx.TimeoutException):
                     raise NetworkError(
                         "The TwinEdge server did not answer in time. Check your connection and try "
                         "again."
@@ -297,6 +317,32 @@ class ApiClient:
                 await self._sleep(delay)
                 continue
             raise error_from_response(response)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None,
+        json: Any,
+        headers: Mapping[str, str],
+        timeout: httpx.Timeout | float,
+    ) -> httpx.Response:
+        """One attempt within the attempt deadline, its body read whole but capped.
+
+        Raises ``TimeoutError`` when the deadline passes, :class:`FetchTooLarge` for a
+        body over the cap (not retried: the same server would send it again).
+        """
+        request = self._http.build_request(
+            method, url, params=params, json=json, headers=headers, timeout=timeout
+        )
+        return await send_bounded(
+            self._http,
+            request,
+            deadline=self._attempt_deadline,
+            max_bytes=self._max_response_bytes,
+            what="The TwinEdge server's answer",
+        )
 
 
 def _error_code(response: httpx.Response) -> str | None:

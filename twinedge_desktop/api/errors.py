@@ -117,3 +117,33 @@ class NetworkError(ApiError):
 
 class InsecureUrl(ApiError):
     default_message = "Only HTTPS is allowed for servers that are not on this computer."
+
+
+class FetchError(ApiError):
+    """A document (metadata, a key set, an API answer) could not be fetched whole.
+
+    ``reason`` is a short phrase for lists of attempts ("HTTP 404", "ConnectError",
+    "not JSON", "larger than 1 MiB", "too slow"); ``str(exc)`` is the full sentence.
+    """
+
+    default_message = "The document could not be fetched."
+
+    def __init__(self, user_message: str, *, reason: str, status: int | None = None) -> None:
+        super().__init__(user_message, status=status)
+        self.reason = reason
+
+
+class FetchTooSlow(FetchError):
+    """The whole fetch (connect, headers and body) did not finish within its deadline."""
+
+
+class FetchTooLarge(FetchError):
+    """The body was larger than the cap; reading stopped there."""
+
+
+class FetchNotJson(FetchError):
+    """The body arrived whole but is not JSON (an HTML error page, a truncated file…)."""
+
+
+class FetchUnavailable(FetchError):
+    """The server could not be reached, or answered with a status other than 200."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import datetime
@@ -13,8 +14,15 @@ import httpx
 from twinedge_desktop.api.client import ApiClient
 from twinedge_desktop.api.errors import ApiError, NotFound
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey, Me, format_time
+from twinedge_desktop.redaction import register_secret
+
+log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 200
+# A server that hands out a new cursor with every page, forever (empty pages, say), would
+# otherwise keep a list loading for ever. 1,000 full pages are 200,000 keys, far more
+# than an organisation has; stopping there is a clear error instead of an endless spinner.
+MAX_PAGES = 1_000
 
 
 def new_idempotency_key() -> str:
@@ -36,11 +44,17 @@ class ApiKeysService:
     async def list_pages(
         self, *, page_size: int = MAX_PAGE_SIZE
     ) -> AsyncGenerator[list[ApiKey], None]:
-        """Yield the keys a page at a time, newest first, following ``next_cursor``."""
+        """Yield the keys a page at a time, newest first, following ``next_cursor``.
+
+        Each entry is read on its own: one the server sent damaged (an unreadable
+        time, a missing id, not even an object) is yielded as an :class:`ApiKey`
+        with ``problem`` set, in its place, and the rest of the page and the pages
+        after it are read as usual.
+        """
         limit = max(1, min(MAX_PAGE_SIZE, page_size))
         cursor: str | None = None
         seen_cursors: set[str] = set()
-        while True:
+        for _ in range(MAX_PAGES):
             params: dict[str, str | int] = {"limit": limit}
             if cursor:
                 params["cursor"] = cursor
@@ -49,7 +63,14 @@ class ApiKeysService:
             items = body.get("data")
             if not isinstance(items, list):
                 raise ApiError("The server's list of API keys was not in the expected form.")
-            yield [ApiKey.from_json(item) for item in items if isinstance(item, dict)]
+            page = [ApiKey.from_json(item) for item in items]
+            damaged = sum(1 for key in page if key.damaged)
+            if damaged:
+                # Counts only: the problems quote the server's values.
+                log.warning(
+                    "%d of %d API keys in a page could not be read in full", damaged, len(page)
+                )
+            yield page
             next_cursor = body.get("next_cursor")
             if not isinstance(next_cursor, str) or not next_cursor:
                 return
@@ -58,6 +79,9 @@ class ApiKeysService:
                 raise ApiError("The server's list of API keys did not advance; stopped reading.")
             seen_cursors.add(next_cursor)
             cursor = next_cursor
+        raise ApiError(
+            f"The server's list of API keys did not end after {MAX_PAGES:,} pages; stopped reading."
+        )
 
     async def find(self, key_id: str) -> ApiKey | None:
         """The key with this id as the server has it now (its last use, say), or None.
@@ -92,6 +116,8 @@ class ApiKeysService:
 
         Transport failures are retried here with the same key; if they persist the
         caller keeps the key and tries again later, still getting one key only.
+        The secret is returned even when the rest of the answer is damaged (the key
+        then has ``problem`` set): it is shown only once, so losing it would cost the key.
         """
         body: dict[str, Any] = {"name": name, "scopes": list(scopes)}
         if expires_at is not None:
@@ -103,6 +129,7 @@ class ApiKeysService:
         secret = data.get("key")
         if not isinstance(secret, str) or not secret:
             raise ApiError("The server created the key but did not return its secret.")
+        register_secret(secret)
         return CreatedApiKey(key=ApiKey.from_json(data), secret=secret)
 
     async def revoke(self, key_id: str) -> None:

@@ -1,26 +1,88 @@
-"""Plain dataclasses for what the API returns: strict about types, lenient about extras."""
+"""Plain dataclasses for what the API returns: strict about types, lenient about extras.
+
+A list is only as good as its worst item unless each item is read on its own: one
+key with an unreadable time (a server stored ``9999-12-31T23:59:59-23:59`` as the
+year 10000) used to make every key list of the organisation fail. Now
+:meth:`ApiKey.from_json` never raises: an entry it cannot read fully comes back
+marked with :attr:`ApiKey.problem`, keeping whatever was readable.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+
+from twinedge_desktop.api.errors import clean_server_text
+
+# RFC 3339 §5.6 date-time: full-date "T" full-time, with a mandatory offset. "t" and a
+# space for the "T" are allowed by its §5.6 note; anything else ISO 8601 permits (week
+# dates, no offset, "+0100", a 5-digit year) is not RFC 3339 and is refused.
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9})\d*)?"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+    re.ASCII,
+)
+_LONGEST_TIME = 64  # far longer than any RFC 3339 text; longer input is not parsed at all
+
+
+class TimeFormatError(ValueError):
+    """A time that is not an RFC 3339 date-time this app can represent (a sentence why)."""
 
 
 def parse_time(value: Any) -> datetime | None:
-    """An RFC 3339 timestamp (``Z`` or offset) as an aware UTC datetime; None stays None."""
+    """An RFC 3339 timestamp as an aware UTC datetime; None and "" stay None.
+
+    Strict: a time without an offset is refused (it could be any zone). Robust:
+    every failure is a :class:`TimeFormatError` saying what is wrong, never an
+    ``OverflowError`` or a bare ``ValueError`` from deep inside ``datetime``:
+    a date that does not exist (``02-30``), an offset beyond ±23:59, a year that
+    ``datetime`` cannot hold (0, or beyond 9999 once converted to UTC, such as
+    ``9999-12-31T23:59:59-23:59``). A leap second (``:60``) is read as the last
+    microsecond of the minute before it, as RFC 3339 §5.6 asks readers to cope with.
+    """
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise ValueError(f"expected an RFC 3339 timestamp, got {type(value).__name__}")
+        raise TimeFormatError(f"{_kind(value)} is not an RFC 3339 date-time")
     text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    match = _RFC3339.fullmatch(text) if len(text) <= _LONGEST_TIME else None
+    if match is None:
+        raise TimeFormatError(
+            f"{_quoted(value)} is not an RFC 3339 date-time such as 2030-01-31T12:00:00Z"
+        )
+    year, month, day, hour, minute, second = (int(g) for g in match.group(1, 2, 3, 4, 5, 6))
+    fraction = (match.group(7) or "").ljust(6, "0")[:6]
+    leap = second == 60
+    if leap:
+        second, fraction = 59, "999999"
+    if match.group(8):
+        offset = timedelta(0)
+    else:
+        offset_hours, offset_minutes = int(match.group(10)), int(match.group(11))
+        if offset_hours > 23 or offset_minutes > 59:
+            raise TimeFormatError(f"{_quoted(value)} has an offset beyond ±23:59")
+        offset = timedelta(hours=offset_hours, minutes=offset_minutes)
+        if match.group(9) == "-":
+            offset = -offset
+    try:
+        local = datetime(
+            year, month, day, hour, minute, second, int(fraction), tzinfo=timezone(offset)
+        )
+    except ValueError:
+        raise TimeFormatError(f"{_quoted(value)} is not a date and time that exists") from None
+    try:
+        return local.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise TimeFormatError(
+            f"{_quoted(value)} is outside the years 1-9999 once converted to UTC"
+        ) from None
+
+
+def _quoted(value: str) -> str:
+    return "“" + clean_server_text(value, 40) + "”"
 
 
 def format_time(value: datetime) -> str:
@@ -38,9 +100,24 @@ def _scopes(value: Any) -> tuple[str, ...]:
     return ()
 
 
+# Stands in for a creation time the server's entry did not give in a readable form;
+# such an entry lists "created_at" in ``unreadable`` and has a ``problem``.
+UNKNOWN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+_TIME_FIELDS = ("created_at", "expires_at", "last_used_at", "revoked_at")
+_TEXT_FIELDS = ("name", "prefix", "created_by")
+
+
 @dataclass(frozen=True, slots=True)
 class ApiKey:
-    """An API key as the server describes it (never the secret itself)."""
+    """An API key as the server describes it (never the secret itself).
+
+    ``problem`` is None for an entry read in full. Otherwise the server's entry was
+    damaged and ``problem`` says how, field by field, for the person ("expires_at:
+    “9999-12-31T23:59:59-23:59” is outside the years 1-9999 once converted to UTC");
+    the fields named in ``unreadable`` hold stand-ins (None, "", or
+    :data:`UNKNOWN_TIME` for ``created_at``), every other field is what the server said.
+    ``id`` is "" when even the id was unreadable: such an entry can be shown, not acted on.
+    """
 
     id: str
     name: str
@@ -51,31 +128,111 @@ class ApiKey:
     last_used_at: datetime | None
     revoked_at: datetime | None
     created_by: str
+    problem: str | None = None
+    unreadable: tuple[str, ...] = ()
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ApiKey:
-        created = parse_time(data["created_at"])
-        if created is None:
-            raise ValueError("created_at is required")
+    def from_json(cls, data: object) -> ApiKey:
+        """Read one entry of the API's key list (or a create answer). Never raises.
+
+        Each field is read on its own, so one bad value costs only that value: the
+        entry comes back with ``problem`` set and the rest of what the server said.
+        """
+        if not isinstance(data, Mapping):
+            return cls._unreadable_entry(f"the entry is {_kind(data)}, not an object")
+        problems: list[str] = []
+        unreadable: list[str] = []
+        key_id = data.get("id")
+        if isinstance(key_id, int) and not isinstance(key_id, bool):
+            key_id = str(key_id)
+        if not isinstance(key_id, str) or not key_id:
+            problems.append(
+                "id: missing" if key_id in (None, "") else f"id: {_kind(key_id)}, not text"
+            )
+            unreadable.append("id")
+            key_id = ""
+        times: dict[str, datetime | None] = {}
+        for name in _TIME_FIELDS:
+            try:
+                times[name] = parse_time(data.get(name))
+            except TimeFormatError as exc:
+                problems.append(f"{name}: {exc}")
+                unreadable.append(name)
+                times[name] = None
+        if times["created_at"] is None and "created_at" not in unreadable:
+            problems.append("created_at: missing")
+            unreadable.append("created_at")
+        texts: dict[str, str] = {}
+        for name in _TEXT_FIELDS:
+            value = data.get(name)
+            if value is None or isinstance(value, str | int | float):
+                texts[name] = "" if value is None else str(value)
+            else:
+                problems.append(f"{name}: {_kind(value)}, not text")
+                unreadable.append(name)
+                texts[name] = ""
         return cls(
-            id=str(data["id"]),
-            name=str(data.get("name") or ""),
-            prefix=str(data.get("prefix") or ""),
+            id=key_id,
+            name=texts["name"],
+            prefix=texts["prefix"],
             scopes=_scopes(data.get("scopes")),
-            created_at=created,
-            expires_at=parse_time(data.get("expires_at")),
-            last_used_at=parse_time(data.get("last_used_at")),
-            revoked_at=parse_time(data.get("revoked_at")),
-            created_by=str(data.get("created_by") or ""),
+            created_at=times["created_at"] or UNKNOWN_TIME,
+            expires_at=times["expires_at"],
+            last_used_at=times["last_used_at"],
+            revoked_at=times["revoked_at"],
+            created_by=texts["created_by"],
+            problem=_sentence(problems),
+            unreadable=tuple(unreadable),
         )
 
+    @classmethod
+    def _unreadable_entry(cls, problem: str) -> ApiKey:
+        """An entry of which nothing could be read: shown as a damaged row, nothing more."""
+        return cls(
+            id="",
+            name="",
+            prefix="",
+            scopes=(),
+            created_at=UNKNOWN_TIME,
+            expires_at=None,
+            last_used_at=None,
+            revoked_at=None,
+            created_by="",
+            problem=problem,
+            unreadable=("id", *_TIME_FIELDS, *_TEXT_FIELDS, "scopes"),
+        )
+
+    @property
+    def damaged(self) -> bool:
+        """True when the server's entry could not be read in full (see ``problem``)."""
+        return self.problem is not None
+
     def status(self, now: datetime) -> str:
-        """``"revoked"``, ``"expired"`` or ``"active"`` at ``now`` (revocation wins)."""
+        """``"revoked"``, ``"expired"``, ``"active"`` or ``"damaged"`` at ``now``.
+
+        Revocation wins. ``"damaged"`` when what decides the rest (the expiry or the
+        revocation time) was unreadable: such a key must not be shown as active.
+        """
         if self.revoked_at is not None:
             return "revoked"
+        if "revoked_at" in self.unreadable or "expires_at" in self.unreadable:
+            return "damaged"
         if self.expires_at is not None and self.expires_at <= now:
             return "expired"
         return "active"
+
+
+def _kind(value: object) -> str:
+    names = {list: "a list", dict: "an object", str: "text", bool: "true or false"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number" if isinstance(value, int | float) else "unknown")
+
+
+def _sentence(problems: list[str]) -> str | None:
+    if not problems:
+        return None
+    return "; ".join(problems)
 
 
 @dataclass(frozen=True)

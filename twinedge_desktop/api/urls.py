@@ -58,3 +58,22 @@ def well_known_urls(issuer: str) -> list[str]:
     rfc8414 = urlunsplit((parts.scheme, parts.netloc, RFC8414_WELL_KNOWN + path, "", ""))
     openid = urlunsplit((parts.scheme, parts.netloc, path + OPENID_WELL_KNOWN, "", ""))
     return [rfc8414, openid]
+
+
+def display_url(url: str, limit: int = 160) -> str:
+    """``url`` fit for a message or a log line: no ``user:password@``, secrets redacted, bounded.
+
+    Addresses in error messages come from a person or a server; either may carry a
+    credential (``https://user:pw@host/…``, ``?access_token=…``), so this is the one
+    way they are shown.
+    """
+    from twinedge_desktop.api.errors import clean_server_text
+
+    try:
+        parts = urlsplit(url)
+        if "@" in parts.netloc:
+            netloc = parts.netloc.rsplit("@", 1)[1]
+            url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    except ValueError:
+        url = url.rsplit("@", 1)[-1]
+    return clean_server_text(url, limit)

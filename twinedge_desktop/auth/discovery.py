@@ -12,14 +12,15 @@ from typing import Any
 
 import httpx
 
+from twinedge_desktop.api.errors import FetchError, FetchTooSlow, FetchUnavailable
+from twinedge_desktop.api.http import get_json_document
+from twinedge_desktop.api.urls import display_url
 from twinedge_desktop.api.urls import is_loopback_host as is_loopback_host
 from twinedge_desktop.api.urls import is_secure_url as is_secure_url
 from twinedge_desktop.api.urls import well_known_urls as well_known_urls
 from twinedge_desktop.auth.errors import DiscoveryError, clean_server_text
 
 log = logging.getLogger(__name__)
-
-DISCOVERY_TIMEOUT = httpx.Timeout(15.0, connect=10.0)
 
 
 @dataclass(frozen=True)
@@ -120,22 +121,23 @@ async def discover(http: httpx.AsyncClient, issuer: str) -> ServerMetadata:
         )
     problems: list[str] = []
     for url in well_known_urls(issuer):
+        # One document, whole, within a deadline and a byte cap (api/http.py): httpx's own
+        # timeouts are per read, so a server trickling bytes would otherwise never end.
         try:
-            response = await http.get(
-                url, headers={"Accept": "application/json"}, timeout=DISCOVERY_TIMEOUT
-            )
-        except httpx.HTTPError as exc:
-            problems.append(f"{type(exc).__name__}")
-            log.info("Discovery at %s failed: %s", url, type(exc).__name__)
+            document = await get_json_document(http, url, what="authorization server metadata")
+        except FetchTooSlow as exc:
+            # The other location is on the same server: it would keep us waiting as long.
+            raise DiscoveryError(
+                f"{exc.user_message} Check the issuer address and your connection."
+            ) from None
+        except FetchUnavailable as exc:
+            problems.append(exc.reason)
+            log.info("Discovery at %s failed: %s", display_url(url), exc.reason)
             continue
-        if response.status_code != 200:
-            problems.append(f"HTTP {response.status_code}")
+        except FetchError as exc:
+            problems.append(exc.reason)  # too large, not JSON: the other location may be fine
             continue
-        try:
-            data = response.json()
-        except ValueError:
-            problems.append("not JSON")
-            continue
+        data = document.data
         if not isinstance(data, dict):
             problems.append("not a JSON object")
             continue

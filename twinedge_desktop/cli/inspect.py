@@ -4,6 +4,15 @@ Exit status: 0 valid (or a well-formed API key), 1 invalid, unverified or
 unreadable, 2 bad usage. An unverified token counts as 1: a script asking
 "is this token good?" must not get yes when nobody checked the signature.
 
+"Valid" means the signature verified against the keys given and nothing that was
+checked failed. Without an expected issuer or audience (no ``--issuer``,
+``--audience`` or ``--profile``) those two checks are not made: the exit status is
+still 0, as it has always been for ``--jwks`` alone, but the verdict says so ("…
+but the issuer and the audience were not checked"), a "Not checked:" section says
+how to make them, and ``--json`` has ``verdict.all_checks_made: false`` and
+``verdict.unchecked``. A script that needs them checked passes them, or tests
+``all_checks_made``.
+
 Where the keys come from:
 - ``--jwks URL|FILE`` (a JWKS URL, JWKS file or PEM file) and/or ``--issuer ISS``;
 - ``--profile P``: that profile's issuer and audience (``--issuer``/``--audience`` override);
@@ -102,6 +111,25 @@ def _settings(args: argparse.Namespace, token_text: str) -> dict[str, Any]:
     return {"issuer": issuer, "audience": audience, "jwks_source": args.jwks, "from": source}
 
 
+def _shown_source(source: str | None) -> str | None:
+    """The key source as output may show it: never key text, never credentials in a URL.
+
+    ``--jwks`` also accepts the key itself (PEM or JWKS text, for scripts); echoing that
+    back would print a private key someone pasted by mistake.
+    """
+    from twinedge_desktop.api.errors import clean_server_text
+    from twinedge_desktop.api.urls import display_url
+
+    if source is None:
+        return None
+    text = source.strip()
+    if text.startswith(("https://", "http://")):
+        return display_url(text)
+    if text.startswith(("-----BEGIN", "{")):
+        return "the key given on the command line (PEM or JWKS text)"
+    return clean_server_text(text, 200)
+
+
 def _profile_for_token_issuer(token_text: str) -> Any:
     """The configured profile whose issuer is the token's ``iss`` (current profile preferred)."""
     from twinedge_desktop.config import AppPaths, ConfigError, ProfileStore
@@ -184,7 +212,7 @@ def run(
             document["verified_against"] = {
                 "issuer": settings["issuer"],
                 "audience": settings["audience"],
-                "jwks": settings["jwks_source"],
+                "jwks": _shown_source(settings["jwks_source"]),
                 "from": settings["from"],
             }
             json.dump(document, out, indent=2, ensure_ascii=False, default=str)
@@ -206,7 +234,11 @@ def _print_human(report: InspectionReport, settings: dict[str, Any], out: TextIO
     print(f"Verdict: {verdict.status.value.upper()} - {verdict.headline}", file=out)
     if verdict.failed_checks:
         print(f"Failed checks: {', '.join(verdict.failed_checks)}", file=out)
-    where = settings["jwks_source"] or settings["issuer"]
+    if verdict.unchecked:
+        print("Not checked:", file=out)
+        for skipped in verdict.unchecked:
+            print(f"  {skipped.what}: {skipped.how}", file=out)
+    where = _shown_source(settings["jwks_source"]) or settings["issuer"]
     if where:
         origin = f" ({settings['from']})" if settings["from"] else ""
         print(f"Verified against: {where}{origin}", file=out)

@@ -10,6 +10,7 @@ from twinedge_desktop.tokens.model import (
     ScopeInfo,
     Severity,
     TokenKind,
+    Unchecked,
     Verdict,
     VerdictStatus,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "Severity",
     "TokenInspector",
     "TokenKind",
+    "Unchecked",
     "Verdict",
     "VerdictStatus",
 ]

@@ -9,13 +9,21 @@ an estimate of the clock skew between it and this computer.
 
 Nothing here ever fetches a URL that a token names (``jku``, ``x5u``): callers
 pass only the issuer they trust or a source the person typed.
+
+Every fetch has a whole-operation deadline and a byte cap (``api.http.get_json_document``),
+and the whole key lookup for one token (metadata, then the key set, then perhaps one
+refetch) has its own deadline, :data:`KEY_LOOKUP_DEADLINE_SECONDS`. Files are read
+only when they are regular files, and only up to the same cap: ``/dev/zero`` or a named
+pipe given as ``--jwks`` is refused at once instead of filling memory or blocking.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import stat
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,10 +36,20 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 
-from twinedge_desktop.api.urls import is_secure_url, well_known_urls
+from twinedge_desktop.api import http as http_rules
+from twinedge_desktop.api.errors import ApiError, FetchTooSlow, clean_server_text
+from twinedge_desktop.api.urls import display_url, is_secure_url, well_known_urls
 
-FETCH_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-MAX_DOCUMENT_BYTES = 512 * 1024  # a JWKS or metadata document; real ones are a few KB
+# A JWKS, metadata document or key file; the same cap as every fetched document.
+MAX_DOCUMENT_BYTES = http_rules.MAX_DOCUMENT_BYTES
+# Keys kept from one key set. Real issuers publish 1-5 (current, next, retired).
+# A kid-less token is tried against every key of its type: ~0.04 ms per RSA key
+# (build + verify, measured), so the ~2,500 keys a 1 MiB set can hold would cost
+# ~0.1 s of event-loop time per token and thrash the 256-entry key-object cache.
+MAX_KEYS_PER_SET = 100
+# Metadata (up to two locations, each within the per-document deadline of 15 s), the
+# key set and perhaps one refetch: 30 s is the most a person waits for a verdict.
+KEY_LOOKUP_DEADLINE_SECONDS = 30.0
 DEFAULT_CACHE_SECONDS = 300.0  # when the server says nothing about caching
 MAX_CACHE_SECONDS = 24 * 3600.0
 UNKNOWN_KID_REFETCH_INTERVAL = 60.0
@@ -45,6 +63,10 @@ class KeySourceError(Exception):
     def __init__(self, user_message: str) -> None:
         super().__init__(user_message)
         self.user_message = user_message
+
+
+class KeySourceTooSlow(KeySourceError):
+    """A key source did not answer in time: asking it elsewhere would only wait again."""
 
 
 @dataclass(frozen=True)
@@ -129,13 +151,21 @@ def skew_from(headers: httpx.Headers, received_at: float) -> float | None:
 
 
 def keys_from_jwks_document(data: Any, source: str) -> tuple[PublicKey, ...]:
-    """Public keys from a JWKS (``{"keys": […]}``) or a single JWK; skips private/unusable parts."""
+    """Public keys from a JWKS (``{"keys": […]}``) or a single JWK; skips private/unusable parts.
+
+    ``source`` is for messages and must already be safe to show (see ``display_url``).
+    """
     if isinstance(data, dict) and isinstance(data.get("keys"), list):
         entries = data["keys"]
     elif isinstance(data, dict) and "kty" in data:
         entries = [data]
     else:
         raise KeySourceError(f'{source} is not a JWKS (a JSON object with a "keys" list).')
+    if len(entries) > MAX_KEYS_PER_SET:
+        raise KeySourceError(
+            f"{source} lists {len(entries):,} keys; a key set has a handful, so it was not "
+            f"used (at most {MAX_KEYS_PER_SET} are accepted)."
+        )
     keys = []
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("kty"), str):
@@ -172,6 +202,11 @@ def keys_from_pem(data: bytes, source: str) -> tuple[tuple[PublicKey, ...], tupl
 
 def keys_from_text(text: str, source: str) -> KeySet:
     """Keys from text the person supplied: PEM, a JWKS or a single JWK."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise KeySourceError(
+            f"{source} is larger than {http_rules.describe_size(MAX_DOCUMENT_BYTES)}: too "
+            "large to be a key set or a PEM key."
+        )
     stripped = text.strip()
     if stripped.startswith("-----BEGIN"):
         keys, notes = keys_from_pem(stripped.encode("utf-8"), source)
@@ -188,17 +223,77 @@ def _keys_from_path(source: str | Path) -> KeySet:
     return keys_from_file(path)
 
 
-def keys_from_file(path: Path) -> KeySet:
-    source = f"file {path.name}"
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def read_key_file(path: Path, source: str, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; a :class:`KeySourceError` else.
+
+    The file is opened with ``O_NONBLOCK`` so that opening a named pipe returns at
+    once instead of waiting for a writer, then checked with ``fstat`` on the open
+    descriptor (no race with a rename), and read to at most ``limit + 1`` bytes
+    whatever its announced size: ``/dev/zero``, a FIFO, a socket or a folder is
+    refused without reading, and a file growing while it is read stops at the cap.
+    """
+    flags = (
+        os.O_RDONLY
+        | getattr(os, "O_NONBLOCK", 0)
+        | getattr(os, "O_NOCTTY", 0)
+        | getattr(os, "O_CLOEXEC", 0)
+        | getattr(os, "O_BINARY", 0)
+    )
     try:
-        if path.stat().st_size > MAX_DOCUMENT_BYTES:
-            raise KeySourceError(f"{source} is too large to be a key set.")
-        text = path.read_text(encoding="utf-8")
-    except KeySourceError:
-        raise
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not readable"
-        raise KeySourceError(f"Could not read {source}: {reason}.") from None
+        descriptor = os.open(path, flags)
+    except OSError as exc:
+        raise _unreadable(source, exc) from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _NOT_REGULAR if test(mode)), "not a regular file")
+            raise KeySourceError(
+                f"{source} is {kind}, not a file: give a JWKS or PEM file, or a JWKS URL."
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(descriptor, min(64 * 1024, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise _unreadable(source, exc) from None
+    finally:
+        os.close(descriptor)
+    if size > limit:
+        raise KeySourceError(
+            f"{source} is larger than {http_rules.describe_size(limit)}: too large to be a key "
+            "set; reading stopped there."
+        )
+    return b"".join(chunks)
+
+
+def _unreadable(source: str, exc: OSError) -> KeySourceError:
+    # strerror only ("No such file or directory"): str(exc) would repeat the full path.
+    return KeySourceError(f"Could not read {source}: {exc.strerror or 'not readable'}.")
+
+
+def keys_from_file(path: Path) -> KeySet:
+    """Keys from a JWKS or PEM file (regular files only, at most 1 MiB)."""
+    source = clean_server_text(str(path), 160)  # as the person gave it, bounded
+    data = read_key_file(path, source)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise KeySourceError(
+            f"{source} is not text (a JWKS or a PEM key); binary (DER) keys are not read."
+        ) from None
     return keys_from_text(text, source)
 
 
@@ -212,60 +307,51 @@ class _CachedDocument:
 
 @dataclass
 class KeyFetcher:
-    """Fetches and caches JWKS and authorization-server metadata over the passed-in client."""
+    """Fetches and caches JWKS and authorization-server metadata over the passed-in client.
+
+    ``document_timeout`` bounds each fetch and ``lookup_deadline`` one whole
+    :meth:`keys_for`; None means the module's constants, read at call time.
+    """
 
     http: httpx.AsyncClient
     monotonic: Callable[[], float] = time.monotonic
     wall_clock: Callable[[], float] = time.time
     refetch_interval: float = UNKNOWN_KID_REFETCH_INTERVAL
+    document_timeout: float | None = None
+    lookup_deadline: float | None = None
     _documents: dict[str, _CachedDocument] = field(default_factory=dict)
     _last_fetch: dict[str, float] = field(default_factory=dict)
 
     async def _fetch_json(self, url: str, what: str) -> _CachedDocument:
         if not is_allowed_url(url):
             raise KeySourceError(
-                f"Refusing to fetch the {what} from {url}: only HTTPS addresses (or plain HTTP "
-                "on this computer) are trusted for keys."
+                f"Refusing to fetch the {what} from {display_url(url)}: only HTTPS addresses "
+                "(or plain HTTP on this computer) are trusted for keys."
             )
         # Counted at the attempt, not the success: a failing server must not be asked again
         # and again by a stream of unknown kids.
         self._last_fetch[url] = self.monotonic()
         try:
-            async with self.http.stream(
-                "GET", url, timeout=FETCH_TIMEOUT, headers={"Accept": "application/json"}
-            ) as response:
-                received_at = self.wall_clock()
-                if response.status_code != 200:
-                    raise KeySourceError(
-                        f"The {what} at {url} answered HTTP {response.status_code}."
-                    )
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body.extend(chunk)
-                    if len(body) > MAX_DOCUMENT_BYTES:
-                        raise KeySourceError(f"The {what} at {url} is too large to be one.")
-        except httpx.TimeoutException:
-            raise KeySourceError(f"Fetching the {what} from {url} timed out.") from None
-        except KeySourceError:
-            raise
-        except (httpx.HTTPError, OSError, ValueError) as exc:
-            raise KeySourceError(
-                f"Could not fetch the {what} from {url} ({type(exc).__name__})."
-            ) from None
-        except Exception as exc:
-            # A client hook (the app's refuses insecure URLs) may raise its own typed error.
-            reason = getattr(exc, "user_message", None) or type(exc).__name__
-            raise KeySourceError(f"Could not fetch the {what} from {url}: {reason}") from None
-        try:
-            data = json.loads(bytes(body).decode("utf-8"))
-        except (ValueError, RecursionError):
-            raise KeySourceError(f"The {what} at {url} is not JSON.") from None
+            document = await http_rules.get_json_document(
+                self.http,
+                url,
+                what=what,
+                max_bytes=MAX_DOCUMENT_BYTES,
+                timeout=self.document_timeout,
+                wall_clock=self.wall_clock,
+            )
+        except FetchTooSlow as exc:
+            raise KeySourceTooSlow(exc.user_message) from None
+        except ApiError as exc:
+            # Too large, not JSON, unreachable, another status, or refused by the client's
+            # HTTPS rule: each already a sentence with the address made safe to show.
+            raise KeySourceError(exc.user_message) from None
         now = self.monotonic()
         return _CachedDocument(
-            data=data,
+            data=document.data,
             fetched_at=now,
-            expires_at=now + cache_seconds(response.headers),
-            skew=skew_from(response.headers, received_at),
+            expires_at=now + cache_seconds(document.headers),
+            skew=skew_from(document.headers, document.received_at),
         )
 
     async def _document(self, url: str, what: str, *, force: bool = False) -> _CachedDocument:
@@ -278,16 +364,17 @@ class KeyFetcher:
 
     async def jwks(self, url: str, *, want_kid: str | None = None) -> KeySet:
         """The key set at ``url``; refetched once (rate limited) when ``want_kid`` is missing."""
+        shown = display_url(url)
         document = await self._document(url, "key set (JWKS)")
-        keys = keys_from_jwks_document(document.data, url)
+        keys = keys_from_jwks_document(document.data, shown)
         refetched = False
         if want_kid is not None and all(k.kid != want_kid for k in keys):
             last = self._last_fetch.get(url, float("-inf"))
             if self.monotonic() - last >= self.refetch_interval:
                 document = await self._document(url, "key set (JWKS)", force=True)
-                keys = keys_from_jwks_document(document.data, url)
+                keys = keys_from_jwks_document(document.data, shown)
                 refetched = True
-        return KeySet(keys, url, clock_skew=document.skew, refetched=refetched)
+        return KeySet(keys, shown, clock_skew=document.skew, refetched=refetched)
 
     async def jwks_uri_for_issuer(self, issuer: str) -> tuple[str, float | None]:
         """The issuer's ``jwks_uri`` from RFC 8414 metadata (falling back to OpenID discovery)."""
@@ -296,28 +383,51 @@ class KeyFetcher:
         for url in metadata_urls(base):
             try:
                 document = await self._document(url, "issuer metadata")
+            except KeySourceTooSlow:
+                raise  # the same server would keep us waiting at its other address too
             except KeySourceError as exc:
                 errors.append(str(exc))
                 continue
             data = document.data
             if not isinstance(data, dict):
-                errors.append(f"The issuer metadata at {url} is not a JSON object.")
+                errors.append(f"The issuer metadata at {display_url(url)} is not a JSON object.")
                 continue
             if str(data.get("issuer", "")).rstrip("/") != base:
                 # RFC 8414 §3.3: metadata for another issuer must not be used.
                 raise KeySourceError(
-                    f"The metadata at {url} is for issuer {data.get('issuer')!r}, not {issuer!r}."
+                    f"The metadata at {display_url(url)} is for issuer "
+                    f"{clean_server_text(repr(data.get('issuer')), 120)}, "
+                    f"not {display_url(issuer)!r}."
                 )
             jwks_uri = data.get("jwks_uri")
             if not isinstance(jwks_uri, str) or not jwks_uri:
-                raise KeySourceError(f"The issuer {issuer} publishes no jwks_uri.")
+                raise KeySourceError(f"The issuer {display_url(issuer)} publishes no jwks_uri.")
             return jwks_uri, document.skew
-        raise KeySourceError(errors[-1] if errors else f"Could not discover {issuer}.")
+        raise KeySourceError(errors[-1] if errors else f"Could not discover {display_url(issuer)}.")
 
     async def keys_for(
         self, *, issuer: str | None, source: str | Path | None, want_kid: str | None
     ) -> KeySet:
-        """Keys from the explicit ``source`` if given, else from the issuer's JWKS."""
+        """Keys from the explicit ``source`` if given, else from the issuer's JWKS.
+
+        The whole lookup (metadata, key set, a refetch for an unknown kid) ends within
+        ``lookup_deadline`` seconds, with :class:`KeySourceTooSlow` when it does not.
+        """
+        deadline = (
+            KEY_LOOKUP_DEADLINE_SECONDS if self.lookup_deadline is None else (self.lookup_deadline)
+        )
+        try:
+            async with asyncio.timeout(deadline):
+                return await self._keys_for(issuer=issuer, source=source, want_kid=want_kid)
+        except TimeoutError:
+            raise KeySourceTooSlow(
+                f"Getting the verification keys took longer than {deadline:g} s; stopped "
+                "waiting. The issuer or key server is too slow or not answering properly."
+            ) from None
+
+    async def _keys_for(
+        self, *, issuer: str | None, source: str | Path | None, want_kid: str | None
+    ) -> KeySet:
         if source is not None:
             return await self.keys_from_source(source, want_kid=want_kid)
         if issuer is None:
@@ -335,7 +445,8 @@ class KeyFetcher:
             return await self.jwks(text.strip(), want_kid=want_kid)
         if text is not None and text.lstrip().startswith(("-----BEGIN", "{")):
             return keys_from_text(text, "the key you gave")
-        # Reading a file is quick but blocking; keep it off the event loop all the same.
+        # Regular files only, opened without blocking (a FIFO cannot hold the open) and
+        # capped; still a disk read, so off the event loop all the same.
         return await asyncio.to_thread(_keys_from_path, source)
 
 

@@ -31,7 +31,7 @@ class TokenKind(StrEnum):
 
 
 class VerdictStatus(StrEnum):
-    VALID = "valid"  # signature verified and every check passed
+    VALID = "valid"  # signature verified and nothing failed (see Verdict.unchecked)
     INVALID = "invalid"  # at least one check failed
     UNVERIFIED = "unverified"  # readable, nothing failed, but the signature was not checked
     UNREADABLE = "unreadable"  # not a token the inspector can read
@@ -51,16 +51,48 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class Unchecked:
+    """A check that was not made because nothing was given to check against, and how to make it.
+
+    ``check`` is the id its findings use ("iss", "aud", "signature"), ``what`` names
+    it in a sentence ("the issuer"), ``how`` says what to give so it is made.
+    """
+
+    check: str
+    what: str
+    how: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"check": self.check, "what": self.what, "how": self.how}
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
-    """The one-line answer: valid or not, and which checks failed."""
+    """The one-line answer: valid or not, which checks failed, and which were not made.
+
+    ``unchecked`` lists the checks skipped for want of an expected value (no issuer,
+    no audience, no key source). A ``VALID`` verdict with ``unchecked`` means the
+    signature verified and nothing failed, but not every check was made: it must
+    not be presented as "every check passed" (:attr:`all_checks_made` is False).
+    """
 
     status: VerdictStatus
     headline: str
     failed_checks: tuple[str, ...] = ()
+    unchecked: tuple[Unchecked, ...] = ()
 
     @property
     def is_valid(self) -> bool:
         return self.status is VerdictStatus.VALID
+
+    @property
+    def unchecked_checks(self) -> tuple[str, ...]:
+        return tuple(u.check for u in self.unchecked)
+
+    @property
+    def all_checks_made(self) -> bool:
+        """True when nothing was skipped for lack of an issuer, audience or key."""
+        return not self.unchecked
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +100,8 @@ class Verdict:
             "valid": self.is_valid,
             "headline": self.headline,
             "failed_checks": list(self.failed_checks),
+            "all_checks_made": self.all_checks_made,
+            "unchecked": [u.to_json() for u in self.unchecked],
         }
 
 

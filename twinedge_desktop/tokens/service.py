@@ -35,6 +35,7 @@ from twinedge_desktop.tokens.model import (
     InspectionReport,
     Severity,
     TokenKind,
+    Unchecked,
     Verdict,
     VerdictStatus,
 )
@@ -72,6 +73,24 @@ _CHECK_LABELS = {
     "internal": "inspector error",
 }
 
+# What to give so a skipped check is made; worded for both the window and the command line.
+UNCHECKED_SIGNATURE = Unchecked(
+    "signature",
+    "the signature",
+    "choose a profile whose issuer publishes the keys, or give a JWKS URL, a JWKS file or a "
+    "PEM public key (command line: --profile P, --issuer ISS or --jwks URL|FILE)",
+)
+UNCHECKED_ISSUER = Unchecked(
+    "iss",
+    "the issuer",
+    "choose a profile, or give the expected issuer (command line: --issuer ISS or --profile P)",
+)
+UNCHECKED_AUDIENCE = Unchecked(
+    "aud",
+    "the audience",
+    "choose a profile, or give the expected audience (command line: --audience AUD or --profile P)",
+)
+
 UNVERIFIED_HINT = (
     "The signature was not verified: no issuer or key was given, and an unverified token "
     "cannot be called valid. Verify it against a profile's issuer, or give a JWKS URL, a "
@@ -82,7 +101,10 @@ UNVERIFIED_HINT = (
 class TokenInspector:
     """Decode, explain and verify tokens. Construct once with the app's HTTP client.
 
-    ``clock`` (wall time) and ``monotonic`` are injectable so tests can move time.
+    ``clock`` (wall time) and ``monotonic`` are injectable so tests can move time;
+    ``document_timeout`` (each fetch) and ``lookup_deadline`` (one token's whole key
+    lookup) default to ``api.http.DOCUMENT_TIMEOUT_SECONDS`` (15 s) and
+    ``tokens.keys.KEY_LOOKUP_DEADLINE_SECONDS`` (30 s).
     """
 
     def __init__(
@@ -92,10 +114,17 @@ class TokenInspector:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         refetch_interval: float = UNKNOWN_KID_REFETCH_INTERVAL,
+        document_timeout: float | None = None,
+        lookup_deadline: float | None = None,
     ) -> None:
         self._clock = clock
         self._fetcher = KeyFetcher(
-            http, monotonic=monotonic, wall_clock=clock, refetch_interval=refetch_interval
+            http,
+            monotonic=monotonic,
+            wall_clock=clock,
+            refetch_interval=refetch_interval,
+            document_timeout=document_timeout,
+            lookup_deadline=lookup_deadline,
         )
         self._key_objects = KeyObjectCache()
 
@@ -123,6 +152,7 @@ class TokenInspector:
                 leeway=leeway,
                 keyset=None,
                 verified=False,
+                signature_unchecked=True,
             )
         except Exception as exc:  # the last line of defence: a report, never a crash
             return self._internal_error(exc)
@@ -177,6 +207,7 @@ class TokenInspector:
                 verified=False,
             )
         findings: list[Finding] = []
+        signature_unchecked = False
         allowed, removed = usable_algorithms(algorithms)
         findings.extend(removed)
         keyset: KeySet | None = None
@@ -211,6 +242,7 @@ class TokenInspector:
                 )
             elif issuer is None and jwks_source is None:
                 findings.append(Finding("signature", Severity.WARNING, UNVERIFIED_HINT))
+                signature_unchecked = True
             else:
                 kid = decoded.header.get("kid")
                 try:
@@ -245,6 +277,7 @@ class TokenInspector:
             leeway=leeway,
             keyset=keyset,
             verified=verified,
+            signature_unchecked=signature_unchecked,
         )
 
     def _report(
@@ -257,11 +290,15 @@ class TokenInspector:
         leeway: int,
         keyset: KeySet | None,
         verified: bool,
+        signature_unchecked: bool = False,
     ) -> InspectionReport:
         now = self._clock()
         findings = list(decoded.findings) + extra
         claims = decoded.claims
         skew = keyset.clock_skew if keyset else None
+        unchecked: list[Unchecked] = []
+        if decoded.kind is TokenKind.JWS and signature_unchecked:
+            unchecked.append(UNCHECKED_SIGNATURE)
         if decoded.kind is TokenKind.JWS and claims is not None:
             findings.extend(
                 check_claims(
@@ -269,7 +306,11 @@ class TokenInspector:
                 )
             )
             findings.extend(check_scopes(claims, ALL_SCOPE_NAMES))
-        verdict = _verdict(decoded, findings, verified)
+            if issuer is None:
+                unchecked.append(UNCHECKED_ISSUER)
+            if audience is None:
+                unchecked.append(UNCHECKED_AUDIENCE)
+        verdict = _verdict(decoded, findings, verified, tuple(unchecked))
         return InspectionReport(
             kind=decoded.kind,
             findings=tuple(_ordered(findings)),
@@ -325,7 +366,12 @@ def _failed(findings: list[Finding]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _verdict(decoded: Decoded, findings: list[Finding], verified: bool) -> Verdict:
+def _verdict(
+    decoded: Decoded,
+    findings: list[Finding],
+    verified: bool,
+    unchecked: tuple[Unchecked, ...] = (),
+) -> Verdict:
     failed = _failed(findings)
     if decoded.kind is TokenKind.API_KEY:
         if failed:
@@ -343,12 +389,33 @@ def _verdict(decoded: Decoded, findings: list[Finding], verified: bool) -> Verdi
             "Encrypted JWT (JWE): its claims and signature cannot be checked here.",
             failed,
         )
+    skipped = _joined([u.what for u in unchecked])
     if failed:
         labels = ", ".join(dict.fromkeys(_CHECK_LABELS.get(c, c) for c in failed))
-        return Verdict(VerdictStatus.INVALID, f"Invalid: {labels}.", failed)
+        also = f" Not checked: {skipped}." if skipped else ""
+        return Verdict(VerdictStatus.INVALID, f"Invalid: {labels}.{also}", failed, unchecked)
     if not verified:
+        not_checked = _joined(
+            ["the signature"] + [u.what for u in unchecked if u.check != "signature"]
+        )
         return Verdict(
             VerdictStatus.UNVERIFIED,
-            "Not verified: readable and nothing failed, but the signature was not checked.",
+            f"Not verified: readable and nothing failed, but {not_checked} "
+            f"{'was' if not_checked == 'the signature' else 'were'} not checked.",
+            unchecked=unchecked,
+        )
+    if unchecked:
+        return Verdict(
+            VerdictStatus.VALID,
+            f"Valid: signature verified and nothing failed, but {skipped} "
+            f"{'was' if len(unchecked) == 1 else 'were'} not checked.",
+            unchecked=unchecked,
         )
     return Verdict(VerdictStatus.VALID, "Valid: signature verified and every check passed.")
+
+
+def _joined(parts: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]

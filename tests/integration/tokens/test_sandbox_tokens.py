@@ -215,3 +215,36 @@ async def test_cli_verifies_a_sandbox_token_through_the_stored_profile(sandbox: 
     )
     assert code == 1
     assert json.loads(out.getvalue())["verdict"]["failed_checks"] == ["aud"]
+
+
+async def test_cli_with_only_the_sandbox_jwks_says_what_it_did_not_check(sandbox: Any) -> None:
+    import asyncio
+
+    token = await user_token(sandbox.base_url)
+    out, err = io.StringIO(), io.StringIO()
+    code = await asyncio.to_thread(
+        run,
+        namespace(token="-", jwks=f"{sandbox.base_url}/.well-known/jwks.json"),
+        stdin=FakeStdin(token.encode()),
+        stdout=out,
+        stderr=err,
+    )
+    text = out.getvalue()
+    assert code == 0, text
+    assert "every check passed" not in text
+    assert "but the issuer and the audience were not checked" in text
+    assert "Not checked:" in text and "--issuer ISS" in text and "--audience AUD" in text
+
+
+async def test_a_sandbox_jwks_slower_than_the_deadline_ends_the_lookup(
+    sandbox: Any, sandbox_controls: SandboxControls, http: httpx.AsyncClient
+) -> None:
+    token = await user_token(sandbox.base_url)
+    sandbox_controls.fault("/.well-known/jwks.json", delay=3.0)
+    inspector = TokenInspector(http, document_timeout=1.0)
+    report = await inspector.inspect(token, jwks_source=f"{sandbox.base_url}/.well-known/jwks.json")
+    assert report.verdict.status is VerdictStatus.UNVERIFIED
+    assert report.findings_for("key")[0].message == (
+        f"The key set (JWKS) at {sandbox.base_url}/.well-known/jwks.json did not arrive within "
+        "1 s; stopped waiting."
+    )

@@ -294,3 +294,20 @@ def test_http_client_uses_the_os_trust_store_and_environment_proxies(
     assert remote is not client._transport
     local = client._transport_for_url(httpx.URL("http://127.0.0.1:8080/v1/me"))
     assert local is client._transport
+
+
+async def test_a_credential_sent_is_hidden_bare_in_later_log_lines() -> None:
+    from twinedge_desktop.redaction import forget_all_secrets, redact
+
+    forget_all_secrets()
+    opaque = "opaque-session-credential-42"  # no pattern knows this shape
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={})
+
+    client, _, _ = make(handler)
+    try:
+        await client.request("GET", "/me", bearer=opaque)
+        assert redact(f"server echoed {opaque}") == "server echoed [REDACTED]"
+    finally:
+        forget_all_secrets()

@@ -196,3 +196,19 @@ async def test_a_success_that_is_not_a_json_object_is_a_typed_error(
         await keys.create("k", ["read:assets"], None, idempotency_key=new_idempotency_key())
     with pytest.raises(ApiError, match="expected form"):
         await keys.list_all()
+
+
+async def test_a_created_key_secret_is_hidden_bare_from_then_on() -> None:
+    from twinedge_desktop.redaction import forget_all_secrets, redact
+
+    forget_all_secrets()
+    secret = "te_created-but-not-key-shaped-1234"  # not the key format: no pattern knows it
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json={**key_json(1), "key": secret})
+
+    try:
+        await service(httpx.MockTransport(handler)).create("ci", [], None, idempotency_key="i")
+        assert secret not in redact(f"copied {secret} to the clipboard")
+    finally:
+        forget_all_secrets()

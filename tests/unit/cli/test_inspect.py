@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.helpers.cli import FakeStdin, namespace
+from tests.helpers.fifo import named_pipe
+from tests.helpers.hostile_server import Endless, Trickle, hostile_server
 from tests.helpers.token_fixtures import AUDIENCE, ISSUER, public_jwk, standard_claims
 from twinedge_desktop.cli.inspect import EXIT_INVALID, EXIT_USAGE, EXIT_VALID, run
 from twinedge_desktop.config import AppPaths, Profile, ProfileStore
@@ -147,3 +151,115 @@ def test_the_real_parser_dispatches_inspect_with_these_options() -> None:
     )
     expected = namespace(token="-", jwks="k.json", issuer="I", audience="A", json=True)
     assert {k: getattr(args, k) for k in vars(expected)} == vars(expected)
+
+
+# --- key sources that misbehave, and what an unchecked verdict says -----------------------
+def _bounded(
+    call: Callable[[], tuple[int, str, str]], timeout: float = 20.0
+) -> tuple[int, str, str]:
+    """``call()`` in a worker thread, failing the test (not hanging it) if it does not end."""
+    results: list[tuple[int, str, str]] = []
+    worker = threading.Thread(target=lambda: results.append(call()), daemon=True)
+    worker.start()
+    worker.join(timeout)
+    assert results, f"inspect did not finish within {timeout:g} s"
+    return results[0]
+
+
+def _key_finding(out: str) -> str:
+    document = json.loads(out)
+    assert document["verdict"]["status"] == "unverified"
+    return str(next(f["message"] for f in document["findings"] if f["check"] == "key"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="devices and FIFOs")
+@pytest.mark.timeout(30)  # before the fix /dev/zero filled memory and a FIFO blocked forever
+def test_jwks_from_dev_zero_or_a_fifo_ends_at_once(mint: Mint, tmp_path: Path) -> None:
+    with named_pipe(tmp_path / "jwks.fifo") as fifo:
+        for source, kind in (("/dev/zero", "a device"), (str(fifo), "a named pipe (FIFO)")):
+            code, out, err = _bounded(
+                lambda source=source: invoke(
+                    stdin=mint().encode(), token="-", jwks=source, json=True
+                )
+            )
+            assert code == EXIT_INVALID
+            assert _key_finding(out) == (
+                f"{source} is {kind}, not a file: give a JWKS or PEM file, or a JWKS URL."
+            )
+            assert "Traceback" not in err
+
+
+@pytest.mark.timeout(30)
+def test_jwks_url_that_trickles_ends_at_the_deadline(
+    mint: Mint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The production deadline is 15 s; the behaviour is the same at 1 s.
+    monkeypatch.setattr("twinedge_desktop.api.http.DOCUMENT_TIMEOUT_SECONDS", 1.0)
+    with hostile_server({"/jwks": Trickle(interval=0.1)}) as server:
+        code, out, _ = invoke(stdin=mint().encode(), token="-", jwks=server.url("/jwks"), json=True)
+    assert code == EXIT_INVALID
+    assert _key_finding(out).endswith("did not arrive within 1 s; stopped waiting.")
+
+
+@pytest.mark.timeout(30)
+def test_jwks_url_with_an_endless_body_stops_at_one_mib(mint: Mint) -> None:
+    with hostile_server({"/jwks": Endless()}) as server:
+        code, out, _ = invoke(stdin=mint().encode(), token="-", jwks=server.url("/jwks"), json=True)
+    assert code == EXIT_INVALID
+    assert "is larger than 1 MiB; reading stopped there." in _key_finding(out)
+
+
+def test_jwks_alone_verifies_but_says_issuer_and_audience_were_not_checked(
+    mint: Mint, jwks_file: str
+) -> None:
+    code, out, _ = invoke(stdin=mint().encode(), token="-", jwks=jwks_file)
+    assert code == EXIT_VALID  # documented: "valid" is the signature and what was checked
+    assert "every check passed" not in out
+    assert out.startswith(
+        "Verdict: VALID - Valid: signature verified and nothing failed, but the issuer and the "
+        "audience were not checked.\nNot checked:\n"
+    )
+    assert "  the issuer: " in out and "--issuer ISS" in out
+    assert "  the audience: " in out and "--audience AUD" in out
+
+    code, out, _ = invoke(stdin=mint().encode(), token="-", jwks=jwks_file, json=True)
+    verdict = json.loads(out)["verdict"]
+    assert code == EXIT_VALID
+    assert verdict["all_checks_made"] is False
+    assert [u["check"] for u in verdict["unchecked"]] == ["iss", "aud"]
+
+
+def test_with_issuer_and_audience_the_verdict_has_nothing_unchecked(
+    mint: Mint, jwks_file: str
+) -> None:
+    code, out, _ = invoke(
+        stdin=mint().encode(), token="-", jwks=jwks_file, issuer=ISSUER, audience=AUDIENCE
+    )
+    assert code == EXIT_VALID
+    assert "every check passed" in out and "Not checked" not in out
+
+
+def test_key_text_given_as_jwks_is_never_printed_back(
+    mint: Mint, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    pem = rsa_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    body = pem.splitlines()[5]  # a line of the private key itself
+    for as_json in (False, True):
+        code, out, err = invoke(stdin=mint().encode(), token="-", jwks=pem, json=as_json)
+        assert code == EXIT_VALID
+        assert body not in out + err and "PRIVATE KEY" not in out + err
+        assert "the key given on the command line (PEM or JWKS text)" in out
+
+
+def test_credentials_in_a_jwks_url_are_not_printed_back(mint: Mint) -> None:
+    url = "http://someone:url-password@127.0.0.1:9/jwks.json"  # port 9 refuses at once
+    for as_json in (False, True):
+        _, out, err = invoke(stdin=mint().encode(), token="-", jwks=url, json=as_json)
+        assert "url-password" not in out + err
+        assert "127.0.0.1:9/jwks.json" in out

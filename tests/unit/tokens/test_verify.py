@@ -364,3 +364,67 @@ def test_metadata_urls_follow_rfc_8414_and_openid() -> None:
         "https://h.example/.well-known/oauth-authorization-server/tenant",
         "https://h.example/tenant/.well-known/openid-configuration",
     )
+
+
+# --- what the verdict says was not checked ----------------------------------------------
+def _jwks_text(rsa_key: rsa.RSAPrivateKey) -> str:
+    return json.dumps({"keys": [public_jwk(rsa_key, "key-1")]})
+
+
+async def test_a_key_alone_verifies_but_never_says_every_check_passed(
+    inspector: TokenInspector, mint: Mint, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    report = await inspector.inspect(mint(), jwks_source=_jwks_text(rsa_key))
+
+    verdict = report.verdict
+    assert verdict.status is VerdictStatus.VALID and report.verified
+    assert "every check passed" not in verdict.headline
+    assert verdict.headline == (
+        "Valid: signature verified and nothing failed, but the issuer and the audience were "
+        "not checked."
+    )
+    assert verdict.unchecked_checks == ("iss", "aud")
+    assert not verdict.all_checks_made
+    assert "--issuer ISS" in verdict.unchecked[0].how
+    assert "--audience AUD" in verdict.unchecked[1].how
+    document = report.to_json()["verdict"]
+    assert document["all_checks_made"] is False
+    assert [u["check"] for u in document["unchecked"]] == ["iss", "aud"]
+
+
+async def test_only_the_missing_expectation_is_named(
+    inspector: TokenInspector, mint: Mint, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    report = await inspector.inspect(mint(), jwks_source=_jwks_text(rsa_key), issuer=ISSUER)
+    assert report.verdict.unchecked_checks == ("aud",)
+    assert report.verdict.headline.endswith("but the audience was not checked.")
+
+
+async def test_with_issuer_and_audience_every_check_is_made(
+    inspector: TokenInspector, mint: Mint
+) -> None:
+    report = await verify(inspector, mint())
+    assert report.verdict.all_checks_made and report.verdict.unchecked == ()
+    assert report.verdict.headline == "Valid: signature verified and every check passed."
+    assert report.to_json()["verdict"]["all_checks_made"] is True
+
+
+async def test_unverified_and_invalid_verdicts_name_what_was_not_checked(
+    inspector: TokenInspector, mint: Mint, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    nothing = await inspector.inspect(mint())
+    assert nothing.verdict.status is VerdictStatus.UNVERIFIED
+    assert nothing.verdict.unchecked_checks == ("signature", "iss", "aud")
+    assert nothing.verdict.headline == (
+        "Not verified: readable and nothing failed, but the signature, the issuer and the "
+        "audience were not checked."
+    )
+    decoded = inspector.decode_only(mint(), issuer=ISSUER, audience=AUDIENCE)
+    assert decoded.verdict.unchecked_checks == ("signature",)
+
+    expired = mint(standard_claims(iat=1_000_000_000, exp=1_000_003_600))
+    invalid = await inspector.inspect(expired, jwks_source=_jwks_text(rsa_key))
+    assert invalid.verdict.status is VerdictStatus.INVALID
+    assert invalid.verdict.headline == (
+        "Invalid: expired. Not checked: the issuer and the audience."
+    )
