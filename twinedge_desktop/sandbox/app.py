@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from twinedge_desktop.sandbox import api, controls, oauth
+from twinedge_desktop.sandbox import api, controls, oauth, usage
 from twinedge_desktop.sandbox.controls import BodyTooLarge, GatewayMiddleware
 from twinedge_desktop.sandbox.pages import render, static_directory
 from twinedge_desktop.sandbox.problems import Problem, error_for_status, problem_response
@@ -66,6 +66,7 @@ def build_app(state: SandboxState) -> GatewayMiddleware:
         Route("/v1/api-keys", api.create_key, methods=["POST"]),
         Route("/v1/api-keys/{key_id}", api.get_key, methods=["GET"]),
         Route("/v1/api-keys/{key_id}", api.revoke_key, methods=["DELETE"]),
+        Route("/v1/api-keys/{key_id}/usage", usage.key_usage, methods=["GET"]),
         Route("/v1/assets", api.sample, methods=["GET"]),
         Route("/v1/telemetry", api.sample, methods=["GET"]),
         Route("/v1/alerts", api.sample, methods=["GET"]),
@@ -79,6 +80,7 @@ def build_app(state: SandboxState) -> GatewayMiddleware:
             Route("/_sandbox/rotate-key", controls.rotate_key, methods=["POST"]),
             Route("/_sandbox/rate-limit", controls.set_rate_limit, methods=["POST"]),
             Route("/_sandbox/seed-keys", controls.seed_keys, methods=["POST"]),
+            Route("/_sandbox/seed-usage", usage.seed_usage, methods=["POST"]),
         ]
     app = Starlette(
         routes=routes,
@@ -90,6 +92,6 @@ def build_app(state: SandboxState) -> GatewayMiddleware:
         },
     )
     app.state.sandbox = state
-    gateway = GatewayMiddleware(app, state)
+    gateway = GatewayMiddleware(app, state, usage.EndpointNames(routes))
     app.state.gateway = gateway
     return gateway
