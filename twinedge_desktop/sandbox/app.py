@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 
 from twinedge_desktop.sandbox import api, controls, oauth, usage
 from twinedge_desktop.sandbox.controls import BodyTooLarge, GatewayMiddleware
+from twinedge_desktop.sandbox.limits import charged_to_client
 from twinedge_desktop.sandbox.pages import render, static_directory
 from twinedge_desktop.sandbox.problems import Problem, error_for_status, problem_response
 from twinedge_desktop.sandbox.state import MAX_BODY_BYTES, SandboxState
@@ -59,8 +60,8 @@ def build_app(state: SandboxState) -> GatewayMiddleware:
         Route("/oauth/authorize", oauth.authorize, methods=["GET"]),
         Route("/oauth/authorize/{request_id}/signin", oauth.signin, methods=["POST"]),
         Route("/oauth/authorize/{request_id}/consent", oauth.consent, methods=["POST"]),
-        Route("/oauth/token", oauth.token, methods=["POST"]),
-        Route("/oauth/revoke", oauth.revoke, methods=["POST"]),
+        Route("/oauth/token", charged_to_client(oauth.token), methods=["POST"]),
+        Route("/oauth/revoke", charged_to_client(oauth.revoke), methods=["POST"]),
         Route("/v1/me", api.me, methods=["GET"]),
         Route("/v1/api-keys", api.list_keys, methods=["GET"]),
         Route("/v1/api-keys", api.create_key, methods=["POST"]),

@@ -45,7 +45,7 @@ logger = logging.getLogger("twinedge_desktop.sandbox")
 
 CONTROL_PREFIX = "/_sandbox/"
 MAX_SEED_KEYS = 100_000
-MAX_FAULTS = 1000
+MAX_FAULTS = 100
 MAX_FAULT_DELAY = 600.0
 # The clock moves at most ten years either way: far enough for any expiry a test needs,
 # near enough that every time stays printable (a shift of 1e300 s broke every request).

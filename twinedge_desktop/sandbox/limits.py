@@ -10,7 +10,7 @@ Who is counted (issue 15, finding 6):
 So twenty bogus bearers from one address share that address's budget, where they used
 to get twenty budgets (the old key was the raw ``Authorization`` header).
 
-Cost: :meth:`FixedWindowCounter.hit` is one dict lookup and one store. The old limiter
+Cost: :meth:`TokenBuckets.hit` is a dict lookup or two and one store. The old limiter
 rebuilt its whole dict on every hit once it held 10,000 entries (20,000 callers in
 one window took 13 s of event-loop time, 40,000 took 68 s); see
 ``benchmarks/sandbox_load.py --limiter`` for the numbers now.
@@ -19,23 +19,26 @@ one window took 13 s of event-loop time, 40,000 took 68 s); see
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from twinedge_desktop.sandbox.problems import Problem
 
 if TYPE_CHECKING:
     from twinedge_desktop.sandbox.callers import Caller
 
-# Past this many distinct principals in one window, new ones share one counter: memory
+# Past this many distinct principals in one generation, new ones share one bucket: memory
 # stays bounded (~10 MB) and a flood of fresh names is limited together, not let through.
 MAX_TRACKED_KEYS = 100_000
 OVERFLOW_KEY = "overflow:"
 SCOPE_KEY = "twinedge.request"  # where the gateway keeps a request's RequestContext
 
-# Password attempts per account: 5 per 15 minutes (a success forgets the count).
+# Password attempts per account: 5 in a row, then one every 3 minutes (5 per 15 minutes);
+# a successful sign-in forgets the account's attempts.
 SIGNIN_ATTEMPT_LIMIT = 5
 SIGNIN_ATTEMPT_WINDOW = 15 * 60
 
@@ -47,7 +50,8 @@ class Decision:
     allowed: bool
     limit: int
     remaining: int
-    reset_seconds: int
+    reset_seconds: int  # until the budget is whole again (X-RateLimit-Reset)
+    retry_after: int  # until one more request passes (Retry-After of a 429)
     window_seconds: int
 
     def headers(self) -> list[tuple[bytes, bytes]]:
@@ -58,70 +62,87 @@ class Decision:
         ]
 
 
-class FixedWindowCounter:
-    """Hits per key in fixed windows of ``window`` seconds on the sandbox clock.
+class TokenBuckets:
+    """``limit`` requests per ``window`` seconds per key, as token buckets on the sandbox
+    clock: each key may burst up to ``limit`` and earns ``limit / window`` tokens a second.
 
-    Only the current window's counts are kept: when the window index changes the dict
-    is replaced, so expiring old entries costs O(1), and memory is bounded by the keys
-    of one window, at most :data:`MAX_TRACKED_KEYS`. (A fixed window may let up to twice
-    the limit through around a boundary; for a local sandbox that is the right trade for
-    constant cost. The window also moves when tests shift the clock.)
+    Why buckets rather than fixed windows: no boundary where twice the limit gets through,
+    and a refused caller is told exactly when one more request will pass.
+
+    A hit is O(1): one or two dict look-ups and one store. Expiry is O(1) too: buckets
+    live in two generations, each at least ``window`` long; when a generation ends the
+    older one is dropped whole. A bucket untouched for a window has refilled, so it is
+    the same as no bucket. At most :data:`MAX_TRACKED_KEYS` keys per generation; past that,
+    new keys share one overflow bucket.
     """
 
     def __init__(self, limit: int, window: int, *, max_keys: int = MAX_TRACKED_KEYS) -> None:
-        self.limit = limit
-        self.window = window
         self._max_keys = max_keys
-        self._window_index: int | None = None
-        self._counts: dict[str, int] = {}
+        self.configure(limit, window)
 
     def configure(self, limit: int, window: int) -> None:
         self.limit, self.window = limit, window
-        self._window_index, self._counts = None, {}
+        self._per_second = limit / window
+        self._current: dict[str, tuple[float, float]] = {}  # key: (tokens, updated)
+        self._previous: dict[str, tuple[float, float]] = {}
+        self._generation_started: float | None = None
 
-    def _current(self, now: float) -> int:
-        index = int(now // self.window)
-        if index != self._window_index:
-            self._window_index, self._counts = index, {}
-        return index
+    def _rotate(self, now: float) -> None:
+        started = self._generation_started
+        if started is None or now < started:  # first use, or a test moved the clock back
+            self._generation_started = now
+        elif now - started >= 2 * self.window:
+            self._previous, self._current = {}, {}
+            self._generation_started = now
+        elif now - started >= self.window:
+            self._previous, self._current = self._current, {}
+            self._generation_started = now
 
-    def _reset_seconds(self, index: int, now: float) -> int:
-        return max(1, math.ceil((index + 1) * self.window - now))
+    def _tokens(self, key: str, now: float) -> float:
+        state = self._current.get(key) or self._previous.get(key)
+        if state is None:
+            return float(self.limit)
+        tokens, updated = state
+        return min(float(self.limit), tokens + max(0.0, now - updated) * self._per_second)
 
-    def hit(self, key: str, now: float) -> Decision:
-        index = self._current(now)
-        if key not in self._counts and len(self._counts) >= self._max_keys:
-            key = OVERFLOW_KEY
-        count = self._counts.get(key, 0) + 1
-        self._counts[key] = count
+    def _decision(self, allowed: bool, tokens: float) -> Decision:
+        missing_one = max(0.0, 1.0 - tokens)
         return Decision(
-            allowed=count <= self.limit,
+            allowed=allowed,
             limit=self.limit,
-            remaining=max(0, self.limit - count),
-            reset_seconds=self._reset_seconds(index, now),
+            remaining=max(0, math.floor(tokens)),
+            reset_seconds=max(1, math.ceil((self.limit - tokens) / self._per_second)),
+            retry_after=max(1, math.ceil(missing_one / self._per_second)),
             window_seconds=self.window,
         )
 
-    def count(self, key: str, now: float) -> int:
-        """Hits of ``key`` in the current window (without counting one)."""
-        self._current(now)
-        if key in self._counts:
-            return self._counts[key]
-        # A key that arrived after the cap was counted in the shared overflow counter.
-        return self._counts.get(OVERFLOW_KEY, 0) if self.full else 0
+    def hit(self, key: str, now: float) -> Decision:
+        self._rotate(now)
+        if (
+            key not in self._current
+            and key not in self._previous
+            and len(self._current) >= self._max_keys
+        ):
+            key = OVERFLOW_KEY
+        tokens = self._tokens(key, now)
+        allowed = tokens >= 1.0
+        if allowed:
+            tokens -= 1.0
+        self._previous.pop(key, None)
+        self._current[key] = (tokens, now)
+        return self._decision(allowed, tokens)
 
-    def reset_seconds(self, now: float) -> int:
-        return self._reset_seconds(self._current(now), now)
+    def remaining(self, key: str, now: float) -> float:
+        """The tokens ``key`` has now (``limit`` for a key never seen)."""
+        self._rotate(now)
+        return self._tokens(key, now)
 
     def forget(self, key: str) -> None:
-        self._counts.pop(key, None)
-
-    @property
-    def full(self) -> bool:
-        return len(self._counts) >= self._max_keys
+        self._current.pop(key, None)
+        self._previous.pop(key, None)
 
     def __len__(self) -> int:
-        return len(self._counts)
+        return len(self._current) + len(self._previous)
 
 
 @dataclass
@@ -149,8 +170,8 @@ def rate_limited(decision: Decision) -> Problem:
         429,
         "rate_limited",
         f"Too many requests: {decision.limit} per {decision.window_seconds} s. "
-        f"Try again in {decision.reset_seconds} s.",
-        headers={"Retry-After": str(decision.reset_seconds)},
+        f"Try again in {decision.retry_after} s.",
+        headers={"Retry-After": str(decision.retry_after)},
     )
 
 
@@ -164,8 +185,26 @@ def charge(request: Request, principal: str | None) -> None:
     if context is None or context.decision is not None:
         return
     state = request.app.state.sandbox
-    limiter: FixedWindowCounter = state.rate
+    limiter: TokenBuckets = state.rate
     decision = limiter.hit(principal or context.address_principal, state.clock.now())
     context.decision = decision
     if not decision.allowed:
         raise rate_limited(decision)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def charged_to_client(handler: Handler) -> Handler:
+    """Wrap the token or revocation endpoint: it charges its authenticated client itself;
+    when it fails before that (unknown client, wrong secret, a malformed form), the
+    request is charged to its address, and past that budget the answer is a 429."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except Exception:
+            charge(request, None)  # raises the 429 instead when the address is over
+            raise
+
+    return endpoint

@@ -318,7 +318,7 @@ def _signin_page(
         email=email,
         error=error,
         attempt_limit=state.signin_attempts.limit,
-        pause_minutes=max(1, state.signin_attempts.window // 60),
+        attempt_every=format_duration(state.signin_attempts.window / state.signin_attempts.limit),
     )
     return _set_csrf_cookie(response, pending)
 
@@ -392,7 +392,7 @@ async def signin(request: Request) -> Response:
     account = email_text.strip().lower()[:320]
     attempt = state.signin_attempts.hit(account, state.clock.now())
     if not attempt.allowed:
-        wait = attempt.reset_seconds
+        wait = attempt.retry_after
         return _signin_page(
             state,
             client,

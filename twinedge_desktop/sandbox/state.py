@@ -12,7 +12,7 @@ from twinedge_desktop.sandbox.datafile import DataFile, open_data_file
 from twinedge_desktop.sandbox.limits import (
     SIGNIN_ATTEMPT_LIMIT,
     SIGNIN_ATTEMPT_WINDOW,
-    FixedWindowCounter,
+    TokenBuckets,
 )
 from twinedge_desktop.sandbox.signing import KeyRing
 from twinedge_desktop.sandbox.storage import Client, Storage, User, hash_password, sha256_hex
@@ -174,14 +174,14 @@ class SandboxState:
         default_factory=_idempotency_table, repr=False
     )
     # Requests per principal (limits.py); the test control /_sandbox/rate-limit sets it.
-    rate: FixedWindowCounter = field(
-        default_factory=lambda: FixedWindowCounter(DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW),
+    rate: TokenBuckets = field(
+        default_factory=lambda: TokenBuckets(DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW),
         repr=False,
     )
     # Password attempts per account (by the email typed, whether or not it exists);
     # a successful sign-in forgets the account's count.
-    signin_attempts: FixedWindowCounter = field(
-        default_factory=lambda: FixedWindowCounter(SIGNIN_ATTEMPT_LIMIT, SIGNIN_ATTEMPT_WINDOW),
+    signin_attempts: TokenBuckets = field(
+        default_factory=lambda: TokenBuckets(SIGNIN_ATTEMPT_LIMIT, SIGNIN_ATTEMPT_WINDOW),
         repr=False,
     )
 

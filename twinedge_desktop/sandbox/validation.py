@@ -49,6 +49,13 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):  # 1e400: a number no reader can hold
+        raise ValueError("number out of range")
+    return value
+
+
 def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
@@ -78,11 +85,16 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
 def parse_json(raw: bytes) -> Any:
     """A request body as JSON (RFC 8259), or a 400 that says what is wrong with it.
 
-    Refused: invalid JSON, ``NaN``/``Infinity``, duplicated member names and nesting
-    deeper than :data:`MAX_JSON_DEPTH`.
+    Refused: invalid JSON, ``NaN``/``Infinity`` and numbers too large for a float,
+    duplicated member names and nesting deeper than :data:`MAX_JSON_DEPTH`.
     """
     try:
-        value = json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=_unique_members)
+        value = json.loads(
+            raw,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_members,
+        )
     except _DuplicateMember as duplicate:
         name = printable_excerpt(str(duplicate))
         raise invalid_request(f"the JSON body names the member {name!r} twice") from None
