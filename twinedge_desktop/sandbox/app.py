@@ -78,6 +78,7 @@ def build_app(state: SandboxState) -> GatewayMiddleware:
             Route("/_sandbox/faults", controls.add_fault, methods=["POST"]),
             Route("/_sandbox/faults", controls.clear_faults, methods=["DELETE"]),
             Route("/_sandbox/clock", controls.set_clock, methods=["POST"]),
+            Route("/_sandbox/clock", controls.get_clock, methods=["GET"]),
             Route("/_sandbox/rotate-key", controls.rotate_key, methods=["POST"]),
             Route("/_sandbox/rate-limit", controls.set_rate_limit, methods=["POST"]),
             Route("/_sandbox/seed-keys", controls.seed_keys, methods=["POST"]),

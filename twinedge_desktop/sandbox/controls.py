@@ -379,6 +379,12 @@ async def set_clock(request: Request) -> JSONResponse:
     return JSONResponse({"shift_seconds": shift, "now": state.clock.now()})
 
 
+async def get_clock(request: Request) -> JSONResponse:
+    """``GET /_sandbox/clock``: the current shift and the sandbox's time (Unix seconds)."""
+    state: SandboxState = request.app.state.sandbox
+    return JSONResponse({"shift_seconds": state.clock.offset, "now": state.clock.now()})
+
+
 async def rotate_key(request: Request) -> JSONResponse:
     state: SandboxState = request.app.state.sandbox
     kid = await asyncio.to_thread(_generate_pem)
