@@ -205,6 +205,7 @@ class GatewayMiddleware:
             if fault.delay > 0:
                 await asyncio.sleep(fault.delay)
             if fault.drop == "before":
+                await _drain(receive)
                 _drop_connection(raw_send)
                 return
             if fault.status is not None:
@@ -271,6 +272,19 @@ class GatewayMiddleware:
                     send,
                     Problem(500, "server_error", "The sandbox hit an internal error"),
                 )
+
+
+async def _drain(receive: Receive) -> None:
+    """Read (and ignore) the request body. Closing a socket with unread data makes the
+    kernel send a reset, which the client reports as "connection reset" rather than a
+    connection closed without an answer; which one it saw depended on timing."""
+    try:
+        while True:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
+    except BodyTooLarge:
+        return
 
 
 async def _swallow(message: Message) -> None:
