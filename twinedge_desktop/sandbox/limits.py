@@ -18,8 +18,10 @@ one window took 13 s of event-loop time, 40,000 took 68 s); see
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +39,8 @@ MAX_TRACKED_KEYS = 100_000
 OVERFLOW_KEY = "overflow:"
 SCOPE_KEY = "twinedge.request"  # where the gateway keeps a request's RequestContext
 
-# Password attempts per account: 5 in a row, then one every 3 minutes (5 per 15 minutes);
-# a successful sign-in forgets the account's attempts.
+# Wrong passwords per account: 5 in a row, then one every 3 minutes (5 per 15 minutes);
+# a successful sign-in forgets them.
 SIGNIN_ATTEMPT_LIMIT = 5
 SIGNIN_ATTEMPT_WINDOW = 15 * 60
 
@@ -143,6 +145,59 @@ class TokenBuckets:
 
     def __len__(self) -> int:
         return len(self._current) + len(self._previous)
+
+
+class SignInAttempts:
+    """Wrong passwords per account: :data:`SIGNIN_ATTEMPT_LIMIT` in a row, then one more
+    every ``window / limit`` seconds; a correct password forgets the account's mistakes.
+
+    Keyed by the address typed, whether or not an account has it, so the answers never
+    tell which addresses exist. Only wrong passwords count, so people signing in from
+    several places at once are never paused; and the checks of one account run one at a
+    time (:meth:`turn`), so guesses sent in parallel cannot all pass the check before the
+    first wrong one is counted.
+    """
+
+    def __init__(self, limit: int, window: int) -> None:
+        self.buckets = TokenBuckets(limit, window)
+        self._turns: dict[str, tuple[asyncio.Lock, int]] = {}  # account: (lock, users)
+
+    @property
+    def limit(self) -> int:
+        return self.buckets.limit
+
+    @property
+    def seconds_per_attempt(self) -> float:
+        return self.buckets.window / self.buckets.limit
+
+    @contextlib.asynccontextmanager
+    async def turn(self, account: str) -> AsyncIterator[None]:
+        """Hold the account's turn: one password check at a time per account. The lock
+        lives only while someone holds or waits for it, so memory follows concurrency."""
+        lock, users = self._turns.get(account, (asyncio.Lock(), 0))
+        self._turns[account] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._turns[account]
+            if users <= 1:
+                del self._turns[account]
+            else:
+                self._turns[account] = (lock, users - 1)
+
+    def paused_for(self, account: str, now: float) -> int | None:
+        """Seconds until ``account`` may try again, or None when it may now."""
+        tokens = self.buckets.remaining(account, now)
+        if tokens >= 1.0:
+            return None
+        return max(1, math.ceil((1.0 - tokens) * self.seconds_per_attempt))
+
+    def failed(self, account: str, now: float) -> None:
+        self.buckets.hit(account, now)
+
+    def succeeded(self, account: str) -> None:
+        self.buckets.forget(account)
 
 
 @dataclass

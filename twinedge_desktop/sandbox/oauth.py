@@ -318,7 +318,7 @@ def _signin_page(
         email=email,
         error=error,
         attempt_limit=state.signin_attempts.limit,
-        attempt_every=format_duration(state.signin_attempts.window / state.signin_attempts.limit),
+        attempt_every=format_duration(state.signin_attempts.seconds_per_attempt),
     )
     return _set_csrf_cookie(response, pending)
 
@@ -386,39 +386,40 @@ async def signin(request: Request) -> Response:
     email = form.get("email")
     password = form.get("password")
     email_text = email if isinstance(email, str) else ""
-    # Password attempts are limited per account, keyed by the address typed whether or not
-    # an account has it, so the answer never tells which addresses exist. Counted before
-    # the (slow) check, so parallel guesses are counted too; a success forgets them.
+    # Wrong passwords are limited per account (limits.SignInAttempts): checked one at a
+    # time per account, so parallel guesses cannot slip past the count.
     account = email_text.strip().lower()[:320]
-    attempt = state.signin_attempts.hit(account, state.clock.now())
-    if not attempt.allowed:
-        wait = attempt.retry_after
-        return _signin_page(
-            state,
-            client,
-            pending,
-            email=email_text[:200],
-            error=f"Too many sign-in attempts for this email address. Sign-in for it is "
-            f"paused; try again in {format_duration(wait)}.",
-            status=429,
-            headers={"Retry-After": str(wait)},
-        )
-    user = state.storage.user_by_email(email_text) if email_text else None
-    # PBKDF2 takes tens of milliseconds: off the loop, so other requests keep flowing.
-    if (
-        user is None
-        or not isinstance(password, str)
-        or not await asyncio.to_thread(verify_password, password, user.password_hash)
-    ):
-        return _signin_page(
-            state,
-            client,
-            pending,
-            email=email_text[:200],
-            error="Email or password is incorrect.",
-            status=400,
-        )
-    state.signin_attempts.forget(account)
+    attempts = state.signin_attempts
+    async with attempts.turn(account):
+        wait = attempts.paused_for(account, state.clock.now())
+        if wait is not None:
+            return _signin_page(
+                state,
+                client,
+                pending,
+                email=email_text[:200],
+                error="Too many wrong passwords for this email address. Sign-in for it is "
+                f"paused; try again in {format_duration(wait)}.",
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+        user = state.storage.user_by_email(email_text) if email_text else None
+        # PBKDF2 takes tens of milliseconds: off the loop, so other requests keep flowing.
+        if (
+            user is None
+            or not isinstance(password, str)
+            or not await asyncio.to_thread(verify_password, password, user.password_hash)
+        ):
+            attempts.failed(account, state.clock.now())
+            return _signin_page(
+                state,
+                client,
+                pending,
+                email=email_text[:200],
+                error="Email or password is incorrect.",
+                status=400,
+            )
+        attempts.succeeded(account)
     if state.pending.get(pending.request_id) is not pending:  # expired meanwhile
         return _expired_page(state)
     granted = granted_scopes(user, pending.scopes)

@@ -12,6 +12,7 @@ from twinedge_desktop.sandbox.datafile import DataFile, open_data_file
 from twinedge_desktop.sandbox.limits import (
     SIGNIN_ATTEMPT_LIMIT,
     SIGNIN_ATTEMPT_WINDOW,
+    SignInAttempts,
     TokenBuckets,
 )
 from twinedge_desktop.sandbox.signing import KeyRing
@@ -178,10 +179,9 @@ class SandboxState:
         default_factory=lambda: TokenBuckets(DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW),
         repr=False,
     )
-    # Password attempts per account (by the email typed, whether or not it exists);
-    # a successful sign-in forgets the account's count.
-    signin_attempts: TokenBuckets = field(
-        default_factory=lambda: TokenBuckets(SIGNIN_ATTEMPT_LIMIT, SIGNIN_ATTEMPT_WINDOW),
+    # Wrong passwords per account (by the email typed, whether or not it exists).
+    signin_attempts: SignInAttempts = field(
+        default_factory=lambda: SignInAttempts(SIGNIN_ATTEMPT_LIMIT, SIGNIN_ATTEMPT_WINDOW),
         repr=False,
     )
 

@@ -3,13 +3,14 @@ password attempts per account (issue 15, finding 6)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 
 import pytest
 
 from tests.helpers.sandbox import SandboxControls
-from tests.helpers.signin import SignInFailed, complete_sign_in
+from tests.helpers.signin import SignInFailed, async_complete_sign_in, complete_sign_in
 from tests.integration.sandbox.flows import (
     CLIENT_ID,
     HTTP,
@@ -195,7 +196,7 @@ def test_password_attempts_are_limited_per_account(
     # Now even the right password is refused for this account, and the page says why.
     paused = _sign_in(sandbox.base_url, "Engineer@Example.com ", "twinedge-demo")
     assert isinstance(paused, SignInFailed) and paused.status == 429
-    assert "Too many sign-in attempts for this email address" in paused.page_text
+    assert "Too many wrong passwords for this email address" in paused.page_text
     # Another account is not affected.
     assert "code" in _sign_in(sandbox.base_url, "viewer@example.com", "twinedge-demo")
     assert "try again in 3 min" in paused.page_text
@@ -235,7 +236,8 @@ def test_a_successful_sign_in_forgets_earlier_mistakes(sandbox: RunningSandbox) 
 def test_the_sign_in_page_states_the_rule(sandbox: RunningSandbox) -> None:
     page = HTTP.get(authorize_url(sandbox.base_url, code_challenge=pkce_pair()[1]))
     assert page.status_code == 200
-    assert "5 sign-in attempts in a row, then one more every 3 min" in page.text
+    assert "After 5 wrong passwords in a row for an email address" in page.text
+    assert "one more try every 3 min" in page.text
 
 
 @pytest.mark.parametrize("path", ["/v1/me", "/oauth/token", "/.well-known/jwks.json", "/nothing"])
@@ -243,3 +245,32 @@ def test_rate_limit_headers_with_a_bogus_bearer_too(sandbox: RunningSandbox, pat
     response = HTTP.get(f"{sandbox.base_url}{path}", headers={"Authorization": "Bearer x"})
     for header in ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"):
         assert response.headers[header].isdigit()
+
+
+async def _sign_in_async(base_url: str, email: str, password: str) -> int:
+    """200 (signed in), or the status of the page shown instead."""
+    url = authorize_url(base_url, code_challenge=pkce_pair()[1])
+    try:
+        await async_complete_sign_in(url, email=email, password=password)
+    except SignInFailed as failed:
+        return failed.status
+    return 200
+
+
+async def test_people_signing_in_at_once_are_never_paused(sandbox: RunningSandbox) -> None:
+    """Only wrong passwords count: a dozen right ones at the same moment all get in."""
+    statuses = await asyncio.gather(
+        *(
+            _sign_in_async(sandbox.base_url, "engineer@example.com", "twinedge-demo")
+            for _ in range(12)
+        )
+    )
+    assert statuses == [200] * 12
+
+
+async def test_guesses_sent_in_parallel_are_all_counted(sandbox: RunningSandbox) -> None:
+    statuses = await asyncio.gather(
+        *(_sign_in_async(sandbox.base_url, "admin@example.com", f"guess-{n}") for n in range(12))
+    )
+    assert sorted(statuses) == [400] * 5 + [429] * 7
+    assert await _sign_in_async(sandbox.base_url, "admin@example.com", "twinedge-demo") == 429
