@@ -162,3 +162,33 @@ def test_demo_data_on_the_command_line(tmp_path: Path) -> None:
         assert any("not added: the data file already holds data" in line for line in again.output)
     finally:
         again.stop()
+
+
+def test_a_data_file_from_before_this_change_opens_and_works(tmp_path: Path) -> None:
+    """Files written by the earlier sandbox lack the new columns; they are added on open,
+    and sign-in, refresh (with its grace) and key usage work on them."""
+    import sqlite3
+
+    from twinedge_desktop.sandbox.storage import SCHEMA
+
+    data = tmp_path / "old.sqlite3"
+    with sqlite3.connect(data) as old:
+        old.executescript(SCHEMA)  # the tables as the first release created them
+    with start_in_thread(data_path=str(data)) as upgraded:
+        tokens = user_tokens(upgraded.base_url, scope="read:assets")
+        from tests.integration.sandbox.flows import api, refresh
+
+        assert refresh(upgraded.base_url, tokens["refresh_token"]).status_code == 200
+        assert refresh(upgraded.base_url, tokens["refresh_token"]).status_code == 200  # grace
+        key = api(
+            upgraded.base_url,
+            "POST",
+            "/v1/api-keys",
+            tokens["access_token"],
+            json={"name": "k", "scopes": ["read:assets"]},
+        ).json()
+        assert api(upgraded.base_url, "GET", "/v1/assets", key["key"]).status_code == 200
+        usage = api(
+            upgraded.base_url, "GET", f"/v1/api-keys/{key['id']}/usage", tokens["access_token"]
+        ).json()
+        assert usage["days"][-1]["requests"] == 1
