@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from twinedge_desktop.sandbox import oauth
 from twinedge_desktop.sandbox.callers import identify
-from twinedge_desktop.sandbox.limits import SCOPE_KEY, RequestContext, rate_limited
+from twinedge_desktop.sandbox.limits import SCOPE_KEY, RequestContext, charge, rate_limited
 from twinedge_desktop.sandbox.problems import Problem, error_for_status, problem_response
 from twinedge_desktop.sandbox.state import (
     DEFAULT_RATE_LIMIT,
@@ -324,6 +325,40 @@ def _too_large() -> Problem:
 
 async def _send_problem(scope: Scope, receive: Receive, send: Send, problem: Problem) -> None:
     await problem_response(problem)(scope, receive, send)
+
+
+# -- the token and revocation endpoints' rate limit ------------------------------------------
+
+Handler = Callable[[Request], Awaitable[Response]]
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def charged_to_client(handler: Handler) -> Handler:
+    """Wrap ``/oauth/token`` or ``/oauth/revoke`` so the request counts against its OAuth
+    client once the client authenticates, and against its address when it does not
+    (unknown client, wrong secret, not a form), before the endpoint does anything.
+
+    The endpoint then runs as it would alone (Starlette keeps the parsed form on the
+    request) and answers with its own errors, in its own order. Authenticating twice
+    costs one SHA-256: client secrets are high-entropy, hashed without a KDF.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        principal = None
+        try:
+            content_type = request.headers.get("content-type", "").split(";")[0].strip()
+            if content_type.lower() in _FORM_TYPES:
+                form = await request.form(max_files=0, max_fields=50)
+                principal = f"client:{oauth.authenticate_client(request, form).client_id}"
+        except Problem:
+            pass  # not authenticated: charged to the address; the endpoint says why
+        except Exception:
+            charge(request, None)  # a body too large or malformed: answered by the app
+            raise
+        charge(request, principal)  # a 429 here leaves a refresh token unspent
+        return await handler(request)
+
+    return endpoint
 
 
 # -- the /_sandbox/ endpoints -----------------------------------------------------------------

@@ -6,7 +6,7 @@ Used by the app's ``--sandbox`` option, by tests and by benchmarks::
         httpx.get(f"{sandbox.base_url}/.well-known/jwks.json")
 
 The listening socket is bound before the server starts, so ``base_url`` (which
-is also the issuer and the audience) is known up front, and port 0 picks a free
+is also the issuer) is known up front, and port 0 picks a free
 port without races.
 """
 

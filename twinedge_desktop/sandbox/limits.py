@@ -21,12 +21,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import Response
 
 from twinedge_desktop.sandbox.problems import Problem
 
@@ -233,8 +232,8 @@ def rate_limited(decision: Decision) -> Problem:
 def charge(request: Request, principal: str | None) -> None:
     """Count this request against ``principal`` (its address when None); a 429 when over.
 
-    Used by the token and revocation endpoints, whose client is known only after the
-    form body is read and the client authenticated. Counts at most once per request.
+    Used for the token and revocation endpoints (controls.charged_to_client), whose
+    client is known only once the form is read. Counts at most once per request.
     """
     context = context_of(request)
     if context is None or context.decision is not None:
@@ -245,21 +244,3 @@ def charge(request: Request, principal: str | None) -> None:
     context.decision = decision
     if not decision.allowed:
         raise rate_limited(decision)
-
-
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def charged_to_client(handler: Handler) -> Handler:
-    """Wrap the token or revocation endpoint: it charges its authenticated client itself;
-    when it fails before that (unknown client, wrong secret, a malformed form), the
-    request is charged to its address, and past that budget the answer is a 429."""
-
-    async def endpoint(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except Exception:
-            charge(request, None)  # raises the 429 instead when the address is over
-            raise
-
-    return endpoint

@@ -23,7 +23,6 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from twinedge_desktop.sandbox.limits import charge
 from twinedge_desktop.sandbox.pages import error_page, render
 from twinedge_desktop.sandbox.problems import Problem, invalid_request
 from twinedge_desktop.sandbox.state import (
@@ -793,7 +792,6 @@ async def token(request: Request) -> Response:
     if handler is None:
         raise Problem(400, "unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
     client = authenticate_client(request, form)
-    charge(request, f"client:{client.client_id}")  # the client's rate limit (limits.py)
     if grant_type not in client.grant_types:
         raise Problem(400, "unauthorized_client", f"this client may not use the {grant_type} grant")
     return handler(state, client, form)
@@ -807,7 +805,6 @@ async def revoke(request: Request) -> Response:
     token_value = _form_single(form, "token")
     _form_single(form, "token_type_hint")  # accepted; both kinds are looked up anyway
     client = authenticate_client(request, form)
-    charge(request, f"client:{client.client_id}")  # the client's rate limit (limits.py)
     if not token_value:
         raise invalid_request("token is required")
     now = state.clock.now()
