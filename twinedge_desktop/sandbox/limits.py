@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from twinedge_desktop.sandbox.callers import Caller
 
 # Past this many distinct principals in one generation, new ones share one bucket: memory
-# stays bounded (~10 MB) and a flood of fresh names is limited together, not let through.
+# stays bounded (two full generations of 40-character keys measured 40 MB with
+# tracemalloc) and a flood of fresh names is limited together, not let through.
 MAX_TRACKED_KEYS = 100_000
 OVERFLOW_KEY = "overflow:"
 SCOPE_KEY = "twinedge.request"  # where the gateway keeps a request's RequestContext
@@ -90,7 +91,8 @@ class TokenBuckets:
 
     def _rotate(self, now: float) -> None:
         started = self._generation_started
-        if started is None or now < started:  # first use, or a test moved the clock back
+        if started is None or now < started:  # first use, or a test moved the clock back:
+            self._previous, self._current = {}, {}  # buckets from "the future" start over
             self._generation_started = now
         elif now - started >= 2 * self.window:
             self._previous, self._current = {}, {}
