@@ -153,7 +153,9 @@ async def sample(request: Request) -> JSONResponse:
 # -- API keys ----------------------------------------------------------------------------------
 
 
-def _user_caller(request: Request) -> Caller:
+def user_caller(request: Request) -> Caller:
+    """The caller, who must be a signed-in user: key management is not for API keys or
+    client tokens (403 ``insufficient_scope``)."""
     caller = authenticate(request)
     if caller.kind != "user":
         raise insufficient_scope(
@@ -183,7 +185,7 @@ _LIST_PARAMETERS = frozenset({"limit", "cursor"})
 
 async def list_keys(request: Request) -> JSONResponse:
     state = state_of(request)
-    caller = _user_caller(request)
+    caller = user_caller(request)
     params = request.query_params
     refuse_unknown_parameters(params, _LIST_PARAMETERS)
     limit = bounded_int(
@@ -250,7 +252,7 @@ async def read_json(request: Request) -> Any:
 
 async def create_key(request: Request) -> Response:
     state = state_of(request)
-    caller = _user_caller(request)
+    caller = user_caller(request)
     idempotency_key = request.headers.get("idempotency-key")
     if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
         raise validation(
@@ -348,7 +350,9 @@ def _refuse_replay_of_unusable_key(
     )
 
 
-def _visible_key(state: SandboxState, caller: Caller, key_id: str) -> ApiKeyRow:
+def visible_key(state: SandboxState, caller: Caller, key_id: str) -> ApiKeyRow:
+    """The key ``key_id`` if the caller owns it or is an admin of its organisation; 404
+    otherwise (whether it exists is not told)."""
     row = state.storage.api_key_by_id(key_id)
     if (
         row is None
@@ -361,15 +365,15 @@ def _visible_key(state: SandboxState, caller: Caller, key_id: str) -> ApiKeyRow:
 
 async def get_key(request: Request) -> JSONResponse:
     state = state_of(request)
-    caller = _user_caller(request)
-    row = _visible_key(state, caller, str(request.path_params["key_id"]))
+    caller = user_caller(request)
+    row = visible_key(state, caller, str(request.path_params["key_id"]))
     return JSONResponse(api_key_json(row))
 
 
 async def revoke_key(request: Request) -> Response:
     state = state_of(request)
-    caller = _user_caller(request)
-    row = _visible_key(state, caller, str(request.path_params["key_id"]))
+    caller = user_caller(request)
+    row = visible_key(state, caller, str(request.path_params["key_id"]))
     state.storage.revoke_api_key(row.id, state.clock.now())
     # Replays of its create now answer 409; the copy of its secret is not needed anymore.
     for response in state.idempotency.values():

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from twinedge_desktop.sandbox.api import _user_caller, _visible_key
+from twinedge_desktop.sandbox.api import user_caller, visible_key
 from twinedge_desktop.sandbox.limits import RequestContext
 from twinedge_desktop.sandbox.oauth import state_of
 from twinedge_desktop.sandbox.problems import validation
@@ -108,8 +108,8 @@ def usage_report(storage: Storage, key_id: str, *, days: int, now: float) -> dic
 async def key_usage(request: Request) -> JSONResponse:
     """``GET /v1/api-keys/{key_id}/usage``: the key's owner and admins only (else 404)."""
     state = state_of(request)
-    caller = _user_caller(request)
-    row = _visible_key(state, caller, str(request.path_params["key_id"]))
+    caller = user_caller(request)
+    row = visible_key(state, caller, str(request.path_params["key_id"]))
     params = request.query_params
     refuse_unknown_parameters(params, frozenset({"days"}))
     days = bounded_int(
