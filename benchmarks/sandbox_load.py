@@ -1,17 +1,33 @@
-"""Load on the sandbox: concurrent clients refreshing tokens and listing API keys.
+"""Load on the sandbox: concurrent clients refreshing tokens, listing keys, using a key.
 
     .venv/bin/python benchmarks/sandbox_load.py [--seconds 20] [--clients 50] [--keys 10000]
+    .venv/bin/python benchmarks/sandbox_load.py --limiter 40000   # the rate limiter alone
+    .venv/bin/python benchmarks/sandbox_load.py --usage-cost 20000  # one key request's write
 
 Starts the sandbox in its own process (``python -m twinedge_desktop.sandbox
 --port 0 --test-controls``) so the load generator does not share its GIL,
 bulk-creates the keys, signs every client in (PKCE over HTTP), then runs the
 clients for the given time. Each client loops: refresh its token (rotation),
-then list one page of keys (walking the cursor through all of them).
+list one page of keys (walking the cursor through all of them), then call
+``GET /v1/assets`` with an API key of its own (a request the key-usage counters
+record).
 
 Prints requests/s, p50/p99 latency per request kind and overall, and the error
 count; first, the same mix from a single client for a short baseline, so the
 loaded latency reads as a ratio measured in the same run. Exits 1 if any
 request failed.
+
+``--limiter N``: N distinct callers hit the sandbox's rate limiter in one window,
+in-process; prints µs per hit against one caller hitting it N times (the baseline,
+same run). The limiter before issue 15 rebuilt its dict on every hit past 10,000
+callers: 20,000 callers took 13 s, 40,000 took 68 s.
+
+``--usage-cost N``: N key-usage records (one upsert on the (key, day, endpoint) row
+plus ``last_used_at``, one transaction) on a file-backed store, against the plain
+``UPDATE api_keys SET last_used_at`` every key request made before (same run).
+
+Both micro-benchmarks run against whichever sandbox code is importable, so the
+script, copied into an older checkout, measures that one.
 """
 
 from __future__ import annotations
@@ -51,7 +67,9 @@ SCOPES = "read:assets write:assets read:telemetry read:alerts"
 
 @dataclass
 class Stats:
-    latencies: dict[str, list[float]] = field(default_factory=lambda: {"refresh": [], "list": []})
+    latencies: dict[str, list[float]] = field(
+        default_factory=lambda: {"refresh": [], "list": [], "key": []}
+    )
     errors: Counter[str] = field(default_factory=Counter)
 
     def total(self) -> int:
@@ -122,6 +140,16 @@ async def sign_in(http: httpx.AsyncClient, base_url: str) -> dict[str, Any]:
     return tokens
 
 
+async def create_key(http: httpx.AsyncClient, base_url: str, access_token: str) -> str:
+    response = await http.post(
+        f"{base_url}/v1/api-keys",
+        json={"name": "load", "scopes": ["read:assets"]},
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
+    response.raise_for_status()
+    return str(response.json()["key"])
+
+
 async def client_loop(
     base_url: str, tokens: dict[str, Any], deadline: float, page_size: int, stats: Stats
 ) -> None:
@@ -129,6 +157,7 @@ async def client_loop(
     async with httpx.AsyncClient(timeout=30.0, limits=limits) as http:
         refresh_token = tokens["refresh_token"]
         access_token = tokens["access_token"]
+        api_key = await create_key(http, base_url, access_token)
         cursor: str | None = None
         while time.perf_counter() < deadline:
             started = time.perf_counter()
@@ -170,6 +199,16 @@ async def client_loop(
                 cursor = page["next_cursor"]
             except httpx.HTTPError as exc:
                 stats.errors[f"list {type(exc).__name__}"] += 1
+            started = time.perf_counter()
+            try:
+                response = await http.get(
+                    f"{base_url}/v1/assets", headers={"Authorization": f"Bearer {api_key}"}
+                )
+                stats.latencies["key"].append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    stats.errors[f"key HTTP {response.status_code}"] += 1
+            except httpx.HTTPError as exc:
+                stats.errors[f"key {type(exc).__name__}"] += 1
 
 
 async def run_phase(
@@ -208,6 +247,80 @@ def report(title: str, stats: Stats, elapsed: float) -> None:
         print(f"  error: {error} x{count}")
 
 
+def _limiter_hit() -> Any:
+    """``hit(caller, now)`` of the sandbox's rate limiter, whichever version is installed."""
+    try:
+        from twinedge_desktop.sandbox.limits import TokenBuckets
+
+        return TokenBuckets(limit=100_000, window=60).hit
+    except ImportError:  # before issue 15
+        from twinedge_desktop.sandbox.controls import RateLimiter  # type: ignore[attr-defined]
+
+        return RateLimiter().hit
+
+
+def limiter_benchmark(callers: int) -> None:
+    """µs per hit for ``callers`` distinct callers in one window, against one caller."""
+    names = [f"key:key_{index:08d}" for index in range(callers)]
+    results = {}
+    for label, keys in (("1 caller", [names[0]] * callers), (f"{callers:,} callers", names)):
+        hit = _limiter_hit()
+        started = time.perf_counter()
+        for key in keys:
+            hit(key, 1_000.0)
+        results[label] = time.perf_counter() - started
+    base, many = results["1 caller"], results[f"{callers:,} callers"]
+    print(f"rate limiter, {callers:,} hits in one window:")
+    print(f"  1 caller:               {base:8.3f} s = {base / callers * 1e6:6.2f} µs/hit")
+    print(
+        f"  {callers:,} distinct callers: {many:8.3f} s = {many / callers * 1e6:6.2f} µs/hit"
+        f"  ({many / base:.2f}x the 1-caller baseline)"
+    )
+
+
+def usage_cost_benchmark(count: int) -> None:
+    """µs per key request spent recording its use, new (upsert + last_used, one commit)
+    against old (UPDATE last_used_at), on a file-backed store in WAL mode."""
+    import tempfile
+
+    from twinedge_desktop.sandbox.storage import Storage
+
+    with tempfile.TemporaryDirectory() as folder:
+        storage = Storage(f"{folder}/bench.sqlite3")
+        storage.insert_api_keys(
+            [("key_bench", "bench", "te_bench", "hash", "read:assets", 0.0, None, "u", "u", "o")]
+        )
+        database = storage._db  # the old statement, run on the same connection
+        started = time.perf_counter()
+        for index in range(count):
+            database.execute(
+                "UPDATE api_keys SET last_used_at = ? WHERE id = ?", (float(index), "key_bench")
+            )
+        old = time.perf_counter() - started
+        record = getattr(storage, "record_key_use", None)
+        print(f"key-usage write per key request ({count:,} requests, one key):")
+        print(f"  before (UPDATE last_used_at):            {old / count * 1e6:7.1f} µs")
+        if record is None:
+            print("  after: not in this checkout")
+        else:
+            endpoints = ("GET /v1/assets", "GET /v1/telemetry", "GET /v1/alerts")
+            started = time.perf_counter()
+            for index in range(count):
+                record(
+                    "key_bench",
+                    endpoint=endpoints[index % 3],
+                    error=index % 50 == 0,
+                    used_at=1_800_000_000.0 + index * 10,
+                    address="127.0.0.1",
+                )
+            new = time.perf_counter() - started
+            print(
+                f"  after (upsert + last_used, 1 transaction): {new / count * 1e6:7.1f} µs"
+                f"  ({new / old:.2f}x; +{(new - old) / count * 1e6:.1f} µs a request)"
+            )
+        storage.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="load duration (20)")
@@ -221,7 +334,19 @@ def main() -> int:
         "--base-url",
         help="use an already running sandbox started with --test-controls (e.g. under a profiler)",
     )
+    parser.add_argument(
+        "--limiter", type=int, metavar="N", help="only the rate-limiter micro-benchmark"
+    )
+    parser.add_argument(
+        "--usage-cost", type=int, metavar="N", help="only the key-usage write micro-benchmark"
+    )
     args = parser.parse_args()
+    if args.limiter or args.usage_cost:
+        if args.limiter:
+            limiter_benchmark(args.limiter)
+        if args.usage_cost:
+            usage_cost_benchmark(args.usage_cost)
+        return 0
 
     sandbox = SandboxProcess() if not args.base_url else None
     base_url = sandbox.base_url if sandbox else args.base_url.rstrip("/")

@@ -2,7 +2,7 @@
 
 ``sandbox`` is a fresh in-memory sandbox with test controls, per test, stopped
 afterwards. ``sandbox_controls`` drives its ``/_sandbox/`` endpoints (faults,
-clock shift, key rotation, rate limit, bulk keys) over real HTTP.
+clock shift, key rotation, rate limit, bulk keys, key usage history) over real HTTP.
 
 Loaded as a pytest plugin by ``tests/conftest.py``.
 """
@@ -76,6 +76,13 @@ class SandboxControls:
     def seed_keys(self, count: int, email: str = "engineer@example.com") -> int:
         """Bulk-create ``count`` API keys owned by ``email``; returns how many were made."""
         return int(self._post("/_sandbox/seed-keys", {"count": count, "email": email})["created"])
+
+    def seed_usage(self, key_id: str, **history: Any) -> dict[str, Any]:
+        """Give a key daily traffic: ``days``, ``end_days_ago``, ``requests_per_day``,
+        ``error_rate``, ``spike_days_ago``, ``spike_factor``, ``endpoints``, ``seed``
+        (see ``POST /_sandbox/seed-usage``). Returns ``{"key_id", "days", "requests",
+        "errors"}``."""
+        return self._post("/_sandbox/seed-usage", {"key_id": key_id, **history})
 
 
 @pytest.fixture

@@ -51,11 +51,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "with the demo password)",
     )
     parser.add_argument(
+        "--demo-data",
+        action="store_true",
+        help="start a fresh data file with demo API keys for engineer@example.com and months "
+        "of usage history (an existing data file is never changed)",
+    )
+    parser.add_argument(
         "--access-log", action="store_true", help="log every request (secrets redacted)"
     )
 
 
-def _banner(base_url: str, data: str, password: str, secret: str, test_controls: bool) -> str:
+def _banner(
+    base_url: str,
+    data: str,
+    password: str,
+    secret: str,
+    test_controls: bool,
+    demo_data: str | None = None,
+) -> str:
     from twinedge_desktop.sandbox.state import DEMO_USERS, ORG_ID, SERVICE_CLIENT_ID
 
     users = "\n".join(f"    {user.email:<24} {' '.join(user.scopes)}" for user in DEMO_USERS)
@@ -71,6 +84,8 @@ def _banner(base_url: str, data: str, password: str, secret: str, test_controls:
         f"  service client  {SERVICE_CLIENT_ID}",
         f"  service secret  {secret}",
     ]
+    if demo_data:
+        lines.append(f"  demo data       {demo_data}")
     if test_controls:
         lines.append("  test controls   enabled under /_sandbox/")
     lines.append("Press Ctrl+C to stop.")
@@ -103,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     import logging
 
     from twinedge_desktop.redaction import RedactingFilter
+    from twinedge_desktop.sandbox.datafile import DataFileInUse
     from twinedge_desktop.sandbox.embedded import bind_socket, make_server, url_host
     from twinedge_desktop.sandbox.state import open_state
 
@@ -121,7 +137,12 @@ def run(args: argparse.Namespace) -> int:
             base_url=base_url,
             test_controls=args.test_controls,
             demo_password=args.password,
+            demo_data=bool(getattr(args, "demo_data", False)),
         )
+    except DataFileInUse as exc:
+        sock.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # a broken or unreadable data file
         sock.close()
         print(f"error: cannot open the sandbox data {args.data!r}: {exc}", file=sys.stderr)
@@ -129,9 +150,22 @@ def run(args: argparse.Namespace) -> int:
     server = make_server(
         state, sock, access_log=bool(getattr(args, "access_log", False)), log_level="info"
     )
+    demo_note = None
+    if getattr(args, "demo_data", False):
+        demo_note = (
+            "demo API keys with usage history added for engineer@example.com"
+            if state.demo_data_added
+            else "not added: the data file already holds data (demo data goes only into "
+            "a fresh file)"
+        )
     print(
         _banner(
-            base_url, args.data, args.password, state.service_client_secret, args.test_controls
+            base_url,
+            args.data,
+            args.password,
+            state.service_client_secret,
+            args.test_controls,
+            demo_note,
         ),
         flush=True,
     )
@@ -140,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        state.storage.close()
+        state.close()
         sock.close()
     print("Sandbox stopped.", flush=True)
     return 0

@@ -6,27 +6,22 @@ key, each sent as ``Authorization: Bearer …``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import re
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-import jwt
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from twinedge_desktop import keyformat
+from twinedge_desktop.sandbox.callers import Caller, identify
+from twinedge_desktop.sandbox.limits import context_of
 from twinedge_desktop.sandbox.oauth import state_of
 from twinedge_desktop.sandbox.problems import (
     Problem,
     insufficient_scope,
-    invalid_request,
-    invalid_token,
     validation,
 )
 from twinedge_desktop.sandbox.state import (
@@ -36,116 +31,41 @@ from twinedge_desktop.sandbox.state import (
     rfc3339,
 )
 from twinedge_desktop.sandbox.storage import ApiKeyRow, sha256_hex
+from twinedge_desktop.sandbox.validation import (
+    bounded_int,
+    decode_cursor,
+    display_name,
+    encode_cursor,
+    parse_json,
+    parse_rfc3339,
+    printable_excerpt,
+    query_value,
+    refuse_unknown_parameters,
+)
 from twinedge_desktop.scopes import SCOPES_BY_NAME
+
+__all__ = ["Caller", "authenticate"]  # Caller lives in callers.py; re-exported for handlers
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_NAME_LENGTH = 64
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 _CREATE_FIELDS = frozenset({"name", "scopes", "expires_at"})
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
-    kind: str  # "user" | "client" | "api_key"
-    sub: str
-    org: str
-    email: str | None
-    name: str | None
-    scopes: tuple[str, ...]
-    client_id: str | None = None
-    key_id: str | None = None
-
-    def has_scope(self, scope: str) -> bool:
-        return scope in self.scopes or "admin" in self.scopes
-
-    @property
-    def is_admin(self) -> bool:
-        return "admin" in self.scopes
-
-
-def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization")
-    if not header:
-        raise invalid_token(
-            "This request needs an access token or API key (Authorization: Bearer …)"
-        )
-    scheme, _, credential = header.partition(" ")
-    credential = credential.strip()
-    if scheme.lower() != "bearer" or not credential:
-        raise invalid_token("Use the Bearer scheme: Authorization: Bearer <token or API key>")
-    return credential
-
-
-def _api_key_caller(state: SandboxState, credential: str) -> Caller:
-    if not keyformat.is_valid_key(credential):
-        raise invalid_token("The API key is malformed (wrong length or checksum)")
-    row = state.storage.api_key_by_hash(sha256_hex(credential))
-    if row is None:
-        raise invalid_token("The API key is not known")
-    now = state.clock.now()
-    if row.revoked_at is not None:
-        raise invalid_token("The API key was revoked")
-    if row.expires_at is not None and row.expires_at <= now:
-        raise invalid_token("The API key has expired")
-    owner = state.storage.user_by_sub(row.owner_sub)
-    if owner is None:
-        raise invalid_token("The API key's owner no longer exists")
-    state.storage.touch_api_key(row.id, now)
-    return Caller(
-        kind="api_key",
-        sub=owner.sub,
-        org=row.org,
-        email=owner.email,
-        name=owner.name,
-        scopes=row.scopes,
-        key_id=row.id,
-    )
-
-
-def _token_caller(state: SandboxState, credential: str) -> Caller:
-    now = state.clock.now()
-    try:
-        claims = state.keys.verify(
-            credential, now=now, audience=state.audience, issuer=state.issuer
-        )
-    except jwt.ExpiredSignatureError:
-        raise invalid_token("The access token has expired") from None
-    except (jwt.InvalidTokenError, ValueError, TypeError):
-        raise invalid_token("The access token is invalid") from None
-    jti, sub, scope, client_id = (
-        claims.get("jti"),
-        claims.get("sub"),
-        claims.get("scope"),
-        claims.get("client_id"),
-    )
-    if not all(isinstance(value, str) for value in (jti, sub, scope, client_id)):
-        raise invalid_token("The access token is invalid")
-    assert isinstance(jti, str) and isinstance(sub, str)  # narrowed above, for mypy
-    assert isinstance(scope, str) and isinstance(client_id, str)
-    issued = state.storage.access_token_state(jti)
-    if issued is None:
-        raise invalid_token("The access token is invalid")
-    if issued[1] is not None:
-        raise invalid_token("The access token was revoked")
-    scopes = tuple(scope.split())
-    org = str(claims.get("org") or "")
-    client = state.storage.client(client_id)
-    if client is not None and not client.is_public and sub == client_id:
-        return Caller("client", sub, org, None, client.name, scopes, client_id=client_id)
-    user = state.storage.user_by_sub(sub)
-    if user is None:
-        raise invalid_token("The access token's user no longer exists")
-    return Caller("user", sub, org, user.email, user.name, scopes, client_id=client_id)
-
-
 def authenticate(request: Request) -> Caller:
-    state = state_of(request)
-    credential = _bearer(request)
-    if credential.startswith(keyformat.KEY_PREFIX):
-        return _api_key_caller(state, credential)
-    return _token_caller(state, credential)
+    """The caller of an API request; raises the contract's 401 Problem.
+
+    The gateway identified it already (once per request, before the rate limit:
+    callers.py); outside the gateway (a handler called directly) it is done here.
+    """
+    context = context_of(request)
+    if context is not None and (context.caller or context.auth_problem):
+        if context.auth_problem is not None:
+            raise context.auth_problem
+        assert context.caller is not None
+        return context.caller
+    return identify(state_of(request), request.headers.get("authorization"))
 
 
 # -- /v1/me and sample data ---------------------------------------------------------------------
@@ -233,7 +153,9 @@ async def sample(request: Request) -> JSONResponse:
 # -- API keys ----------------------------------------------------------------------------------
 
 
-def _user_caller(request: Request) -> Caller:
+def user_caller(request: Request) -> Caller:
+    """The caller, who must be a signed-in user: key management is not for API keys or
+    client tokens (403 ``insufficient_scope``)."""
     caller = authenticate(request)
     if caller.kind != "user":
         raise insufficient_scope(
@@ -257,41 +179,24 @@ def api_key_json(row: ApiKeyRow) -> dict[str, Any]:
     }
 
 
-def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"k1:{seq}".encode()).rstrip(b"=").decode("ascii")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
-        version, _, number = text.partition(":")
-        seq = int(number)
-    except (binascii.Error, UnicodeError, ValueError):
-        raise validation("cursor", "cursor is not one this server returned") from None
-    if version != "k1" or seq < 1:
-        raise validation("cursor", "cursor is not one this server returned")
-    return seq
+_KEYS_LISTING = "api-keys"
+_LIST_PARAMETERS = frozenset({"limit", "cursor"})
 
 
 async def list_keys(request: Request) -> JSONResponse:
     state = state_of(request)
-    caller = _user_caller(request)
-    unknown = set(request.query_params) - {"limit", "cursor"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise validation(name, f"unknown query parameter {name!r}")
-    limit_text = request.query_params.get("limit")
-    limit = DEFAULT_PAGE_SIZE
-    if limit_text is not None:
-        try:
-            limit = int(limit_text)
-        except ValueError:
-            raise validation("limit", "limit must be a whole number from 1 to 200") from None
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise validation("limit", "limit must be a whole number from 1 to 200")
-    cursor = request.query_params.get("cursor")
-    before = _decode_cursor(cursor) if cursor else None
+    caller = user_caller(request)
+    params = request.query_params
+    refuse_unknown_parameters(params, _LIST_PARAMETERS)
+    limit = bounded_int(
+        query_value(params, "limit"),
+        field="limit",
+        default=DEFAULT_PAGE_SIZE,
+        low=1,
+        high=MAX_PAGE_SIZE,
+    )
+    cursor = query_value(params, "cursor")
+    before = decode_cursor(state.cursor_secret, _KEYS_LISTING, cursor) if cursor else None
     rows = state.storage.list_api_keys(
         owner_sub=None if caller.is_admin else caller.sub,
         org=caller.org,
@@ -299,22 +204,18 @@ async def list_keys(request: Request) -> JSONResponse:
         limit=limit + 1,
     )
     page = rows[:limit]
-    next_cursor = _encode_cursor(page[-1].seq) if len(rows) > limit else None
+    next_cursor = (
+        encode_cursor(state.cursor_secret, _KEYS_LISTING, page[-1].seq)
+        if len(rows) > limit
+        else None
+    )
     return JSONResponse({"data": [api_key_json(row) for row in page], "next_cursor": next_cursor})
 
 
 def _parse_expiry(value: Any, now: float) -> float | None:
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise validation("expires_at", "expires_at must be an RFC 3339 date-time string or null")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise validation("expires_at", "expires_at is not an RFC 3339 date-time") from None
-    if moment.tzinfo is None or "T" not in value.upper():
-        raise validation("expires_at", "expires_at needs a time and a UTC offset (e.g. Z)")
-    timestamp = moment.timestamp()
+    timestamp = parse_rfc3339(value, field="expires_at").timestamp()
     if timestamp <= now:
         raise validation("expires_at", "expires_at must be in the future")
     return timestamp
@@ -323,24 +224,19 @@ def _parse_expiry(value: Any, now: float) -> float | None:
 def _validate_create(body: Any, now: float) -> tuple[str, tuple[str, ...], float | None]:
     if not isinstance(body, dict):
         raise validation(None, "the body must be a JSON object")
-    for name in body:
-        if name not in _CREATE_FIELDS:
-            raise validation(name, f"unknown field {name!r}")
-    name = body.get("name")
-    if not isinstance(name, str):
-        raise validation("name", "name is required and must be a string")
-    name = name.strip()
-    if not 1 <= len(name) <= MAX_NAME_LENGTH:
-        raise validation("name", "name must be 1 to 64 characters")
-    if _CONTROL_CHARACTERS.search(name):
-        raise validation("name", "name must not contain control characters")
+    for field_name in body:
+        if field_name not in _CREATE_FIELDS:
+            shown = printable_excerpt(field_name)
+            raise validation(field_name[:64], f"unknown field {shown!r}")
+    name = display_name(body.get("name"), field="name", max_length=MAX_NAME_LENGTH)
     scopes = body.get("scopes")
     if not isinstance(scopes, list) or not scopes:
         raise validation("scopes", "scopes must be a non-empty list of scope names")
     unique: dict[str, None] = {}
     for scope in scopes:
         if not isinstance(scope, str) or scope not in SCOPES_BY_NAME:
-            raise validation("scopes", f"unknown scope {scope!r}")
+            shown = printable_excerpt(scope) if isinstance(scope, str) else type(scope).__name__
+            raise validation("scopes", f"unknown scope {shown!r}")
         unique.setdefault(scope, None)
     return name, tuple(unique), _parse_expiry(body.get("expires_at"), now)
 
@@ -351,16 +247,12 @@ async def read_json(request: Request) -> Any:
         raise Problem(
             415, "invalid_request", "the body must be JSON (Content-Type: application/json)"
         )
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise invalid_request("the body is not valid JSON") from None
+    return parse_json(await request.body())
 
 
 async def create_key(request: Request) -> Response:
     state = state_of(request)
-    caller = _user_caller(request)
+    caller = user_caller(request)
     idempotency_key = request.headers.get("idempotency-key")
     if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
         raise validation(
@@ -380,6 +272,7 @@ async def create_key(request: Request) -> Response:
                     "Idempotency-Key",
                     "this Idempotency-Key was already used with a different request body",
                 )
+            _refuse_replay_of_unusable_key(state, previous, now)
             return Response(
                 previous.body,
                 status_code=previous.status,
@@ -417,7 +310,12 @@ async def create_key(request: Request) -> Response:
     payload = json.dumps({**api_key_json(row), "key": secret}, separators=(",", ":")).encode()
     if idempotency_key is not None:
         state.idempotency[(caller.sub, idempotency_key)] = IdempotentResponse(
-            owner=caller.sub, body_fingerprint=fingerprint, status=201, body=payload, created_at=now
+            owner=caller.sub,
+            body_fingerprint=fingerprint,
+            status=201,
+            body=payload,
+            created_at=now,
+            key_id=key_id,
         )
     return Response(
         payload,
@@ -427,7 +325,34 @@ async def create_key(request: Request) -> Response:
     )
 
 
-def _visible_key(state: SandboxState, caller: Caller, key_id: str) -> ApiKeyRow:
+def _refuse_replay_of_unusable_key(
+    state: SandboxState, previous: IdempotentResponse, now: float
+) -> None:
+    """A replay never hands out the secret of a key that no longer works.
+
+    Chosen over answering the key without ``key``: a client retrying a create expects
+    the secret, and a 409 tells it plainly that there is none to have (issue 15, #5).
+    """
+    if previous.key_id is None:
+        return
+    row = state.storage.api_key_by_id(previous.key_id)
+    if row is None or row.revoked_at is not None:
+        reason = "has since been revoked"
+    elif row.expires_at is not None and row.expires_at <= now:
+        reason = "has expired"
+    else:
+        return
+    raise Problem(
+        409,
+        "conflict",
+        f"The key created with this Idempotency-Key ({previous.key_id}) {reason}; its "
+        "secret is not shown again. Create a new key with a new Idempotency-Key.",
+    )
+
+
+def visible_key(state: SandboxState, caller: Caller, key_id: str) -> ApiKeyRow:
+    """The key ``key_id`` if the caller owns it or is an admin of its organisation; 404
+    otherwise (whether it exists is not told)."""
     row = state.storage.api_key_by_id(key_id)
     if (
         row is None
@@ -440,14 +365,18 @@ def _visible_key(state: SandboxState, caller: Caller, key_id: str) -> ApiKeyRow:
 
 async def get_key(request: Request) -> JSONResponse:
     state = state_of(request)
-    caller = _user_caller(request)
-    row = _visible_key(state, caller, str(request.path_params["key_id"]))
+    caller = user_caller(request)
+    row = visible_key(state, caller, str(request.path_params["key_id"]))
     return JSONResponse(api_key_json(row))
 
 
 async def revoke_key(request: Request) -> Response:
     state = state_of(request)
-    caller = _user_caller(request)
-    row = _visible_key(state, caller, str(request.path_params["key_id"]))
+    caller = user_caller(request)
+    row = visible_key(state, caller, str(request.path_params["key_id"]))
     state.storage.revoke_api_key(row.id, state.clock.now())
+    # Replays of its create now answer 409; the copy of its secret is not needed anymore.
+    for response in state.idempotency.values():
+        if response.key_id == row.id:
+            response.body = b""
     return Response(status_code=204)

@@ -14,6 +14,7 @@ from twinedge_desktop.sandbox.controls import BodyTooLarge, GatewayMiddleware
 from twinedge_desktop.sandbox.pages import render, static_directory
 from twinedge_desktop.sandbox.problems import Problem, error_for_status, problem_response
 from twinedge_desktop.sandbox.state import MAX_BODY_BYTES, SandboxState
+from twinedge_desktop.sandbox.usage import EndpointNames, key_usage, seed_usage
 
 
 async def _home(request: Request) -> Response:
@@ -59,12 +60,13 @@ def build_app(state: SandboxState) -> GatewayMiddleware:
         Route("/oauth/authorize", oauth.authorize, methods=["GET"]),
         Route("/oauth/authorize/{request_id}/signin", oauth.signin, methods=["POST"]),
         Route("/oauth/authorize/{request_id}/consent", oauth.consent, methods=["POST"]),
-        Route("/oauth/token", oauth.token, methods=["POST"]),
-        Route("/oauth/revoke", oauth.revoke, methods=["POST"]),
+        Route("/oauth/token", controls.charged_to_client(oauth.token), methods=["POST"]),
+        Route("/oauth/revoke", controls.charged_to_client(oauth.revoke), methods=["POST"]),
         Route("/v1/me", api.me, methods=["GET"]),
         Route("/v1/api-keys", api.list_keys, methods=["GET"]),
         Route("/v1/api-keys", api.create_key, methods=["POST"]),
         Route("/v1/api-keys/{key_id}", api.get_key, methods=["GET"]),
+        Route("/v1/api-keys/{key_id}/usage", key_usage, methods=["GET"]),
         Route("/v1/api-keys/{key_id}", api.revoke_key, methods=["DELETE"]),
         Route("/v1/oauth-apps", apps.list_apps, methods=["GET"]),
         Route("/v1/oauth-apps", apps.create_app, methods=["POST"]),
@@ -82,9 +84,11 @@ def build_app(state: SandboxState) -> GatewayMiddleware:
             Route("/_sandbox/faults", controls.add_fault, methods=["POST"]),
             Route("/_sandbox/faults", controls.clear_faults, methods=["DELETE"]),
             Route("/_sandbox/clock", controls.set_clock, methods=["POST"]),
+            Route("/_sandbox/clock", controls.get_clock, methods=["GET"]),
             Route("/_sandbox/rotate-key", controls.rotate_key, methods=["POST"]),
             Route("/_sandbox/rate-limit", controls.set_rate_limit, methods=["POST"]),
             Route("/_sandbox/seed-keys", controls.seed_keys, methods=["POST"]),
+            Route("/_sandbox/seed-usage", seed_usage, methods=["POST"]),
         ]
     app = Starlette(
         routes=routes,
@@ -96,6 +100,6 @@ def build_app(state: SandboxState) -> GatewayMiddleware:
         },
     )
     app.state.sandbox = state
-    gateway = GatewayMiddleware(app, state)
+    gateway = GatewayMiddleware(app, state, EndpointNames(routes))
     app.state.gateway = gateway
     return gateway

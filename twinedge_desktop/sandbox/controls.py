@@ -1,5 +1,5 @@
-"""Cross-cutting request handling (body cap, rate limit, injected faults) and the test
-controls under ``/_sandbox/``.
+"""Cross-cutting request handling (Host check, caller identification, rate limit, body cap,
+injected faults, key-usage counting) and the test controls under ``/_sandbox/``.
 
 :class:`GatewayMiddleware` is the outermost ASGI layer. It sees uvicorn's own
 ``send``, which is how it can drop a connection without a response: it aborts
@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-import hashlib
-import json
 import logging
-import math
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from twinedge_desktop.sandbox import oauth
+from twinedge_desktop.sandbox.callers import identify
+from twinedge_desktop.sandbox.limits import SCOPE_KEY, RequestContext, charge, rate_limited
 from twinedge_desktop.sandbox.problems import Problem, error_for_status, problem_response
 from twinedge_desktop.sandbox.state import (
     DEFAULT_RATE_LIMIT,
@@ -31,6 +33,8 @@ from twinedge_desktop.sandbox.state import (
     SandboxState,
 )
 from twinedge_desktop.sandbox.storage import sha256_hex
+from twinedge_desktop.sandbox.usage import EndpointNames, record_request
+from twinedge_desktop.sandbox.validation import bounded_number, json_object
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -42,6 +46,12 @@ logger = logging.getLogger("twinedge_desktop.sandbox")
 
 CONTROL_PREFIX = "/_sandbox/"
 MAX_SEED_KEYS = 100_000
+MAX_FAULTS = 100
+MAX_FAULT_DELAY = 600.0
+# The clock moves at most ten years either way: far enough for any expiry a test needs,
+# near enough that every time stays printable (a shift of 1e300 s broke every request).
+MAX_CLOCK_SHIFT = 10 * 366 * 86400
+_METHOD = re.compile(r"[A-Za-z]{1,16}")
 
 
 class BodyTooLarge(Exception):
@@ -63,39 +73,6 @@ class Fault:
         return self.path == path or fnmatch.fnmatchcase(path, self.path)
 
 
-class RateLimiter:
-    """Fixed windows on the sandbox clock, one counter per caller (its credential, or its
-    address when it sends none)."""
-
-    def __init__(self) -> None:
-        self.limit = DEFAULT_RATE_LIMIT
-        self.window = DEFAULT_RATE_WINDOW
-        self._counts: dict[tuple[str, int], int] = {}
-
-    def configure(self, limit: int, window: int) -> None:
-        self.limit, self.window = limit, window
-        self._counts.clear()
-
-    def hit(self, caller: str, now: float) -> tuple[bool, int, int]:
-        """(allowed, remaining, seconds until the window resets)."""
-        window_index = int(now // self.window)
-        key = (caller, window_index)
-        if len(self._counts) > 10_000:  # drop counters of past windows
-            self._counts = {k: v for k, v in self._counts.items() if k[1] == window_index}
-        count = self._counts.get(key, 0) + 1
-        self._counts[key] = count
-        reset = max(1, math.ceil((window_index + 1) * self.window - now))
-        return count <= self.limit, max(0, self.limit - count), reset
-
-
-def _caller_key(scope: Scope) -> str:
-    for name, value in scope.get("headers", []):
-        if name == b"authorization":
-            return "cred:" + hashlib.sha256(value).hexdigest()[:32]
-    client = scope.get("client")
-    return "addr:" + (str(client[0]) if client else "unknown")
-
-
 def _drop_connection(send: Send) -> None:
     """Close the connection without a response (uvicorn's h11 cycle holds the transport)."""
     cycle = getattr(send, "__self__", None)
@@ -107,12 +84,79 @@ def _drop_connection(send: Send) -> None:
     cycle.disconnected = True
 
 
+# The token and revocation endpoints count against the OAuth client, known only once the
+# form is read and the client authenticated: they charge the limit themselves (oauth.py).
+_CLIENT_CHARGED = frozenset({("POST", "/oauth/token"), ("POST", "/oauth/revoke")})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _loopback_hosts(base_url: str) -> frozenset[str] | None:
+    """The ``Host`` values a loopback sandbox answers to, or None when it listens on
+    another address (``--allow-remote``), where the names people use are unknown."""
+    from twinedge_desktop.sandbox.embedded import is_loopback
+
+    parts = urlsplit(base_url)
+    if not is_loopback(parts.hostname or ""):
+        return None
+    port = parts.port
+    names = ("127.0.0.1", "localhost", "[::1]")
+    hosts = {f"{name}:{port}" for name in names}
+    if port == 80:
+        hosts.update(names)
+    return frozenset(hosts)
+
+
 class GatewayMiddleware:
-    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+    """The outermost layer: ``Host`` check, caller identification, rate limit, body cap,
+    injected faults, key-usage counting, and the test controls' own guard."""
+
+    def __init__(self, app: ASGIApp, state: SandboxState, endpoints: EndpointNames) -> None:
         self.app = app
         self.state = state
-        self.rate = RateLimiter()
+        self.endpoints = endpoints
         self.faults: list[Fault] = []
+        self.allowed_hosts = _loopback_hosts(state.base_url)
+        own = self.allowed_hosts or frozenset({urlsplit(state.base_url).netloc})
+        self.own_origins = frozenset(f"http://{host}" for host in own)
+
+    def _host_problem(self, scope: Scope) -> Problem | None:
+        """DNS rebinding: a web page whose name resolves to 127.0.0.1 reaches the sandbox
+        with its own name in ``Host``. Only this sandbox's loopback names are answered."""
+        if self.allowed_hosts is None:
+            return None
+        host = (_header(scope, b"host") or "").lower()
+        if host in self.allowed_hosts:
+            return None
+        names = ", ".join(sorted(self.allowed_hosts))
+        return Problem(
+            400,
+            "invalid_request",
+            f"This sandbox answers only requests addressed to {names} "
+            "(the Host header names another server).",
+        )
+
+    def _control_problem(self, scope: Scope) -> Problem | None:
+        """The test controls reconfigure the sandbox: a web page must not drive them. So
+        no cross-origin request (``Origin`` other than the sandbox's own), and bodies only
+        as ``application/json``, which a page cannot send without a CORS preflight that
+        the sandbox never approves."""
+        origin = _header(scope, b"origin")
+        if origin is not None and origin.lower() not in self.own_origins:
+            return Problem(403, "forbidden", "The test controls refuse cross-origin requests")
+        content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        if (scope["method"] == "POST" or content_type) and content_type != "application/json":
+            return Problem(
+                415,
+                "unsupported_media_type",
+                "The test controls take JSON bodies only (Content-Type: application/json)",
+            )
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,31 +165,33 @@ class GatewayMiddleware:
         path: str = scope["path"]
         method: str = scope["method"]
         if path.startswith(CONTROL_PREFIX):  # test controls: no limits, no faults
-            if _declares_too_large(scope):
-                await _send_problem(scope, receive, send, _too_large())
+            problem = self._host_problem(scope) or self._control_problem(scope)
+            if problem is None and _declares_too_large(scope):
+                problem = _too_large()
+            if problem is not None:
+                await _send_problem(scope, receive, send, problem)
                 return
             await self._guarded(scope, _capped(receive), send)
             return
 
-        raw_send = send  # uvicorn's own: the one that can drop the connection
-        allowed, remaining, reset = self.rate.hit(_caller_key(scope), self.state.clock.now())
-        send = _with_headers(
-            send,
-            [
-                (b"x-ratelimit-limit", str(self.rate.limit).encode()),
-                (b"x-ratelimit-remaining", str(remaining).encode()),
-                (b"x-ratelimit-reset", str(reset).encode()),
-            ],
+        client = scope.get("client")
+        context = RequestContext(
+            address=str(client[0]) if client else "unknown",
+            endpoint=self.endpoints.name(method, path) if path.startswith("/v1/") else "",
         )
-        if not allowed:
-            problem = Problem(
-                429,
-                "rate_limited",
-                f"Too many requests: {self.rate.limit} per {self.rate.window} s. "
-                f"Try again in {reset} s.",
-                headers={"Retry-After": str(reset)},
-            )
-            await _send_problem(scope, receive, send, problem)
+        scope[SCOPE_KEY] = context
+        refusal = self._host_problem(scope)
+        if refusal is None and path.startswith("/v1/"):
+            self._identify(scope, context)
+        if refusal is not None or (method, path) not in _CLIENT_CHARGED:
+            principal = context.caller.principal if context.caller else context.address_principal
+            context.decision = self.state.rate.hit(principal, self.state.clock.now())
+            if refusal is None and not context.decision.allowed:
+                refusal = rate_limited(context.decision)
+        raw_send = send  # uvicorn's own: the one that can drop the connection
+        send = self._answering(context, send)
+        if refusal is not None:
+            await _send_problem(scope, receive, send, refusal)
             return
         if _declares_too_large(scope):
             await _send_problem(scope, receive, send, _too_large())
@@ -160,6 +206,7 @@ class GatewayMiddleware:
             if fault.delay > 0:
                 await asyncio.sleep(fault.delay)
             if fault.drop == "before":
+                await _drain(receive)
                 _drop_connection(raw_send)
                 return
             if fault.status is not None:
@@ -171,10 +218,36 @@ class GatewayMiddleware:
                 await _send_problem(scope, receive, send, problem)
                 return
             if fault.drop == "after":
-                await self._guarded(scope, receive, _swallow)
+                await self._guarded(scope, receive, self._answering(context, _swallow))
                 _drop_connection(raw_send)
                 return
         await self._guarded(scope, receive, send)
+
+    def _identify(self, scope: Scope, context: RequestContext) -> None:
+        try:
+            context.caller = identify(self.state, _header(scope, b"authorization"))
+        except Problem as problem:
+            context.auth_problem = problem
+        except Exception as exc:  # a bug: the handler answers the contract's 500
+            logger.error("sandbox error identifying a caller: %s", type(exc).__name__)
+            context.auth_problem = Problem(500, "server_error", "The sandbox hit an internal error")
+
+    def _answering(self, context: RequestContext, send: Send) -> Send:
+        """``send`` that adds the rate-limit headers and counts the answer as key usage."""
+
+        async def sender(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                now = self.state.clock.now()
+                if context.decision is None:  # refused before its endpoint charged it
+                    context.decision = self.state.rate.hit(context.address_principal, now)
+                message["headers"] = [*message.get("headers", []), *context.decision.headers()]
+                try:
+                    record_request(self.state, context, int(message["status"]), now=now)
+                except Exception as exc:  # counting must never cost the answer
+                    logger.error("sandbox could not count key usage: %s", type(exc).__name__)
+            await send(message)
+
+        return sender
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app; a bug becomes the contract's 500 and one log line, not a traceback
@@ -202,17 +275,21 @@ class GatewayMiddleware:
                 )
 
 
+async def _drain(receive: Receive) -> None:
+    """Read (and ignore) the request body. Closing a socket with unread data makes the
+    kernel send a reset, which the client reports as "connection reset" rather than a
+    connection closed without an answer; which one it saw depended on timing."""
+    try:
+        while True:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
+    except BodyTooLarge:
+        return
+
+
 async def _swallow(message: Message) -> None:
     """The response of a request whose connection is dropped afterwards: never sent."""
-
-
-def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
-    async def sender(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", []), *extra]
-        await send(message)
-
-    return sender
 
 
 def _declares_too_large(scope: Scope) -> bool:
@@ -250,6 +327,40 @@ async def _send_problem(scope: Scope, receive: Receive, send: Send, problem: Pro
     await problem_response(problem)(scope, receive, send)
 
 
+# -- the token and revocation endpoints' rate limit ------------------------------------------
+
+Handler = Callable[[Request], Awaitable[Response]]
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def charged_to_client(handler: Handler) -> Handler:
+    """Wrap ``/oauth/token`` or ``/oauth/revoke`` so the request counts against its OAuth
+    client once the client authenticates, and against its address when it does not
+    (unknown client, wrong secret, not a form), before the endpoint does anything.
+
+    The endpoint then runs as it would alone (Starlette keeps the parsed form on the
+    request) and answers with its own errors, in its own order. Authenticating twice
+    costs one SHA-256: client secrets are high-entropy, hashed without a KDF.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        principal = None
+        try:
+            content_type = request.headers.get("content-type", "").split(";")[0].strip()
+            if content_type.lower() in _FORM_TYPES:
+                form = await request.form(max_files=0, max_fields=50)
+                principal = f"client:{oauth.authenticate_client(request, form).client_id}"
+        except Problem:
+            pass  # not authenticated: charged to the address; the endpoint says why
+        except Exception:
+            charge(request, None)  # a body too large or malformed: answered by the app
+            raise
+        charge(request, principal)  # a 429 here leaves a refresh token unspent
+        return await handler(request)
+
+    return endpoint
+
+
 # -- the /_sandbox/ endpoints -----------------------------------------------------------------
 
 
@@ -259,33 +370,24 @@ def _gateway(request: Request) -> GatewayMiddleware:
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        body = json.loads(raw) if raw else {}
-    except (ValueError, UnicodeDecodeError):
-        raise Problem(400, "invalid_request", "the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise Problem(422, "invalid_request", "the body must be a JSON object")
-    return body
-
-
-def _number(body: dict[str, Any], name: str, default: float, *, minimum: float) -> float:
-    value = body.get(name, default)
-    if value is None:
-        value = default
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise Problem(422, "invalid_request", f"{name} must be a number ≥ {minimum}", field=name)
-    return float(value)
+    return json_object(await request.body())
 
 
 async def add_fault(request: Request) -> JSONResponse:
     body = await _json_object(request)
     path = body.get("path")
-    if not isinstance(path, str) or not path.startswith("/"):
-        raise Problem(422, "invalid_request", "path must start with /", field="path")
+    if not isinstance(path, str) or not path.startswith("/") or len(path) > 1000:
+        raise Problem(
+            422,
+            "invalid_request",
+            "path must start with / (at most 1,000 characters)",
+            field="path",
+        )
     method = body.get("method")
-    if method is not None and not isinstance(method, str):
-        raise Problem(422, "invalid_request", "method must be a string or null", field="method")
+    if method is not None and (not isinstance(method, str) or not _METHOD.fullmatch(method)):
+        raise Problem(
+            422, "invalid_request", "method must be an HTTP method or null", field="method"
+        )
     status = body.get("status")
     if status is not None and (
         isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599
@@ -299,12 +401,15 @@ async def add_fault(request: Request) -> JSONResponse:
     fault = Fault(
         path=path,
         method=method.upper() if method else None,
-        remaining=int(_number(body, "count", 1, minimum=1)),
+        remaining=int(bounded_number(body, "count", 1, minimum=1, maximum=10**6, integer=True)),
         status=status,
-        delay=_number(body, "delay", 0.0, minimum=0.0),
+        delay=bounded_number(body, "delay", 0.0, minimum=0.0, maximum=MAX_FAULT_DELAY),
         drop=drop,
     )
-    _gateway(request).faults.append(fault)
+    faults = _gateway(request).faults
+    if len(faults) >= MAX_FAULTS:
+        raise Problem(409, "conflict", f"at most {MAX_FAULTS} faults at once; clear some first")
+    faults.append(fault)
     return JSONResponse({"faults": len(_gateway(request).faults)}, status_code=201)
 
 
@@ -315,10 +420,18 @@ async def clear_faults(request: Request) -> Response:
 
 async def set_clock(request: Request) -> JSONResponse:
     body = await _json_object(request)
-    shift = _number(body, "shift_seconds", 0.0, minimum=-10 * 365 * 86400)
+    shift = bounded_number(
+        body, "shift_seconds", 0.0, minimum=-MAX_CLOCK_SHIFT, maximum=MAX_CLOCK_SHIFT
+    )
     state: SandboxState = request.app.state.sandbox
     state.clock.offset = shift
     return JSONResponse({"shift_seconds": shift, "now": state.clock.now()})
+
+
+async def get_clock(request: Request) -> JSONResponse:
+    """``GET /_sandbox/clock``: the current shift and the sandbox's time (Unix seconds)."""
+    state: SandboxState = request.app.state.sandbox
+    return JSONResponse({"shift_seconds": state.clock.offset, "now": state.clock.now()})
 
 
 async def rotate_key(request: Request) -> JSONResponse:
@@ -336,9 +449,16 @@ def _generate_pem() -> str:
 
 async def set_rate_limit(request: Request) -> JSONResponse:
     body = await _json_object(request)
-    limit = int(_number(body, "limit", DEFAULT_RATE_LIMIT, minimum=1))
-    window = int(_number(body, "window_seconds", DEFAULT_RATE_WINDOW, minimum=1))
-    _gateway(request).rate.configure(limit, window)
+    limit = int(
+        bounded_number(body, "limit", DEFAULT_RATE_LIMIT, minimum=1, maximum=10**9, integer=True)
+    )
+    window = int(
+        bounded_number(
+            body, "window_seconds", DEFAULT_RATE_WINDOW, minimum=1, maximum=86400, integer=True
+        )
+    )
+    state: SandboxState = request.app.state.sandbox
+    state.rate.configure(limit, window)
     return JSONResponse({"limit": limit, "window_seconds": window})
 
 
@@ -347,9 +467,7 @@ async def seed_keys(request: Request) -> JSONResponse:
     from twinedge_desktop import keyformat
 
     body = await _json_object(request)
-    count = int(_number(body, "count", 1, minimum=1))
-    if count > MAX_SEED_KEYS:
-        raise Problem(422, "invalid_request", f"count must be ≤ {MAX_SEED_KEYS}", field="count")
+    count = int(bounded_number(body, "count", 1, minimum=1, maximum=MAX_SEED_KEYS, integer=True))
     email = body.get("email", "engineer@example.com")
     state: SandboxState = request.app.state.sandbox
     user = state.storage.user_by_email(email) if isinstance(email, str) else None

@@ -6,7 +6,7 @@ Used by the app's ``--sandbox`` option, by tests and by benchmarks::
         httpx.get(f"{sandbox.base_url}/.well-known/jwks.json")
 
 The listening socket is bound before the server starts, so ``base_url`` (which
-is also the issuer and the audience) is known up front, and port 0 picks a free
+is also the issuer) is known up front, and port 0 picks a free
 port without races.
 """
 
@@ -154,7 +154,7 @@ class RunningSandbox:
 
     @property
     def base_url(self) -> str:
-        """``http://HOST:PORT``: also the issuer and the access tokens' audience."""
+        """``http://HOST:PORT``: also the issuer; the API is under ``/v1``."""
         return self._state.base_url
 
     @property
@@ -173,6 +173,11 @@ class RunningSandbox:
     def data_path(self) -> str:
         return self._state.storage.path
 
+    @property
+    def demo_data_added(self) -> bool:
+        """Whether this start added the demo keys (only ever to a fresh data file)."""
+        return self._state.demo_data_added
+
     def stop(self) -> None:
         with self._lock:
             if self._stopped:
@@ -183,7 +188,7 @@ class RunningSandbox:
         if self._thread.is_alive():
             self._server.force_exit = True
             self._thread.join(_STOP_TIMEOUT)
-        self._state.storage.close()
+        self._state.close()
 
     def __enter__(self) -> RunningSandbox:
         return self
@@ -208,11 +213,15 @@ def start_in_thread(
     demo_password: str = DEFAULT_DEMO_PASSWORD,
     *,
     allow_remote: bool = False,
+    demo_data: bool = False,
 ) -> RunningSandbox:
     """Start a sandbox and return once it accepts connections; raises on failure.
 
     Binding anything but loopback needs ``allow_remote=True``; test controls are
-    refused on a non-loopback address regardless.
+    refused on a non-loopback address regardless. ``demo_data`` adds the demo keys and
+    their usage history to a fresh data file (demo.py). Raises
+    :class:`~twinedge_desktop.sandbox.datafile.DataFileInUse` when another sandbox
+    uses ``data_path``.
     """
     if not is_loopback(host):
         if test_controls:
@@ -228,6 +237,7 @@ def start_in_thread(
             base_url=base_url,
             test_controls=test_controls,
             demo_password=demo_password,
+            demo_data=demo_data,
         )
     except BaseException:
         sock.close()
@@ -251,6 +261,6 @@ def start_in_thread(
     if not server.ready.wait(_START_TIMEOUT) or failure or not server.started:
         server.should_exit = True
         thread.join(_STOP_TIMEOUT)
-        state.storage.close()
+        state.close()
         raise RuntimeError(f"the sandbox did not start: {failure[0] if failure else 'timed out'}")
     return RunningSandbox(state, server, thread)

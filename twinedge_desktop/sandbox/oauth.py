@@ -30,12 +30,21 @@ from twinedge_desktop.sandbox.state import (
     ACCESS_TOKEN_SECONDS,
     CODE_SECONDS,
     ORG_ID,
+    REFRESH_REUSE_GRACE_SECONDS,
     REFRESH_TOKEN_SECONDS,
     PendingAuthorization,
     SandboxState,
 )
-from twinedge_desktop.sandbox.storage import Client, User, sha256_hex, verify_password
+from twinedge_desktop.sandbox.storage import (
+    Client,
+    RefreshTokenRow,
+    User,
+    sha256_hex,
+    verify_password,
+)
+from twinedge_desktop.sandbox.validation import printable_excerpt
 from twinedge_desktop.scopes import ALL_SCOPE_NAMES, SCOPES_BY_NAME, parse_scope_string
+from twinedge_desktop.timefmt import format_duration
 
 CSRF_COOKIE = "twinedge_sandbox_csrf"
 _PKCE_PATTERN = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
@@ -79,6 +88,9 @@ def metadata(request: Request) -> JSONResponse:
             ],
             "authorization_response_iss_parameter_supported": True,
             "service_documentation": f"{base}/",
+            # TwinEdge extension (RFC 8414 §2 allows more fields): where this issuer's API
+            # is, since the tokens' audience names production's API, not this address.
+            "api_base_url": state.api_base_url,
         }
     )
 
@@ -300,16 +312,20 @@ def _signin_page(
     email: str,
     error: str | None,
     status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     response = render(
         "signin.html",
         issuer=state.issuer,
         status=status,
+        headers=headers,
         client_name=client.name,
         action=f"/oauth/authorize/{pending.request_id}/signin",
         csrf_token=pending.csrf_token,
         email=email,
         error=error,
+        attempt_limit=state.signin_attempts.limit,
+        attempt_every=format_duration(state.signin_attempts.seconds_per_attempt),
     )
     return _set_csrf_cookie(response, pending)
 
@@ -383,21 +399,40 @@ async def signin(request: Request) -> Response:
     email = form.get("email")
     password = form.get("password")
     email_text = email if isinstance(email, str) else ""
-    user = state.storage.user_by_email(email_text) if email_text else None
-    # PBKDF2 takes tens of milliseconds: off the loop, so other requests keep flowing.
-    if (
-        user is None
-        or not isinstance(password, str)
-        or not await asyncio.to_thread(verify_password, password, user.password_hash)
-    ):
-        return _signin_page(
-            state,
-            client,
-            pending,
-            email=email_text[:200],
-            error="Email or password is incorrect.",
-            status=400,
-        )
+    # Wrong passwords are limited per account (limits.SignInAttempts): checked one at a
+    # time per account, so parallel guesses cannot slip past the count.
+    account = email_text.strip().lower()[:320]
+    attempts = state.signin_attempts
+    async with attempts.turn(account):
+        wait = attempts.paused_for(account, state.clock.now())
+        if wait is not None:
+            return _signin_page(
+                state,
+                client,
+                pending,
+                email=email_text[:200],
+                error="Too many wrong passwords for this email address. Sign-in for it is "
+                f"paused; try again in {format_duration(wait)}.",
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+        user = state.storage.user_by_email(email_text) if email_text else None
+        # PBKDF2 takes tens of milliseconds: off the loop, so other requests keep flowing.
+        if (
+            user is None
+            or not isinstance(password, str)
+            or not await asyncio.to_thread(verify_password, password, user.password_hash)
+        ):
+            attempts.failed(account, state.clock.now())
+            return _signin_page(
+                state,
+                client,
+                pending,
+                email=email_text[:200],
+                error="Email or password is incorrect.",
+                status=400,
+            )
+        attempts.succeeded(account)
     if state.pending.get(pending.request_id) is not pending:  # expired meanwhile
         return _expired_page(state)
     granted = granted_to(client, user, pending.scopes)
@@ -557,7 +592,13 @@ def _issue(
     scopes: tuple[str, ...],
     family_id: str | None,
     with_refresh: bool,
+    grant_scopes: tuple[str, ...] | None = None,
+    rotated_from: str | None = None,
 ) -> JSONResponse:
+    """A token response. The access token carries ``scopes``; a refresh token carries the
+    grant's scopes, ``grant_scopes`` when a refresh narrowed the access token (RFC 6749 §6:
+    a new refresh token has the scope of the one it replaces). ``rotated_from`` is the
+    hash of the refresh token this response replaces; it is linked to the new one."""
     now = int(state.clock.now())
     jti = secrets.token_urlsafe(16)
     claims = {
@@ -587,15 +628,19 @@ def _issue(
     }
     if with_refresh and family_id is not None:
         refresh = secrets.token_urlsafe(32)
+        refresh_hash = sha256_hex(refresh)
         state.storage.insert_refresh_token(
-            sha256_hex(refresh),
+            refresh_hash,
             family_id=family_id,
             client_id=client.client_id,
             sub=sub,
-            scopes=scopes,
+            scopes=grant_scopes if grant_scopes is not None else scopes,
             issued_at=now,
             expires_at=now + REFRESH_TOKEN_SECONDS,
+            access_jti=jti,
         )
+        if rotated_from is not None:
+            state.storage.set_refresh_successor(rotated_from, refresh_hash)
         body["refresh_token"] = refresh
     return JSONResponse(body, headers=_NO_STORE)
 
@@ -651,8 +696,51 @@ def _requested_scopes(requested_text: str | None) -> tuple[str, ...]:
     requested = parse_scope_string(requested_text)
     unknown = [name for name in requested if name not in SCOPES_BY_NAME]
     if unknown:
-        raise Problem(400, "invalid_scope", f"unknown scope: {' '.join(unknown)}")
+        shown = printable_excerpt(" ".join(unknown), 80)
+        raise Problem(400, "invalid_scope", f"unknown scope: {shown}")
     return tuple(requested)
+
+
+def _refresh_scopes(grant: tuple[str, ...], form: FormData) -> tuple[str, ...]:
+    """RFC 6749 §6: the scopes of a refreshed access token.
+
+    ``scope`` omitted (or empty: §3.1 treats a parameter without a value as omitted)
+    means the original grant; any subset of the grant may be asked for; more than the
+    grant, or a name TwinEdge does not define, is ``invalid_scope``. Checked before the
+    refresh token is spent, so a typo never costs the sign-in.
+    """
+    requested = _requested_scopes(_form_single(form, "scope"))
+    if not requested:
+        return grant
+    beyond = [name for name in requested if name not in grant]
+    if beyond:
+        raise Problem(
+            400,
+            "invalid_scope",
+            "a refresh can ask only for scopes of the original grant; not granted: "
+            + " ".join(beyond),
+        )
+    return requested
+
+
+def _within_reuse_grace(state: SandboxState, row: RefreshTokenRow, now: float) -> bool:
+    """Whether presenting the spent refresh token ``row`` again is a retry of a lost
+    response rather than a replay.
+
+    The rule (docs/contracts.md, "Refresh-token reuse grace"): the same client presents
+    it within :data:`REFRESH_REUSE_GRACE_SECONDS` of its rotation, and the token it was
+    rotated into has never been used (nor revoked). Then whoever lost the response is
+    the only one who could have used the successor, and nobody has. OAuth 2.0 Security
+    BCP (RFC 9700 §4.14.2) asks for reuse detection; Okta ("grace period for token
+    rotation", 0-60 s) and Auth0 ("reuse interval": only the previous token, while the
+    newest is unused) both allow exactly this retry window.
+    """
+    if row.used_at is None or now - row.used_at > REFRESH_REUSE_GRACE_SECONDS:
+        return False
+    if row.replaced_by is None:
+        return False
+    successor = state.storage.refresh_token(row.replaced_by)
+    return successor is not None and successor.used_at is None and successor.revoked_at is None
 
 
 def _refresh_token_grant(state: SandboxState, client: Client, form: FormData) -> Response:
@@ -666,24 +754,34 @@ def _refresh_token_grant(state: SandboxState, client: Client, form: FormData) ->
     now = state.clock.now()
     if row.revoked_at is not None:
         raise _invalid_grant("the refresh token was revoked")
-    if row.used_at is not None or not state.storage.mark_refresh_used(token_hash, now):
-        # Re-use of a rotated refresh token: someone else may hold a copy. Revoke the
-        # whole family (every refresh and access token of this sign-in).
-        state.storage.revoke_family(row.family_id, now)
-        raise _invalid_grant("the refresh token was already used; this session is revoked")
     if now >= row.expires_at:
         raise _invalid_grant("the refresh token has expired")
-    scopes = row.scopes
-    requested = _requested_scopes(_form_single(form, "scope"))
-    if requested:
-        if not set(requested) <= set(row.scopes):
-            raise Problem(400, "invalid_scope", "a refresh cannot add scopes to the grant")
-        scopes = requested
-    user = state.storage.user_by_sub(row.sub)
-    if user is None:
+    # Everything that can be refused without spending the token is checked first.
+    scopes = _refresh_scopes(row.scopes, form)
+    if state.storage.user_by_sub(row.sub) is None:
         raise _invalid_grant("the user no longer exists")
+    if row.used_at is not None:
+        if not _within_reuse_grace(state, row, now):
+            # Re-use of a rotated refresh token: someone else may hold a copy. Revoke the
+            # whole family (every refresh and access token of this sign-in).
+            state.storage.revoke_family(row.family_id, now)
+            raise _invalid_grant("the refresh token was already used; this session is revoked")
+        # A retry after a lost response: the unused successor (and its access token) is
+        # revoked and replaced, so at most one live refresh token remains in the family.
+        assert row.replaced_by is not None  # checked by _within_reuse_grace
+        state.storage.revoke_refresh_token(row.replaced_by, now)
+    elif not state.storage.mark_refresh_used(token_hash, now):
+        state.storage.revoke_family(row.family_id, now)
+        raise _invalid_grant("the refresh token was already used; this session is revoked")
     return _issue(
-        state, client=client, sub=row.sub, scopes=scopes, family_id=row.family_id, with_refresh=True
+        state,
+        client=client,
+        sub=row.sub,
+        scopes=scopes,
+        family_id=row.family_id,
+        with_refresh=True,
+        grant_scopes=row.scopes,
+        rotated_from=token_hash,
     )
 
 

@@ -47,13 +47,21 @@ def _quoted(value: str) -> str:
     return ascii_text.replace("\\", "\\\\").replace('"', '\\"')
 
 
+def _encodable(text: str | None) -> str | None:
+    """``text`` that UTF-8 can carry: a lone surrogate quoted from a request would make
+    rendering the error itself fail (a 500 instead of the 422 being answered)."""
+    if text is None:
+        return None
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def problem_response(problem: Problem) -> JSONResponse:
     body: dict[str, str | None] = {
         "error": problem.error,
-        "error_description": problem.description,
+        "error_description": _encodable(problem.description),
     }
     if problem.status == 422 or problem.field is not None:
-        body["field"] = problem.field
+        body["field"] = _encodable(problem.field)
     headers = dict(problem.headers)
     if problem.status in (401, 403) and "WWW-Authenticate" not in headers:
         challenge = f'Bearer realm="TwinEdge", error="{_quoted(problem.error)}"'

@@ -24,7 +24,7 @@ ROTATION_OVERLAP_SECONDS = 2 * 3600
 
 # RSA key generation takes ~0.1 s; test runs start many in-memory sandboxes, so
 # the first in-memory key of the process is reused by the ones that follow.
-# (Each sandbox still has its own issuer and audience, so tokens do not cross.)
+# (Each sandbox has its own issuer and accepts only token ids it issued, so tokens do not cross.)
 _memory_key_lock = threading.Lock()
 _memory_key_pem: str | None = None
 # Loading (and checking) a PEM costs ~60 ms; keys are loaded once per process.

@@ -19,6 +19,7 @@ import hmac
 import json
 import secrets
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,27 @@ CREATE TABLE IF NOT EXISTS access_tokens (
     expires_at REAL NOT NULL, revoked_at REAL);
 CREATE INDEX IF NOT EXISTS access_tokens_by_family ON access_tokens (family_id);
 """
+
+# Columns added after the first release, so data files written before them keep working:
+# (table, column, declaration). Added by ALTER TABLE when missing, on every open.
+ADDED_COLUMNS = (
+    # The token a refresh token was rotated into, and the access token issued with it:
+    # the reuse grace (oauth.py) needs both.
+    ("refresh_tokens", "replaced_by", "TEXT"),
+    ("refresh_tokens", "access_jti", "TEXT"),
+    # Where the key was last used from (the key-usage endpoint shows it).
+    ("api_keys", "last_used_ip", "TEXT"),
+)
+
+# Key usage: one counter row per key, UTC day and endpoint ("GET /v1/assets"), so a
+# request costs one upsert and a 90-day report reads at most 90 x endpoints rows.
+USAGE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS api_key_usage (
+    key_id TEXT NOT NULL, day TEXT NOT NULL, endpoint TEXT NOT NULL,
+    requests INTEGER NOT NULL, errors INTEGER NOT NULL,
+    PRIMARY KEY (key_id, day, endpoint)) WITHOUT ROWID;
+"""
+USAGE_RETENTION_DAYS = 400
 
 _PBKDF2_ITERATIONS = 60_000
 # Hashing the same demo password for every sandbox a test run starts would cost
@@ -251,6 +273,8 @@ class RefreshTokenRow:
     expires_at: float
     used_at: float | None
     revoked_at: float | None
+    replaced_by: str | None = None  # hash of the token this one was rotated into
+    access_jti: str | None = None  # the access token issued together with this one
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -296,9 +320,17 @@ class Storage:
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._db.executescript(APPS_SCHEMA)
+        self._db.executescript(USAGE_SCHEMA)
+        self._add_missing_columns()
 
     def close(self) -> None:
         self._db.close()
+
+    def _add_missing_columns(self) -> None:
+        for table, column, declaration in ADDED_COLUMNS:
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     # -- meta ---------------------------------------------------------------
     def get_meta(self, name: str) -> str | None:
@@ -587,9 +619,6 @@ class Storage:
         ).fetchall()
         return [_api_key(row) for row in rows]
 
-    def touch_api_key(self, key_id: str, used_at: float) -> None:
-        self._db.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (used_at, key_id))
-
     def revoke_api_key(self, key_id: str, revoked_at: float) -> None:
         self._db.execute(
             "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
@@ -653,22 +682,57 @@ class Storage:
         scopes: Sequence[str],
         issued_at: float,
         expires_at: float,
+        access_jti: str | None = None,
     ) -> None:
         self._db.execute(
             "INSERT INTO refresh_tokens (token_hash, family_id, client_id, sub, scopes, "
-            "issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (token_hash, family_id, client_id, sub, _join(scopes), issued_at, expires_at),
+            "issued_at, expires_at, access_jti) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                token_hash,
+                family_id,
+                client_id,
+                sub,
+                _join(scopes),
+                issued_at,
+                expires_at,
+                access_jti,
+            ),
         )
 
     def refresh_token(self, token_hash: str) -> RefreshTokenRow | None:
         row = self._db.execute(
             "SELECT token_hash, family_id, client_id, sub, scopes, expires_at, used_at, "
-            "revoked_at FROM refresh_tokens WHERE token_hash = ?",
+            "revoked_at, replaced_by, access_jti FROM refresh_tokens WHERE token_hash = ?",
             (token_hash,),
         ).fetchone()
         if row is None:
             return None
         return RefreshTokenRow(row[0], row[1], row[2], row[3], _split(row[4]), *row[5:])
+
+    def set_refresh_successor(self, token_hash: str, successor_hash: str) -> None:
+        """Record what ``token_hash`` was rotated into (its latest successor)."""
+        self._db.execute(
+            "UPDATE refresh_tokens SET replaced_by = ? WHERE token_hash = ?",
+            (successor_hash, token_hash),
+        )
+
+    def revoke_refresh_token(self, token_hash: str, revoked_at: float) -> None:
+        """Revoke one refresh token and the access token issued with it (not the family)."""
+        with self._db:
+            self._db.execute("BEGIN")
+            row = self._db.execute(
+                "SELECT access_jti FROM refresh_tokens WHERE token_hash = ?", (token_hash,)
+            ).fetchone()
+            self._db.execute(
+                "UPDATE refresh_tokens SET revoked_at = ? WHERE token_hash = ? "
+                "AND revoked_at IS NULL",
+                (revoked_at, token_hash),
+            )
+            if row is not None and row[0] is not None:
+                self._db.execute(
+                    "UPDATE access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL",
+                    (revoked_at, row[0]),
+                )
 
     def mark_refresh_used(self, token_hash: str, used_at: float) -> bool:
         cursor = self._db.execute(
@@ -722,3 +786,85 @@ class Storage:
             self._db.execute("DELETE FROM auth_codes WHERE expires_at < ?", (now - 3600,))
             self._db.execute("DELETE FROM access_tokens WHERE expires_at < ?", (now - 3600,))
             self._db.execute("DELETE FROM refresh_tokens WHERE expires_at < ?", (now - 3600,))
+            self._db.execute(
+                "DELETE FROM api_key_usage WHERE day < ?",
+                (usage_day(now - USAGE_RETENTION_DAYS * 86400),),
+            )
+
+    # -- key usage ------------------------------------------------------------------------
+    # One counter row per (key, UTC day, endpoint); api_keys.last_used_at/_ip follow the
+    # same record, written in the same transaction.
+
+    def record_key_use(
+        self, key_id: str, *, endpoint: str, error: bool, used_at: float, address: str | None
+    ) -> None:
+        """Count one request made with a key: one upsert, one update, one commit."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT INTO api_key_usage (key_id, day, endpoint, requests, errors) "
+                "VALUES (?, ?, ?, 1, ?) ON CONFLICT (key_id, day, endpoint) DO UPDATE SET "
+                "requests = requests + 1, errors = errors + excluded.errors",
+                (key_id, usage_day(used_at), endpoint, int(error)),
+            )
+            self._db.execute(
+                "UPDATE api_keys SET last_used_at = ?, last_used_ip = ? WHERE id = ?",
+                (used_at, address, key_id),
+            )
+
+    def key_usage_by_day(
+        self, key_id: str, first_day: str, last_day: str
+    ) -> dict[str, tuple[int, int]]:
+        """{day: (requests, errors)} for the days in ``first_day..last_day`` with any use."""
+        rows = self._db.execute(
+            "SELECT day, SUM(requests), SUM(errors) FROM api_key_usage "
+            "WHERE key_id = ? AND day BETWEEN ? AND ? GROUP BY day",
+            (key_id, first_day, last_day),
+        ).fetchall()
+        return {str(day): (int(requests), int(errors)) for day, requests, errors in rows}
+
+    def key_usage_by_endpoint(self, key_id: str, first_day: str, last_day: str) -> dict[str, int]:
+        """{endpoint: requests} over ``first_day..last_day``, busiest first."""
+        rows = self._db.execute(
+            "SELECT endpoint, SUM(requests) AS total FROM api_key_usage "
+            "WHERE key_id = ? AND day BETWEEN ? AND ? GROUP BY endpoint "
+            "ORDER BY total DESC, endpoint",
+            (key_id, first_day, last_day),
+        ).fetchall()
+        return {str(endpoint): int(total) for endpoint, total in rows}
+
+    def key_last_use(self, key_id: str) -> tuple[float | None, str | None]:
+        row = self._db.execute(
+            "SELECT last_used_at, last_used_ip FROM api_keys WHERE id = ?", (key_id,)
+        ).fetchone()
+        return (None, None) if row is None else (row[0], row[1])
+
+    def put_key_usage(
+        self,
+        key_id: str,
+        rows: Iterable[tuple[str, str, int, int]],
+        *,
+        last_used_at: float | None,
+        last_used_ip: str | None,
+    ) -> None:
+        """Set (day, endpoint, requests, errors) counters of one key, replacing those days'
+        values, and its last use when later than the one recorded (seeded history)."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT INTO api_key_usage (key_id, day, endpoint, requests, errors) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id, day, endpoint) DO UPDATE SET "
+                "requests = excluded.requests, errors = excluded.errors",
+                [(key_id, *row) for row in rows],
+            )
+            if last_used_at is not None:
+                self._db.execute(
+                    "UPDATE api_keys SET last_used_at = ?, last_used_ip = ? WHERE id = ? "
+                    "AND (last_used_at IS NULL OR last_used_at < ?)",
+                    (last_used_at, last_used_ip, key_id, last_used_at),
+                )
+
+
+def usage_day(timestamp: float) -> str:
+    """The UTC day of ``timestamp`` as ``YYYY-MM-DD``: the key-usage counters' bucket."""
+    return time.strftime("%Y-%m-%d", time.gmtime(timestamp))

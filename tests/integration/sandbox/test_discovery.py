@@ -32,6 +32,7 @@ def test_metadata_at_both_well_known_paths(sandbox: RunningSandbox, path: str) -
         "refresh_token",
     }
     assert tuple(meta["scopes_supported"]) == ALL_SCOPE_NAMES
+    assert meta["api_base_url"] == f"{base}/v1"
 
 
 def test_access_token_verifies_against_published_jwks(sandbox: RunningSandbox) -> None:
@@ -46,7 +47,7 @@ def test_access_token_verifies_against_published_jwks(sandbox: RunningSandbox) -
         tokens["access_token"],
         jwt.PyJWK(published[header["kid"]]).key,
         algorithms=["RS256"],
-        audience=sandbox.base_url,
+        audience="https://api.twinedgeai.com",
         issuer=sandbox.base_url,
     )
     assert claims["sub"] == "user-123"
