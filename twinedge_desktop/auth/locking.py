@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 # A renewal is one token request (30 s at most, plus one retry after a lost response)
 # and one keychain write; a holder slower than this is stuck, not busy.
 DEFAULT_LOCK_WAIT = 75.0
+# One attempt to take the lock blocks a worker thread at most this long.
+ATTEMPT_SECONDS = 0.25
 
 
 class SignInBusy(SignInError):
@@ -66,38 +68,51 @@ class CrossProcessLock:
         """Hold the lock for the ``async with`` body; waits at most ``wait`` seconds.
 
         Raises :class:`SignInBusy` when another process keeps it longer, and
-        :class:`LockUnavailable` when the lock file cannot be created. A caller
-        cancelled while waiting never leaks the lock: if the worker thread gets it
-        afterwards, it is released at once.
+        :class:`LockUnavailable` when the lock file cannot be created. The wait is a
+        series of short attempts in worker threads (``ATTEMPT_SECONDS`` each), so a
+        waiter never ties up the thread pool the keychain calls need, a cancelled
+        waiter stops within one attempt, and one that gets the lock after being
+        cancelled releases it at once.
         """
         limit = self.wait if wait is None else wait
-        acquiring = asyncio.ensure_future(asyncio.to_thread(self._acquire, limit))
-        try:
-            await asyncio.shield(acquiring)
-        except asyncio.CancelledError:
-            acquiring.add_done_callback(self._release_if_acquired)
-            raise
-        except filelock.Timeout:
-            raise SignInBusy(
-                "Another TwinEdge Desktop process (the window, `twinedge-desktop token` or a "
-                f"script) has been renewing this sign-in for over {format_duration(limit)} and "
-                "has not finished. Try again in a moment; if this keeps happening, quit the "
-                "other TwinEdge Desktop processes."
-            ) from None
-        except OSError as exc:
-            raise LockUnavailable(
-                f"Could not create the lock file {self.path} ({exc.strerror or exc}). "
-                "TwinEdge Desktop needs to write to its data directory to renew your sign-in "
-                "safely alongside its other processes."
-            ) from None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while True:
+            attempt = asyncio.ensure_future(
+                asyncio.to_thread(self._try_acquire, min(ATTEMPT_SECONDS, limit))
+            )
+            try:
+                acquired = await asyncio.shield(attempt)
+            except asyncio.CancelledError:
+                attempt.add_done_callback(self._release_if_acquired)
+                raise
+            except OSError as exc:
+                raise LockUnavailable(
+                    f"Could not create the lock file {self.path} ({exc.strerror or exc}). "
+                    "TwinEdge Desktop needs to write to its data directory to renew your "
+                    "sign-in safely alongside its other processes."
+                ) from None
+            if acquired:
+                break
+            if loop.time() >= deadline:
+                raise SignInBusy(
+                    "Another TwinEdge Desktop process (the window, `twinedge-desktop token` or "
+                    f"a script) has been renewing this sign-in for over {format_duration(limit)} "
+                    "and has not finished. Try again in a moment; if this keeps happening, "
+                    "quit the other TwinEdge Desktop processes."
+                )
         try:
             yield
         finally:
             self._release()
 
-    def _acquire(self, limit: float) -> None:
+    def _try_acquire(self, seconds: float) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock.acquire(timeout=limit)
+        try:
+            self._lock.acquire(timeout=seconds)
+        except filelock.Timeout:
+            return False
+        return True
 
     def _release(self) -> None:
         try:
@@ -105,8 +120,8 @@ class CrossProcessLock:
         except OSError:  # closing the descriptor releases it anyway; never mask the body's error
             log.warning("Releasing the sign-in lock %s failed", self.path, exc_info=True)
 
-    def _release_if_acquired(self, future: asyncio.Future[None]) -> None:
-        if not future.cancelled() and future.exception() is None:
+    def _release_if_acquired(self, future: asyncio.Future[bool]) -> None:
+        if not future.cancelled() and future.exception() is None and future.result():
             self._release()
 
 

@@ -24,7 +24,6 @@ from twinedge_desktop.auth.errors import (
     SignInDenied,
     SignInError,
     SignInTimedOut,
-    StateMismatch,
 )
 from twinedge_desktop.auth.session import Session, SessionState
 from twinedge_desktop.config import Profile
@@ -99,6 +98,32 @@ async def test_a_wrong_issuer_never_reaches_the_token_endpoint(
     page = await browser.page()
     assert info.value.user_message.split(":")[0] in page.text
     assert port_closed(browser.ports[0])
+
+
+async def test_a_forged_callback_ahead_of_the_real_one_does_not_end_the_sign_in(
+    session: Session, fake_server: FakeAuthServer
+) -> None:
+    forged_pages: list[httpx.Response] = []
+    real = Browser(fake_server)
+
+    async def forge_first(url: str) -> None:
+        redirect_uri = fake_server.authorize(url)["redirect_uri"]
+        async with httpx.AsyncClient(timeout=10) as client:
+            forged_pages.append(await client.get(f"{redirect_uri}?state=forged&code=x"))
+        real(url)
+
+    tasks: list[asyncio.Task[None]] = []
+
+    def open_browser(url: str) -> bool:
+        tasks.append(asyncio.ensure_future(forge_first(url)))
+        return True
+
+    info = await session.sign_in_with_browser(open_browser=open_browser, timeout=10)
+    await asyncio.wait_for(asyncio.gather(*tasks), 10)
+    assert forged_pages[0].status_code == 400 and "not for the sign-in" in forged_pages[0].text
+    assert info.kind == "user" and session.state is SessionState.SIGNED_IN
+    assert (await real.page()).status_code == 200
+    assert [r["grant_type"] for r in fake_server.token_requests] == ["authorization_code"]
 
 
 async def test_iss_may_be_absent_when_the_server_does_not_announce_it(
