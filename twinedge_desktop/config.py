@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from twinedge_desktop.timefmt import format_duration
+
 log = logging.getLogger(__name__)
 
 # How long save() waits for another process's save (a few milliseconds of work).
@@ -335,7 +337,7 @@ class ProfileStore:
         except filelock.Timeout:
             raise ProfilesBusy(
                 f"Another TwinEdge Desktop process kept the profile list ({self.path}) locked "
-                f"for over {PROFILES_LOCK_WAIT:.0f} s. Try again."
+                f"for over {format_duration(PROFILES_LOCK_WAIT)}. Try again."
             ) from None
         try:
             yield
