@@ -127,11 +127,16 @@ async def test_ten_token_processes_and_the_window_over_three_simulated_hours(
         for minutes in range(0, 181, 30):  # 0, 30 … 180: a renewal is due every other round
             shift[0] = timedelta(minutes=minutes)
             sandbox_controls.shift_clock(shift[0].total_seconds())
+            # A slow token endpoint: a renewal stays in flight while the processes start, so
+            # they all find the token due at once. Without the cross-process lock two of them
+            # would present the same refresh token and the sandbox would revoke the sign-in.
+            sandbox_controls.fault("/oauth/token", method="POST", count=PROCESSES + 1, delay=6)
             env = faked(cli_env, shift[0])
             results, window_token = await asyncio.gather(
                 asyncio.gather(*(run(["token"], env) for _ in range(PROCESSES))),
                 window.access_token(),
             )
+            sandbox_controls.clear_faults()
             for code, out, err in results:
                 assert code == 0, f"at +{minutes} min: {err}"
                 assert err == "", f"at +{minutes} min a token process warned: {err}"
