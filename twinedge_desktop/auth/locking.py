@@ -22,11 +22,13 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-
-import filelock
+from typing import TYPE_CHECKING
 
 from twinedge_desktop.auth.errors import SignInError
 from twinedge_desktop.timefmt import format_duration
+
+if TYPE_CHECKING:
+    import filelock
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +62,9 @@ class CrossProcessLock:
     def __init__(self, path: Path, *, wait: float = DEFAULT_LOCK_WAIT) -> None:
         self.path = path
         self.wait = wait
-        # thread_local=False: acquired in a worker thread, released on the loop's thread.
-        self._lock = filelock.FileLock(str(path), thread_local=False)
+        # Made at the first attempt: importing filelock costs ~25 ms, which a window's start
+        # and a `token` that finds a fresh token never need to pay.
+        self._lock: filelock.BaseFileLock | None = None
 
     @contextlib.asynccontextmanager
     async def hold(self, wait: float | None = None) -> AsyncIterator[None]:
@@ -107,7 +110,12 @@ class CrossProcessLock:
             self._release()
 
     def _try_acquire(self, seconds: float) -> bool:
+        import filelock
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self._lock is None:
+            # thread_local=False: acquired in a worker thread, released on the loop's thread.
+            self._lock = filelock.FileLock(str(self.path), thread_local=False)
         try:
             self._lock.acquire(timeout=seconds)
         except filelock.Timeout:
@@ -115,6 +123,8 @@ class CrossProcessLock:
         return True
 
     def _release(self) -> None:
+        if self._lock is None:
+            return
         try:
             self._lock.release()
         except OSError:  # closing the descriptor releases it anyway; never mask the body's error
