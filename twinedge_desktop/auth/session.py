@@ -250,7 +250,8 @@ class Session:
         processes. Raises SignInBusy when either wait runs out."""
         limit = self._lock.wait if wait is None else wait
         try:
-            await asyncio.wait_for(self._entry_lock.acquire(), limit)
+            async with asyncio.timeout(limit):
+                await self._entry_lock.acquire()
         except TimeoutError:
             raise SignInBusy(
                 "This sign-in is busy being renewed and did not finish within "
@@ -911,9 +912,14 @@ class Session:
             self._save_retry_delays, itertools.repeat(self._save_retry_delays[-1])
         )
         for delay in delays:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for drops a cancellation that
+            # arrives as the event is set ("next use"), and the loop would never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await wake.wait()
             wake.clear()
+            if self._save_retry_task is not asyncio.current_task():
+                return  # stopped (sign-out, exit) or replaced
             if not self._save_pending or generation != self._generation:
                 return
             try:
@@ -960,8 +966,7 @@ class Session:
         task, self._save_retry_task = self._save_retry_task, None
         if task is not None and not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await asyncio.wait({task}, timeout=5.0)  # it stops at its next await
 
     # -- sign-out -----------------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers.core_fixtures import NoRequestsTransport
+from tests.helpers.core_fixtures import FlakyStore, NoRequestsTransport
+from tests.helpers.fake_auth_server import FakeAuthServer
 from twinedge_desktop.auth.credentials import AccessToken, UserCredential, encode_entry
 from twinedge_desktop.cli import main
 from twinedge_desktop.config import CLOUD_PROFILE
@@ -107,3 +108,38 @@ def test_token_when_signed_out_fails_clearly(
     out, err = capsys.readouterr()
     assert out == "" and "Not signed in" in err
     assert network.requests == []
+
+
+def test_a_renewal_the_keychain_refuses_is_printed_with_a_warning_on_stderr(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The token works (a script gets it), and the person learns on stderr that the next
+    run will ask them to sign in again, because the renewed sign-in was not saved."""
+    server = FakeAuthServer(issuer=CLOUD_PROFILE.issuer)
+    server.refresh_tokens["refresh-secret"] = {"family": "f", "used": False, "scope": ""}
+    store = FlakyStore()
+    store_sign_in(store, datetime.now(UTC) - timedelta(minutes=5))  # expired: must renew
+    store.failing = True
+    original = CoreServices.create
+
+    async def create(paths: Any, profiles: Any, **_: Any) -> CoreServices:
+        return await original(
+            paths,
+            profiles,
+            credential_store=store,
+            http=httpx.AsyncClient(transport=httpx.MockTransport(server.handler)),
+        )
+
+    monkeypatch.setattr(CoreServices, "create", create)
+    assert main(["token"]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() in server.valid_access
+    warnings = [line for line in err.splitlines() if line.startswith("Warning: ")]
+    assert warnings == [
+        "Warning: Your renewed sign-in to TwinEdge Cloud could not be saved in the system "
+        "keychain (locked). The keychain still holds the previous one, which the server has "
+        "already replaced, so the next start of TwinEdge Desktop (and `twinedge-desktop token`) "
+        "will ask you to sign in again."
+    ]
+    assert "sign in again" in err and out.strip() not in err
+    assert store.failed_writes >= 2  # at the renewal, and once more at exit
