@@ -47,6 +47,9 @@ MAX_REQUEST_BYTES = 16 * 1024
 REQUEST_DEADLINE = 10.0
 # Writing an answer to a browser that stopped reading gives up after this long.
 WRITE_TIMEOUT = 10.0
+# After refusing an oversized request, drop at most this much of the rest, this long.
+LINGER_SECONDS = 0.5
+LINGER_BYTES = 256 * 1024
 # How long the /done page waits for the app to finish the token exchange.
 OUTCOME_WAIT = 60.0
 
@@ -286,6 +289,7 @@ class LoopbackListener:
             return
         except _TooLarge:
             await self._refuse_unfinished(writer, 431, "The request is too large.")
+            await _discard_briefly(reader)
             return
         except h11.RemoteProtocolError:
             await self._respond(conn, writer, 400, _plain_page(400, "Bad request."))
@@ -427,3 +431,17 @@ class LoopbackListener:
 
 class _TooLarge(Exception):
     """The request line and headers went past the cap."""
+
+
+async def _discard_briefly(reader: asyncio.StreamReader) -> None:
+    """Read (and drop) what the client is still sending, briefly, before closing: closing a
+    socket with unread input makes the kernel send a reset, which can destroy the answer
+    before the client reads it. Bounded in time and bytes."""
+    with contextlib.suppress(TimeoutError, ConnectionError):
+        async with asyncio.timeout(LINGER_SECONDS):
+            discarded = 0
+            while discarded < LINGER_BYTES:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    return
+                discarded += len(chunk)
