@@ -5,6 +5,14 @@ directory (platformdirs), readable by the command line and the window alike.
 Secrets never come here: tokens live in the keychain (``vault``), and this
 module refuses to store anything but endpoints, ids and preferences.
 
+Several processes write the file (the window, ``twinedge-desktop login``), so
+:meth:`ProfileStore.save` is a read-merge-write under a file lock: it reads what
+is on disk now and applies only this process's own changes since it last read
+the file (profiles added, changed or removed, the current profile, each
+preference), then replaces the file atomically. A profile another process added
+meanwhile survives. :meth:`ProfileStore.changed_on_disk` and
+:meth:`ProfileStore.reload` let a long-lived process notice such changes.
+
 ``TWINEDGE_DESKTOP_HOME`` moves config, data and logs under one directory, so
 tests, demos and the packaged app's smoke test never touch a person's own files.
 """
@@ -12,13 +20,23 @@ tests, demos and the packaged app's smoke test never touch a person's own files.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
+import logging
 import os
 import re
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from twinedge_desktop.timefmt import format_duration
+
+log = logging.getLogger(__name__)
+
+# How long save() waits for another process's save (a few milliseconds of work).
+PROFILES_LOCK_WAIT = 10.0
 
 APP_DIR_NAME = "twinedge-desktop"
 HOME_ENV = "TWINEDGE_DESKTOP_HOME"
@@ -150,43 +168,99 @@ class Preferences:
     sign_in_timeout_seconds: int = 300
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """The file's content as plain JSON values: what a merge compares and writes."""
+
+    profiles: dict[str, dict[str, Any]]
+    current: str
+    preferences: dict[str, Any]
+    extra: dict[str, Any]  # top-level keys this version does not know, kept as they are
+
+    @classmethod
+    def empty(cls) -> _Snapshot:
+        return cls({}, CLOUD_PROFILE_ID, asdict(Preferences()), {})
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> _Snapshot:
+        profiles: dict[str, dict[str, Any]] = {}
+        items = raw.get("profiles", [])
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                profiles[item["id"]] = item
+        prefs = raw.get("preferences")
+        current = raw.get("current")
+        extra = {k: v for k, v in raw.items() if k not in ("current", "profiles", "preferences")}
+        return cls(
+            profiles,
+            current if isinstance(current, str) else CLOUD_PROFILE_ID,
+            dict(prefs) if isinstance(prefs, dict) else asdict(Preferences()),
+            extra,
+        )
+
+    def to_raw(self) -> dict[str, Any]:
+        return {
+            **self.extra,
+            "current": self.current,
+            "profiles": list(self.profiles.values()),
+            "preferences": self.preferences,
+        }
+
+
+def _merge(base: _Snapshot, mine: _Snapshot, theirs: _Snapshot) -> _Snapshot:
+    """Three-way merge: this process's changes (``base`` → ``mine``) applied on ``theirs``.
+
+    A profile this process added or changed is written as it has it; one it removed is
+    removed; every other profile is what the file holds now (so another process's
+    additions, changes and removals stand). The current profile and each preference
+    are this process's only where it changed them.
+    """
+    profiles = dict(theirs.profiles)
+    for profile_id in mine.profiles.keys() | base.profiles.keys():
+        if profile_id not in mine.profiles:
+            profiles.pop(profile_id, None)  # removed here
+        elif mine.profiles[profile_id] != base.profiles.get(profile_id):
+            profiles[profile_id] = mine.profiles[profile_id]  # added or changed here
+    current = mine.current if mine.current != base.current else theirs.current
+    if current != CLOUD_PROFILE_ID and current not in profiles:
+        current = theirs.current if theirs.current in profiles else CLOUD_PROFILE_ID
+    preferences = dict(theirs.preferences)
+    for name, value in mine.preferences.items():
+        if value != base.preferences.get(name):
+            preferences[name] = value
+    return _Snapshot(profiles, current, preferences, theirs.extra)
+
+
+class ProfilesBusy(TimeoutError):
+    """Another process held the profiles file's lock too long (an OSError, like every
+    other reason the file cannot be written)."""
+
+
 @dataclass
 class ProfileStore:
-    """Profiles and the current one, persisted as JSON (atomically replaced)."""
+    """Profiles and the current one, persisted as JSON (merged and atomically replaced).
+
+    ``profiles``, ``current_id`` and ``preferences`` may be changed directly; ``save``
+    works out what changed since the file was last read and merges just that.
+    """
 
     path: Path
     profiles: dict[str, Profile] = field(default_factory=dict)
     current_id: str = CLOUD_PROFILE_ID
     preferences: Preferences = field(default_factory=Preferences)
+    # What the file held when this process last read or wrote it (the merge's base).
+    _base: _Snapshot = field(default_factory=_Snapshot.empty, repr=False, compare=False)
+    _seen: tuple[int, int, int] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: Path) -> ProfileStore:
         store = cls(path=path)
         store.profiles[CLOUD_PROFILE.id] = CLOUD_PROFILE
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return store
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"Could not read the profiles file {path}: {exc}") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"The profiles file {path} is not a JSON object.")
-        for item in raw.get("profiles", []):
-            try:
-                profile = Profile.from_json(item)
-            except (KeyError, TypeError, ValueError):
-                continue  # a damaged entry is skipped, not fatal: the others still load
-            if profile.id != CLOUD_PROFILE.id:
-                store.profiles[profile.id] = profile
-        current = raw.get("current")
-        if isinstance(current, str) and current in store.profiles:
-            store.current_id = current
-        prefs = raw.get("preferences")
-        if isinstance(prefs, dict):
-            known = {k: v for k, v in prefs.items() if k in Preferences.__dataclass_fields__}
-            # Damaged preferences fall back to the defaults rather than stopping the app.
-            with contextlib.suppress(TypeError, ValueError):
-                store.preferences = Preferences(**{k: int(v) for k, v in known.items()})
+        raw, seen = _read_raw(path)
+        if raw is not None:
+            store._base = _Snapshot.from_raw(raw)
+            store._apply(store._base)
+        store._seen = seen
         return store
 
     @property
@@ -207,22 +281,162 @@ class ProfileStore:
         if make_current:
             self.current_id = profile.id
 
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {
-            "current": self.current_id,
-            "profiles": [p.to_json() for p in self.profiles.values() if p.id != CLOUD_PROFILE.id],
-            "preferences": asdict(self.preferences),
+    # -- several processes ---------------------------------------------------------------------
+
+    def _snapshot(self) -> _Snapshot:
+        """This process's view, as the file would hold it (profiles JSON kept from the base
+        when unchanged, so fields a newer version added are not dropped)."""
+        profiles: dict[str, dict[str, Any]] = {}
+        for profile in self.profiles.values():
+            if profile.id == CLOUD_PROFILE.id:
+                continue
+            data = profile.to_json()
+            known = self._base.profiles.get(profile.id)
+            if known is not None and _profile_or_none(known) == profile:
+                data = known
+            profiles[profile.id] = data
+        for profile_id, item in self._base.profiles.items():
+            # An entry this version cannot read was never shown, so never removed here: keep it.
+            if profile_id not in profiles and _profile_or_none(item) is None:
+                profiles[profile_id] = item
+        return _Snapshot(profiles, self.current_id, asdict(self.preferences), self._base.extra)
+
+    def _apply(self, snapshot: _Snapshot) -> None:
+        """Make memory what ``snapshot`` says (damaged entries skipped, not fatal)."""
+        profiles = {CLOUD_PROFILE.id: CLOUD_PROFILE}
+        for item in snapshot.profiles.values():
+            profile = _profile_or_none(item)
+            if profile is not None and profile.id != CLOUD_PROFILE.id:
+                profiles[profile.id] = profile
+        self.profiles = profiles
+        self.current_id = snapshot.current if snapshot.current in profiles else CLOUD_PROFILE_ID
+        known = {
+            k: v for k, v in snapshot.preferences.items() if k in Preferences.__dataclass_fields__
         }
-        # Write a sibling temp file and rename it over: a crash never leaves half a file.
-        fd, tmp = tempfile.mkstemp(prefix=".profiles.", dir=self.path.parent)
+        # Damaged preferences fall back to the defaults rather than stopping the app.
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=2)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            self.preferences = Preferences(**{k: int(v) for k, v in known.items()})
+        except (TypeError, ValueError):
+            self.preferences = Preferences()
+
+    def _lock(self) -> Any:
+        import filelock
+
+        return filelock.FileLock(
+            str(self.path.with_name(f".{self.path.name}.lock")), thread_local=False
+        )
+
+    @contextlib.contextmanager
+    def _locked(self) -> Any:
+        import filelock
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = self._lock()
+        try:
+            lock.acquire(timeout=PROFILES_LOCK_WAIT)
+        except filelock.Timeout:
+            raise ProfilesBusy(
+                f"Another TwinEdge Desktop process kept the profile list ({self.path}) locked "
+                f"for over {format_duration(PROFILES_LOCK_WAIT)}. Try again."
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def save(self) -> None:
+        """Merge this process's changes into the file as it is now, under a file lock, and
+        replace it atomically. Memory then holds the merged result (including what other
+        processes added). Raises OSError (``ProfilesBusy`` among them) when it cannot."""
+        with self._locked():
+            raw, _ = _read_raw(self.path, damaged_ok=True)
+            theirs = _Snapshot.from_raw(raw) if raw is not None else _Snapshot.empty()
+            merged = _merge(self._base, self._snapshot(), theirs)
+            self._seen = _write_atomic(self.path, merged.to_raw())
+            self._base = merged
+            self._apply(merged)
+
+    def changed_on_disk(self) -> bool:
+        """Whether another process wrote the file since this one last read or wrote it.
+
+        Cheap (one ``stat``; every save replaces the file, so its inode changes): a
+        window can ask on focus or on a timer, then :meth:`reload`.
+        """
+        return _signature(self.path) != self._seen
+
+    def reload(self) -> bool:
+        """Take in what other processes saved, keeping this process's unsaved changes on
+        top. Returns whether anything in memory changed (profiles, current, preferences)."""
+        before = (dict(self.profiles), self.current_id, copy.copy(self.preferences))
+        # No lock needed to read: every writer replaces the file in one rename.
+        raw, seen = _read_raw(self.path)
+        theirs = _Snapshot.from_raw(raw) if raw is not None else _Snapshot.empty()
+        merged = _merge(self._base, self._snapshot(), theirs)
+        self._base = theirs
+        self._seen = seen
+        self._apply(merged)
+        return (self.profiles, self.current_id, self.preferences) != before
+
+
+def _profile_or_none(data: dict[str, Any]) -> Profile | None:
+    try:
+        return Profile.from_json(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def _read_raw(
+    path: Path, *, damaged_ok: bool = False
+) -> tuple[dict[str, Any] | None, tuple[int, int, int] | None]:
+    """The file's JSON object and its signature; (None, None) when there is no file.
+
+    A damaged file raises ConfigError, unless ``damaged_ok`` (a save is about to
+    replace it): then it is moved aside as ``profiles.json.damaged-<time>`` so its
+    content can still be recovered, and treated as empty.
+    """
+    seen = _signature(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, None
+    except (OSError, ValueError) as exc:
+        if not damaged_ok or isinstance(exc, OSError):
+            raise ConfigError(f"Could not read the profiles file {path}: {exc}") from None
+        raw = None
+    if isinstance(raw, dict):
+        return raw, seen
+    if not damaged_ok:
+        raise ConfigError(f"The profiles file {path} is not a JSON object.")
+    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    with contextlib.suppress(OSError):
+        os.replace(path, aside)
+        log.warning("The profiles file was damaged; kept it as %s and wrote a new one", aside)
+    return None, None
+
+
+def _write_atomic(path: Path, data: dict[str, Any]) -> tuple[int, int, int] | None:
+    """Write a sibling temp file and rename it over: a crash never leaves half a file,
+    and a reader sees the old file or the new one, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".profiles.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return _signature(path)
 
 
 class ConfigError(Exception):

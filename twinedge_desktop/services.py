@@ -96,7 +96,7 @@ class CoreServices:
                 session.profile = profile
                 return session
             log.info("Profile %s now points at another server; new session", profile.id)
-        session = Session(profile, self.http, self._store)
+        session = Session(profile, self.http, self._store, lock_dir=self.paths.data_dir)
         self._sessions[profile.id] = session
         return session
 
@@ -109,5 +109,16 @@ class CoreServices:
             )
         return ApiKeysService(ApiClient(self.http, api_base, session))
 
-    async def aclose(self) -> None:
-        await self.http.aclose()
+    async def aclose(self) -> list[str]:
+        """Close every session (a last attempt to save an unsaved renewed sign-in), then the
+        HTTP client. Returns what the person must be told: one sentence per sign-in that is
+        still unsaved (the next start will ask to sign in again), else an empty list."""
+        warnings: list[str] = []
+        try:
+            for session in list(self._sessions.values()):
+                message = await session.aclose()
+                if message:
+                    warnings.append(message)
+        finally:
+            await self.http.aclose()
+        return warnings

@@ -114,8 +114,11 @@ def test_login_token_status_logout_with_chromium_and_a_real_keychain(
     entry = store.get(f"session/{data['profile']}")
     assert entry is not None
     refresh_token = json.loads(entry)["refresh_token"]
-    # Debug logging on the terminal shows requests, never the secrets in them.
-    assert access_token not in token.stderr and "HTTP Request" in token.stderr
+    # The stored access token is fresh: `token` made no request at all (debug logging would
+    # show one), and so neither discovery nor a refresh happened.
+    assert "HTTP Request" not in token.stderr and access_token not in token.stderr
+    # Debug logging on the terminal shows requests (status asks /v1/me), never the secrets.
+    assert "HTTP Request" in status.stderr
     assert refresh_token not in status.stderr and access_token not in status.stderr
 
     logout = run_cli(["logout"], cli_env)

@@ -14,7 +14,7 @@ from tests.helpers.fake_auth_server import API, ISSUER, FakeAuthServer
 from twinedge_desktop.api.http import build_http_client
 from twinedge_desktop.auth.session import Session
 from twinedge_desktop.config import Profile
-from twinedge_desktop.vault import MemoryStore
+from twinedge_desktop.vault import KeychainUnavailable, MemoryStore
 
 
 @pytest.fixture
@@ -49,3 +49,35 @@ def store() -> MemoryStore:
 @pytest.fixture
 def session(profile: Profile, http: httpx.AsyncClient, store: MemoryStore) -> Session:
     return Session(profile, http, store)
+
+
+class FlakyStore(MemoryStore):
+    """A MemoryStore whose writes fail while ``failing`` is set, as a locked keychain's do.
+
+    Reads keep working (gnome-keyring hands out what it has while refusing a write
+    when the unlock prompt is dismissed); ``failed_writes`` counts the refusals.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing = False
+        self.failed_writes = 0
+
+    def set(self, key: str, value: str) -> None:
+        if self.failing:
+            self.failed_writes += 1
+            raise KeychainUnavailable(
+                "locked", "The system keychain is locked, so the sign-in cannot be saved."
+            )
+        super().set(key, value)
+
+
+class NoRequestsTransport(httpx.AsyncBaseTransport):
+    """A transport that fails every request (and counts them): proves "no request at all"."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        raise httpx.ConnectError(f"no request may be made here (got {request.method})")

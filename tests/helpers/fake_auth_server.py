@@ -87,6 +87,17 @@ class FakeAuthServer:
     refresh_gate: asyncio.Event | None = None
     refresh_arrived: asyncio.Event = field(default_factory=asyncio.Event)
     revoke_status: int = 200
+    # Reuse grace (Okta's "grace period for token rotation", Auth0's "reuse interval"): a
+    # spent refresh token presented again within this many seconds, while its successor has
+    # never been used, gets a new pair instead of revoking the family. 0 = strict reuse rule.
+    reuse_grace: float = 0.0
+    # Drop the next N refresh responses after the server rotated (a lost response): the
+    # client sees a transport error although its refresh token is now spent.
+    drop_refresh_responses: int = 0
+    dropped_refreshes: int = 0
+    grace_answers: int = 0  # refreshes answered by the reuse grace (for assertions)
+    access_token_bytes: int = 24  # random bytes in each access token (some servers use KBs)
+    now: Any = None  # a clock (callable returning seconds) for the grace; default monotonic
     metadata_overrides: dict[str, Any] = field(default_factory=dict)
     codes: dict[str, _Code] = field(default_factory=dict)
     refresh_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -147,8 +158,13 @@ class FakeAuthServer:
         data.update(self.metadata_overrides)
         return data
 
+    def _now(self) -> float:
+        import time
+
+        return float(self.now()) if self.now is not None else time.monotonic()
+
     def _tokens(self, family: str | None, scope: str) -> dict[str, Any]:
-        access = "at-" + secrets.token_urlsafe(24)
+        access = "at-" + secrets.token_urlsafe(self.access_token_bytes)
         self.valid_access.add(access)
         body: dict[str, Any] = {"access_token": access, "token_type": "bearer"}
         if self.expires_in is not None:
@@ -212,10 +228,29 @@ class FakeAuthServer:
             if record is None or record["family"] in self.revoked_families:
                 return self._error(400, "invalid_grant", "refresh token revoked")
             if record["used"]:
-                self.revoked_families.add(record["family"])  # reuse: revoke the family
-                return self._error(400, "invalid_grant", "refresh token reused")
+                successor = self.refresh_tokens.get(record.get("successor", ""))
+                in_grace = (
+                    self.reuse_grace > 0
+                    and self._now() - record["used_at"] <= self.reuse_grace
+                    and successor is not None
+                    and not successor["used"]
+                )
+                if not in_grace:
+                    self.revoked_families.add(record["family"])  # reuse: revoke the family
+                    return self._error(400, "invalid_grant", "refresh token reused")
+                # The answer was lost: the unused successor is retired, a new pair issued.
+                successor["used"] = True
+                successor["used_at"] = self._now()
+                self.grace_answers += 1
             record["used"] = True
-            return httpx.Response(200, json=self._tokens(record["family"], record["scope"]))
+            record.setdefault("used_at", self._now())
+            body = self._tokens(record["family"], record["scope"])
+            record["successor"] = body.get("refresh_token", "")
+            if self.drop_refresh_responses > 0:
+                self.drop_refresh_responses -= 1
+                self.dropped_refreshes += 1
+                raise httpx.ReadError("connection dropped after the server rotated")
+            return httpx.Response(200, json=body)
         if grant == "client_credentials":
             if self.refresh_gate is not None:  # a service session's renewal, held the same way
                 self.refresh_arrived.set()

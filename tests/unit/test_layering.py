@@ -17,7 +17,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "twinedge_desktop"
 CORE_PACKAGES = ("auth", "api", "tokens", "vault", "sandbox", "scan")
-SHARED_MODULES = ("config", "keyformat", "scopes", "redaction", "cli", "timefmt")
+SHARED_MODULES = ("config", "keyformat", "scopes", "redaction", "cli", "timefmt", "browser")
 
 
 def _imported_modules(path: Path) -> set[str]:

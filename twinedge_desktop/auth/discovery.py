@@ -37,6 +37,9 @@ class ServerMetadata:
     code_challenge_methods_supported: tuple[str, ...] = ()
     grant_types_supported: tuple[str, ...] = ()
     token_endpoint_auth_methods_supported: tuple[str, ...] = ()
+    # TwinEdge's extension field (RFC 8414 §2 allows others): where the server's REST API
+    # is, e.g. "http://127.0.0.1:8765/v1". None when absent or not a usable address.
+    api_base_url: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -75,6 +78,7 @@ class ServerMetadata:
                     f"The authorization server's {name} is not an HTTPS address; only servers on "
                     "this computer may use plain HTTP."
                 )
+        api_base_url = _api_base_url(data.get("api_base_url"))
         response_types = strings("response_types_supported")
         if response_types and "code" not in response_types:
             raise DiscoveryError(
@@ -93,6 +97,7 @@ class ServerMetadata:
             code_challenge_methods_supported=strings("code_challenge_methods_supported"),
             grant_types_supported=strings("grant_types_supported"),
             token_endpoint_auth_methods_supported=strings("token_endpoint_auth_methods_supported"),
+            api_base_url=api_base_url,
             raw=dict(data),
         )
 
@@ -101,6 +106,23 @@ class ServerMetadata:
         """False only when the server lists its PKCE methods and S256 is not among them."""
         methods = self.code_challenge_methods_supported
         return not methods or "S256" in methods
+
+
+def _api_base_url(value: Any) -> str | None:
+    """The ``api_base_url`` extension, when it is an address tokens may be sent to.
+
+    An extension field is optional, so a bad one is ignored (with a log line) rather
+    than refusing the whole server: the profile then finds its API another way.
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not is_secure_url(value):
+        log.warning(
+            "Ignoring the server's api_base_url: not an https:// address (plain http:// is "
+            "only for a server on this computer)"
+        )
+        return None
+    return value.rstrip("/")
 
 
 def _same_issuer(announced: str, requested: str) -> bool:

@@ -4,10 +4,21 @@ It binds 127.0.0.1 (and ::1 on the same port when the system has IPv6
 loopback) on a port the OS chooses, never a wildcard address. It accepts only
 ``GET`` on its exact callback path with a ``Host`` naming one of its own
 addresses; anything else (favicon, probes, DNS-rebinding attempts) gets a 4xx
-and the flow goes on. The first callback is handed to the sign-in; the browser
-is redirected to a code-free URL (so the code does not linger in the address
-bar or history) where a small self-contained page tells the person to return
-to the app. HTTP parsing is h11's (httpx's own parser), not hand-written.
+and the flow goes on. When it knows the sign-in's ``state``, a callback with
+another state (a forged or stale redirect from any local process or web page)
+is answered with a 400 page saying it is not for this sign-in, and the sign-in
+keeps waiting for the real one (RFC 6749 §10.12); the comparison takes constant
+time. The first matching callback is handed to the sign-in; the browser is
+redirected to a code-free URL (so the code does not linger in the address bar
+or history) where a small self-contained page tells the person to return to the
+app. HTTP parsing is h11's (httpx's own parser), not hand-written.
+
+Limits hold for every connection: the request line and headers may take at most
+``MAX_REQUEST_BYTES`` (counted here, over everything received: h11's own limit
+only covers an event it has not completed, so a 20 KB header that arrives whole
+would pass it), and the whole request must arrive within ``REQUEST_DEADLINE``
+seconds from the connection (a sender that trickles one byte a second is cut,
+however each single read behaves).
 """
 
 from __future__ import annotations
@@ -16,8 +27,10 @@ import asyncio
 import contextlib
 import html
 import logging
+import secrets
 import socket
 from dataclasses import dataclass
+from http import HTTPStatus
 from urllib.parse import parse_qsl, urlsplit
 
 import h11
@@ -30,7 +43,13 @@ CALLBACK_PATH = "/callback"
 DONE_PATH = "/done"
 # A request line plus headers larger than this is not a browser redirect.
 MAX_REQUEST_BYTES = 16 * 1024
-READ_TIMEOUT = 10.0
+# The whole request (line and headers) must arrive within this long of connecting.
+REQUEST_DEADLINE = 10.0
+# Writing an answer to a browser that stopped reading gives up after this long.
+WRITE_TIMEOUT = 10.0
+# After refusing an oversized request, drop at most this much of the rest, this long.
+LINGER_SECONDS = 0.5
+LINGER_BYTES = 256 * 1024
 # How long the /done page waits for the app to finish the token exchange.
 OUTCOME_WAIT = 60.0
 
@@ -98,9 +117,21 @@ class LoopbackListener:
     Use as an async context manager; ``redirect_uri`` is valid after entering.
     """
 
-    def __init__(self, callback_path: str = CALLBACK_PATH, *, ipv6: bool = True) -> None:
+    def __init__(
+        self,
+        callback_path: str = CALLBACK_PATH,
+        *,
+        ipv6: bool = True,
+        expected_state: str | None = None,
+        max_request_bytes: int = MAX_REQUEST_BYTES,
+        request_deadline: float = REQUEST_DEADLINE,
+    ) -> None:
         self.callback_path = callback_path
         self._want_ipv6 = ipv6
+        self._expected_state = expected_state.encode("ascii") if expected_state else None
+        self._max_request_bytes = max_request_bytes
+        self._request_deadline = request_deadline
+        self.ignored_callbacks = 0  # callbacks refused for a wrong state (tests, diagnostics)
         self._servers: list[asyncio.Server] = []
         self._port: int | None = None
         self._hosts: list[str] = []
@@ -248,24 +279,45 @@ class LoopbackListener:
                 self._connections.discard(task)
 
     async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_REQUEST_BYTES)
-        request: h11.Request | None = None
-        while request is None:
-            try:
-                event = conn.next_event()
-            except h11.RemoteProtocolError:
-                await self._respond(conn, writer, 400, _plain_page(400, "Bad request."))
-                return
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self._max_request_bytes)
+        try:
+            async with asyncio.timeout(self._request_deadline):
+                request = await self._read_request(conn, reader)
+        except TimeoutError:
+            # One deadline for the whole request, not per read: a slow sender is cut.
+            await self._refuse_unfinished(writer, 408, "The request took too long to arrive.")
+            return
+        except _TooLarge:
+            await self._refuse_unfinished(writer, 431, "The request is too large.")
+            await _discard_briefly(reader)
+            return
+        except h11.RemoteProtocolError:
+            await self._respond(conn, writer, 400, _plain_page(400, "Bad request."))
+            return
+        if request is None:
+            return
+        status, body, location = await self._route(request)
+        await self._respond(conn, writer, status, body, location=location)
+
+    async def _read_request(
+        self, conn: h11.Connection, reader: asyncio.StreamReader
+    ) -> h11.Request | None:
+        """The request line and headers, or None when the peer closed first. Every byte
+        received counts against the cap, whether or not h11 has finished an event with it."""
+        received = 0
+        while True:
+            event = conn.next_event()
             if event is h11.NEED_DATA:
-                data = await asyncio.wait_for(reader.read(8192), READ_TIMEOUT)
+                data = await reader.read(8192)
+                received += len(data)
+                if received > self._max_request_bytes:
+                    raise _TooLarge
                 conn.receive_data(data)
                 continue
             if isinstance(event, h11.Request):
-                request = event
-            elif isinstance(event, h11.ConnectionClosed):
-                return
-        status, body, location = await self._route(request)
-        await self._respond(conn, writer, status, body, location=location)
+                return event
+            if isinstance(event, h11.ConnectionClosed):
+                return None
 
     async def _route(self, request: h11.Request) -> tuple[int, bytes, str | None]:
         target = request.target.decode("ascii", "replace")
@@ -291,6 +343,20 @@ class LoopbackListener:
         if not ({"code", "error", "state"} & params.keys()):
             return 400, _plain_page(400, "This is not a sign-in response."), None
         assert self._callback is not None
+        if not self._state_matches(params.get("state")):
+            # Not for this sign-in (RFC 6749 §10.12): refuse it and keep waiting for the real
+            # callback, so a local process or page cannot end the person's sign-in.
+            self.ignored_callbacks += 1
+            log.warning("Sign-in listener: ignored a callback that is not for this sign-in")
+            return (
+                400,
+                _plain_page(
+                    400,
+                    "This response is not for the sign-in TwinEdge Desktop is waiting for, so it "
+                    "was ignored. If you started a sign-in, finish it in the tab it opened.",
+                ),
+                None,
+            )
         if self._callback.done():
             # Single use: a second response (a reload, a replay) is refused.
             return (
@@ -305,6 +371,13 @@ class LoopbackListener:
         # 303 to a code-free URL: the code leaves the address bar and history at once.
         return 303, b"", DONE_PATH
 
+    def _state_matches(self, received: str | None) -> bool:
+        if self._expected_state is None:
+            return True  # the caller checks state itself
+        if not received:
+            return False
+        return secrets.compare_digest(received.encode("utf-8", "replace"), self._expected_state)
+
     async def _done_page(self) -> tuple[int, bytes, str | None]:
         assert self._outcome is not None
         try:
@@ -313,6 +386,23 @@ class LoopbackListener:
             outcome = Outcome(False, "TwinEdge Desktop did not finish signing in. Check the app.")
         self._done_served.set()
         return 200, render_page(outcome.ok, outcome.message), None
+
+    @staticmethod
+    async def _refuse_unfinished(writer: asyncio.StreamWriter, status: int, text: str) -> None:
+        """Answer a request that never finished arriving, then close. h11 only answers a
+        request it has parsed (or one that broke its grammar), so this one response is
+        written directly: a status line and the same headers as every other answer."""
+        body = _plain_page(status, text)
+        headers = [
+            *_SECURITY_HEADERS,
+            ("Content-Length", str(len(body))),
+            ("Content-Type", "text/html; charset=utf-8"),
+        ]
+        head = f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n" + "".join(
+            f"{name}: {value}\r\n" for name, value in headers
+        )
+        writer.write(head.encode("ascii") + b"\r\n" + body)
+        await asyncio.wait_for(writer.drain(), WRITE_TIMEOUT)
 
     @staticmethod
     async def _respond(
@@ -336,4 +426,22 @@ class LoopbackListener:
         except h11.LocalProtocolError:
             return
         writer.write(data)
-        await asyncio.wait_for(writer.drain(), READ_TIMEOUT)
+        await asyncio.wait_for(writer.drain(), WRITE_TIMEOUT)
+
+
+class _TooLarge(Exception):
+    """The request line and headers went past the cap."""
+
+
+async def _discard_briefly(reader: asyncio.StreamReader) -> None:
+    """Read (and drop) what the client is still sending, briefly, before closing: closing a
+    socket with unread input makes the kernel send a reset, which can destroy the answer
+    before the client reads it. Bounded in time and bytes."""
+    with contextlib.suppress(TimeoutError, ConnectionError):
+        async with asyncio.timeout(LINGER_SECONDS):
+            discarded = 0
+            while discarded < LINGER_BYTES:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    return
+                discarded += len(chunk)

@@ -1,29 +1,63 @@
 """A session per profile: who is signed in, and a fresh access token on demand.
 
-The access token lives in memory only. What a later start needs to restore
-the session (a refresh token, or a service client's secret) lives in the
-keychain, written through ``asyncio.to_thread`` because keychain calls block.
-Refreshes are single flight: however many callers find the token stale (or
-get a 401) at once, one refresh runs and all of them share its result; it runs
-shielded, so a cancelled caller never loses a rotated refresh token, which is
-written to the keychain before it can be used again.
+What renews the access (a refresh token, a service client's secret) and the
+current access token with its expiry live in one keychain entry per profile,
+shared by every process on the computer: the window, ``twinedge-desktop token``,
+scripts and the SDK. Keychain calls block, so they run in ``asyncio.to_thread``.
+
+One sign-in, many processes (DESIGN.md):
+
+- Renewals are single flight inside a process (one task, every caller shares its
+  result, shielded so a cancelled caller never loses a rotated token) and
+  serialised between processes by a file lock per profile
+  (:mod:`twinedge_desktop.auth.locking`). Inside the lock the entry is read
+  again: when another process has renewed meanwhile, its tokens are adopted and
+  no request is made. So a refresh token is never presented twice.
+- A stored access token that is still fresh is used with no request at all.
+- A renewal whose response is lost (connection dropped, timeout) is retried once
+  with the same refresh token, the one known to be current, and never ends the
+  sign-in: the server's reuse grace answers the retry.
+- A rotated refresh token the keychain cannot save is kept in memory, used, and
+  saved again at the next renewal, on a timer and at the next use;
+  ``keychain_problem`` says so meanwhile, and :meth:`Session.aclose` says what an
+  unsaved rotation means at exit.
+- A sign-out elsewhere (the entry is gone) ends this session with a reason
+  instead of using stale tokens; a sign-in elsewhere is adopted.
+
+How each kind of credential renews, is stored, refused and revoked is its
+strategy's business (:mod:`twinedge_desktop.auth.credentials`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
+import itertools
 import logging
 import secrets
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from twinedge_desktop.api.errors import ApiError, InvalidToken
+from twinedge_desktop.api.errors import ApiError, NetworkError
+from twinedge_desktop.auth.credentials import (
+    REFRESH_MARGIN,
+    AccessToken,
+    ApiKeyCredential,
+    Credential,
+    EntryRead,
+    ServiceCredential,
+    StoredSignIn,
+    UserCredential,
+    access_from,
+    encode_entry,
+    read_entry,
+    unverified_claims,
+)
 from twinedge_desktop.auth.discovery import ServerMetadata, discover
 from twinedge_desktop.auth.errors import (
     IssuerMismatch,
@@ -35,24 +69,43 @@ from twinedge_desktop.auth.errors import (
     clean_server_text,
 )
 from twinedge_desktop.auth.kinds import CredentialKind, SessionState
+from twinedge_desktop.auth.locking import (
+    DEFAULT_LOCK_WAIT,
+    CrossProcessLock,
+    SignInBusy,
+    lock_file_for,
+)
 from twinedge_desktop.auth.loopback import LoopbackListener
 from twinedge_desktop.auth.oauth import OAuthClient, TokenEndpointError, TokenResponse
 from twinedge_desktop.auth.pkce import code_challenge_s256, new_code_verifier, new_state
-from twinedge_desktop.config import Profile
+from twinedge_desktop.config import AppPaths, Profile
+from twinedge_desktop.timefmt import Clock, format_duration, utc_now
 from twinedge_desktop.vault import CredentialStore, KeychainUnavailable
 
 log = logging.getLogger(__name__)
 
-# Refresh this long before the access token expires, so a request never races expiry.
-REFRESH_MARGIN = timedelta(seconds=60)
 NOT_STORED = "not stored (this session only)"
-ENTRY_VERSION = 1
+# After a lost token response, wait this long before the one retry with the same token.
+TRANSPORT_RETRY_PAUSE = 0.5
+# When an unsaved rotation is saved again (seconds after the failure, then every last one).
+SAVE_RETRY_DELAYS: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0)
+# Sign-out and a new sign-in wait at most this long for another process's renewal; then
+# they go ahead (forgetting, or saving a new sign-in, must never be blocked for long).
+WRITE_LOCK_WAIT = 10.0
 
-Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
+NOT_SIGNED_IN = "You are not signed in. Sign in first."
+SIGNED_OUT_ELSEWHERE = (
+    "You were signed out in another TwinEdge Desktop process (for example "
+    "`twinedge-desktop logout`). Sign in again to continue."
+)
+REPLACED_ELSEWHERE = (
+    "This profile was signed in again in another TwinEdge Desktop process, for a different "
+    "server or application. Sign in again here to continue."
+)
+NEWER_ENTRY = (
+    "A newer version of TwinEdge Desktop saved this sign-in in a format this version cannot "
+    "read. Update TwinEdge Desktop, or sign in again here."
+)
 
 
 @dataclass(frozen=True)
@@ -70,37 +123,19 @@ class SessionInfo:
     keychain: str
 
 
-@dataclass
-class _AccessToken:
-    value: str = field(repr=False)
-    expires_at: datetime | None
-
-    def is_fresh(self, now: datetime) -> bool:
-        return self.expires_at is None or self.expires_at - REFRESH_MARGIN > now
-
-
-def unverified_claims(token: str) -> dict[str, Any]:
-    """JWT claims for display only (the token came straight from the token endpoint).
-
-    Opaque tokens, which any standards-compliant server may issue, give {}.
-    """
-    if token.count(".") != 2:
-        return {}
-    try:
-        import jwt
-
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except Exception:  # not a JWT after all: that is allowed
-        return {}
-    return claims if isinstance(claims, dict) else {}
-
-
 def _str_or_none(value: Any) -> str | None:
     return str(value) if isinstance(value, str | int) and str(value) else None
 
 
 class Session:
-    """The sign-in state of one profile. Built by :class:`CoreServices`, one per profile."""
+    """The sign-in state of one profile. Built by :class:`CoreServices`, one per profile.
+
+    Public: ``state``, ``info``, ``signed_out_reason``, ``keychain_problem``,
+    ``keychain_name``, :meth:`restore`, :meth:`access_token`, :meth:`handle_unauthorized`,
+    :meth:`sign_in_with_browser`, :meth:`sign_in_with_client_credentials`,
+    :meth:`use_api_key`, :meth:`sign_out`, :meth:`cancel_sign_in`, :meth:`add_listener`,
+    :meth:`metadata`, :meth:`sync_with_keychain`, :meth:`aclose`.
+    """
 
     def __init__(
         self,
@@ -108,43 +143,53 @@ class Session:
         http: httpx.AsyncClient,
         store: CredentialStore,
         *,
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
         metadata: ServerMetadata | None = None,
+        lock_dir: Path | None = None,
+        lock_wait: float = DEFAULT_LOCK_WAIT,
+        save_retry_delays: Sequence[float] = SAVE_RETRY_DELAYS,
     ) -> None:
         self.profile = profile
         self.state = SessionState.SIGNED_OUT
         self.info: SessionInfo | None = None
-        # Why the session ended on its own (a rejected refresh token), for the UI to say so.
+        # Why the session ended on its own (a rejected refresh token, a sign-out
+        # elsewhere), for the UI to say so.
         self.signed_out_reason: SignInError | None = None
-        # Set when the keychain could not save a rotated token; the session still works.
+        # Set while the keychain cannot save the current sign-in; the session still works.
         self.keychain_problem: KeychainUnavailable | None = None
+        self.refresh_count = 0  # how many renewals this session made (diagnostics, tests)
+        self.last_sign_out_revoked = False  # whether the server confirmed the last sign-out
         self._http = http
         self._store = store
         self._clock = clock
         self._metadata = metadata
         self._listeners: list[Callable[[], None]] = []
-        self._access: _AccessToken | None = None
-        self._refresh_token: str | None = None
-        self._client_secret: str | None = None
-        self._service_client_id: str | None = None
-        self._kind: CredentialKind | None = None
+        self._credential: Credential | None = None
+        self._access: AccessToken | None = None
+        # The entry as this process last read or wrote it: a different one means another
+        # process changed it since.
+        self._entry_known: dict[str, Any] | None = None
+        self._save_pending = False
+        self._save_retry_delays = tuple(save_retry_delays) or SAVE_RETRY_DELAYS
+        self._save_retry_task: asyncio.Task[None] | None = None
+        self._save_wake: asyncio.Event | None = None
         self._refresh_task: asyncio.Task[str] | None = None
         self._listener: LoopbackListener | None = None
         self._flow_lock = asyncio.Lock()
+        # In-process exclusion in front of the cross-process file lock (the file lock's
+        # object is reentrant, so two tasks of this process must not both enter it).
+        self._entry_lock = asyncio.Lock()
+        data_dir = lock_dir if lock_dir is not None else AppPaths.default().data_dir
+        self._lock = CrossProcessLock(lock_file_for(data_dir, profile.id), wait=lock_wait)
         # Bumped whenever the tokens in memory are replaced or forgotten (sign-in, sign-out,
-        # end of session): a refresh answered after that belongs to a session that is gone.
+        # end of session): a renewal answered after that belongs to a session that is gone.
         self._generation = 0
-        self._service_scopes: tuple[str, ...] = ()
-        self.refresh_count = 0
-        # Whether the last sign_out's revocation was confirmed by the server.
-        self.last_sign_out_revoked = (
-            False  # how many refresh grants this session has run (diagnostics, tests)
-        )
 
-    # -- listeners --
+    # -- listeners ----------------------------------------------------------------------------
 
     def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
-        """Call ``callback()`` whenever ``state`` or ``info`` changes; returns "remove"."""
+        """Call ``callback()`` whenever ``state``, ``info`` or ``keychain_problem`` changes;
+        returns "remove"."""
         self._listeners.append(callback)
 
         def remove() -> None:
@@ -165,7 +210,7 @@ class Session:
         self.info = info
         self._notify()
 
-    # -- keychain --
+    # -- keychain -----------------------------------------------------------------------------
 
     @property
     def _entry_key(self) -> str:
@@ -175,59 +220,80 @@ class Session:
     def keychain_name(self) -> str:
         return self._store.backend_name if self._store.is_persistent else NOT_STORED
 
-    async def _load_entry(self) -> dict[str, Any] | None:
+    async def _read_entry(self) -> EntryRead:
         raw = await asyncio.to_thread(self._store.get, self._entry_key)
-        if not raw:
-            return None
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            log.warning(
-                "The stored sign-in for profile %s is unreadable; ignoring it", self.profile.id
-            )
-            return None
-        if not isinstance(data, dict) or data.get("v") != ENTRY_VERSION:
-            return None
-        if data.get("issuer") != self.profile.issuer.rstrip("/"):
-            # Saved for another server (the profile was re-pointed): never send it elsewhere.
-            return None
-        if data.get("kind") == "user" and data.get("client_id") != self.profile.client_id:
-            # Issued to another client id: a refresh token is bound to its client.
-            return None
-        return data
+        return read_entry(raw, self.profile)
 
-    async def _save_entry(self, **fields: str) -> None:
-        """Write the restore entry; every failure is a KeychainUnavailable with a sentence."""
-        data = {"v": ENTRY_VERSION, "issuer": self.profile.issuer.rstrip("/"), **fields}
+    async def _write_entry(self, credential: Credential, access: AccessToken | None) -> None:
+        """Write the entry; every failure is a KeychainUnavailable with a sentence."""
+        text = encode_entry(self.profile.issuer, credential, access)
         try:
-            await asyncio.to_thread(
-                self._store.set, self._entry_key, json.dumps(data, separators=(",", ":"))
-            )
+            await asyncio.to_thread(self._store.set, self._entry_key, text)
         except ValueError as exc:  # the store's size limit; its text gives sizes, not content
             raise KeychainUnavailable(
                 "too-large",
                 "The sign-in is too large to keep in the system keychain (the server's token "
                 f"is unusually long: {exc}). Ask the server's administrator about token size.",
             ) from None
+        self._entry_known = read_entry(text, self.profile).data
 
     async def _forget_entry(self) -> None:
         try:
             await asyncio.to_thread(self._store.delete, self._entry_key)
         except KeychainUnavailable as exc:
             log.warning("Could not delete the stored sign-in: %s", exc.user_message)
+        self._entry_known = None
+
+    @contextlib.asynccontextmanager
+    async def _exclusive(self, wait: float | None = None) -> AsyncIterator[None]:
+        """This profile's entry to ourselves: first among this process's tasks, then among
+        processes. Raises SignInBusy when either wait runs out."""
+        limit = self._lock.wait if wait is None else wait
+        try:
+            async with asyncio.timeout(limit):
+                await self._entry_lock.acquire()
+        except TimeoutError:
+            raise SignInBusy(
+                "This sign-in is busy being renewed and did not finish within "
+                f"{format_duration(limit)}. Try again in a moment."
+            ) from None
+        try:
+            async with self._lock.hold(limit):
+                yield
+        finally:
+            self._entry_lock.release()
+
+    @contextlib.asynccontextmanager
+    async def _exclusive_or_go_ahead(self) -> AsyncIterator[None]:
+        """For sign-out and a new sign-in: take the entry when it can be had soon, else go
+        ahead anyway. This process's own renewal is never waited for: the generation
+        counter already makes its late answer harmless."""
+        if self._entry_lock.locked():
+            yield
+            return
+        try:
+            async with self._exclusive(WRITE_LOCK_WAIT):
+                yield
+        except SignInBusy:
+            log.warning("Another process kept the sign-in busy; going ahead without the lock")
+            yield
 
     def _clear_memory(self) -> None:
         self._generation += 1
+        self._credential = None
         self._access = None
-        self._refresh_token = None
-        self._client_secret = None
-        self._service_client_id = None
-        self._kind = None
+        self._entry_known = None
+        self._save_pending = False
+        self.keychain_problem = None
+        task = self._save_retry_task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        self._save_retry_task = None
 
-    # -- discovery --
+    # -- discovery ----------------------------------------------------------------------------
 
     async def metadata(self) -> ServerMetadata:
-        """The profile's authorization server metadata (discovered once, then kept)."""
+        """The profile's authorization server metadata (discovered on first need, then kept)."""
         if self._metadata is None:
             self._metadata = await discover(self._http, self.profile.issuer)
         return self._metadata
@@ -237,7 +303,10 @@ class Session:
             self._http, await self.metadata(), client_id or self.profile.client_id, secret
         )
 
-    # -- sign-in --
+    async def _oauth_for(self, credential: Credential) -> OAuthClient:
+        return await self._oauth(credential.client_id or None, credential.client_secret)
+
+    # -- sign-in ------------------------------------------------------------------------------
 
     def authorization_url(
         self,
@@ -248,6 +317,8 @@ class Session:
         code_challenge: str,
         scopes: Sequence[str],
     ) -> str:
+        from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
         params = {
             "response_type": "code",
             "client_id": self.profile.client_id,
@@ -275,7 +346,9 @@ class Session:
 
         ``open_browser(url)`` opens the browser (True when it did); the URL is also
         given to ``on_authorization_url`` so the caller can show it for copying.
-        Cancel the task (or call :meth:`cancel_sign_in`) to stop waiting.
+        Cancel the task (or call :meth:`cancel_sign_in`) to stop waiting. A callback
+        with the wrong ``state`` (a forged or stale redirect) is answered by the listener
+        and ignored: the sign-in keeps waiting for the real one (RFC 6749 §10.12).
         """
         if self._flow_lock.locked():
             raise SignInError(
@@ -294,7 +367,7 @@ class Session:
             previous_state, previous_info = self.state, self.info
             verifier = new_code_verifier()
             state = new_state()
-            listener = LoopbackListener()
+            listener = LoopbackListener(expected_state=state)
             await listener.start()
             self._listener = listener
             self._set_state(SessionState.SIGNING_IN, previous_info)
@@ -320,13 +393,14 @@ class Session:
                 except TimeoutError:
                     raise SignInTimedOut(
                         f"Sign-in timed out: the browser did not come back within "
-                        f"{_duration(timeout)}. Try again."
+                        f"{format_duration(timeout)}. Try again."
                     ) from None
                 code = self._check_callback(params, state, metadata)
                 tokens = await (await self._oauth()).exchange_code(
                     code, listener.redirect_uri, verifier
                 )
-                info = await self._adopt_user_tokens(tokens, requested)
+                credential = UserCredential(self.profile.client_id, tokens.refresh_token)
+                info = await self._adopt_new_sign_in(credential, tokens, requested)
                 listener.finish(True, "You are signed in to TwinEdge Desktop.")
                 return info
             except asyncio.CancelledError:
@@ -359,8 +433,9 @@ class Session:
     def _check_callback(params: dict[str, str], state: str, metadata: ServerMetadata) -> str:
         """Validate an authorization response; return the code. Order matters:
 
-        state first (a response not for this sign-in is ignored whatever it says),
-        then the RFC 9207 issuer, then error / code.
+        state first (a response not for this sign-in is ignored whatever it says; the
+        listener already filters those, this is the second line), then the RFC 9207
+        issuer, then error / code.
         """
         received_state = params.get("state")
         if not received_state or not secrets.compare_digest(
@@ -400,75 +475,65 @@ class Session:
             raise SignInError("The authorization server's response did not contain a sign-in code.")
         return code
 
-    async def _adopt_user_tokens(
-        self, tokens: TokenResponse, requested: tuple[str, ...]
+    async def _adopt_new_sign_in(
+        self, credential: Credential, tokens: TokenResponse, requested: tuple[str, ...]
     ) -> SessionInfo:
-        access = self._access_from(tokens)
-        if tokens.refresh_token:
-            try:
-                await self._save_entry(
-                    kind="user",
-                    client_id=self.profile.client_id,
-                    refresh_token=tokens.refresh_token,
-                )
-            except KeychainUnavailable:
-                # Not kept, so not needed: do not leave a live refresh token at the server.
-                await (await self._oauth()).revoke(tokens.refresh_token, "refresh_token")
-                raise
-        else:
-            # Nothing to restore from: forget any older entry so it is not mistaken for this one.
-            await self._forget_entry()
-        self._clear_memory()
-        self._kind = CredentialKind.USER
+        """Make a fresh sign-in this session's: keychain first (under the lock, so no other
+        process's renewal writes over it), then memory, then who it is."""
+        access = access_from(tokens, self._clock(), requested)
+        async with self._exclusive_or_go_ahead():
+            if credential.stored:
+                try:
+                    await self._write_entry(credential, access)
+                except KeychainUnavailable:
+                    # Not kept, so not needed: do not leave a live refresh token at the server.
+                    for token, hint in credential.revocations():
+                        await (await self._oauth_for(credential)).revoke(token, hint)
+                    raise
+            else:
+                # Nothing to restore from: forget any older entry so it is not mistaken for this.
+                await self._forget_entry()
+            known = self._entry_known
+            self._clear_memory()
+            self._entry_known = known
+        self._credential = credential
         self._access = access
-        self._refresh_token = tokens.refresh_token
         self.signed_out_reason = None
-        info = self._info_from(tokens, access, CredentialKind.USER, requested)
-        info = await self._enrich_with_me(info, access.value)
+        info = self._info_for(credential, access, requested, None)
+        if credential.described_by_api:
+            info = await self._enrich_with_me(info, access.value)
         self._set_state(SessionState.SIGNED_IN, info)
         return info
 
-    def _access_from(self, tokens: TokenResponse) -> _AccessToken:
-        expires = (
-            self._clock() + timedelta(seconds=tokens.expires_in)
-            if tokens.expires_in is not None
-            else None
-        )
-        if expires is None:
-            exp = unverified_claims(tokens.access_token).get("exp")
-            if isinstance(exp, int | float) and not isinstance(exp, bool):
-                try:
-                    expires = datetime.fromtimestamp(exp, UTC)
-                except (OverflowError, ValueError, OSError):  # not a time datetime can hold
-                    expires = None
-        return _AccessToken(tokens.access_token, expires)
-
-    def _info_from(
+    def _info_for(
         self,
-        tokens: TokenResponse,
-        access: _AccessToken,
-        kind: CredentialKind,
+        credential: Credential,
+        access: AccessToken,
         requested: tuple[str, ...],
+        previous: SessionInfo | None,
     ) -> SessionInfo:
-        claims = unverified_claims(tokens.access_token)
-        if tokens.scope is not None:
-            scopes = tuple(tokens.scope.split())
-        elif isinstance(claims.get("scope"), str):
-            scopes = tuple(str(claims["scope"]).split())
-        else:
-            scopes = requested  # RFC 6749 §5.1: omitted scope means "as requested"
-        persisted = bool(tokens.refresh_token) if kind is CredentialKind.USER else True
-        return SessionInfo(
+        claims = unverified_claims(access.value)
+        info = SessionInfo(
             profile_id=self.profile.id,
-            kind=kind,
-            subject=_str_or_none(claims.get("sub")),
+            kind=credential.kind,
+            subject=_str_or_none(claims.get("sub")) or credential.default_subject,
             org=_str_or_none(claims.get("org")),
             email=_str_or_none(claims.get("email")),
             name=_str_or_none(claims.get("name")),
-            scopes=scopes,
+            scopes=access.scopes if access.scopes is not None else requested,
             access_expires_at=access.expires_at,
-            keychain=self.keychain_name if persisted else NOT_STORED,
+            keychain=self.keychain_name if credential.stored else NOT_STORED,
         )
+        if previous is not None and previous.kind is credential.kind:
+            # The same sign-in renewed: who it is does not change with the token.
+            info = replace(
+                info,
+                email=info.email or previous.email,
+                name=info.name or previous.name,
+                org=info.org or previous.org,
+                subject=info.subject or previous.subject,
+            )
+        return info
 
     async def _enrich_with_me(self, info: SessionInfo, bearer: str) -> SessionInfo:
         """Fill in name/email/org from ``GET /v1/me`` when the profile has an API; best effort."""
@@ -502,32 +567,12 @@ class Session:
         """A service session (RFC 6749 §4.4). The secret is kept in the keychain to restore it."""
         async with self._flow_lock:
             self._require_keychain()
-            oauth = await self._oauth(client_id, client_secret)
-            tokens = await oauth.client_credentials(tuple(scopes))
-            await self._save_entry(
-                kind="service",
-                client_id=client_id,
-                client_secret=client_secret,
-                scope=" ".join(scopes),
-            )
-            return await self._adopt_service_tokens(tokens, client_id, client_secret, tuple(scopes))
+            credential = ServiceCredential(client_id, client_secret, tuple(scopes))
+            tokens = await credential.renew(self._oauth_credential)
+            return await self._adopt_new_sign_in(credential, tokens, tuple(scopes))
 
-    async def _adopt_service_tokens(
-        self, tokens: TokenResponse, client_id: str, secret: str, requested: tuple[str, ...]
-    ) -> SessionInfo:
-        access = self._access_from(tokens)
-        self._clear_memory()
-        self._kind = CredentialKind.SERVICE
-        self._service_client_id = client_id
-        self._client_secret = secret
-        self._service_scopes = requested
-        self._access = access
-        self.signed_out_reason = None
-        info = self._info_from(tokens, access, CredentialKind.SERVICE, requested)
-        if info.subject is None:
-            info = replace(info, subject=client_id)
-        self._set_state(SessionState.SIGNED_IN, info)
-        return info
+    async def _oauth_credential(self, client_id: str, secret: str | None) -> OAuthClient:
+        return await self._oauth(client_id, secret)
 
     async def use_api_key(self, api_key: str) -> SessionInfo:
         """Use an API key for this run (never stored); checks it with ``GET /v1/me``."""
@@ -540,8 +585,8 @@ class Session:
             api_key
         )
         self._clear_memory()
-        self._kind = CredentialKind.API_KEY
-        self._access = _AccessToken(api_key, None)
+        self._credential = ApiKeyCredential()
+        self._access = AccessToken(api_key, None, me.scopes)
         self.signed_out_reason = None
         info = SessionInfo(
             profile_id=self.profile.id,
@@ -557,82 +602,93 @@ class Session:
         self._set_state(SessionState.SIGNED_IN, info)
         return info
 
-    # -- restore --
+    # -- restore ------------------------------------------------------------------------------
 
-    async def restore(self) -> bool:
+    async def restore(self, *, describe: bool = True) -> bool:
         """Sign in from the keychain without a browser; False when nothing usable is stored.
 
-        A stored refresh token the server rejects clears the entry, sets
-        ``signed_out_reason`` and returns False. Network problems raise (the
-        stored sign-in is kept for the next attempt).
+        A stored access token that is still fresh is used as it is: no token request,
+        no discovery. ``describe`` also asks the API who is signed in (``GET /v1/me``,
+        for the name and e-mail); ``twinedge-desktop token`` passes False so a fresh
+        token costs no request at all. A stored sign-in the server rejects clears the
+        entry, sets ``signed_out_reason`` and returns False. Network problems raise
+        (the stored sign-in is kept for the next attempt).
         """
         if self.state is SessionState.SIGNED_IN:
             return True
         async with self._flow_lock:
             self._set_state(SessionState.RESTORING)
             try:
-                entry = await self._load_entry()
-                if entry is None:
+                read = await self._read_entry()
+                if read.sign_in is None:
+                    if read.problem == "newer":
+                        self.signed_out_reason = SignedOut(NEWER_ENTRY)
                     self._set_state(SessionState.SIGNED_OUT)
                     return False
-                kind = entry.get("kind")
-                if kind == "user" and isinstance(entry.get("refresh_token"), str):
-                    self._kind = CredentialKind.USER
-                    self._refresh_token = str(entry["refresh_token"])
+                self._clear_memory()
+                self._adopt_stored(read.sign_in, read.data)
+                access = self._access
+                if access is None or not access.is_fresh(self._clock()):
                     try:
-                        await self._refresh_shared(None)
+                        await self._refresh_shared(access.value if access else None)
                     except SignedOut:
                         return False
-                    return True
-                if kind == "service" and isinstance(entry.get("client_secret"), str):
-                    client_id = str(entry.get("client_id") or "")
-                    secret = str(entry["client_secret"])
-                    scopes = tuple(str(entry.get("scope") or "").split())
-                    oauth = await self._oauth(client_id, secret)
-                    try:
-                        tokens = await oauth.client_credentials(scopes)
-                    except TokenEndpointError as exc:
-                        if exc.error in ("invalid_client", "unauthorized_client"):
-                            await self._end_session(
-                                SignedOut(
-                                    "You have been signed out: the server no longer accepts "
-                                    "the saved "
-                                    "client credentials. Sign in again."
-                                )
-                            )
-                            return False
-                        raise
-                    await self._adopt_service_tokens(tokens, client_id, secret, scopes)
-                    return True
-                self._set_state(SessionState.SIGNED_OUT)
-                return False
+                credential, access = self._credential, self._access
+                if credential is None or access is None:  # pragma: no cover - renewal set both
+                    raise SignedOut(NOT_SIGNED_IN)
+                info = self._info_for(credential, access, tuple(self.profile.scopes), self.info)
+                if describe and credential.described_by_api:
+                    info = await self._enrich_with_me(info, access.value)
+                self._set_state(SessionState.SIGNED_IN, info)
+                return True
             except BaseException:
                 if self.state is SessionState.RESTORING:
                     self._clear_memory()
                     self._set_state(SessionState.SIGNED_OUT)
                 raise
 
-    # -- tokens --
+    def _adopt_stored(self, stored: StoredSignIn, data: dict[str, Any] | None) -> None:
+        """Take a sign-in from the keychain entry into memory (restore, or another process
+        renewed). Its access token replaces ours unless ours lives longer."""
+        previous_kind = self._credential.kind if self._credential is not None else None
+        self._credential = stored.credential
+        mine, theirs = self._access, stored.access
+        if theirs is not None and (
+            mine is None
+            or previous_kind is not stored.credential.kind
+            or mine.expires_at is None
+            or (theirs.expires_at is not None and theirs.expires_at >= mine.expires_at)
+        ):
+            self._access = theirs
+        elif previous_kind is not stored.credential.kind:
+            self._access = None
+        self._entry_known = data
+        if self._save_pending:
+            # Another process saved a newer sign-in: ours (unsaved) is no longer the latest.
+            self._save_pending = False
+            self.keychain_problem = None
+
+    # -- tokens -------------------------------------------------------------------------------
 
     async def access_token(self) -> str:
-        """A fresh access token (or the API key in use); refreshes first when near expiry."""
+        """A fresh access token (or the API key in use); renews first when near expiry."""
+        if self._save_pending and self._save_wake is not None:
+            self._save_wake.set()  # "at next use": try saving the unsaved sign-in again now
         current = self._access
         if current is not None and current.is_fresh(self._clock()):
             return current.value
-        if self._kind is None:
-            raise SignedOut("You are not signed in. Sign in first.")
+        if self._credential is None:
+            raise SignedOut(NOT_SIGNED_IN)
         return await self._refresh_shared(current.value if current else None)
 
     async def handle_unauthorized(self, rejected_token: str) -> str:
         """The API said 401 ``invalid_token`` for ``rejected_token``: get a newer one.
 
-        When another caller already replaced it, that newer token is returned
-        without another refresh; otherwise one shared refresh runs.
+        When another caller (or another process) already replaced it, that newer token
+        is returned without another renewal; otherwise one shared renewal runs.
         """
-        if self._kind is CredentialKind.API_KEY:
-            raise InvalidToken("The API key was not accepted (it is invalid, expired or revoked).")
-        if self._kind is None:
-            raise SignedOut("You are not signed in. Sign in first.")
+        if self._credential is None:
+            raise SignedOut(NOT_SIGNED_IN)
         current = self._access
         if (
             current is not None
@@ -642,165 +698,319 @@ class Session:
             return current.value
         return await self._refresh_shared(rejected_token)
 
+    async def sync_with_keychain(self) -> None:
+        """Look at the stored entry now and follow what other processes did: a sign-out
+        elsewhere ends this session (``signed_out_reason`` says so), a renewal or a new
+        sign-in elsewhere is adopted. Cheap (one keychain read, no request); the window
+        may call it when it comes to the front. Renewals do it anyway, under the lock."""
+        if self._credential is None or not self._credential.stored:
+            return
+        async with self._entry_lock:  # after any renewal of this process, never during one
+            if self._credential is not None:
+                await self._catch_up()
+
     async def _refresh_shared(self, stale: str | None) -> str:
         task = self._refresh_task
         if task is None or task.done():
-            task = asyncio.create_task(self._refresh(), name=f"refresh:{self.profile.id}")
+            task = asyncio.create_task(self._refresh(stale), name=f"refresh:{self.profile.id}")
             self._refresh_task = task
             task.add_done_callback(_retrieve_exception)
-        # Shielded: a caller that is cancelled does not cancel the refresh others wait for,
+        # Shielded: a caller that is cancelled does not cancel the renewal others wait for,
         # and a rotated refresh token is always saved once the server has issued it.
         return await asyncio.shield(task)
 
-    async def _refresh(self) -> str:
-        kind = self._kind
-        if kind is CredentialKind.API_KEY:
-            raise InvalidToken("The API key was not accepted (it is invalid, expired or revoked).")
-        if kind is CredentialKind.SERVICE:
-            assert self._service_client_id is not None and self._client_secret is not None
-            generation = self._generation
-            oauth = await self._oauth(self._service_client_id, self._client_secret)
-            tokens = await oauth.client_credentials(self._service_scopes)
-            if generation != self._generation:
-                return await self._superseded_refresh(None)
-            self.refresh_count += 1
-            access = self._access_from(tokens)
-            self._access = access
-            if self.info is not None:
-                self._set_state(
-                    SessionState.SIGNED_IN, replace(self.info, access_expires_at=access.expires_at)
-                )
-            return access.value
-        refresh_token = self._refresh_token
-        if kind is CredentialKind.USER and not refresh_token:
-            # The server issued no refresh token (RFC 6749 §5.1 allows that): the sign-in
-            # ends with its access token. Say so, and leave no stale "signed in" behind.
-            await self._end_session(
-                SignedOut(
-                    "Your sign-in has expired, and this server does not let the app renew it "
-                    "on its own. Sign in again."
-                )
-            )
-            raise self.signed_out_reason or SignedOut() from None
-        if kind is not CredentialKind.USER or not refresh_token:
-            raise SignedOut("You are not signed in. Sign in first.")
+    async def _refresh(self, stale: str | None) -> str:
+        credential = self._credential
+        if credential is None:
+            raise SignedOut(NOT_SIGNED_IN)
         generation = self._generation
-        oauth = await self._oauth()
+        if not credential.stored:
+            # Nothing shared with other processes (an API key, a sign-in the server gave no
+            # refresh token): the strategy says what renewing it means.
+            tokens = await self._renewal(credential, generation)
+            return await self._renewed(credential, tokens, generation)
+        async with self._exclusive():
+            if generation != self._generation:
+                return await self._superseded_refresh(None, credential)
+            await self._catch_up()
+            current, credential = self._access, self._credential
+            if current is not None and current.value != stale and current.is_fresh(self._clock()):
+                return current.value  # another process renewed it: no request
+            if credential is None:  # ended while catching up (signed out elsewhere)
+                raise self.signed_out_reason or SignedOut(NOT_SIGNED_IN)
+            tokens = await self._renewal(credential, generation)
+            return await self._renewed(credential, tokens, generation)
+
+    async def _catch_up(self) -> None:
+        """Follow the stored entry if another process changed it (under the lock when renewing).
+
+        Gone: signed out elsewhere, so end here too (nothing to delete or revoke: the other
+        process did). Re-pointed to another server or client, or written by a newer app:
+        end without touching it. Changed: adopt it. Unreadable: keep ours (the next write
+        replaces it). A keychain that cannot be read: go on with what this process knows.
+        """
         try:
-            tokens = await oauth.refresh(refresh_token)
-        except TokenEndpointError as exc:
-            if generation != self._generation:
-                return await self._superseded_refresh(None)
-            if exc.error == "invalid_grant":
-                await self._end_session(SignedOut())
-                raise self.signed_out_reason or SignedOut() from None
-            raise
-        if generation != self._generation:
-            return await self._superseded_refresh(tokens)
-        self.refresh_count += 1
-        access = self._access_from(tokens)
-        if tokens.refresh_token and tokens.refresh_token != refresh_token:
-            # Rotation: keep it in memory at once, then in the keychain, before anything can
-            # use it again (the next refresh waits for this task to finish).
-            self._refresh_token = tokens.refresh_token
-            try:
-                await self._save_entry(
-                    kind="user",
-                    client_id=self.profile.client_id,
-                    refresh_token=tokens.refresh_token,
+            read = await self._read_entry()
+        except KeychainUnavailable as exc:
+            log.warning("Could not read the stored sign-in: %s", exc.user_message)
+            return
+        if read.same_as(self._entry_known):
+            return
+        if read.sign_in is not None:
+            previous = self.info
+            self._adopt_stored(read.sign_in, read.data)
+            access = self._access
+            if access is not None and self.state is SessionState.SIGNED_IN:
+                info = self._info_for(
+                    read.sign_in.credential, access, tuple(self.profile.scopes), previous
                 )
-                self.keychain_problem = None
-            except KeychainUnavailable as exc:
-                self.keychain_problem = exc
-                log.warning("Could not save the rotated sign-in: %s", exc.user_message)
-            if generation != self._generation:
-                # Signed out (or in anew) while the keychain write ran: undo that write.
-                if self._kind is None:
-                    await self._forget_entry()
-                elif self._kind is CredentialKind.USER and self._refresh_token:
-                    await self._save_entry(
-                        kind="user",
-                        client_id=self.profile.client_id,
-                        refresh_token=self._refresh_token,
-                    )
-                return await self._superseded_refresh(tokens)
-        self._access = access
+                self._set_state(SessionState.SIGNED_IN, info)
+            log.info("Adopted the sign-in renewed by another process for %s", self.profile.id)
+            return
+        reasons = {
+            "absent": SIGNED_OUT_ELSEWHERE,
+            "foreign": REPLACED_ELSEWHERE,
+            "newer": NEWER_ENTRY,
+        }
+        if read.problem in reasons:
+            log.info("The stored sign-in of %s changed: %s", self.profile.id, read.problem)
+            await self._end_session(SignedOut(reasons[str(read.problem)]), forget=False)
+            return
+        log.warning("The stored sign-in for profile %s is unreadable; ignoring it", self.profile.id)
+
+    async def _renewal(self, credential: Credential, generation: int) -> TokenResponse:
+        """Ask the server for a new access token. A lost response is retried once with the
+        same credential (the refresh token known to be current); a refusal ends the session."""
+        for attempt in itertools.count():
+            try:
+                return await credential.renew(self._oauth_credential)
+            except NetworkError as exc:
+                if generation != self._generation:
+                    raise SignedOut(
+                        "You signed out while the sign-in was being renewed. Sign in again."
+                    ) from None
+                if attempt == 0:
+                    log.info("The renewal's answer was lost (%s); retrying once", exc.user_message)
+                    await asyncio.sleep(TRANSPORT_RETRY_PAUSE)
+                    continue
+                raise NetworkError(
+                    f"The sign-in could not be renewed: {exc.user_message} You are still signed "
+                    "in: the saved sign-in is kept, and the next attempt uses it again."
+                ) from None
+            except TokenEndpointError as exc:
+                if generation != self._generation:
+                    raise SignedOut(
+                        "You signed out while the sign-in was being renewed. Sign in again."
+                    ) from None
+                reason = credential.refusal(exc)
+                if reason is None:
+                    raise
+                await self._end_session(reason)
+                raise reason from None
+            except SignedOut as exc:  # this credential can never be renewed
+                await self._end_session(exc)
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    async def _renewed(self, credential: Credential, tokens: TokenResponse, generation: int) -> str:
+        if generation != self._generation:
+            return await self._superseded_refresh(tokens, credential)
+        self.refresh_count += 1
         previous = self.info
         requested = previous.scopes if previous else tuple(self.profile.scopes)
-        info = self._info_from(tokens, access, CredentialKind.USER, requested)
-        if previous is not None and previous.kind is CredentialKind.USER:
-            info = replace(
-                info,
-                email=info.email or previous.email,
-                name=info.name or previous.name,
-                org=info.org or previous.org,
-                subject=info.subject or previous.subject,
-                keychain=self.keychain_name,
-            )
-        else:
-            info = replace(info, keychain=self.keychain_name)
-            info = await self._enrich_with_me(info, access.value)
-        self._set_state(SessionState.SIGNED_IN, info)
+        access = access_from(tokens, self._clock(), requested)
+        # Keep a rotated refresh token in memory at once, then in the keychain, before
+        # anything can use it again (the next renewal waits for this one to finish).
+        credential.absorb(tokens)
+        self._access = access
+        if credential.stored:
+            await self._save_current()
+            if generation != self._generation:
+                # Signed out (or in anew) while the keychain write ran: undo that write.
+                if self._credential is None:
+                    await self._forget_entry()
+                elif self._credential.stored:
+                    with contextlib.suppress(KeychainUnavailable):
+                        await self._write_entry(self._credential, self._access)
+                return await self._superseded_refresh(tokens, credential)
+        # Who it is comes from the token and what was known; restore and sign-in ask /me.
+        self._set_state(
+            SessionState.SIGNED_IN, self._info_for(credential, access, requested, previous)
+        )
         return access.value
 
-    async def _superseded_refresh(self, tokens: TokenResponse | None) -> str:
-        """A refresh answered after sign-out (or a new sign-in): never adopt its tokens.
+    async def _superseded_refresh(
+        self, tokens: TokenResponse | None, credential: Credential
+    ) -> str:
+        """A renewal answered after sign-out (or a new sign-in): never adopt its tokens.
 
         The refresh token it carries is revoked (best effort) since nothing will use it;
         callers get the current session's token, or SignedOut when there is none.
         """
         if tokens is not None and tokens.refresh_token:
-            await (await self._oauth()).revoke(tokens.refresh_token, "refresh_token")
+            with contextlib.suppress(SignInError, ApiError, httpx.HTTPError):
+                oauth = await self._oauth_for(credential)
+                await oauth.revoke(tokens.refresh_token, "refresh_token")
         current = self._access
-        if current is not None and self._kind is not None and current.is_fresh(self._clock()):
+        if current is not None and self._credential is not None and current.is_fresh(self._clock()):
             return current.value
         raise SignedOut("You signed out while the sign-in was being renewed. Sign in again.")
 
-    async def _end_session(self, reason: SignInError) -> None:
-        """The server no longer accepts the stored sign-in: forget it everywhere and say why."""
-        await self._forget_entry()
+    async def _end_session(self, reason: SignInError, *, forget: bool = True) -> None:
+        """The stored sign-in is over (refused by the server, or signed out elsewhere):
+        forget it (``forget``: also in the keychain) and say why."""
+        if forget:
+            await self._forget_entry()
         self._clear_memory()
         self.signed_out_reason = reason
         self._set_state(SessionState.SIGNED_OUT)
 
-    # -- sign-out --
+    # -- saving what could not be saved -------------------------------------------------------
+
+    async def _save_current(self) -> bool:
+        """Write the current sign-in; on failure keep it in memory, say so, and retry later."""
+        credential, access = self._credential, self._access
+        if credential is None or not credential.stored:
+            return True
+        try:
+            await self._write_entry(credential, access)
+        except KeychainUnavailable as exc:
+            self._save_pending = True
+            self.keychain_problem = KeychainUnavailable(
+                exc.reason,
+                f"{exc.user_message} Your renewed sign-in is kept in memory and keeps working; "
+                "TwinEdge Desktop will try to save it again.",
+            )
+            log.warning("Could not save the renewed sign-in: %s", exc.user_message)
+            if exc.reason != "too-large":  # a size problem does not go away by retrying
+                self._start_save_retries()
+            self._notify()
+            return False
+        if self._save_pending or self.keychain_problem is not None:
+            self._save_pending = False
+            self.keychain_problem = None
+            log.info("The renewed sign-in is saved in the keychain again")
+            self._notify()
+        return True
+
+    def _start_save_retries(self) -> None:
+        running = self._save_retry_task
+        if running is not None and not running.done():
+            return
+        if self._save_wake is None:
+            self._save_wake = asyncio.Event()
+        self._save_retry_task = asyncio.create_task(
+            self._retry_saves(self._generation), name=f"save-sign-in:{self.profile.id}"
+        )
+        self._save_retry_task.add_done_callback(_retrieve_exception)
+
+    async def _retry_saves(self, generation: int) -> None:
+        """Save the unsaved sign-in again after each delay (or sooner at the next use)."""
+        wake = self._save_wake
+        assert wake is not None
+        delays = itertools.chain(
+            self._save_retry_delays, itertools.repeat(self._save_retry_delays[-1])
+        )
+        for delay in delays:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for drops a cancellation that
+            # arrives as the event is set ("next use"), and the loop would never stop.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await wake.wait()
+            wake.clear()
+            if self._save_retry_task is not asyncio.current_task():
+                return  # stopped (sign-out, exit) or replaced
+            if not self._save_pending or generation != self._generation:
+                return
+            try:
+                async with self._exclusive():
+                    if generation != self._generation:
+                        return
+                    await self._catch_up()  # another process may have saved a newer one
+                    if self._save_pending and await self._save_current():
+                        return
+            except SignInError as exc:  # busy, or the lock file cannot be made: later
+                log.info("Saving the sign-in again must wait: %s", exc.user_message)
+            if self.unsaved_sign_in_message is None:  # saved, or adopted a newer one
+                return
+
+    @property
+    def unsaved_sign_in_message(self) -> str | None:
+        """What it means that the current sign-in is not saved, or None when it is."""
+        if not self._save_pending:
+            return None
+        reason = self.keychain_problem.reason if self.keychain_problem else "error"
+        return (
+            f"Your renewed sign-in to {self.profile.name} could not be saved in the system "
+            f"keychain ({reason}). The keychain still holds the previous one, which the server "
+            "has already replaced, so the next start of TwinEdge Desktop (and "
+            "`twinedge-desktop token`) will ask you to sign in again."
+        )
+
+    async def aclose(self, *, save_wait: float = 5.0) -> str | None:
+        """Stop background work. An unsaved sign-in gets one last save attempt; returns what
+        it means when that fails too (for the window or the command line to say), else None."""
+        await self._stop_save_retries()
+        if self._save_pending:
+            try:
+                async with self._exclusive(save_wait):
+                    await self._catch_up()
+                    if self.unsaved_sign_in_message is not None:
+                        await self._save_current()
+            except SignInError as exc:
+                log.warning("Could not save the sign-in at exit: %s", exc.user_message)
+            await self._stop_save_retries()  # a failed last attempt starts them again
+        return self.unsaved_sign_in_message
+
+    async def _stop_save_retries(self) -> None:
+        task, self._save_retry_task = self._save_retry_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=5.0)  # it stops at its next await
+
+    # -- sign-out -----------------------------------------------------------------------------
 
     async def sign_out(self) -> None:
-        """Revoke at the server (best effort), then forget locally even if revocation failed."""
+        """Forget the sign-in here and in the keychain, then revoke it at the server (best
+        effort: forgetting never waits on the network's goodwill)."""
         self.cancel_sign_in()
-        refresh_token = self._refresh_token
-        access = self._access.value if self._access else None
-        kind = self._kind
-        client_id, secret = self._service_client_id, self._client_secret
-        if refresh_token is None and kind is None:
-            try:
-                entry = await self._load_entry()
-            except KeychainUnavailable:
-                entry = None
-            if (
-                entry
-                and entry.get("kind") == "user"
-                and isinstance(entry.get("refresh_token"), str)
-            ):
-                refresh_token = str(entry["refresh_token"])
-                kind = CredentialKind.USER
-        revoked = False
+        to_revoke: list[tuple[Credential, str, str]] = []
+
+        def revoke_all(credential: Credential | None, access: AccessToken | None) -> None:
+            if credential is None or credential.kind is CredentialKind.API_KEY:
+                return
+            pairs = [*credential.revocations()]
+            if access is not None:
+                pairs.append((access.value, "access_token"))
+            for token, hint in pairs:
+                if all(token != seen for _, seen, _ in to_revoke):
+                    to_revoke.append((credential, token, hint))
+
+        revoke_all(self._credential, self._access)
+        self._clear_memory()  # at once: a renewal answered from now on is superseded
         try:
-            if kind in (CredentialKind.USER, CredentialKind.SERVICE):
-                oauth = await asyncio.wait_for(
-                    self._oauth(client_id if kind is CredentialKind.SERVICE else None, secret), 15.0
-                )
+            async with self._exclusive_or_go_ahead():
+                try:
+                    read = await self._read_entry()
+                except KeychainUnavailable:
+                    read = None
+                if read is not None and read.sign_in is not None:
+                    # What another process renewed last is what lives at the server now.
+                    stored = read.sign_in
+                    revoke_all(stored.credential, stored.access)
+                await self._forget_entry()
+            revoked = False
+            if to_revoke:
                 results = []
-                if refresh_token:
-                    results.append(await oauth.revoke(refresh_token, "refresh_token"))
-                if access:
-                    results.append(await oauth.revoke(access, "access_token"))
-                revoked = bool(results) and all(results)
-        except (SignInError, ApiError, TimeoutError, httpx.HTTPError) as exc:
-            log.warning("Could not revoke at the server: %s", type(exc).__name__)
-        finally:
+                try:
+                    for credential, token, hint in to_revoke:
+                        oauth = await asyncio.wait_for(self._oauth_for(credential), 15.0)
+                        results.append(await oauth.revoke(token, hint))
+                    revoked = all(results)
+                except (SignInError, ApiError, TimeoutError, httpx.HTTPError) as exc:
+                    log.warning("Could not revoke at the server: %s", type(exc).__name__)
             self.last_sign_out_revoked = revoked
-            await self._forget_entry()
+        finally:
             self._clear_memory()
             self.signed_out_reason = None
             self._set_state(SessionState.SIGNED_OUT)
@@ -813,12 +1023,6 @@ def _retrieve_exception(task: asyncio.Task[Any]) -> None:
         task.exception()
 
 
-def _duration(seconds: float) -> str:
-    if seconds >= 120:
-        return f"{round(seconds / 60)} minutes"
-    return f"{round(seconds)} seconds"
-
-
 __all__ = [
     "NOT_STORED",
     "REFRESH_MARGIN",
@@ -826,4 +1030,5 @@ __all__ = [
     "Session",
     "SessionInfo",
     "SessionState",
+    "unverified_claims",
 ]

@@ -104,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument("--profile", metavar="P", help="profile to sign in to")
     login.add_argument("--issuer", metavar="URL", help="authorization server to discover")
     login.add_argument("--client-id", metavar="ID", help="client id registered for this app")
+    login.add_argument(
+        "--api-url",
+        metavar="URL",
+        help="the server's REST API (ending in /v1), when its metadata does not name one",
+    )
     login.add_argument("--scope", metavar="SCOPE", nargs="+", help="scopes to ask for")
     login.add_argument(
         "--no-browser", action="store_true", help="do not open a browser; only print the link"
@@ -122,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--profile", metavar="P", help="profile (default: the current one)")
         if name == "status":
             sub.add_argument("--json", action="store_true", help="print one JSON document")
+        if name == "token":
+            sub.add_argument(
+                "--json",
+                action="store_true",
+                help='print {"access_token", "expires_at", "scopes", "profile"} as one JSON '
+                "document",
+            )
         sub.set_defaults(handler=_run_auth_command)
 
     apps = commands.add_parser(

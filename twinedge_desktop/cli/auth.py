@@ -13,10 +13,7 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import sys
-import threading
-import webbrowser
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -28,22 +25,22 @@ from twinedge_desktop.api.client import ApiClient
 from twinedge_desktop.api.errors import ApiError
 from twinedge_desktop.api.keys import ApiKeysService
 from twinedge_desktop.api.models import Me
-from twinedge_desktop.auth.discovery import ServerMetadata, discover, is_secure_url
+from twinedge_desktop.auth.discovery import discover, is_secure_url
 from twinedge_desktop.auth.errors import SignInError
+from twinedge_desktop.auth.profiles import audience_of, profile_for_issuer
 from twinedge_desktop.auth.session import CredentialKind, Session, SessionInfo
+from twinedge_desktop.browser import open_url
 from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, say
 from twinedge_desktop.config import (
     CLOUD_PROFILE,
-    DEFAULT_SIGN_IN_SCOPES,
-    DESKTOP_CLIENT_ID,
     AppPaths,
     ConfigError,
     Profile,
     ProfileStore,
-    profile_id_for_issuer,
 )
 from twinedge_desktop.redaction import redact
 from twinedge_desktop.services import CoreServices
+from twinedge_desktop.timefmt import format_countdown, format_duration, utc_now
 from twinedge_desktop.vault import KeychainUnavailable
 
 log = logging.getLogger(__name__)
@@ -89,56 +86,19 @@ def _require_keychain(services: CoreServices) -> None:
 # -- browser ------------------------------------------------------------------------------
 
 
-def _has_display() -> bool:
-    if sys.platform in ("win32", "darwin"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
 def system_browser_opener(enabled: bool = True) -> Callable[[str], bool]:
-    """An ``open_browser`` for the terminal: ``webbrowser`` (so ``$BROWSER`` is honoured).
-
-    The browser runs in a daemon thread: some ``webbrowser`` launchers wait for
-    the browser process to exit, and the sign-in listener must keep serving on
-    the loop meanwhile. Without ``$BROWSER`` and without a display (SSH, a
-    container) nothing is launched, so a console browser never takes over the
-    terminal: the printed link is the way in.
-    """
+    """An ``open_browser`` for the terminal: ``$BROWSER`` as xdg-utils and Python read it
+    (see :mod:`twinedge_desktop.browser`), else the platform's browser when there is a
+    display. Without either (SSH, a container) nothing is launched: the printed link is
+    the way in, and no console browser takes over the terminal."""
 
     def open_browser(url: str) -> bool:
-        if not enabled:
-            return False
-        if not os.environ.get("BROWSER") and not _has_display():
-            return False
-        try:
-            browser = webbrowser.get()
-        except webbrowser.Error:
-            return False
-        thread = threading.Thread(
-            target=_open_quietly, args=(browser, url), name="open-browser", daemon=True
-        )
-        thread.start()
-        return True
+        return enabled and open_url(url)
 
     return open_browser
 
 
-def _open_quietly(browser: webbrowser.BaseBrowser, url: str) -> None:
-    try:
-        browser.open(url)
-    except Exception:  # the link is printed; a failing launcher only deserves a log line
-        log.warning("The browser could not be started", exc_info=True)
-
-
 # -- login -----------------------------------------------------------------------------------
-
-
-def _default_scopes(metadata: ServerMetadata) -> tuple[str, ...]:
-    """TwinEdge's scopes when the server knows them; else let the server choose its default."""
-    supported = set(metadata.scopes_supported)
-    if not supported:
-        return ()
-    return tuple(s for s in DEFAULT_SIGN_IN_SCOPES if s in supported)
 
 
 def _requested_scopes(args: argparse.Namespace) -> tuple[str, ...] | None:
@@ -153,52 +113,19 @@ def _requested_scopes(args: argparse.Namespace) -> tuple[str, ...] | None:
     return tuple(scopes)
 
 
-async def _profile_from_issuer(
-    services: CoreServices, store: ProfileStore, args: argparse.Namespace
-) -> tuple[Profile, ServerMetadata]:
-    issuer = str(args.issuer).strip().rstrip("/")
-    metadata = await discover(services.http, issuer)
-    profile_id = args.profile or profile_id_for_issuer(metadata.issuer)
-    existing = store.profiles.get(profile_id)
-    client_id = args.client_id or (existing.client_id if existing else DESKTOP_CLIENT_ID)
-    scopes = _requested_scopes(args)
-    if existing is not None and existing.issuer.rstrip("/") == metadata.issuer.rstrip("/"):
-        profile = replace(existing, client_id=client_id, scopes=scopes or existing.scopes)
-    else:
-        if existing is not None and existing.builtin:
-            raise UsageError(
-                f"The profile {profile_id!r} is built in and cannot be pointed at another issuer."
-            )
-        cloud = metadata.issuer.rstrip("/") == CLOUD_PROFILE.issuer
-        parts = httpx.URL(metadata.issuer)
-        profile = Profile(
-            id=profile_id,
-            name=CLOUD_PROFILE.name if cloud else (parts.host or metadata.issuer),
-            issuer=metadata.issuer.rstrip("/"),
-            client_id=client_id,
-            api_base=CLOUD_PROFILE.api_base if cloud else None,
-            audience=CLOUD_PROFILE.audience if cloud else None,
-            scopes=scopes or _default_scopes(metadata),
-        )
-    return profile, metadata
-
-
 async def _find_api(services: CoreServices, session: Session) -> Profile | None:
-    """For a new profile, find a TwinEdge-style API from the token's audience (``{aud}/v1``).
+    """The last way to find a new profile's API: the token's audience, as ``{aud}/v1``.
 
-    TwinEdge access tokens name the API as their audience and it serves ``/v1``;
-    other servers simply do not answer, and the profile stays sign-in only.
+    Used only when neither the server's metadata (``api_base_url``) nor ``--api-url``
+    gave one. TwinEdge's own cloud API answers there; other servers simply do not,
+    and the profile stays sign-in only.
     """
     profile = session.profile
     if profile.api_base:
         return None
-    from twinedge_desktop.auth.session import unverified_claims
-
     token = await session.access_token()
-    audience = unverified_claims(token).get("aud")
-    if isinstance(audience, list):
-        audience = audience[0] if audience else None
-    if not isinstance(audience, str) or not is_secure_url(audience):
+    audience = audience_of(token)
+    if audience is None:
         return None
     api_base = f"{audience.rstrip('/')}/v1"
     try:
@@ -239,13 +166,34 @@ def run_login(args: argparse.Namespace) -> int:
             )
         if args.client_id and not args.issuer:
             raise UsageError("--client-id needs --issuer (the server it is registered at).")
+        api_url = getattr(args, "api_url", None)
+        if api_url and not args.issuer:
+            raise UsageError("--api-url needs --issuer (the server whose API it is).")
+        if api_url and not is_secure_url(str(api_url).strip()):
+            raise UsageError(
+                "--api-url must be an https:// address (plain http:// only for a server on "
+                "this computer, such as the sandbox)."
+            )
         if not args.issuer:
             _profile_for(store, args.profile)  # an unknown profile is bad usage
         services = await CoreServices.create(paths, store)
         try:
             _require_keychain(services)
             if args.issuer:
-                profile, _metadata = await _profile_from_issuer(services, store, args)
+                metadata = await discover(services.http, str(args.issuer).strip().rstrip("/"))
+                profile = profile_for_issuer(
+                    store,
+                    metadata,
+                    profile_id=args.profile,
+                    client_id=args.client_id,
+                    scopes=_requested_scopes(args),
+                    api_url=api_url,
+                )
+                if api_url and metadata.api_base_url and profile.api_base != api_url.rstrip("/"):
+                    _say(
+                        f"Note: the server names its API at {metadata.api_base_url}; "
+                        "using that instead of --api-url."
+                    )
             else:
                 profile = _profile_for(store, args.profile)
                 if _requested_scopes(args):
@@ -258,20 +206,23 @@ def run_login(args: argparse.Namespace) -> int:
                     "If no browser opens, open this link yourself:\n\n"
                     f"  {url}\n"
                 )
-                _say(f"Waiting for the browser (up to {_minutes(args.timeout)}; Ctrl+C cancels)…")
+                _say(f"Waiting for the browser (up to {format_duration(timeout)}; Ctrl+C cancels)…")
 
             info = await session.sign_in_with_browser(
                 open_browser=system_browser_opener(not args.no_browser),
                 on_authorization_url=show_link,
-                timeout=float(args.timeout),
+                timeout=timeout,
             )
             found = await _find_api(services, session)
             saved = found or profile
+            if saved.audience is None and saved.api_base:
+                # The API's audience, for the inspector's checks: what the token names.
+                saved = replace(saved, audience=audience_of(await session.access_token()))
             store.put(saved, make_current=True)
             store.save()
-            if found is not None:
+            if saved.api_base:
                 me = await ApiKeysService(
-                    ApiClient(services.http, str(found.api_base), session)
+                    ApiClient(services.http, str(saved.api_base), session)
                 ).me()
                 _say(f"Signed in to {saved.name} as {_describe_me(me)}.")
             else:
@@ -279,7 +230,7 @@ def run_login(args: argparse.Namespace) -> int:
             _say(f"Profile {saved.id!r} is now the current profile.")
             return EXIT_OK
         finally:
-            await services.aclose()
+            await _close(services)
 
     return _run(args, body)
 
@@ -290,18 +241,16 @@ def _describe_me(me: Me) -> str:
     return me.email or me.sub or "an unnamed account"
 
 
-def _minutes(seconds: float) -> str:
-    return f"{round(seconds / 60)} min" if seconds >= 120 else f"{round(seconds)} s"
-
-
 # -- status / token / logout --------------------------------------------------------------------
 
 
-async def _restored(services: CoreServices, profile: Profile) -> tuple[Session, bool]:
+async def _restored(
+    services: CoreServices, profile: Profile, *, describe: bool = True
+) -> tuple[Session, bool]:
     session = services.session_for(profile)
     if services.keychain_error is not None:
         return session, False
-    return session, await session.restore()
+    return session, await session.restore(describe=describe)
 
 
 def _not_signed_in(session: Session, services: CoreServices) -> str:
@@ -333,7 +282,7 @@ def _status_json(profile: Profile, session: Session, signed_in: bool) -> dict[st
         "name": info.name if info else None,
         "org": info.org if info else None,
         "scopes": list(info.scopes) if info else [],
-        "access_expires_at": expires.isoformat().replace("+00:00", "Z") if expires else None,
+        "access_expires_at": _rfc3339(expires),
         "keychain": info.keychain if info else None,
         "signed_out_reason": (
             session.signed_out_reason.user_message if session.signed_out_reason else None
@@ -344,10 +293,15 @@ def _status_json(profile: Profile, session: Session, signed_in: bool) -> dict[st
 def _until(moment: datetime | None) -> str:
     if moment is None:
         return "unknown (the server did not say)"
-    remaining = moment - datetime.now(UTC)
-    minutes = max(0, int(remaining.total_seconds() // 60))
     stamp = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return f"{stamp} (in {minutes} min)"
+    return f"{stamp} ({format_countdown(moment, utc_now())})"
+
+
+def _rfc3339(moment: datetime | None) -> str | None:
+    """RFC 3339 in UTC with ``Z``, whole seconds (what the SDK parses)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -379,9 +333,21 @@ def run_status(args: argparse.Namespace) -> int:
             print("\n".join(lines), flush=True)
             return EXIT_OK
         finally:
-            await services.aclose()
+            await _close(services)
 
     return _run(args, body)
+
+
+def token_json(profile: Profile, token: str, info: SessionInfo | None) -> str:
+    """``token --json``, the SDK's contract: exactly these four keys."""
+    return json.dumps(
+        {
+            "access_token": token,
+            "expires_at": _rfc3339(info.access_expires_at if info else None),
+            "scopes": list(info.scopes) if info else [],
+            "profile": profile.id,
+        }
+    )
 
 
 def run_token(args: argparse.Namespace) -> int:
@@ -389,19 +355,30 @@ def run_token(args: argparse.Namespace) -> int:
         profile = _profile_for(store, args.profile)
         services = await CoreServices.create(paths, store)
         try:
-            session, signed_in = await _restored(services, profile)
+            # describe=False: a stored token that is still fresh costs no request at all.
+            session, signed_in = await _restored(services, profile, describe=False)
             if not signed_in:
                 _say(_not_signed_in(session, services))
                 return EXIT_FAILED
             token = await session.access_token()
-            # Only the token on stdout, so $(twinedge-desktop token) works in scripts.
-            sys.stdout.write(token + "\n")
+            # Only the token (or the one JSON document) on stdout, for scripts and the SDK.
+            if getattr(args, "json", False):
+                sys.stdout.write(token_json(profile, token, session.info) + "\n")
+            else:
+                sys.stdout.write(token + "\n")
             sys.stdout.flush()
             return EXIT_OK
         finally:
-            await services.aclose()
+            await _close(services)
 
     return _run(args, body)
+
+
+async def _close(services: CoreServices) -> None:
+    """Close the services; say it when a renewed sign-in could not be saved (the next
+    command will ask to sign in again), on stderr so stdout stays the result."""
+    for warning in await services.aclose():
+        _say(f"Warning: {warning}")
 
 
 def run_logout(args: argparse.Namespace) -> int:
@@ -427,6 +404,6 @@ def run_logout(args: argparse.Namespace) -> int:
                 _say(f"Not signed in to {profile.name}; nothing to do.")
             return EXIT_OK
         finally:
-            await services.aclose()
+            await _close(services)
 
     return _run(args, body)

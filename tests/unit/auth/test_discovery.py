@@ -165,3 +165,20 @@ def test_sign_in_and_the_inspector_share_one_url_rule() -> None:
         assert is_allowed_url(url) is is_secure_url(url)
     for issuer in ("https://idp.example", "https://idp.example/tenant/", "http://127.0.0.1:9"):
         assert list(metadata_urls(issuer)) == well_known_urls(issuer)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("http://127.0.0.1:8765/v1/", "http://127.0.0.1:8765/v1"),
+        ("https://api.example/v1", "https://api.example/v1"),
+        ("http://api.example/v1", None),  # plain http off this computer: tokens never go there
+        (42, None),
+        (None, None),
+    ],
+)
+def test_the_api_base_url_extension_is_read_when_usable(value: Any, expected: str | None) -> None:
+    from twinedge_desktop.auth.discovery import ServerMetadata
+
+    extra = {} if value is None else {"api_base_url": value}
+    assert ServerMetadata.from_json(_meta("https://idp.example", **extra)).api_base_url == expected

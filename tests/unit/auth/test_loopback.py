@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 
 import httpx
@@ -134,3 +135,81 @@ async def test_garbage_and_oversized_requests_do_not_end_the_flow() -> None:
         writer.close()
         assert answer.startswith(b"HTTP/1.1 4")
         assert listener.is_serving
+
+
+async def test_a_callback_with_the_wrong_state_is_ignored_and_the_real_one_still_counts() -> None:
+    """RFC 6749 §10.12: any local process can send ``GET /callback?state=x``; it is answered
+    with a page saying it is not for this sign-in, and the listener keeps waiting."""
+    async with LoopbackListener(expected_state="the-real-state-value") as listener:
+        base = f"http://127.0.0.1:{listener.port}"
+        waiter = asyncio.ensure_future(listener.wait_for_callback())
+        async with httpx.AsyncClient() as client:
+            for forged in ("state=x&code=forged", "code=forged", "error=access_denied&state="):
+                page = await client.get(f"{base}/callback?{forged}")
+                assert page.status_code == 400
+                assert "not for the sign-in" in page.text
+                assert page.headers["Cache-Control"] == "no-store"
+            # A state that shares a long prefix is still not the state.
+            near = await client.get(f"{base}/callback?state=the-real-state-valuE&code=c")
+            assert near.status_code == 400
+            await asyncio.sleep(0)
+            assert not waiter.done() and listener.ignored_callbacks == 4
+            real = await client.get(f"{base}/callback?state=the-real-state-value&code=c")
+            assert real.status_code == 303
+        assert await asyncio.wait_for(waiter, 5) == {"state": "the-real-state-value", "code": "c"}
+        await listener.aclose(grace=0)  # no browser will fetch the done page here
+
+
+async def test_an_oversized_request_with_the_right_host_is_refused() -> None:
+    """20 KB of headers sent in one go with a Host the listener accepts: h11's own limit
+    only covers an incomplete event, so the listener counts the bytes itself."""
+    async with LoopbackListener(expected_state="s") as listener:
+        reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+        request = (
+            f"GET /callback?state=s&code=c HTTP/1.1\r\nHost: 127.0.0.1:{listener.port}\r\n"
+            f"X-Padding: {'a' * 20_000}\r\n\r\n"
+        ).encode()
+        writer.write(request)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 431 ")
+        assert b"Cache-Control: no-store" in answer
+        # The oversized request did not count as the callback: the flow goes on.
+        waiter = asyncio.ensure_future(listener.wait_for_callback())
+        await asyncio.sleep(0)
+        assert not waiter.done() and listener.is_serving
+        async with httpx.AsyncClient() as client:
+            ok = await client.get(f"http://127.0.0.1:{listener.port}/callback?state=s&code=c")
+        assert ok.status_code == 303
+        await asyncio.wait_for(waiter, 5)
+        await listener.aclose(grace=0)  # no browser will fetch the done page here
+
+
+async def test_a_slow_sender_is_cut_by_the_whole_request_deadline() -> None:
+    """A byte every 0.1 s never lets a single read wait long, so only a deadline on the whole
+    request ends it: the listener answers 408 and closes at the deadline."""
+    deadline = 1.0
+    async with LoopbackListener(expected_state="s", request_deadline=deadline) as listener:
+        loop = asyncio.get_running_loop()
+        reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+        started = loop.time()
+        request = f"GET /callback?state=s&code=c HTTP/1.1\r\nHost: 127.0.0.1:{listener.port}\r\n"
+
+        async def trickle() -> None:
+            with contextlib.suppress(ConnectionError):  # the listener hangs up on it
+                for byte in (request + "X-Slow: " + "b" * 200).encode():
+                    writer.write(bytes([byte]))
+                    await writer.drain()
+                    await asyncio.sleep(0.1)  # the sender's pace, not a wait for a result
+
+        sender = asyncio.ensure_future(trickle())
+        try:
+            answer = await asyncio.wait_for(reader.read(), deadline + 5)
+        finally:
+            sender.cancel()
+            writer.close()
+        elapsed = loop.time() - started
+        assert answer.startswith(b"HTTP/1.1 408 ")
+        assert deadline <= elapsed < deadline + 1.0
+        assert listener.is_serving and not listener._callback.done()  # type: ignore[union-attr]

@@ -24,7 +24,6 @@ from twinedge_desktop.auth.errors import (
     SignInDenied,
     SignInError,
     SignInTimedOut,
-    StateMismatch,
 )
 from twinedge_desktop.auth.session import Session, SessionState
 from twinedge_desktop.config import Profile
@@ -65,24 +64,27 @@ async def test_browser_sign_in_with_pkce_and_opaque_tokens(
     assert s256(exchange["code_verifier"]) == authorize["code_challenge"]
     assert exchange["redirect_uri"] == authorize["redirect_uri"]
     assert exchange["client_id"] == "desktop-app"
-    # Only the refresh token (and what restore needs) is stored; the access token stays in memory.
+    # The refresh token and the current access token with its expiry are stored (version 2),
+    # so another process uses the access token while it is fresh; under the size limit.
     entry = stored(store, profile)
-    assert entry is not None and entry["refresh_token"].startswith("rt-")
+    assert entry is not None and entry["v"] == 2 and entry["refresh_token"].startswith("rt-")
+    assert entry["access_token"] == await session.access_token()
+    assert info.access_expires_at is not None
+    assert entry["access_expires_at"] == int(info.access_expires_at.timestamp())
+    assert entry["access_scope"] == "read:assets write:assets"
     raw = store.get(f"session/{profile.id}") or ""
-    assert "at-" not in raw and len(raw.encode()) < MAX_ENTRY_BYTES
+    assert len(raw.encode()) < MAX_ENTRY_BYTES
     assert port_closed(browser.ports[0])
 
 
 @pytest.mark.parametrize(
     ("overrides", "error"),
     [
-        ({"state": "forged-state-value-forged-state"}, StateMismatch),
-        ({"state": None}, StateMismatch),
         ({"iss": "https://other.example"}, IssuerMismatch),
         ({"iss": None}, IssuerMismatch),
     ],
 )
-async def test_bad_state_or_issuer_never_reaches_the_token_endpoint(
+async def test_a_wrong_issuer_never_reaches_the_token_endpoint(
     session: Session,
     fake_server: FakeAuthServer,
     overrides: dict[str, str | None],
@@ -96,6 +98,32 @@ async def test_bad_state_or_issuer_never_reaches_the_token_endpoint(
     page = await browser.page()
     assert info.value.user_message.split(":")[0] in page.text
     assert port_closed(browser.ports[0])
+
+
+async def test_a_forged_callback_ahead_of_the_real_one_does_not_end_the_sign_in(
+    session: Session, fake_server: FakeAuthServer
+) -> None:
+    forged_pages: list[httpx.Response] = []
+    real = Browser(fake_server)
+
+    async def forge_first(url: str) -> None:
+        redirect_uri = fake_server.authorize(url)["redirect_uri"]
+        async with httpx.AsyncClient(timeout=10) as client:
+            forged_pages.append(await client.get(f"{redirect_uri}?state=forged&code=x"))
+        real(url)
+
+    tasks: list[asyncio.Task[None]] = []
+
+    def open_browser(url: str) -> bool:
+        tasks.append(asyncio.ensure_future(forge_first(url)))
+        return True
+
+    info = await session.sign_in_with_browser(open_browser=open_browser, timeout=10)
+    await asyncio.wait_for(asyncio.gather(*tasks), 10)
+    assert forged_pages[0].status_code == 400 and "not for the sign-in" in forged_pages[0].text
+    assert info.kind == "user" and session.state is SessionState.SIGNED_IN
+    assert (await real.page()).status_code == 200
+    assert [r["grant_type"] for r in fake_server.token_requests] == ["authorization_code"]
 
 
 async def test_iss_may_be_absent_when_the_server_does_not_announce_it(
@@ -413,9 +441,11 @@ async def test_restore_never_sends_a_token_saved_for_another_client(
 async def test_restore_with_a_revoked_token_reports_signed_out(
     profile: Profile, http: httpx.AsyncClient, store: MemoryStore, fake_server: FakeAuthServer
 ) -> None:
-    await _signed_in(profile, http, store, fake_server)
+    clock = Clock()
+    await _signed_in(profile, http, store, fake_server, clock)
     fake_server.revoked_families.update(r["family"] for r in fake_server.refresh_tokens.values())
-    fresh = Session(profile, http, store)
+    clock.now += timedelta(hours=2)  # the stored access token has expired: restore renews
+    fresh = Session(profile, http, store, clock=clock)
     assert await fresh.restore() is False
     assert isinstance(fresh.signed_out_reason, SignedOut)
     assert stored(store, profile) is None
@@ -449,7 +479,11 @@ async def test_sign_out_of_a_restorable_session_revokes_the_stored_token(
     entry = stored(store, profile)
     assert entry is not None
     await Session(profile, http, store).sign_out()  # a new process: nothing in memory
-    assert [r["token"] for r in fake_server.revocations] == [entry["refresh_token"]]
+    # Both stored tokens: the access token is shared with every other process too.
+    assert [r["token"] for r in fake_server.revocations] == [
+        entry["refresh_token"],
+        entry["access_token"],
+    ]
     assert stored(store, profile) is None
 
 
