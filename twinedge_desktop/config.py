@@ -140,7 +140,8 @@ def sandbox_profile(base_url: str) -> Profile:
     """The "Local sandbox" profile for a sandbox listening at ``base_url``.
 
     The sandbox is its own issuer and serves the API under ``/v1``; its access
-    tokens carry the base URL as audience.
+    tokens carry the API's audience, as TwinEdge's do (DESIGN.md), so the seed's own
+    validation code accepts them unchanged.
     """
     base = base_url.rstrip("/")
     return Profile(
@@ -148,7 +149,7 @@ def sandbox_profile(base_url: str) -> Profile:
         name="Local sandbox",
         issuer=base,
         api_base=f"{base}/v1",
-        audience=base,
+        audience=CLOUD_PROFILE.audience,
         builtin=True,
     )
 

@@ -161,7 +161,10 @@ async def test_native_app_with_a_loopback_listener_in_chromium(
     renewed = (await playground.refresh(credentials, tokens.refresh_token)).raise_for_error()
     assert renewed.refresh_token and renewed.refresh_token != tokens.refresh_token
     assert (await me(http, sandbox, renewed.access_token))["client_id"] == created.app.client_id
-    # Refresh tokens rotate: the spent one is refused (and ends the grant).
+    # Refresh tokens rotate: once its successor has been used, the spent one is refused (and
+    # ends the grant). Before that, the sandbox's reuse grace would answer it (a lost response).
+    successor = (await playground.refresh(credentials, renewed.refresh_token)).raise_for_error()
+    assert successor.refresh_token
     reused = await playground.refresh(credentials, tokens.refresh_token)
     assert isinstance(reused.error, TokenEndpointError) and reused.error.error == "invalid_grant"
 

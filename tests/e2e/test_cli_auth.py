@@ -92,7 +92,7 @@ def test_login_token_status_logout_with_chromium_and_a_real_keychain(
         access_token,
         jwks.get_signing_key_from_jwt(access_token).key,
         algorithms=["RS256"],
-        audience=sandbox.base_url,
+        audience="https://api.twinedgeai.com",
         issuer=sandbox.base_url,
     )
     assert claims["sub"] == "user-123" and claims["org"] == "org-456"

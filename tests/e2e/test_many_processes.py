@@ -163,11 +163,6 @@ async def test_ten_token_processes_and_the_window_over_three_simulated_hours(
         await http.aclose()
 
 
-@pytest.mark.xfail(
-    reason="needs the sandbox's refresh-token reuse grace (another engineer's branch): without "
-    "it the sandbox revokes the sign-in when the lost response's token is presented again",
-    strict=True,
-)
 async def test_a_dropped_refresh_response_keeps_everyone_signed_in(
     sandbox: Any, sandbox_controls: Any, cli_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -69,11 +69,13 @@ async def test_twenty_concurrent_401s_cause_exactly_one_refresh(
 
 
 async def test_refresh_token_reuse_signs_out_cleanly(
-    services: CoreServices, session: Session, sandbox: Any
+    services: CoreServices, session: Session, sandbox: Any, sandbox_controls: Any
 ) -> None:
     spent = stored_refresh_token(services, session)
     await session.handle_unauthorized(await session.access_token())  # rotates: `spent` is used
-    # Someone replays the spent refresh token: the sandbox revokes the whole family.
+    # Someone replays the spent refresh token after the sandbox's 60 s reuse grace (which
+    # forgives a client that lost the response): the sandbox revokes the whole family.
+    sandbox_controls.shift_clock(61)
     replay = await direct_refresh(sandbox.base_url, spent)
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
     changes: list[SessionState] = []
