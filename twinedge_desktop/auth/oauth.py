@@ -20,6 +20,7 @@ import httpx
 from twinedge_desktop.api.errors import NetworkError
 from twinedge_desktop.auth.discovery import ServerMetadata
 from twinedge_desktop.auth.errors import SignInError, clean_server_text
+from twinedge_desktop.redaction import register_secret
 
 log = logging.getLogger(__name__)
 
@@ -158,10 +159,19 @@ class OAuthClient:
 
     @staticmethod
     def read_token_response(response: httpx.Response) -> TokenResponse:
-        """A token endpoint's answer as tokens, or the typed error it stands for."""
+        """A token endpoint's answer as tokens, or the typed error it stands for.
+
+        Every token in the answer is registered for redaction before anything else is
+        checked: from here on it is hidden wherever it turns up, bare or not, even when
+        the answer is then refused (an unknown token type) and the token never used.
+        """
         data = _json_object(response)
         if response.status_code != 200:
             raise _token_error(response.status_code, data)
+        for name in ("access_token", "refresh_token", "id_token"):
+            value = data.get(name)
+            if isinstance(value, str):
+                register_secret(value)
         access_token = data.get("access_token")
         token_type = str(data.get("token_type") or "")
         if not isinstance(access_token, str) or not access_token:

@@ -79,6 +79,7 @@ from twinedge_desktop.auth.loopback import LoopbackListener
 from twinedge_desktop.auth.oauth import OAuthClient, TokenEndpointError, TokenResponse
 from twinedge_desktop.auth.pkce import code_challenge_s256, new_code_verifier, new_state
 from twinedge_desktop.config import AppPaths, Profile
+from twinedge_desktop.redaction import register_secret
 from twinedge_desktop.timefmt import Clock, format_duration, utc_now
 from twinedge_desktop.vault import CredentialStore, KeychainUnavailable
 
@@ -366,6 +367,7 @@ class Session:
             requested = tuple(scopes if scopes is not None else self.profile.scopes)
             previous_state, previous_info = self.state, self.info
             verifier = new_code_verifier()
+            register_secret(verifier)  # whoever holds it can redeem the code
             state = new_state()
             listener = LoopbackListener(expected_state=state)
             await listener.start()
@@ -565,6 +567,7 @@ class Session:
         self, client_id: str, client_secret: str, scopes: Sequence[str] = ()
     ) -> SessionInfo:
         """A service session (RFC 6749 §4.4). The secret is kept in the keychain to restore it."""
+        register_secret(client_secret)  # typed or pasted in: hidden from now on, used or not
         async with self._flow_lock:
             self._require_keychain()
             credential = ServiceCredential(client_id, client_secret, tuple(scopes))
@@ -576,6 +579,7 @@ class Session:
 
     async def use_api_key(self, api_key: str) -> SessionInfo:
         """Use an API key for this run (never stored); checks it with ``GET /v1/me``."""
+        register_secret(api_key)  # hidden from now on, also when the server refuses it
         if not self.profile.api_base:
             raise SignInError("This profile has no API address, so an API key cannot be checked.")
         from twinedge_desktop.api.client import ApiClient

@@ -38,7 +38,7 @@ from twinedge_desktop.config import (
     Profile,
     ProfileStore,
 )
-from twinedge_desktop.redaction import redact
+from twinedge_desktop.redaction import redact, register_secret
 from twinedge_desktop.services import CoreServices
 from twinedge_desktop.timefmt import format_countdown, format_duration, utc_now
 from twinedge_desktop.vault import KeychainUnavailable
@@ -361,6 +361,9 @@ def run_token(args: argparse.Namespace) -> int:
                 _say(_not_signed_in(session, services))
                 return EXIT_FAILED
             token = await session.access_token()
+            # Registered where it entered (the keychain entry, a token response); again here,
+            # the one place this process prints a token, in case a new source is ever added.
+            register_secret(token)
             # Only the token (or the one JSON document) on stdout, for scripts and the SDK.
             if getattr(args, "json", False):
                 sys.stdout.write(token_json(profile, token, session.info) + "\n")
