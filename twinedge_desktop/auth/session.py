@@ -44,6 +44,7 @@ from typing import Any
 import httpx
 
 from twinedge_desktop.api.errors import ApiError, NetworkError
+from twinedge_desktop.api.http import get_json_document
 from twinedge_desktop.auth.credentials import (
     REFRESH_MARGIN,
     AccessToken,
@@ -93,6 +94,12 @@ SAVE_RETRY_DELAYS: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0)
 # Sign-out and a new sign-in wait at most this long for another process's renewal; then
 # they go ahead (forgetting, or saving a new sign-in, must never be blocked for long).
 WRITE_LOCK_WAIT = 10.0
+
+# ``GET /v1/me`` at sign-in and restore: an answer of a few hundred bytes that only names
+# the person. A healthy API answers in milliseconds; past 10 s the sign-in goes on without
+# the name rather than keep the person waiting. 64 KiB is a hundred times a real answer.
+ME_DEADLINE_SECONDS = 10.0
+MAX_ME_BYTES = 64 * 1024
 
 NOT_SIGNED_IN = "You are not signed in. Sign in first."
 SIGNED_OUT_ELSEWHERE = (
@@ -538,21 +545,25 @@ class Session:
         return info
 
     async def _enrich_with_me(self, info: SessionInfo, bearer: str) -> SessionInfo:
-        """Fill in name/email/org from ``GET /v1/me`` when the profile has an API; best effort."""
+        """Fill in name/email/org from ``GET /v1/me`` when the profile has an API; best effort,
+        within :data:`ME_DEADLINE_SECONDS` and :data:`MAX_ME_BYTES` (a sign-in never waits
+        longer than that on a server that trickles or never ends its answer)."""
         if not self.profile.api_base:
             return info
+        deadline = ME_DEADLINE_SECONDS
         try:
-            response = await self._http.get(
+            document = await get_json_document(
+                self._http,
                 f"{self.profile.api_base.rstrip('/')}/me",
-                headers={"Authorization": f"Bearer {bearer}", "Accept": "application/json"},
-                timeout=httpx.Timeout(10.0, connect=5.0),
+                what="description of the signed-in account (/me)",
+                headers={"Authorization": f"Bearer {bearer}"},
+                timeout=deadline,
+                max_bytes=MAX_ME_BYTES,
             )
-            if response.status_code != 200:
-                return info
-            data = response.json()
-        except Exception:  # who-am-I is decoration; the session works without it
-            log.info("Could not read /me for profile %s", self.profile.id)
+        except ApiError as exc:  # who-am-I is decoration; the session works without it
+            log.info("Could not read /me for profile %s: %s", self.profile.id, exc.user_message)
             return info
+        data = document.data
         if not isinstance(data, dict):
             return info
         return replace(
