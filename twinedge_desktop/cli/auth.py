@@ -26,7 +26,7 @@ from twinedge_desktop.api.keys import ApiKeysService
 from twinedge_desktop.api.models import Me
 from twinedge_desktop.auth.discovery import discover, is_secure_url
 from twinedge_desktop.auth.errors import SignInError
-from twinedge_desktop.auth.profiles import audience_of, profile_for_issuer
+from twinedge_desktop.auth.profiles import api_url_note, audience_of, profile_for_issuer
 from twinedge_desktop.auth.session import (
     MAX_ME_BYTES,
     ME_DEADLINE_SECONDS,
@@ -200,11 +200,9 @@ def run_login(args: argparse.Namespace) -> int:
                     scopes=_requested_scopes(args),
                     api_url=api_url,
                 )
-                if api_url and metadata.api_base_url and profile.api_base != api_url.rstrip("/"):
-                    _say(
-                        f"Note: the server names its API at {metadata.api_base_url}; "
-                        "using that instead of --api-url."
-                    )
+                note = api_url_note(metadata, api_url)
+                if note is not None:
+                    _say(note)
             else:
                 profile = _profile_for(store, args.profile)
                 if _requested_scopes(args):
