@@ -11,7 +11,8 @@ import logging
 
 import httpx
 
-from twinedge_desktop.api.client import ApiClient
+from twinedge_desktop.api.apps import OAuthAppsService
+from twinedge_desktop.api.client import MAX_ATTEMPTS, ApiClient
 from twinedge_desktop.api.http import build_http_client
 from twinedge_desktop.api.keys import ApiKeysService
 from twinedge_desktop.auth.errors import SignInError
@@ -49,7 +50,6 @@ class CoreServices:
             credential_store = UnavailableStore(keychain_error)
         self._store = SwitchableStore(credential_store)
         self._sessions: dict[str, Session] = {}
-        self._api_clients: dict[str, ApiKeysService] = {}
 
     @classmethod
     async def create(
@@ -100,14 +100,28 @@ class CoreServices:
         self._sessions[profile.id] = session
         return session
 
-    def api_keys_for(self, session: Session) -> ApiKeysService:
+    def api_keys_for(self, session: Session, *, max_attempts: int = MAX_ATTEMPTS) -> ApiKeysService:
+        """The API-keys endpoints as ``session``'s holder (SignInError: no API address).
+
+        ``max_attempts`` bounds retries of lost answers (``keys create`` retries once).
+        """
+        return ApiKeysService(self._api_client(session, "API keys", max_attempts))
+
+    def oauth_apps_for(self, session: Session) -> OAuthAppsService:
+        """The OAuth-applications endpoints as ``session``'s holder (SignInError: no API
+        address). Only a person's sign-in may manage them; the server refuses others."""
+        return OAuthAppsService(self._api_client(session, "OAuth applications"))
+
+    def _api_client(
+        self, session: Session, what: str, max_attempts: int = MAX_ATTEMPTS
+    ) -> ApiClient:
         api_base = session.profile.api_base
         if not api_base:
             raise SignInError(
-                f"The profile {session.profile.name!r} has no API address, so API keys cannot be "
+                f"The profile {session.profile.name!r} has no API address, so {what} cannot be "
                 "managed with it."
             )
-        return ApiKeysService(ApiClient(self.http, api_base, session))
+        return ApiClient(self.http, api_base, session, max_attempts=max_attempts)
 
     async def aclose(self) -> list[str]:
         """Close every session (a last attempt to save an unsaved renewed sign-in), then the

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "twinedge_desktop"
-CORE_PACKAGES = ("auth", "api", "tokens", "vault", "sandbox", "scan")
+CORE_PACKAGES = ("auth", "api", "tokens", "vault", "sandbox", "scan", "health")
 SHARED_MODULES = ("config", "keyformat", "scopes", "redaction", "cli", "timefmt", "browser")
 
 

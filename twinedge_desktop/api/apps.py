@@ -45,6 +45,7 @@ from twinedge_desktop.oauth_apps_rules import (
     redirect_uri_problem,
     scopes_problem,
 )
+from twinedge_desktop.redaction import register_secret
 
 MAX_PAGE_SIZE = 200
 APPS_PATH = "/oauth-apps"
@@ -250,6 +251,8 @@ class OAuthAppsService:
         data = _json_object(response)
         app = _app(data)
         secret = data.get("client_secret")
+        if isinstance(secret, str):
+            register_secret(secret)  # shown once; hidden wherever else it turns up
         if app.is_confidential and (not isinstance(secret, str) or not secret):
             raise ApiError("The server registered the application but did not return its secret.")
         return CreatedOAuthApp(app=app, client_secret=secret if isinstance(secret, str) else None)
@@ -292,6 +295,7 @@ class OAuthAppsService:
         secret = data.get("client_secret")
         if not isinstance(secret, str) or not secret:
             raise ApiError("The server made a new secret but did not return it.")
+        register_secret(secret)
         return NewClientSecret(app=_app(data), client_secret=secret)
 
     async def delete(self, app_id: str) -> bool:

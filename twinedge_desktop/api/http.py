@@ -10,8 +10,8 @@
 
 httpx's timeouts are per network operation (connect, each read), not per request:
 a server that sends one byte every few seconds never trips them, and a body has no
-size limit. :func:`get_json_document` (discovery, key sets) and :func:`send_bounded`
-(every API answer; meant for token requests too) add the two missing bounds: a
+size limit. :func:`get_json_document` (discovery, key sets, ``/me`` at sign-in) and
+:func:`send_bounded` (every API answer, token and revocation requests) add the two missing bounds: a
 deadline for the whole exchange and a byte cap enforced while the body streams in
 (:func:`read_capped`, which also inflates gzip and deflate within the cap).
 """

@@ -12,8 +12,15 @@ from typing import Any
 import httpx
 
 from twinedge_desktop.api.client import ApiClient
-from twinedge_desktop.api.errors import ApiError, NotFound
-from twinedge_desktop.api.models import ApiKey, CreatedApiKey, Me, format_time
+from twinedge_desktop.api.errors import ApiError, NotFound, clean_server_text
+from twinedge_desktop.api.models import (
+    ApiKey,
+    CreatedApiKey,
+    KeyUsage,
+    Me,
+    UsageFormatError,
+    format_time,
+)
 from twinedge_desktop.redaction import register_secret
 
 log = logging.getLogger(__name__)
@@ -23,6 +30,9 @@ MAX_PAGE_SIZE = 200
 # otherwise keep a list loading for ever. 1,000 full pages are 200,000 keys, far more
 # than an organisation has; stopping there is a clear error instead of an endless spinner.
 MAX_PAGES = 1_000
+# GET /v1/api-keys/{id}/usage reports 1-90 days (DESIGN.md "Key usage"), 30 by default.
+DEFAULT_USAGE_DAYS = 30
+MAX_USAGE_DAYS = 90
 
 
 def new_idempotency_key() -> str:
@@ -131,6 +141,26 @@ class ApiKeysService:
             raise ApiError("The server created the key but did not return its secret.")
         register_secret(secret)
         return CreatedApiKey(key=ApiKey.from_json(data), secret=secret)
+
+    async def usage(self, key_id: str, days: int = DEFAULT_USAGE_DAYS) -> KeyUsage:
+        """The key's use over the last ``days`` UTC days (1-90), from
+        ``GET /v1/api-keys/{id}/usage``; bounded like every call (``ApiClient``).
+
+        Raises :class:`NotFound` for a key that is not yours (or not there), and
+        :class:`ApiError` naming the field when the server's report is damaged.
+        """
+        if not 1 <= days <= MAX_USAGE_DAYS:
+            raise ValueError(f"days must be from 1 to {MAX_USAGE_DAYS}")
+        response = await self._client.request(
+            "GET", f"/api-keys/{_path_segment(key_id)}/usage", params={"days": days}
+        )
+        try:
+            return KeyUsage.from_json(_json_object(response), key_id=key_id)
+        except UsageFormatError as exc:
+            raise ApiError(
+                f"The server's usage report for key {clean_server_text(key_id, 40)} could not "
+                f"be read ({clean_server_text(str(exc), 200)})."
+            ) from None
 
     async def revoke(self, key_id: str) -> None:
         """Revoke a key; a key that is already gone counts as done."""

@@ -9,11 +9,12 @@ marked with :attr:`ApiKey.problem`, keeping whatever was readable.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any, TypeGuard
 
 from twinedge_desktop.api.errors import clean_server_text
 
@@ -233,6 +234,153 @@ def _sentence(problems: list[str]) -> str | None:
     if not problems:
         return None
     return "; ".join(problems)
+
+
+# -- key usage ------------------------------------------------------------------------------
+
+# The API reports at most 90 days; a document with more entries than a year is not one.
+MAX_USAGE_DAYS = 366
+# Endpoint names are "METHOD /v1/path" (routes, not raw paths); a report names a handful.
+MAX_USAGE_ENDPOINTS = 1_000
+_USAGE_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+# A count no server could have counted (and that would make sums meaningless).
+_MAX_COUNT = 2**53
+
+
+class UsageFormatError(ValueError):
+    """A usage report that is not in the contract's form; the text says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class DayUsage:
+    """One UTC day of a key's use: requests made with it, and how many answered >= 400."""
+
+    date: date
+    requests: int
+    errors: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyUsage:
+    """``GET /v1/api-keys/{id}/usage``: a key's daily use, oldest day first, days without use
+    included as zeros; ``by_endpoint`` over the same days, as (``"GET /v1/assets"``, count)
+    pairs, busiest first."""
+
+    key_id: str
+    days: tuple[DayUsage, ...]
+    by_endpoint: tuple[tuple[str, int], ...]
+    last_used_at: datetime | None
+    last_used_ip: str | None
+
+    @property
+    def requests(self) -> int:
+        return sum(day.requests for day in self.days)
+
+    @property
+    def errors(self) -> int:
+        return sum(day.errors for day in self.days)
+
+    @classmethod
+    def from_json(cls, data: object, *, key_id: str) -> KeyUsage:
+        """Read a usage report for ``key_id``, strictly: the numbers feed advice a person acts
+        on, so a damaged report is refused whole (:class:`UsageFormatError`, naming the
+        field), never half read."""
+        if not isinstance(data, Mapping):
+            raise UsageFormatError(f"the report is {_kind(data)}, not an object")
+        reported = data.get("key_id")
+        if reported != key_id:
+            raise UsageFormatError(f"key_id: {_quoted(str(reported))} is not the key asked for")
+        raw_days = data.get("days")
+        if not isinstance(raw_days, list):
+            raise UsageFormatError(f"days: {_kind(raw_days)}, not a list")
+        if len(raw_days) > MAX_USAGE_DAYS:
+            raise UsageFormatError(f"days: {len(raw_days):,} entries, more than {MAX_USAGE_DAYS}")
+        days = tuple(_day_usage(entry, index) for index, entry in enumerate(raw_days))
+        for index in range(1, len(days)):
+            if days[index].date <= days[index - 1].date:
+                raise UsageFormatError(f"days[{index}]: the days are not in order, oldest first")
+        raw_endpoints = data.get("by_endpoint")
+        if not isinstance(raw_endpoints, Mapping):
+            raise UsageFormatError(f"by_endpoint: {_kind(raw_endpoints)}, not an object")
+        if len(raw_endpoints) > MAX_USAGE_ENDPOINTS:
+            raise UsageFormatError(
+                f"by_endpoint: {len(raw_endpoints):,} endpoints, more than {MAX_USAGE_ENDPOINTS:,}"
+            )
+        by_endpoint = tuple(
+            sorted(
+                (
+                    (str(name), _count(count, f"by_endpoint[{_quoted(str(name))}]"))
+                    for name, count in raw_endpoints.items()
+                ),
+                key=lambda pair: (-pair[1], pair[0]),
+            )
+        )
+        try:
+            last_used_at = parse_time(data.get("last_used_at"))
+        except TimeFormatError as exc:
+            raise UsageFormatError(f"last_used_at: {exc}") from None
+        address = data.get("last_used_ip")
+        if address is not None and (not isinstance(address, str) or len(address) > 64):
+            raise UsageFormatError("last_used_ip: not an IP address")
+        return cls(
+            key_id=key_id,
+            days=days,
+            by_endpoint=by_endpoint,
+            last_used_at=last_used_at,
+            last_used_ip=address or None,
+        )
+
+
+def _count(value: object, where: str) -> int:
+    if not _is_count(value):
+        raise _not_a_count(value, where)
+    return value
+
+
+def _is_count(value: object) -> TypeGuard[int]:
+    # ``type(...) is int``: JSON gives plain ints and a bool (an int subclass) is refused;
+    # the exact test keeps reading 10,000 reports cheap (benchmarks/health_rules.py).
+    return type(value) is int and 0 <= value <= _MAX_COUNT
+
+
+def _not_a_count(value: object, where: str) -> UsageFormatError:
+    if type(value) is not int:
+        return UsageFormatError(f"{where}: {_kind(value)}, not a whole number")
+    return UsageFormatError(f"{where}: {value} is not a count")
+
+
+@functools.lru_cache(maxsize=4096)
+def _usage_date(text: str) -> date | None:
+    """``YYYY-MM-DD`` (ASCII digits, a date that exists), else None. Cached: every report of
+    a page names the same few dozen days."""
+    match = _USAGE_DATE.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+
+
+def _day_usage(entry: object, index: int) -> DayUsage:
+    """One entry of ``days``; the messages (which name the entry) are built only on error."""
+    if type(entry) is not dict:
+        raise UsageFormatError(f"days[{index}]: {_kind(entry)}, not an object")
+    text = entry.get("date")
+    day = _usage_date(text) if type(text) is str and len(text) == 10 else None
+    if day is None:
+        if isinstance(text, str) and _USAGE_DATE.fullmatch(text):
+            shown = _quoted(text)
+            raise UsageFormatError(f"days[{index}].date: {shown} is not a date that exists")
+        raise UsageFormatError(f"days[{index}].date: not a date such as 2030-01-31")
+    requests, errors = entry.get("requests"), entry.get("errors")
+    if not _is_count(requests):
+        raise _not_a_count(requests, f"days[{index}].requests")
+    if not _is_count(errors):
+        raise _not_a_count(errors, f"days[{index}].errors")
+    if errors > requests:
+        raise UsageFormatError(f"days[{index}]: {errors} errors out of {requests} requests")
+    return DayUsage(day, requests, errors)
 
 
 @dataclass(frozen=True)

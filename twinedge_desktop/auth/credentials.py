@@ -35,6 +35,7 @@ from twinedge_desktop.auth.errors import SignedOut
 from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.auth.oauth import OAuthClient, TokenEndpointError, TokenResponse
 from twinedge_desktop.config import Profile
+from twinedge_desktop.redaction import register_secret
 from twinedge_desktop.vault import MAX_ENTRY_BYTES
 
 log = logging.getLogger(__name__)
@@ -287,6 +288,8 @@ class StoredSignIn:
 
 
 EntryProblem = Literal["absent", "unreadable", "foreign", "newer"]
+# The entry's fields that hold secrets (every kind, every version).
+SECRET_ENTRY_FIELDS = ("refresh_token", "client_secret", "access_token")
 
 
 @dataclass(frozen=True)
@@ -344,6 +347,12 @@ def read_entry(raw: str | None, profile: Profile) -> EntryRead:
         return EntryRead(None, None, "unreadable")
     if not isinstance(data, dict):
         return EntryRead(None, None, "unreadable")
+    # Read from the keychain, the secrets are in this process now, whatever else is wrong
+    # with the entry (another server's, a newer version's): hide them from here on.
+    for name in SECRET_ENTRY_FIELDS:
+        value = data.get(name)
+        if isinstance(value, str):
+            register_secret(value)
     version = data.get("v")
     if isinstance(version, int) and not isinstance(version, bool) and version > ENTRY_VERSION:
         return EntryRead(data, None, "newer")  # a newer app wrote it: never overwrite blindly

@@ -36,6 +36,7 @@ from urllib.parse import parse_qsl, urlsplit
 import h11
 
 from twinedge_desktop.auth.errors import SignInCancelled
+from twinedge_desktop.redaction import register_secret
 
 log = logging.getLogger(__name__)
 
@@ -367,6 +368,10 @@ class LoopbackListener:
                 ),
                 None,
             )
+        # The code is this sign-in's (its state matched): hide it from now on. Codes of
+        # callbacks refused above are not registered: anyone on this computer can send
+        # those, and a flood of them would push real secrets out of the bounded registry.
+        register_secret(params.get("code"))
         self._callback.set_result(params)
         # 303 to a code-free URL: the code leaves the address bar and history at once.
         return 303, b"", DONE_PATH

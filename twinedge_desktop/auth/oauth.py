@@ -18,13 +18,27 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from twinedge_desktop.api.errors import NetworkError
+from twinedge_desktop.api.http import send_bounded
 from twinedge_desktop.auth.discovery import ServerMetadata
 from twinedge_desktop.auth.errors import SignInError, clean_server_text
+from twinedge_desktop.redaction import register_secret
+from twinedge_desktop.timefmt import format_duration
 
 log = logging.getLogger(__name__)
 
 TOKEN_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 REVOKE_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# httpx's timeouts above are per network operation: a server that sends a byte every few
+# seconds never trips them. These bound the whole exchange (connect, send, every byte of
+# the answer), read at call time so tests can lower them. A token request answers in well
+# under a second; 30 s is what a person waits on a slow VPN before calling it broken.
+# Revocation is best effort at sign-out, which must not keep the person waiting long.
+TOKEN_DEADLINE_SECONDS = 30.0
+REVOKE_DEADLINE_SECONDS = 10.0
+# A token response holds a few KB (an RS256 JWT access token is ~1 KB, an id token as
+# much, a refresh token tens of bytes); 1 MiB is hundreds of times that, and bounds what a
+# broken or hostile endpoint (a captive portal's endless page) can make this process hold.
+MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -139,12 +153,26 @@ class OAuthClient:
         )
 
     async def send_token_request(self, request: httpx.Request) -> httpx.Response:
-        """Send a built token request; transport failures become :class:`NetworkError`."""
+        """Send a built token request and read the whole answer, within
+        :data:`TOKEN_DEADLINE_SECONDS` and :data:`MAX_TOKEN_RESPONSE_BYTES`.
+
+        Transport failures and the deadline become :class:`NetworkError` (a renewal
+        retries those once with the same refresh token); a larger answer is
+        :class:`~twinedge_desktop.api.errors.FetchTooLarge`.
+        """
+        deadline = TOKEN_DEADLINE_SECONDS
         try:
-            return await self._http.send(request)
-        except httpx.TimeoutException:
+            return await send_bounded(
+                self._http,
+                request,
+                deadline=deadline,
+                max_bytes=MAX_TOKEN_RESPONSE_BYTES,
+                what="The authorization server's answer",
+            )
+        except (TimeoutError, httpx.TimeoutException):
             raise NetworkError(
-                "The authorization server did not answer in time. Try again."
+                "The authorization server did not answer within "
+                f"{format_duration(deadline)}; stopped waiting. Try again."
             ) from None
         except httpx.TransportError as exc:
             raise NetworkError(
@@ -158,10 +186,19 @@ class OAuthClient:
 
     @staticmethod
     def read_token_response(response: httpx.Response) -> TokenResponse:
-        """A token endpoint's answer as tokens, or the typed error it stands for."""
+        """A token endpoint's answer as tokens, or the typed error it stands for.
+
+        Every token in the answer is registered for redaction before anything else is
+        checked: from here on it is hidden wherever it turns up, bare or not, even when
+        the answer is then refused (an unknown token type) and the token never used.
+        """
         data = _json_object(response)
         if response.status_code != 200:
             raise _token_error(response.status_code, data)
+        for name in ("access_token", "refresh_token", "id_token"):
+            value = data.get(name)
+            if isinstance(value, str):
+                register_secret(value)
         access_token = data.get("access_token")
         token_type = str(data.get("token_type") or "")
         if not isinstance(access_token, str) or not access_token:
@@ -214,13 +251,29 @@ class OAuthClient:
         if not endpoint:
             return False
         body, auth_headers = self._auth({"token": token, "token_type_hint": token_type_hint})
+        request = self._http.build_request(
+            "POST",
+            endpoint,
+            content=urlencode(body),
+            headers={"Content-Type": "application/x-www-form-urlencoded", **auth_headers},
+            timeout=REVOKE_TIMEOUT,
+        )
+        deadline = REVOKE_DEADLINE_SECONDS
         try:
-            response = await self._http.post(
-                endpoint,
-                content=urlencode(body),
-                headers={"Content-Type": "application/x-www-form-urlencoded", **auth_headers},
-                timeout=REVOKE_TIMEOUT,
+            # The answer's body is not needed, but it is read (within the cap) so the
+            # connection can be reused; the deadline bounds the whole exchange.
+            response = await send_bounded(
+                self._http,
+                request,
+                deadline=deadline,
+                max_bytes=MAX_TOKEN_RESPONSE_BYTES,
+                what="The revocation endpoint's answer",
             )
+        except TimeoutError:
+            log.warning(
+                "Token revocation: the server did not answer within %s", format_duration(deadline)
+            )
+            return False
         except httpx.HTTPError as exc:
             log.warning("Token revocation failed: %s", type(exc).__name__)
             return False

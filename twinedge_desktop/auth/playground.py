@@ -41,6 +41,7 @@ from twinedge_desktop.auth.errors import SignInError, clean_server_text
 from twinedge_desktop.auth.oauth import ClientAuthMethod, OAuthClient, TokenResponse
 from twinedge_desktop.auth.pkce import code_challenge_s256, new_code_verifier, new_state
 from twinedge_desktop.oauth_apps_rules import ApplicationType, redirect_uri_problem
+from twinedge_desktop.redaction import register_secret
 
 MASK = "••••"
 # Form fields and response fields that hold a credential.
@@ -135,6 +136,7 @@ def build_authorization_request(
         raise PlaygroundError(f"The redirect URI {problem}.")
     state = state or new_state()
     verifier = (code_verifier or new_code_verifier()) if use_pkce else None
+    register_secret(verifier)
     loopback = application_type is ApplicationType.NATIVE and redirect_uri.startswith("http://")
     parameters = [
         ExplainedParameter(
@@ -334,7 +336,12 @@ def parse_callback(
 def check_callback_params(
     params: Mapping[str, str], request: AuthorizationRequest, metadata: ServerMetadata
 ) -> Callback:
-    """Check a callback's parameters (from :func:`parse_callback` or a loopback listener)."""
+    """Check a callback's parameters (from :func:`parse_callback` or a loopback listener).
+
+    A code is registered for redaction as it arrives, also when the callback is then
+    refused: the person pasted it (or the listener accepted it), so it is in this process.
+    """
+    register_secret(params.get("code"))
     received_state = params.get("state")
     if not received_state:
         raise CallbackError(
@@ -641,6 +648,11 @@ class Playground:
         return await self._exchange(credentials, form)
 
     async def _exchange(self, credentials: AppCredentials, form: dict[str, str]) -> TokenExchange:
+        # Whatever the person typed or pasted into the request is hidden from here on; the
+        # tokens of the answer are registered where it is read (OAuthClient).
+        register_secret(credentials.client_secret)
+        for name in SECRET_FORM_FIELDS:
+            register_secret(form.get(name))
         oauth = OAuthClient(
             self._http,
             self.metadata,

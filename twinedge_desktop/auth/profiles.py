@@ -3,9 +3,12 @@
 ``twinedge-desktop login --issuer URL`` and the window's "Add profile…" both
 discover the issuer's metadata and then need the same answer: which profile id,
 which client id and scopes, and where the REST API is. The API address comes from
-the server's own metadata (TwinEdge's ``api_base_url`` extension), else from what
-the person gave (``login --api-url``), else it stays unknown until sign-in, when
-the access token's audience is tried (``{aud}/v1``). No I/O here.
+what the person typed (``login --api-url``: they said so on purpose, for instance to
+reach the API through a gateway the server does not know of), else from the server's
+own metadata (TwinEdge's ``api_base_url`` extension), else from the existing profile,
+else it stays unknown until sign-in, when the access token's audience is tried
+(``{aud}/v1``). The command line says so when ``--api-url`` overrides the metadata
+(:func:`api_url_note`). No I/O here.
 """
 
 from __future__ import annotations
@@ -71,8 +74,8 @@ def profile_for_issuer(
         )
     cloud = issuer == CLOUD_PROFILE.issuer
     api_base = (
-        metadata.api_base_url
-        or (api_url.strip().rstrip("/") if api_url else None)
+        _typed_api_url(api_url)
+        or metadata.api_base_url
         or (existing.api_base if existing is not None and same_server else None)
         or (CLOUD_PROFILE.api_base if cloud else None)
     )
@@ -95,6 +98,20 @@ def profile_for_issuer(
     )
 
 
+def _typed_api_url(api_url: str | None) -> str | None:
+    return api_url.strip().rstrip("/") or None if api_url else None
+
+
+def api_url_note(metadata: ServerMetadata, api_url: str | None) -> str | None:
+    """The note for stderr when ``--api-url`` overrides a different address the server's
+    metadata names (the person's choice wins, but they should know it differs)."""
+    typed = _typed_api_url(api_url)
+    named = metadata.api_base_url.rstrip("/") if metadata.api_base_url else None
+    if typed is None or named is None or typed == named:
+        return None
+    return f"Note: the server names its API at {named}; using {typed} from --api-url as you asked."
+
+
 def audience_of(access_token: str) -> str | None:
     """The API audience an access token names (its first ``aud``), if it is a usable URL."""
     audience = unverified_claims(access_token).get("aud")
@@ -105,4 +122,4 @@ def audience_of(access_token: str) -> str | None:
     return audience
 
 
-__all__ = ["audience_of", "default_scopes", "profile_for_issuer"]
+__all__ = ["api_url_note", "audience_of", "default_scopes", "profile_for_issuer"]

@@ -44,6 +44,7 @@ from typing import Any
 import httpx
 
 from twinedge_desktop.api.errors import ApiError, NetworkError
+from twinedge_desktop.api.http import get_json_document
 from twinedge_desktop.auth.credentials import (
     REFRESH_MARGIN,
     AccessToken,
@@ -79,6 +80,7 @@ from twinedge_desktop.auth.loopback import LoopbackListener
 from twinedge_desktop.auth.oauth import OAuthClient, TokenEndpointError, TokenResponse
 from twinedge_desktop.auth.pkce import code_challenge_s256, new_code_verifier, new_state
 from twinedge_desktop.config import AppPaths, Profile
+from twinedge_desktop.redaction import register_secret
 from twinedge_desktop.timefmt import Clock, format_duration, utc_now
 from twinedge_desktop.vault import CredentialStore, KeychainUnavailable
 
@@ -92,6 +94,12 @@ SAVE_RETRY_DELAYS: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0)
 # Sign-out and a new sign-in wait at most this long for another process's renewal; then
 # they go ahead (forgetting, or saving a new sign-in, must never be blocked for long).
 WRITE_LOCK_WAIT = 10.0
+
+# ``GET /v1/me`` at sign-in and restore: an answer of a few hundred bytes that only names
+# the person. A healthy API answers in milliseconds; past 10 s the sign-in goes on without
+# the name rather than keep the person waiting. 64 KiB is a hundred times a real answer.
+ME_DEADLINE_SECONDS = 10.0
+MAX_ME_BYTES = 64 * 1024
 
 NOT_SIGNED_IN = "You are not signed in. Sign in first."
 SIGNED_OUT_ELSEWHERE = (
@@ -366,6 +374,7 @@ class Session:
             requested = tuple(scopes if scopes is not None else self.profile.scopes)
             previous_state, previous_info = self.state, self.info
             verifier = new_code_verifier()
+            register_secret(verifier)  # whoever holds it can redeem the code
             state = new_state()
             listener = LoopbackListener(expected_state=state)
             await listener.start()
@@ -536,21 +545,25 @@ class Session:
         return info
 
     async def _enrich_with_me(self, info: SessionInfo, bearer: str) -> SessionInfo:
-        """Fill in name/email/org from ``GET /v1/me`` when the profile has an API; best effort."""
+        """Fill in name/email/org from ``GET /v1/me`` when the profile has an API; best effort,
+        within :data:`ME_DEADLINE_SECONDS` and :data:`MAX_ME_BYTES` (a sign-in never waits
+        longer than that on a server that trickles or never ends its answer)."""
         if not self.profile.api_base:
             return info
+        deadline = ME_DEADLINE_SECONDS
         try:
-            response = await self._http.get(
+            document = await get_json_document(
+                self._http,
                 f"{self.profile.api_base.rstrip('/')}/me",
-                headers={"Authorization": f"Bearer {bearer}", "Accept": "application/json"},
-                timeout=httpx.Timeout(10.0, connect=5.0),
+                what="description of the signed-in account (/me)",
+                headers={"Authorization": f"Bearer {bearer}"},
+                timeout=deadline,
+                max_bytes=MAX_ME_BYTES,
             )
-            if response.status_code != 200:
-                return info
-            data = response.json()
-        except Exception:  # who-am-I is decoration; the session works without it
-            log.info("Could not read /me for profile %s", self.profile.id)
+        except ApiError as exc:  # who-am-I is decoration; the session works without it
+            log.info("Could not read /me for profile %s: %s", self.profile.id, exc.user_message)
             return info
+        data = document.data
         if not isinstance(data, dict):
             return info
         return replace(
@@ -565,6 +578,7 @@ class Session:
         self, client_id: str, client_secret: str, scopes: Sequence[str] = ()
     ) -> SessionInfo:
         """A service session (RFC 6749 §4.4). The secret is kept in the keychain to restore it."""
+        register_secret(client_secret)  # typed or pasted in: hidden from now on, used or not
         async with self._flow_lock:
             self._require_keychain()
             credential = ServiceCredential(client_id, client_secret, tuple(scopes))
@@ -576,6 +590,7 @@ class Session:
 
     async def use_api_key(self, api_key: str) -> SessionInfo:
         """Use an API key for this run (never stored); checks it with ``GET /v1/me``."""
+        register_secret(api_key)  # hidden from now on, also when the server refuses it
         if not self.profile.api_base:
             raise SignInError("This profile has no API address, so an API key cannot be checked.")
         from twinedge_desktop.api.client import ApiClient

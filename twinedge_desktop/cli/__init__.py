@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument(
         "--api-url",
         metavar="URL",
-        help="the server's REST API (ending in /v1), when its metadata does not name one",
+        help="the server's REST API (ending in /v1); wins over the address its metadata names",
     )
     login.add_argument("--scope", metavar="SCOPE", nargs="+", help="scopes to ask for")
     login.add_argument(

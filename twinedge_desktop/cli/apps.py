@@ -29,14 +29,13 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
-from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, say
+from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, UsageError, say
+from twinedge_desktop.cli.session import run_async_command, signed_in
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from twinedge_desktop.api.apps import OAuthApp, OAuthAppsService
-    from twinedge_desktop.config import AppPaths, ProfileStore
-    from twinedge_desktop.services import CoreServices
 
 APPLICATION_TYPES = ("web", "spa", "native", "service")
 
@@ -135,106 +134,16 @@ def run(args: argparse.Namespace) -> int:
         "rotate-secret": _rotate_secret,
         "delete": _delete,
     }
-    return _run(args, handlers[args.apps_action])
+    action = handlers[args.apps_action]
+
+    async def as_the_signed_in_person(args: argparse.Namespace) -> int:
+        async with signed_in(getattr(args, "profile", None), purpose=_PURPOSE) as account:
+            return await action(args, account.apps)
+
+    return run_async_command(args, as_the_signed_in_person, check_usage=_check_usage)
 
 
-# -- running a command ---------------------------------------------------------------------
-
-
-def _run(
-    args: argparse.Namespace,
-    action: Callable[[argparse.Namespace, OAuthAppsService], Coroutine[Any, Any, int]],
-) -> int:
-    """Run ``action`` with the signed-in service; every expected failure becomes a message
-    on stderr and an exit code, never a traceback."""
-    import asyncio
-
-    from twinedge_desktop.api.errors import ApiError, InsufficientScope, ValidationFailed
-    from twinedge_desktop.auth.errors import SignInError
-    from twinedge_desktop.config import AppPaths, ConfigError, ProfileStore
-    from twinedge_desktop.logging_setup import configure_logging
-    from twinedge_desktop.redaction import redact
-    from twinedge_desktop.vault import KeychainUnavailable
-
-    try:
-        _check_usage(args)  # bad usage needs neither the keychain nor the network
-        paths = AppPaths.default()
-        configure_logging(paths, bool(getattr(args, "debug", False)))
-        store = ProfileStore.load(paths.profiles_file)
-        return asyncio.run(_with_service(args, paths, store, action))
-    except (UsageError, ConfigError) as exc:
-        say(f"Error: {redact(str(exc))}")
-        return EXIT_USAGE
-    except ValidationFailed as exc:
-        say(f"Error: {exc.user_message}")
-        return EXIT_USAGE
-    except InsufficientScope as exc:
-        missing = " ".join(exc.required_scopes)
-        say(f"Error: {exc.user_message}")
-        if missing:
-            say(f"Missing: {missing}")
-        return EXIT_FAILED
-    except (SignInError, ApiError, KeychainUnavailable) as exc:
-        say(f"Error: {exc.user_message}")
-        return EXIT_FAILED
-    except OSError as exc:
-        say(f"Error: {redact(str(exc)) or type(exc).__name__}")
-        return EXIT_FAILED
-
-
-async def _with_service(
-    args: argparse.Namespace,
-    paths: AppPaths,
-    store: ProfileStore,
-    action: Callable[[argparse.Namespace, OAuthAppsService], Coroutine[Any, Any, int]],
-) -> int:
-    from twinedge_desktop.services import CoreServices
-
-    profile_name = getattr(args, "profile", None)
-    profile = store.get(profile_name) if profile_name else store.current
-    services = await CoreServices.create(paths, store)
-    try:
-        service = await _signed_in_service(services, profile)
-        if service is None:
-            return EXIT_FAILED
-        return await action(args, service)
-    finally:
-        await services.aclose()
-
-
-async def _signed_in_service(services: CoreServices, profile: Any) -> OAuthAppsService | None:
-    """The apps service for the profile's stored sign-in, or None (and why, on stderr)."""
-    from twinedge_desktop.api.apps import OAuthAppsService
-    from twinedge_desktop.api.client import ApiClient
-    from twinedge_desktop.auth.kinds import CredentialKind
-
-    login = "twinedge-desktop login" + (f" --profile {profile.id}" if profile.id else "")
-    if services.keychain_error is not None:
-        say(f"Not signed in to {profile.name}. {services.keychain_error.user_message}")
-        return None
-    session = services.session_for(profile)
-    if not await session.restore():
-        reason = session.signed_out_reason
-        say(
-            f"{reason.user_message} Run: {login}"
-            if reason is not None
-            else f"Not signed in to {profile.name} (profile {profile.id!r}). Run: {login}"
-        )
-        return None
-    info = session.info
-    if info is not None and info.kind is not CredentialKind.USER:
-        say(
-            f"Profile {profile.id!r} is signed in as a {info.kind.value.replace('_', ' ')}; "
-            f"OAuth applications are managed with a person's sign-in. Run: {login}"
-        )
-        return None
-    if not profile.api_base:
-        say(
-            f"The profile {profile.name!r} has no API address, so OAuth applications cannot "
-            "be managed with it."
-        )
-        return None
-    return OAuthAppsService(ApiClient(services.http, profile.api_base, session))
+_PURPOSE = "OAuth applications"
 
 
 def _check_usage(args: argparse.Namespace) -> None:

@@ -19,16 +19,21 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from twinedge_desktop.api.client import ApiClient
 from twinedge_desktop.api.errors import ApiError
+from twinedge_desktop.api.http import get_json_document
 from twinedge_desktop.api.keys import ApiKeysService
 from twinedge_desktop.api.models import Me
 from twinedge_desktop.auth.discovery import discover, is_secure_url
 from twinedge_desktop.auth.errors import SignInError
-from twinedge_desktop.auth.profiles import audience_of, profile_for_issuer
-from twinedge_desktop.auth.session import CredentialKind, Session, SessionInfo
+from twinedge_desktop.auth.profiles import api_url_note, audience_of, profile_for_issuer
+from twinedge_desktop.auth.session import (
+    MAX_ME_BYTES,
+    ME_DEADLINE_SECONDS,
+    CredentialKind,
+    Session,
+    SessionInfo,
+)
 from twinedge_desktop.browser import open_url
 from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, say
 from twinedge_desktop.config import (
@@ -38,7 +43,7 @@ from twinedge_desktop.config import (
     Profile,
     ProfileStore,
 )
-from twinedge_desktop.redaction import redact
+from twinedge_desktop.redaction import redact, register_secret
 from twinedge_desktop.services import CoreServices
 from twinedge_desktop.timefmt import format_countdown, format_duration, utc_now
 from twinedge_desktop.vault import KeychainUnavailable
@@ -129,14 +134,20 @@ async def _find_api(services: CoreServices, session: Session) -> Profile | None:
         return None
     api_base = f"{audience.rstrip('/')}/v1"
     try:
-        response = await services.http.get(
+        # Bounded like every fetch (a whole-exchange deadline, a byte cap): a guessed address
+        # may be anything, such as a server that trickles its answer for ever.
+        document = await get_json_document(
+            services.http,
             f"{api_base}/me",
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=10.0,
+            what="API guessed from the token's audience",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=ME_DEADLINE_SECONDS,
+            max_bytes=MAX_ME_BYTES,
         )
-        data = response.json() if response.status_code == 200 else None
-    except (httpx.HTTPError, ValueError, ApiError):
+    except ApiError as exc:
+        log.info("No API found at the token's audience: %s", exc.user_message)
         return None
+    data = document.data
     if not isinstance(data, dict) or "sub" not in data:
         return None
     return replace(profile, api_base=api_base, audience=audience)
@@ -189,11 +200,9 @@ def run_login(args: argparse.Namespace) -> int:
                     scopes=_requested_scopes(args),
                     api_url=api_url,
                 )
-                if api_url and metadata.api_base_url and profile.api_base != api_url.rstrip("/"):
-                    _say(
-                        f"Note: the server names its API at {metadata.api_base_url}; "
-                        "using that instead of --api-url."
-                    )
+                note = api_url_note(metadata, api_url)
+                if note is not None:
+                    _say(note)
             else:
                 profile = _profile_for(store, args.profile)
                 if _requested_scopes(args):
@@ -361,6 +370,9 @@ def run_token(args: argparse.Namespace) -> int:
                 _say(_not_signed_in(session, services))
                 return EXIT_FAILED
             token = await session.access_token()
+            # Registered where it entered (the keychain entry, a token response); again here,
+            # the one place this process prints a token, in case a new source is ever added.
+            register_secret(token)
             # Only the token (or the one JSON document) on stdout, for scripts and the SDK.
             if getattr(args, "json", False):
                 sys.stdout.write(token_json(profile, token, session.info) + "\n")

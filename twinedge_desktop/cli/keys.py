@@ -17,20 +17,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, say
+from twinedge_desktop.cli.session import run_async_command, signed_in
 
 if TYPE_CHECKING:
-    from twinedge_desktop.api.keys import ApiKeysService
     from twinedge_desktop.api.models import ApiKey
-    from twinedge_desktop.auth.session import Session
-    from twinedge_desktop.config import Profile
-    from twinedge_desktop.services import CoreServices
 
 DEFAULT_DAYS = 90  # the seed: "Rotate keys every 90 days"
 MAX_DAYS = 3650
@@ -98,80 +93,7 @@ def run(args: argparse.Namespace) -> int:
     return run_async_command(args, handlers[args.keys_action])
 
 
-# -- shared with ``scan``: the signed-in account -------------------------------------------------
-
-
-def run_async_command(
-    args: argparse.Namespace,
-    body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]],
-) -> int:
-    """Run ``body`` on a fresh loop with logging set up; expected errors become a message + code."""
-    import asyncio
-
-    from twinedge_desktop.api.errors import ApiError, ValidationFailed
-    from twinedge_desktop.auth.errors import SignInError
-    from twinedge_desktop.config import AppPaths, ConfigError
-    from twinedge_desktop.logging_setup import configure_logging
-    from twinedge_desktop.redaction import redact
-    from twinedge_desktop.vault import KeychainUnavailable
-
-    try:
-        configure_logging(AppPaths.default(), bool(getattr(args, "debug", False)))
-        return asyncio.run(body(args))
-    except (UsageError, ConfigError) as exc:
-        say(f"Error: {redact(str(exc))}")
-        return EXIT_USAGE
-    except ValidationFailed as exc:
-        say(f"Error: {exc.user_message}")
-        return EXIT_USAGE
-    except (SignInError, ApiError, KeychainUnavailable) as exc:
-        say(f"Error: {exc.user_message}")
-        return EXIT_FAILED
-    except OSError as exc:
-        say(f"Error: {redact(str(exc)) or type(exc).__name__}")
-        return EXIT_FAILED
-
-
-class NotSignedIn(Exception):
-    """No usable sign-in for the profile; the text says how to sign in."""
-
-
-@dataclass
-class Account:
-    services: CoreServices
-    profile: Profile
-    session: Session
-    keys: ApiKeysService
-
-
-@asynccontextmanager
-async def signed_in(profile_name: str | None) -> AsyncIterator[Account]:
-    """The profile's session restored from the keychain (as ``token`` does), with its API keys
-    service. Raises :class:`NotSignedIn` when there is no usable sign-in."""
-    from twinedge_desktop.config import CLOUD_PROFILE, AppPaths, ProfileStore
-    from twinedge_desktop.services import CoreServices
-
-    paths = AppPaths.default()
-    store = ProfileStore.load(paths.profiles_file)
-    profile = store.get(profile_name) if profile_name else store.current
-    services = await CoreServices.create(paths, store)
-    try:
-        session = services.session_for(profile)
-        restored = services.keychain_error is None and await session.restore()
-        if not restored:
-            login = "twinedge-desktop login" + (
-                "" if profile.id == CLOUD_PROFILE.id else f" --profile {profile.id}"
-            )
-            if services.keychain_error is not None:
-                reason = services.keychain_error.user_message
-            elif session.signed_out_reason is not None:
-                reason = session.signed_out_reason.user_message
-            else:
-                reason = f"Not signed in to {profile.name} (profile {profile.id!r})."
-            raise NotSignedIn(f"{reason} Run: {login}")
-        yield Account(services, profile, session, services.api_keys_for(session))
-    finally:
-        await services.aclose()
+_PURPOSE = "API keys"
 
 
 # -- list --------------------------------------------------------------------------------------
@@ -218,12 +140,8 @@ async def _list(args: argparse.Namespace) -> int:
     from twinedge_desktop.scan.model import mask_prefix
     from twinedge_desktop.timefmt import relative_time, utc_now
 
-    try:
-        async with signed_in(args.profile) as account:
-            keys = await account.keys.list_all()
-    except NotSignedIn as exc:
-        say(str(exc))
-        return EXIT_FAILED
+    async with signed_in(args.profile, purpose=_PURPOSE) as account:
+        keys = await account.keys.list_all()
     now = utc_now()
     if args.json:
         print(json.dumps({"data": [key_json(k, now) for k in keys]}, indent=2), flush=True)
@@ -298,9 +216,8 @@ def _checked_scopes(raw: Sequence[str]) -> list[str]:
 
 
 async def _create(args: argparse.Namespace) -> int:
-    from twinedge_desktop.api.client import ApiClient
     from twinedge_desktop.api.errors import NetworkError
-    from twinedge_desktop.api.keys import ApiKeysService, new_idempotency_key
+    from twinedge_desktop.api.keys import new_idempotency_key
     from twinedge_desktop.scan.model import mask_prefix
     from twinedge_desktop.timefmt import format_countdown, utc_now
 
@@ -309,31 +226,21 @@ async def _create(args: argparse.Namespace) -> int:
         raise UsageError("The key needs a name that says what uses it.")
     scopes = _checked_scopes(args.scopes)
     expires_at = parse_expiry(args, utc_now())
-    try:
-        async with signed_in(args.profile) as account:
-            api_base = account.profile.api_base
-            assert api_base is not None  # api_keys_for checked it
-            service = ApiKeysService(
-                ApiClient(
-                    account.services.http, api_base, account.session, max_attempts=CREATE_ATTEMPTS
-                )
+    async with signed_in(args.profile, purpose=_PURPOSE) as account:
+        service = account.services.api_keys_for(account.session, max_attempts=CREATE_ATTEMPTS)
+        try:
+            created = await service.create(
+                name, scopes, expires_at, idempotency_key=new_idempotency_key()
             )
-            try:
-                created = await service.create(
-                    name, scopes, expires_at, idempotency_key=new_idempotency_key()
-                )
-            except NetworkError as exc:
-                # The server may have made the key and only its answer was lost (twice).
-                say(f"Error: {exc.user_message}")
-                say(
-                    "The key may have been created without its secret reaching you: check "
-                    "`twinedge-desktop keys list` and revoke a key named "
-                    f"“{name}” that you cannot use."
-                )
-                return EXIT_FAILED
-    except NotSignedIn as exc:
-        say(str(exc))
-        return EXIT_FAILED
+        except NetworkError as exc:
+            # The server may have made the key and only its answer was lost (twice).
+            say(f"Error: {exc.user_message}")
+            say(
+                "The key may have been created without its secret reaching you: check "
+                "`twinedge-desktop keys list` and revoke a key named "
+                f"“{name}” that you cannot use."
+            )
+            return EXIT_FAILED
     key = created.key
     # The secret alone on stdout; everything for the person on stderr.
     sys.stdout.write(created.secret + "\n")
@@ -417,38 +324,31 @@ async def _revoke(args: argparse.Namespace) -> int:
     from twinedge_desktop.scan.model import mask_prefix
     from twinedge_desktop.timefmt import utc_now
 
-    try:
-        async with signed_in(args.profile) as account:
-            keys = await account.keys.list_all()
-            matches = resolve_reference(str(args.reference), keys)
-            now = utc_now()
-            shown = _shown_reference(str(args.reference))
-            if not matches:
-                say(
-                    f"No key of yours has the id or prefix {shown}. See: twinedge-desktop keys list"
-                )
+    async with signed_in(args.profile, purpose=_PURPOSE) as account:
+        keys = await account.keys.list_all()
+        matches = resolve_reference(str(args.reference), keys)
+        now = utc_now()
+        shown = _shown_reference(str(args.reference))
+        if not matches:
+            say(f"No key of yours has the id or prefix {shown}. See: twinedge-desktop keys list")
+            return EXIT_FAILED
+        if len(matches) > 1:
+            say(f"{shown} matches {len(matches)} keys; give the id or a longer prefix:")
+            for key in matches:
+                say(f"  {key.id}  {mask_prefix(key.prefix)}  {key.status(now):8}  {key.name}")
+            return EXIT_USAGE
+        key = matches[0]
+        label = f"“{key.name}” ({mask_prefix(key.prefix)}, id {key.id})"
+        if key.revoked_at is not None:
+            say(f"{label} was already revoked on {key.revoked_at:%Y-%m-%d %H:%M} UTC.")
+            return EXIT_OK
+        if sys.stdin.isatty() and not args.yes:
+            question = (
+                f"Revoke {label}? {_last_used(key, now)} Anything using it stops working at once."
+            )
+            if not _confirm(question):
+                say("Not revoked.")
                 return EXIT_FAILED
-            if len(matches) > 1:
-                say(f"{shown} matches {len(matches)} keys; give the id or a longer prefix:")
-                for key in matches:
-                    say(f"  {key.id}  {mask_prefix(key.prefix)}  {key.status(now):8}  {key.name}")
-                return EXIT_USAGE
-            key = matches[0]
-            label = f"“{key.name}” ({mask_prefix(key.prefix)}, id {key.id})"
-            if key.revoked_at is not None:
-                say(f"{label} was already revoked on {key.revoked_at:%Y-%m-%d %H:%M} UTC.")
-                return EXIT_OK
-            if sys.stdin.isatty() and not args.yes:
-                question = (
-                    f"Revoke {label}? {_last_used(key, now)} Anything using it stops working "
-                    "at once."
-                )
-                if not _confirm(question):
-                    say("Not revoked.")
-                    return EXIT_FAILED
-            await account.keys.revoke(key.id)
-    except NotSignedIn as exc:
-        say(str(exc))
-        return EXIT_FAILED
+        await account.keys.revoke(key.id)
     say(f"Revoked {label}. {_last_used(key, now)}")
     return EXIT_OK

@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from twinedge_desktop.cli.keys import run_async_command
+    from twinedge_desktop.cli.session import run_async_command
 
     return run_async_command(args, _scan)
 
@@ -146,11 +146,11 @@ async def _account_keys(
         return None, None, None
     from twinedge_desktop.api.errors import ApiError
     from twinedge_desktop.auth.errors import SignInError
-    from twinedge_desktop.cli.keys import NotSignedIn, signed_in
+    from twinedge_desktop.cli.session import NotSignedIn, signed_in
     from twinedge_desktop.vault import KeychainUnavailable
 
     try:
-        async with signed_in(args.profile) as account:
+        async with signed_in(args.profile, purpose="API keys") as account:
             return await account.keys.list_all(), None, account.profile.id
     except NotSignedIn as exc:
         return None, f"Keys cannot be matched to yours: {exc}", None

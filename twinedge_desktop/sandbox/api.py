@@ -6,9 +6,6 @@ key, each sent as ``Authorization: Bearer …``.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 import secrets
 from typing import Any
 
@@ -17,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from twinedge_desktop import keyformat
 from twinedge_desktop.sandbox.callers import Caller, identify
+from twinedge_desktop.sandbox.idempotency import WhenGone, forget_secrets_of, idempotent_request
 from twinedge_desktop.sandbox.limits import context_of
 from twinedge_desktop.sandbox.oauth import state_of
 from twinedge_desktop.sandbox.problems import (
@@ -24,32 +22,24 @@ from twinedge_desktop.sandbox.problems import (
     insufficient_scope,
     validation,
 )
-from twinedge_desktop.sandbox.state import (
-    IDEMPOTENCY_SECONDS,
-    IdempotentResponse,
-    SandboxState,
-    rfc3339,
-)
+from twinedge_desktop.sandbox.state import SandboxState, rfc3339
 from twinedge_desktop.sandbox.storage import ApiKeyRow, sha256_hex
 from twinedge_desktop.sandbox.validation import (
-    bounded_int,
-    decode_cursor,
     display_name,
-    encode_cursor,
-    parse_json,
+    next_page_cursor,
+    page_window,
     parse_rfc3339,
     printable_excerpt,
-    query_value,
-    refuse_unknown_parameters,
+    read_json,
 )
 from twinedge_desktop.scopes import SCOPES_BY_NAME
 
-__all__ = ["Caller", "authenticate"]  # Caller lives in callers.py; re-exported for handlers
+# Caller lives in callers.py and read_json in validation.py; re-exported for handlers.
+__all__ = ["Caller", "authenticate", "read_json"]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_NAME_LENGTH = 64
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _CREATE_FIELDS = frozenset({"name", "scopes", "expires_at"})
 
 
@@ -180,36 +170,30 @@ def api_key_json(row: ApiKeyRow) -> dict[str, Any]:
 
 
 _KEYS_LISTING = "api-keys"
-_LIST_PARAMETERS = frozenset({"limit", "cursor"})
 
 
 async def list_keys(request: Request) -> JSONResponse:
     state = state_of(request)
     caller = user_caller(request)
-    params = request.query_params
-    refuse_unknown_parameters(params, _LIST_PARAMETERS)
-    limit = bounded_int(
-        query_value(params, "limit"),
-        field="limit",
+    limit, before = page_window(
+        request.query_params,
+        state.cursor_secret,
+        _KEYS_LISTING,
         default=DEFAULT_PAGE_SIZE,
-        low=1,
         high=MAX_PAGE_SIZE,
     )
-    cursor = query_value(params, "cursor")
-    before = decode_cursor(state.cursor_secret, _KEYS_LISTING, cursor) if cursor else None
     rows = state.storage.list_api_keys(
         owner_sub=None if caller.is_admin else caller.sub,
         org=caller.org,
         before_seq=before,
         limit=limit + 1,
     )
-    page = rows[:limit]
-    next_cursor = (
-        encode_cursor(state.cursor_secret, _KEYS_LISTING, page[-1].seq)
-        if len(rows) > limit
-        else None
+    next_cursor = next_page_cursor(
+        state.cursor_secret, _KEYS_LISTING, [row.seq for row in rows], limit
     )
-    return JSONResponse({"data": [api_key_json(row) for row in page], "next_cursor": next_cursor})
+    return JSONResponse(
+        {"data": [api_key_json(row) for row in rows[:limit]], "next_cursor": next_cursor}
+    )
 
 
 def _parse_expiry(value: Any, now: float) -> float | None:
@@ -241,44 +225,21 @@ def _validate_create(body: Any, now: float) -> tuple[str, tuple[str, ...], float
     return name, tuple(unique), _parse_expiry(body.get("expires_at"), now)
 
 
-async def read_json(request: Request) -> Any:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        raise Problem(
-            415, "invalid_request", "the body must be JSON (Content-Type: application/json)"
-        )
-    return parse_json(await request.body())
-
-
 async def create_key(request: Request) -> Response:
     state = state_of(request)
     caller = user_caller(request)
-    idempotency_key = request.headers.get("idempotency-key")
-    if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-        raise validation(
-            "Idempotency-Key", "Idempotency-Key must be 1 to 255 visible ASCII characters"
-        )
     body = await read_json(request)
+    idempotent = idempotent_request(request, owner=caller.sub, operation="api-keys", body=body)
     now = state.clock.now()
-    fingerprint = hashlib.sha256(
-        json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    ).hexdigest()
-    if idempotency_key is not None:
-        state.forget_stale()
-        previous = state.idempotency.get((caller.sub, idempotency_key))
-        if previous is not None and now - previous.created_at <= IDEMPOTENCY_SECONDS:
-            if previous.body_fingerprint != fingerprint:
-                raise validation(
-                    "Idempotency-Key",
-                    "this Idempotency-Key was already used with a different request body",
-                )
-            _refuse_replay_of_unusable_key(state, previous, now)
-            return Response(
-                previous.body,
-                status_code=previous.status,
-                media_type="application/json",
-                headers={"Idempotent-Replayed": "true", "Cache-Control": "no-store"},
-            )
+    replayed = idempotent.replay(
+        state,
+        now,
+        why_gone=lambda key_id: _why_unusable(state, key_id, now),
+        when_gone=WhenGone.CONFLICT,
+        what="key",
+    )
+    if replayed is not None:
+        return replayed
     name, scopes, expires_at = _validate_create(body, now)
     if not caller.is_admin:
         beyond = [scope for scope in scopes if scope not in caller.scopes]
@@ -307,47 +268,24 @@ async def create_key(request: Request) -> Response:
     )
     row = state.storage.api_key_by_id(key_id)
     assert row is not None
-    payload = json.dumps({**api_key_json(row), "key": secret}, separators=(",", ":")).encode()
-    if idempotency_key is not None:
-        state.idempotency[(caller.sub, idempotency_key)] = IdempotentResponse(
-            owner=caller.sub,
-            body_fingerprint=fingerprint,
-            status=201,
-            body=payload,
-            created_at=now,
-            key_id=key_id,
-        )
-    return Response(
-        payload,
-        status_code=201,
-        media_type="application/json",
-        headers={"Location": f"/v1/api-keys/{key_id}", "Cache-Control": "no-store"},
+    return idempotent.respond(
+        state,
+        now,
+        {**api_key_json(row), "key": secret},
+        resource_id=key_id,
+        location=f"/v1/api-keys/{key_id}",
     )
 
 
-def _refuse_replay_of_unusable_key(
-    state: SandboxState, previous: IdempotentResponse, now: float
-) -> None:
-    """A replay never hands out the secret of a key that no longer works.
-
-    Chosen over answering the key without ``key``: a client retrying a create expects
-    the secret, and a 409 tells it plainly that there is none to have (issue 15, #5).
-    """
-    if previous.key_id is None:
-        return
-    row = state.storage.api_key_by_id(previous.key_id)
+def _why_unusable(state: SandboxState, key_id: str, now: float) -> str | None:
+    """Why a created key no longer works, or None: an idempotent replay never hands out the
+    secret of a key that no longer works (a 409 instead, docs/contracts.md)."""
+    row = state.storage.api_key_by_id(key_id)
     if row is None or row.revoked_at is not None:
-        reason = "has since been revoked"
-    elif row.expires_at is not None and row.expires_at <= now:
-        reason = "has expired"
-    else:
-        return
-    raise Problem(
-        409,
-        "conflict",
-        f"The key created with this Idempotency-Key ({previous.key_id}) {reason}; its "
-        "secret is not shown again. Create a new key with a new Idempotency-Key.",
-    )
+        return "has since been revoked"
+    if row.expires_at is not None and row.expires_at <= now:
+        return "has expired"
+    return None
 
 
 def visible_key(state: SandboxState, caller: Caller, key_id: str) -> ApiKeyRow:
@@ -376,7 +314,5 @@ async def revoke_key(request: Request) -> Response:
     row = visible_key(state, caller, str(request.path_params["key_id"]))
     state.storage.revoke_api_key(row.id, state.clock.now())
     # Replays of its create now answer 409; the copy of its secret is not needed anymore.
-    for response in state.idempotency.values():
-        if response.key_id == row.id:
-            response.body = b""
+    forget_secrets_of(state, row.id)
     return Response(status_code=204)

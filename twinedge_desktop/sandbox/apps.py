@@ -19,18 +19,17 @@ People register their own applications here; a registered app works at
   replaces the previous secret with the one that was current.
 - ``Idempotency-Key`` on create (and on a new secret): a replay within 10 minutes
   returns the identical response, so a response lost on the way yields one app (or one
-  secret) when the client retries. Replays live in memory only, never in the data file.
+  secret) when the client retries (``sandbox/idempotency.py``, shared with API keys).
+  Replays live in memory only; a deleted app's are dropped with it, and its create is
+  then handled as new.
+- ``limit`` and ``cursor`` are read as every list's (``validation.page_window``): plain
+  digits, each once, and only cursors this sandbox issued for this list.
 - Deleting an app removes its client id at once (``invalid_client``) and revokes every
   token issued to it.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
-import re
 import secrets
 import string
 from typing import Any
@@ -48,32 +47,22 @@ from twinedge_desktop.oauth_apps_rules import (
     scopes_problem,
     unique_scopes,
 )
-from twinedge_desktop.sandbox.api import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
-    Caller,
-    authenticate,
-    read_json,
-)
+from twinedge_desktop.sandbox.api import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Caller, authenticate
+from twinedge_desktop.sandbox.idempotency import WhenGone, forget_secrets_of, idempotent_request
 from twinedge_desktop.sandbox.oauth import state_of
 from twinedge_desktop.sandbox.problems import Problem, insufficient_scope, validation
-from twinedge_desktop.sandbox.state import (
-    IDEMPOTENCY_SECONDS,
-    IdempotentResponse,
-    SandboxState,
-    rfc3339,
-)
+from twinedge_desktop.sandbox.state import SandboxState, rfc3339
 from twinedge_desktop.sandbox.storage import OAuthAppRow, sha256_hex
+from twinedge_desktop.sandbox.validation import next_page_cursor, page_window, read_json
 
 SECRET_GRACE_SECONDS = 24 * 3600
 SECRET_LENGTH = 43  # base62: 43 × log2(62) ≈ 256 bits
 SECRET_HINT_LENGTH = 4
 _SECRET_ALPHABET = string.digits + string.ascii_letters
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _CREATE_FIELDS = frozenset({"name", "application_type", "redirect_uris", "scopes"})
 _UPDATE_FIELDS = frozenset({"name", "redirect_uris", "scopes"})
 _SECRET_FIELDS = frozenset({"revoke_previous"})
-_NO_STORE = {"Cache-Control": "no-store"}
+_APPS_LISTING = "oauth-apps"
 
 
 # -- who may do what ---------------------------------------------------------------------
@@ -203,81 +192,7 @@ def _scopes(body: dict[str, Any]) -> tuple[str, ...]:
     return scopes
 
 
-# -- idempotency -------------------------------------------------------------------------
-
-
-def _idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("idempotency-key")
-    if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
-        raise validation(
-            "Idempotency-Key", "Idempotency-Key must be 1 to 255 visible ASCII characters"
-        )
-    return key
-
-
-def _fingerprint(body: Any) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _replay(
-    state: SandboxState, cache_key: tuple[str, str], fingerprint: str, now: float
-) -> Response | None:
-    """The stored response for this key, or None when it is new (or older than 10 min)."""
-    state.forget_stale()
-    previous = state.idempotency.get(cache_key)
-    if previous is None or now - previous.created_at > IDEMPOTENCY_SECONDS:
-        return None
-    if previous.body_fingerprint != fingerprint:
-        raise validation(
-            "Idempotency-Key",
-            "this Idempotency-Key was already used with a different request body",
-        )
-    app_id = json.loads(previous.body)["id"]
-    return Response(
-        previous.body,
-        status_code=previous.status,
-        media_type="application/json",
-        headers={
-            "Location": f"/v1/oauth-apps/{app_id}",
-            "Idempotent-Replayed": "true",
-            **_NO_STORE,
-        },
-    )
-
-
-def _created(
-    state: SandboxState,
-    cache_key: tuple[str, str] | None,
-    fingerprint: str,
-    payload: dict[str, Any],
-    now: float,
-) -> Response:
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    if cache_key is not None:
-        state.idempotency[cache_key] = IdempotentResponse(
-            owner=cache_key[0], body_fingerprint=fingerprint, status=201, body=body, created_at=now
-        )
-    return Response(
-        body,
-        status_code=201,
-        media_type="application/json",
-        headers={"Location": f"/v1/oauth-apps/{payload['id']}", **_NO_STORE},
-    )
-
-
-def _forget_replays_of(state: SandboxState, app_id: str) -> None:
-    """A deleted app's stored responses (which hold its secrets) are dropped with it."""
-    marker = f'"id":"{app_id}"'.encode()
-    for cache_key in [
-        key
-        for key, stored in state.idempotency.items()
-        if key[1].startswith("oauth-app") and marker in stored.body
-    ]:
-        del state.idempotency[cache_key]
-
-
-# -- secrets and paging ------------------------------------------------------------------
+# -- secrets ------------------------------------------------------------------------
 
 
 def _new_secret() -> tuple[str, str, str]:
@@ -286,74 +201,51 @@ def _new_secret() -> tuple[str, str, str]:
     return secret, sha256_hex(secret), secret[-SECRET_HINT_LENGTH:]
 
 
-def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"a1:{seq}".encode()).rstrip(b"=").decode("ascii")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
-        version, _, number = text.partition(":")
-        seq = int(number)
-    except (binascii.Error, UnicodeError, ValueError):
-        raise validation("cursor", "cursor is not one this server returned") from None
-    if version != "a1" or seq < 1:
-        raise validation("cursor", "cursor is not one this server returned")
-    return seq
-
-
-def _page_limit(request: Request) -> int:
-    unknown = set(request.query_params) - {"limit", "cursor"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise validation(name, f"unknown query parameter {name!r}")
-    text = request.query_params.get("limit")
-    if text is None:
-        return DEFAULT_PAGE_SIZE
-    try:
-        limit = int(text)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise validation("limit", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}")
-    return limit
-
-
 # -- endpoints ---------------------------------------------------------------------------
 
 
 async def list_apps(request: Request) -> JSONResponse:
     state = state_of(request)
     caller = _manager(request)
-    limit = _page_limit(request)
-    cursor = request.query_params.get("cursor")
+    limit, before = page_window(
+        request.query_params,
+        state.cursor_secret,
+        _APPS_LISTING,
+        default=DEFAULT_PAGE_SIZE,
+        high=MAX_PAGE_SIZE,
+    )
     rows = state.storage.list_oauth_apps(
         owner_sub=None if caller.is_admin else caller.sub,
         org=caller.org,
-        before_seq=_decode_cursor(cursor) if cursor else None,
+        before_seq=before,
         limit=limit + 1,
     )
-    page = rows[:limit]
     now = state.clock.now()
-    next_cursor = _encode_cursor(page[-1].seq) if len(rows) > limit else None
-    return JSONResponse({"data": [app_json(row, now) for row in page], "next_cursor": next_cursor})
+    next_cursor = next_page_cursor(
+        state.cursor_secret, _APPS_LISTING, [row.seq for row in rows], limit
+    )
+    return JSONResponse(
+        {"data": [app_json(row, now) for row in rows[:limit]], "next_cursor": next_cursor}
+    )
 
 
 async def create_app(request: Request) -> Response:
     state = state_of(request)
     caller = _manager(request)
-    idempotency_key = _idempotency_key(request)
     body = await read_json(request)
     # Nothing below awaits: the check for a replay and the insert cannot interleave with
     # another request on the sandbox's one event loop.
+    idempotent = idempotent_request(request, owner=caller.sub, operation="oauth-apps", body=body)
     now = state.clock.now()
-    fingerprint = _fingerprint(body)
-    cache_key = (caller.sub, f"oauth-apps:{idempotency_key}") if idempotency_key else None
-    if cache_key is not None:
-        replayed = _replay(state, cache_key, fingerprint, now)
-        if replayed is not None:
-            return replayed
+    replayed = idempotent.replay(
+        state,
+        now,
+        why_gone=lambda app_id: _why_gone(state, app_id),
+        when_gone=WhenGone.FORGET,
+        what="application",
+    )
+    if replayed is not None:
+        return replayed
     fields = _object(body, _CREATE_FIELDS)
     name = _name(fields)
     application_type = _application_type(fields)
@@ -380,7 +272,9 @@ async def create_app(request: Request) -> Response:
     payload = app_json(row, now)
     if secret is not None:
         payload["client_secret"] = secret
-    return _created(state, cache_key, fingerprint, payload, now)
+    return idempotent.respond(
+        state, now, payload, resource_id=row.id, location=f"/v1/oauth-apps/{row.id}"
+    )
 
 
 async def get_app(request: Request) -> JSONResponse:
@@ -418,19 +312,22 @@ async def update_app(request: Request) -> JSONResponse:
 async def rotate_secret(request: Request) -> Response:
     state = state_of(request)
     caller = _manager(request)
-    idempotency_key = _idempotency_key(request)
     raw = await request.body()
     body: Any = await read_json(request) if raw.strip() else {}
     row = _visible_app(state, caller, str(request.path_params["app_id"]))
-    now = state.clock.now()
-    fingerprint = _fingerprint(body)
-    cache_key = (
-        (caller.sub, f"oauth-app-secret:{row.id}:{idempotency_key}") if idempotency_key else None
+    idempotent = idempotent_request(
+        request, owner=caller.sub, operation=f"oauth-app-secret:{row.id}", body=body
     )
-    if cache_key is not None:
-        replayed = _replay(state, cache_key, fingerprint, now)
-        if replayed is not None:
-            return replayed
+    now = state.clock.now()
+    replayed = idempotent.replay(
+        state,
+        now,
+        why_gone=lambda app_id: _why_gone(state, app_id),
+        when_gone=WhenGone.FORGET,
+        what="secret",
+    )
+    if replayed is not None:
+        return replayed
     fields = _object(body, _SECRET_FIELDS)
     revoke_previous = fields.get("revoke_previous", False)
     if not isinstance(revoke_previous, bool):
@@ -452,7 +349,9 @@ async def rotate_secret(request: Request) -> Response:
     updated = state.storage.oauth_app_by_id(row.id)
     assert updated is not None
     payload = {**app_json(updated, now), "client_secret": secret}
-    return _created(state, cache_key, fingerprint, payload, now)
+    return idempotent.respond(
+        state, now, payload, resource_id=row.id, location=f"/v1/oauth-apps/{row.id}"
+    )
 
 
 async def delete_app(request: Request) -> Response:
@@ -462,5 +361,11 @@ async def delete_app(request: Request) -> Response:
     # Sign-ins already under way for the app fail at their next step: oauth.py looks the
     # client up again at sign-in, consent and token time.
     state.storage.delete_oauth_app(row.id, row.client_id, state.clock.now())
-    _forget_replays_of(state, row.id)
+    # Its stored answers hold its secrets: dropped now; a replay of its create is new.
+    forget_secrets_of(state, row.id)
     return Response(status_code=204)
+
+
+def _why_gone(state: SandboxState, app_id: str) -> str | None:
+    """Why an app created (or given a secret) under an Idempotency-Key no longer works."""
+    return "has since been deleted" if state.storage.oauth_app_by_id(app_id) is None else None

@@ -107,7 +107,7 @@ DEMO_KEYS: tuple[DemoKey, ...] = (
             spike_factor=9.0,
             endpoints=("GET /v1/telemetry", "GET /v1/assets"),
         ),
-        shows="a day at 9x its 30-day median: unusual activity",
+        shows="a day at 9x its weekday volume, far above 5x its median: unusual activity",
     ),
     DemoKey(
         "key_demo_reporting",

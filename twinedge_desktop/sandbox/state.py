@@ -101,12 +101,15 @@ class PendingAuthorization:
 
 @dataclass
 class IdempotentResponse:
+    """A create's answer kept for replays (sandbox/idempotency.py)."""
+
     owner: str
     body_fingerprint: str
     status: int
-    body: bytes = field(repr=False)  # holds a new key's secret
+    body: bytes = field(repr=False)  # holds the new secret; emptied when it stops working
     created_at: float
-    key_id: str | None = None  # the key it created: a replay after revocation is refused
+    resource_id: str | None = None  # what it created: a replay once that is gone is refused
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 _Key = TypeVar("_Key")

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from starlette.datastructures import QueryParams
+from starlette.requests import Request
 
 from twinedge_desktop.sandbox.problems import Problem, invalid_request, validation
 
@@ -107,6 +108,17 @@ def parse_json(raw: bytes) -> Any:
     if _depth_exceeds(value, MAX_JSON_DEPTH):
         raise invalid_request(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
     return value
+
+
+async def read_json(request: Request) -> Any:
+    """A request's JSON body (``Content-Type: application/json``, else 415), read by
+    :func:`parse_json`'s rules."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise Problem(
+            415, "invalid_request", "the body must be JSON (Content-Type: application/json)"
+        )
+    return parse_json(await request.body())
 
 
 def printable_excerpt(text: str, limit: int = 40) -> str:
@@ -308,6 +320,35 @@ def decode_cursor(secret: bytes, listing: str, cursor: str, *, field: str = "cur
     if not 1 <= seq <= MAX_SEQUENCE:
         raise refused
     return seq
+
+
+# -- pages ----------------------------------------------------------------------------------
+
+PAGE_PARAMETERS = frozenset({"limit", "cursor"})
+
+
+def page_window(
+    params: QueryParams, secret: bytes, listing: str, *, default: int, high: int
+) -> tuple[int, int | None]:
+    """A list endpoint's ``limit`` and the sequence number its ``cursor`` resumes after.
+
+    Nothing but ``limit`` and ``cursor``, each at most once; ``limit`` plain digits in
+    ``1..high``; the cursor one this sandbox issued for ``listing``. A 422 otherwise.
+    """
+    refuse_unknown_parameters(params, PAGE_PARAMETERS)
+    limit = bounded_int(
+        query_value(params, "limit"), field="limit", default=default, low=1, high=high
+    )
+    cursor = query_value(params, "cursor")  # empty: the first page, as no cursor at all
+    return limit, decode_cursor(secret, listing, cursor) if cursor else None
+
+
+def next_page_cursor(secret: bytes, listing: str, sequences: list[int], limit: int) -> str | None:
+    """The cursor after a page, given the ``seq`` of up to ``limit + 1`` rows read (one
+    more than the page, to know whether another page follows); None on the last page."""
+    if len(sequences) <= limit:
+        return None
+    return encode_cursor(secret, listing, sequences[limit - 1])
 
 
 # -- test-control numbers ------------------------------------------------------------------

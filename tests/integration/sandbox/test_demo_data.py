@@ -4,63 +4,46 @@ added only to a fresh data file."""
 from __future__ import annotations
 
 import random
-import statistics
+import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.integration.sandbox.flows import HTTP, api, user_tokens
+from twinedge_desktop.api.client import ApiClient
+from twinedge_desktop.api.http import build_http_client
+from twinedge_desktop.api.keys import ApiKeysService
+from twinedge_desktop.health.rules import FindingKind, check_keys
 from twinedge_desktop.sandbox.demo import DEMO_KEYS
 from twinedge_desktop.sandbox.embedded import RunningSandbox, start_in_thread
 from twinedge_desktop.sandbox.usage import History, history_rows
 
-DAY = timedelta(days=1)
-
-
-def _parse(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
-def findings(key: dict[str, Any], usage: dict[str, Any], now: datetime) -> set[str]:
-    """The checks the Health page will make, written from the seed's advice."""
-    found: set[str] = set()
-    created, expires, last_used = (
-        _parse(key["created_at"]),
-        _parse(key["expires_at"]),
-        _parse(key["last_used_at"]),
-    )
-    assert created is not None
-    if now - created > 90 * DAY:
-        found.add("older than 90 days")
-    if last_used is None or now - last_used > 30 * DAY:
-        found.add("unused for 30 days")
-    if expires is None:
-        found.add("never expires")
-    elif expires - now <= 14 * DAY:
-        found.add("expires within 14 days")
-    writes = [name for name in usage["by_endpoint"] if not name.startswith("GET ")]
-    if any(scope.startswith("write:") for scope in key["scopes"]) and not writes:
-        found.add("write scopes unused")
-    counts = [day["requests"] for day in usage["days"]]
-    errors = sum(day["errors"] for day in usage["days"])
-    median = statistics.median(counts)
-    if (median and max(counts) > 5 * median) or (sum(counts) and errors / sum(counts) > 0.2):
-        found.add("unusual activity")
-    return found
-
-
+K = FindingKind
+# What the Health rules (twinedge_desktop/health/rules.py) find for each demo key: the
+# finding its DemoKey.shows describes, and nothing else.
 EXPECTED = {
-    "Plant North historian": {"older than 90 days"},
-    "Old shift dashboard": {"unused for 30 days"},
-    "CI pipeline": {"never expires"},
-    "Contractor access (Acme Controls)": {"expires within 14 days"},
-    "Telemetry uploader": {"write scopes unused"},
-    "Edge gateway 7": {"unusual activity"},
+    "Plant North historian": {K.OLDER_THAN_ROTATION},
+    "Old shift dashboard": {K.UNUSED},
+    "CI pipeline": {K.NEVER_EXPIRES},
+    "Contractor access (Acme Controls)": {K.EXPIRES_SOON},
+    "Telemetry uploader": {K.UNUSED_WRITE_ACCESS},
+    "Edge gateway 7": {K.UNUSUAL_ACTIVITY},
     "Reporting service": set(),
 }
+
+
+class _Token:
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    async def access_token(self) -> str:
+        return self.token
+
+    async def handle_unauthorized(self, rejected_token: str) -> str:
+        return self.token
 
 
 @pytest.fixture(scope="module")
@@ -75,17 +58,24 @@ def _keys(base_url: str, token: str) -> list[dict[str, Any]]:
     return data
 
 
-def test_each_demo_key_shows_exactly_its_finding(demo: tuple[RunningSandbox, str]) -> None:
+async def test_each_demo_key_shows_exactly_its_finding(demo: tuple[RunningSandbox, str]) -> None:
+    """Through the app's own client (ApiKeysService.usage) and the Health rules."""
     running, token = demo
     now = datetime.fromtimestamp(HTTP.get(f"{running.base_url}/_sandbox/clock").json()["now"], UTC)
-    keys = {key["name"]: key for key in _keys(running.base_url, token)}
-    assert set(keys) == set(EXPECTED)
-    for name, expected in EXPECTED.items():
-        key = keys[name]
-        usage = api(running.base_url, "GET", f"/v1/api-keys/{key['id']}/usage", token).json()
-        assert findings(key, usage, now) == expected, name
-        assert key["created_by"] == "engineer@example.com"
-        assert key["revoked_at"] is None
+    async with build_http_client(trust_env=False) as http:
+        service = ApiKeysService(ApiClient(http, f"{running.base_url}/v1", _Token(token)))
+        keys = await service.list_all()
+        usage = {key.id: await service.usage(key.id) for key in keys}
+    found = check_keys(keys, usage, now)
+    by_name = {key.name: {finding.kind for finding in found[key.id]} for key in keys}
+    assert by_name == EXPECTED
+    assert all(not key.damaged and key.created_by == "engineer@example.com" for key in keys)
+    uploader = next(f for key in keys for f in found[key.id] if key.name == "Telemetry uploader")
+    assert uploader.narrower_scopes == ("read:telemetry",)
+    gateway = next(f for key in keys for f in found[key.id] if key.name == "Edge gateway 7")
+    # 9x its weekday volume: above 5x the median of its days of use, whatever today's weekday.
+    ratio = re.search(r"made 2,700 requests, (\d+\.\d) times its median", gateway.reason)
+    assert ratio is not None and float(ratio.group(1)) > 5, gateway.reason
 
 
 def test_demo_keys_have_real_looking_history(demo: tuple[RunningSandbox, str]) -> None:

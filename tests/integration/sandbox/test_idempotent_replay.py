@@ -94,3 +94,61 @@ def test_revocation_forgets_the_kept_copy_of_the_secret(
     api(sandbox.base_url, "DELETE", f"{KEYS}/{created.json()['id']}", engineer)
     kept = b"".join(response.body for response in sandbox._state.idempotency.values())
     assert secret.encode() not in kept
+
+
+# -- one helper for every create that hands out a secret (sandbox/idempotency.py) ---------------
+
+APPS = "/v1/oauth-apps"
+_APP = {
+    "name": "Replayed",
+    "application_type": "service",
+    "redirect_uris": [],
+    "scopes": ["read:assets"],
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"), [(KEYS, {"name": "k", "scopes": ["read:assets"]}), (APPS, _APP)]
+)
+def test_a_replay_is_identical_headers_included(
+    sandbox: RunningSandbox, engineer: str, path: str, body: dict[str, object]
+) -> None:
+    headers = {"Idempotency-Key": "same"}
+    first = api(sandbox.base_url, "POST", path, engineer, json=body, headers=headers)
+    second = api(sandbox.base_url, "POST", path, engineer, json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.content == second.content
+    assert second.headers["idempotent-replayed"] == "true"
+    for name in ("location", "cache-control", "content-type"):
+        assert first.headers[name] == second.headers[name], name
+    assert first.headers["location"] == f"{path}/{first.json()['id']}"
+
+
+def test_one_idempotency_key_names_one_create_per_endpoint(
+    sandbox: RunningSandbox, engineer: str
+) -> None:
+    headers = {"Idempotency-Key": "shared-by-two-endpoints"}
+    key = api(
+        sandbox.base_url,
+        "POST",
+        KEYS,
+        engineer,
+        json={"name": "k", "scopes": ["read:assets"]},
+        headers=headers,
+    )
+    app = api(sandbox.base_url, "POST", APPS, engineer, json=_APP, headers=headers)
+    assert key.status_code == app.status_code == 201
+    assert "idempotent-replayed" not in app.headers
+    assert app.json()["id"].startswith("app_") and key.json()["id"].startswith("key_")
+
+
+def test_a_deleted_apps_kept_secret_is_dropped_at_once(
+    sandbox: RunningSandbox, engineer: str
+) -> None:
+    created = api(
+        sandbox.base_url, "POST", APPS, engineer, json=_APP, headers={"Idempotency-Key": "gone"}
+    )
+    secret = created.json()["client_secret"]
+    api(sandbox.base_url, "DELETE", f"{APPS}/{created.json()['id']}", engineer)
+    kept = b"".join(response.body for response in sandbox._state.idempotency.values())
+    assert secret.encode() not in kept

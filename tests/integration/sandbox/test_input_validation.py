@@ -15,10 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers.oauth_apps import create_app, created
 from tests.integration.sandbox.flows import HTTP, api, assert_error, user_tokens
 from twinedge_desktop.sandbox.embedded import RunningSandbox, start_in_thread
 
 KEYS = "/v1/api-keys"
+APPS = "/v1/oauth-apps"
+# Both list endpoints read limit and cursor with the same rules (validation.page_window).
+LISTINGS = pytest.mark.parametrize("listing", [KEYS, APPS])
 
 
 @pytest.fixture
@@ -224,22 +228,39 @@ def test_valid_rfc3339_times_are_stored_in_utc(
         "limit=5&limit=300",  # given twice: which one?
     ],
 )
-def test_limit_must_be_plain_digits(sandbox: RunningSandbox, engineer: str, query: str) -> None:
+@LISTINGS
+def test_limit_must_be_plain_digits(
+    sandbox: RunningSandbox, engineer: str, query: str, listing: str
+) -> None:
     response = HTTP.get(
-        f"{sandbox.base_url}{KEYS}?{query}", headers={"Authorization": f"Bearer {engineer}"}
+        f"{sandbox.base_url}{listing}?{query}", headers={"Authorization": f"Bearer {engineer}"}
     )
     _field_error(response, "limit")
 
 
-def test_limit_with_leading_zeros_is_still_a_number(sandbox: RunningSandbox, engineer: str) -> None:
+@LISTINGS
+def test_limit_with_leading_zeros_is_still_a_number(
+    sandbox: RunningSandbox, engineer: str, listing: str
+) -> None:
     response = HTTP.get(
-        f"{sandbox.base_url}{KEYS}?limit=007", headers={"Authorization": f"Bearer {engineer}"}
+        f"{sandbox.base_url}{listing}?limit=007", headers={"Authorization": f"Bearer {engineer}"}
     )
     assert response.status_code == 200
 
 
-def _old_style_cursor(value: int) -> str:
-    return base64.urlsafe_b64encode(f"k1:{value}".encode()).rstrip(b"=").decode()
+@LISTINGS
+@pytest.mark.parametrize("query", ["sort=name", "limit=5&offset=10", "cursor=&cursor="])
+def test_unknown_or_repeated_list_parameters_are_422(
+    sandbox: RunningSandbox, engineer: str, listing: str, query: str
+) -> None:
+    response = HTTP.get(
+        f"{sandbox.base_url}{listing}?{query}", headers={"Authorization": f"Bearer {engineer}"}
+    )
+    assert assert_error(response, 422, "invalid_request")["field"] in ("sort", "offset", "cursor")
+
+
+def _old_style_cursor(value: int, version: str = "k1") -> str:
+    return base64.urlsafe_b64encode(f"{version}:{value}".encode()).rstrip(b"=").decode()
 
 
 @pytest.mark.parametrize(
@@ -247,6 +268,8 @@ def _old_style_cursor(value: int) -> str:
     [
         _old_style_cursor(2**63),  # overflowed SQLite: a 500
         _old_style_cursor(5),  # well formed, but not one this server issued
+        _old_style_cursor(2**63, "a1"),  # the OAuth-apps list's old cursor: a 500 there
+        _old_style_cursor(5, "a1"),
         "k2." + base64.urlsafe_b64encode((2**63).to_bytes(8, "big") + b"\0" * 12).decode(),
         "k2.",
         "k2.!!!",
@@ -254,29 +277,61 @@ def _old_style_cursor(value: int) -> str:
         "\u0661\u0662",
     ],
 )
+@LISTINGS
 def test_cursors_the_server_did_not_issue_are_422(
-    sandbox: RunningSandbox, engineer: str, cursor: str
+    sandbox: RunningSandbox, engineer: str, cursor: str, listing: str
 ) -> None:
-    response = api(sandbox.base_url, "GET", KEYS, engineer, params={"cursor": cursor})
+    response = api(sandbox.base_url, "GET", listing, engineer, params={"cursor": cursor})
     _field_error(response, "cursor")
 
 
-def test_a_tampered_cursor_is_422_and_the_real_one_works(
-    sandbox: RunningSandbox, engineer: str
-) -> None:
+def _create_three(base_url: str, token: str, listing: str) -> None:
     for index in range(3):
-        _create(sandbox.base_url, engineer, {"name": f"k{index}", "scopes": ["read:assets"]})
-    first = api(sandbox.base_url, "GET", KEYS, engineer, params={"limit": 1}).json()
+        if listing == KEYS:
+            _create(base_url, token, {"name": f"k{index}", "scopes": ["read:assets"]})
+        else:
+            created(create_app(base_url, token, name=f"k{index}"))
+
+
+@LISTINGS
+def test_a_tampered_cursor_is_422_and_the_real_one_works(
+    sandbox: RunningSandbox, engineer: str, listing: str
+) -> None:
+    _create_three(sandbox.base_url, engineer, listing)
+    first = api(sandbox.base_url, "GET", listing, engineer, params={"limit": 1}).json()
     cursor = first["next_cursor"]
     payload = bytearray(base64.urlsafe_b64decode(cursor[3:] + "=" * (-len(cursor[3:]) % 4)))
     payload[7] ^= 1  # another sequence number under the same MAC
     tampered = "k2." + base64.urlsafe_b64encode(bytes(payload)).rstrip(b"=").decode()
     _field_error(
-        api(sandbox.base_url, "GET", KEYS, engineer, params={"cursor": tampered}), "cursor"
+        api(sandbox.base_url, "GET", listing, engineer, params={"cursor": tampered}), "cursor"
     )
-    following = api(sandbox.base_url, "GET", KEYS, engineer, params={"limit": 1, "cursor": cursor})
+    following = api(
+        sandbox.base_url, "GET", listing, engineer, params={"limit": 1, "cursor": cursor}
+    )
     assert following.status_code == 200
     assert following.json()["data"][0]["name"] == "k1"
+    last = api(
+        sandbox.base_url,
+        "GET",
+        listing,
+        engineer,
+        params={"limit": 5, "cursor": following.json()["next_cursor"]},
+    ).json()
+    assert [item["name"] for item in last["data"]] == ["k0"] and last["next_cursor"] is None
+
+
+def test_a_cursor_of_one_listing_is_refused_by_the_other(
+    sandbox: RunningSandbox, engineer: str
+) -> None:
+    for listing in (KEYS, APPS):
+        _create_three(sandbox.base_url, engineer, listing)
+    for issued_by, used_on in ((KEYS, APPS), (APPS, KEYS)):
+        page = api(sandbox.base_url, "GET", issued_by, engineer, params={"limit": 1}).json()
+        response = api(
+            sandbox.base_url, "GET", used_on, engineer, params={"cursor": page["next_cursor"]}
+        )
+        _field_error(response, "cursor")
 
 
 def test_cursors_survive_a_restart_of_a_data_file(tmp_path: Any) -> None:

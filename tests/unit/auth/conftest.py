@@ -7,3 +7,7 @@ from tests.helpers.core_fixtures import (  # noqa: F401 - pytest finds fixtures 
     session,
     store,
 )
+from tests.helpers.logs import (  # noqa: F401 - the app's real logging, for redaction tests
+    redacted_log,
+    restored_logging,
+)

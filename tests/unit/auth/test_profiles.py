@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from twinedge_desktop.auth.discovery import ServerMetadata
-from twinedge_desktop.auth.profiles import audience_of, profile_for_issuer
+from twinedge_desktop.auth.profiles import api_url_note, audience_of, profile_for_issuer
 from twinedge_desktop.config import CLOUD_PROFILE, ConfigError, Profile, ProfileStore
 
 
@@ -29,15 +29,28 @@ def store(tmp_path: Path) -> ProfileStore:
     return ProfileStore.load(tmp_path / "profiles.json")
 
 
-def test_the_api_address_comes_from_the_metadata_first(store: ProfileStore) -> None:
+def test_a_typed_api_url_wins_over_the_metadata_with_a_note(store: ProfileStore) -> None:
     found = metadata(api_base_url="http://127.0.0.1:8765/v1")
-    profile = profile_for_issuer(store, found, api_url="http://127.0.0.1:9999/v1")
-    assert profile.api_base == "http://127.0.0.1:8765/v1"
+    profile = profile_for_issuer(store, found, api_url="http://127.0.0.1:9999/v1/")
+    assert profile.api_base == "http://127.0.0.1:9999/v1"  # the person said so
     assert profile.id == "127-0-0-1-8765" and profile.client_id == "twinedge-desktop"
     assert profile.scopes == ("read:assets", "admin")  # TwinEdge's scopes the server knows
+    assert api_url_note(found, "http://127.0.0.1:9999/v1/") == (
+        "Note: the server names its API at http://127.0.0.1:8765/v1; using "
+        "http://127.0.0.1:9999/v1 from --api-url as you asked."
+    )
 
 
-def test_then_from_api_url_then_unknown_until_sign_in(store: ProfileStore) -> None:
+def test_no_note_when_nothing_differs(store: ProfileStore) -> None:
+    found = metadata(api_base_url="http://127.0.0.1:8765/v1")
+    assert api_url_note(found, "http://127.0.0.1:8765/v1/") is None  # the same address
+    assert api_url_note(found, None) is None
+    assert api_url_note(metadata(), "http://127.0.0.1:9999/v1") is None  # nothing to override
+
+
+def test_then_from_the_metadata_then_unknown_until_sign_in(store: ProfileStore) -> None:
+    found = metadata(api_base_url="http://127.0.0.1:8765/v1")
+    assert profile_for_issuer(store, found).api_base == "http://127.0.0.1:8765/v1"
     assert profile_for_issuer(store, metadata(), api_url="http://localhost:1/v1/").api_base == (
         "http://localhost:1/v1"
     )

@@ -48,12 +48,27 @@ def test_login_takes_the_api_from_the_servers_metadata(
     server: FakeAuthServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server.metadata_overrides["api_base_url"] = API
-    assert main(["login", "--issuer", ISSUER, "--api-url", "https://elsewhere.test/v1"]) == 0
+    assert main(["login", "--issuer", ISSUER]) == 0
     err = capsys.readouterr().err
     profile = saved_profile()
     assert profile.id == profile_id_for_issuer(ISSUER) and profile.api_base == API
     assert "Pat Person <person@example.test>" in err  # /v1/me at the metadata's API
-    assert "using that instead of --api-url" in err
+    assert "Note:" not in err
+
+
+def test_a_typed_api_url_wins_over_the_metadata_with_a_note(
+    server: FakeAuthServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.metadata_overrides["api_base_url"] = "https://gateway-unknown-here.test/v1"
+    assert main(["login", "--issuer", ISSUER, "--api-url", API]) == 0
+    err = capsys.readouterr().err
+    assert saved_profile().api_base == API
+    assert "Pat Person <person@example.test>" in err  # /v1/me at the typed API
+    assert (
+        "Note: the server names its API at https://gateway-unknown-here.test/v1; using "
+        f"{API} from --api-url as you asked."
+    ) in err
+    assert not any("gateway-unknown-here" in str(request.url) for request in server.requests)
 
 
 def test_login_takes_the_api_from_api_url_when_the_metadata_has_none(

@@ -18,9 +18,10 @@ import pytest
 
 from tests.helpers.core_fixtures import FlakyStore, NoRequestsTransport
 from tests.helpers.fake_auth_server import FakeAuthServer
+from tests.helpers.logs import RedactedLog
 from twinedge_desktop.auth.credentials import AccessToken, UserCredential, encode_entry
 from twinedge_desktop.cli import main
-from twinedge_desktop.config import CLOUD_PROFILE
+from twinedge_desktop.config import CLOUD_PROFILE, AppPaths
 from twinedge_desktop.services import CoreServices
 from twinedge_desktop.vault import MemoryStore
 
@@ -143,3 +144,24 @@ def test_a_renewal_the_keychain_refuses_is_printed_with_a_warning_on_stderr(
     ]
     assert "sign in again" in err and out.strip() not in err
     assert store.failed_writes >= 2  # at the renewal, and once more at exit
+
+
+def test_the_printed_token_is_hidden_in_the_commands_own_log(
+    keychain: MemoryStore,
+    network: NoRequestsTransport,
+    capsys: pytest.CaptureFixture[str],
+    restored_logging: None,
+) -> None:
+    """An opaque token (no pattern knows it) that `token` printed never reaches the log
+    file the command set up, bare or not."""
+    opaque = "opaque-access-token-from-the-keychain"
+    credential = UserCredential(CLOUD_PROFILE.client_id, "opaque-refresh-token-in-keychain")
+    access = AccessToken(opaque, datetime.now(UTC) + timedelta(minutes=30), ("read:assets",))
+    keychain.set(
+        f"session/{CLOUD_PROFILE.id}", encode_entry(CLOUD_PROFILE.issuer, credential, access)
+    )
+    assert main(["token"]) == 0
+    assert capsys.readouterr().out == opaque + "\n"
+    log = RedactedLog(AppPaths.default().log_file)
+    assert log.hides(opaque)
+    assert log.hides("opaque-refresh-token-in-keychain")

@@ -111,3 +111,15 @@ def test_core_modules_never_import_qt() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+async def test_oauth_apps_are_served_like_api_keys(
+    tmp_path: Path, profile: Profile, fake_server: FakeAuthServer
+) -> None:
+    services = await _services(tmp_path, fake_server, credential_store=MemoryStore())
+    session = services.session_for(profile)
+    apps = services.oauth_apps_for(session)
+    assert apps.api_base == services.api_keys_for(session).api_base == profile.api_base
+    with pytest.raises(SignInError, match="no API address, so OAuth applications cannot"):
+        services.oauth_apps_for(services.session_for(replace(profile, id="x", api_base=None)))
+    await services.aclose()

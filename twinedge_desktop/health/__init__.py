@@ -1,0 +1,1 @@
+"""Key health: the seed's security practices checked against each API key. No Qt, no I/O."""
