@@ -116,8 +116,8 @@ async def measure(base_url: str, paths: Any, count: int, calls: int) -> list[tup
 
     from twinedge_desktop.app import DesktopApp
     from twinedge_desktop.config import ProfileStore
-    from twinedge_desktop.ui.messages import MessageBridge
-    from twinedge_desktop.ui.tasks import TaskRunner
+    from twinedge_desktop.ui.common.messages import MessageBridge
+    from twinedge_desktop.ui.common.tasks import TaskRunner
 
     heartbeat = Heartbeat()
     results: list[tuple[str, Any]] = []

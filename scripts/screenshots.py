@@ -82,9 +82,9 @@ async def capture(out_dir: Path) -> list[Path]:
     from twinedge_desktop.app import DesktopApp
     from twinedge_desktop.config import AppPaths, ProfileStore, sandbox_profile
     from twinedge_desktop.sandbox.embedded import start_in_thread
-    from twinedge_desktop.ui.messages import MessageBridge
-    from twinedge_desktop.ui.style import ThemeManager
-    from twinedge_desktop.ui.tasks import TaskRunner
+    from twinedge_desktop.ui.common.messages import MessageBridge
+    from twinedge_desktop.ui.common.style import ThemeManager
+    from twinedge_desktop.ui.common.tasks import TaskRunner
     from twinedge_desktop.vault import MemoryStore
 
     qapp = QApplication.instance()

@@ -28,9 +28,9 @@ from PySide6.QtWidgets import QApplication
 
 from twinedge_desktop import APP_NAME, __version__
 from twinedge_desktop.config import CLOUD_PROFILE, AppPaths, ConfigError, ProfileStore
+from twinedge_desktop.ui.common.messages import MessageBridge
+from twinedge_desktop.ui.common.style import ThemeManager
 from twinedge_desktop.ui.main_window import MainWindow
-from twinedge_desktop.ui.messages import MessageBridge
-from twinedge_desktop.ui.style import ThemeManager
 
 # asyncio, qasync, the task runner and the session controller are imported only after
 # the window's first paint (see run()); here they are needed for type hints only.
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from twinedge_desktop.sandbox.embedded import RunningSandbox
     from twinedge_desktop.services import CoreServices
-    from twinedge_desktop.ui.tasks import TaskRunner
+    from twinedge_desktop.ui.common.tasks import TaskRunner
     from twinedge_desktop.vault import CredentialStore
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def install_excepthook(messages: MessageBridge) -> Callable[..., None]:
             return
         log.error("Uncaught exception", exc_info=(kind, exc, traceback))
         try:
-            from twinedge_desktop.ui.tasks import describe_error
+            from twinedge_desktop.ui.common.tasks import describe_error
 
             messages.error(describe_error(exc))
         except Exception:  # the bridge is gone during teardown: the log has it
@@ -83,7 +83,7 @@ def _loop_exception_handler(messages: MessageBridge) -> Callable[..., None]:
             exc_info=exc if isinstance(exc, BaseException) else None,
         )
         if isinstance(exc, BaseException):
-            from twinedge_desktop.ui.tasks import describe_error
+            from twinedge_desktop.ui.common.tasks import describe_error
 
             messages.error(describe_error(exc))
 
@@ -115,7 +115,7 @@ class DesktopApp:
         from twinedge_desktop.ui.session_controller import SessionController
 
         if open_browser is None:  # the system browser (QDesktopServices / $BROWSER)
-            from twinedge_desktop.ui.browser import open_browser as system_open_browser
+            from twinedge_desktop.ui.common.browser import open_browser as system_open_browser
 
             open_browser = system_open_browser
 
@@ -309,14 +309,14 @@ def run(args: argparse.Namespace) -> int:
 
     import qasync
 
-    from twinedge_desktop.ui.collector import MainThreadCollector
-    from twinedge_desktop.ui.tasks import TaskRunner
+    from twinedge_desktop.ui.common.collector import MainThreadCollector
+    from twinedge_desktop.ui.common.tasks import TaskRunner
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(_loop_exception_handler(messages))
     # Before any worker thread runs Python (the imports below, the embedded sandbox):
-    # cyclic garbage is collected on this thread only (see ui/collector.py).
+    # cyclic garbage is collected on this thread only (see ui/common/collector.py).
     collector = MainThreadCollector()
     collector.start()
     runner = TaskRunner(messages)

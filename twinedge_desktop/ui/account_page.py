@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop import scopes as scope_catalogue
 from twinedge_desktop.auth.kinds import CredentialKind
-from twinedge_desktop.ui.style import icon, set_role
-from twinedge_desktop.ui.widgets import centered_column
+from twinedge_desktop.ui.common.style import icon, set_role
+from twinedge_desktop.ui.common.widgets import centered_column
 
 if TYPE_CHECKING:
     from twinedge_desktop.auth.session import SessionInfo

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop.keyformat import KeyCheck, check_key
 from twinedge_desktop.scopes import SCOPES
-from twinedge_desktop.ui.style import set_role
+from twinedge_desktop.ui.common.style import set_role
 
 
 def masked_field(accessible_name: str) -> tuple[QLineEdit, QCheckBox, QHBoxLayout]:

@@ -48,6 +48,8 @@ from twinedge_desktop.tokens import (
     TokenKind,
     VerdictStatus,
 )
+from twinedge_desktop.ui.common.messages import MessageBridge
+from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.inspector_widgets import (
     VERDICT_COLORS,
     VERDICT_TITLES,
@@ -61,8 +63,6 @@ from twinedge_desktop.ui.inspector_widgets import (
     countdown_text,
     monospace_font,
 )
-from twinedge_desktop.ui.messages import MessageBridge
-from twinedge_desktop.ui.tasks import TaskRunner
 
 TokenSource = Callable[[], Awaitable[str]]
 AUTO_VERIFY_DELAY_MS = 600  # after the last keystroke: verification fetches keys, so not per key

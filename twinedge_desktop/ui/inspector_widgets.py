@@ -415,7 +415,7 @@ class FindingsModel(RowTableModel[Finding]):
             return (SEVERITY_WORDS[finding.severity], finding.check, finding.message)[column]
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             try:
-                from twinedge_desktop.ui.style import icon
+                from twinedge_desktop.ui.common.style import icon
 
                 return icon(SEVERITY_ICONS[finding.severity])
             except (ImportError, FileNotFoundError):

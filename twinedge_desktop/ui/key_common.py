@@ -12,8 +12,8 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
 from twinedge_desktop.api.models import ApiKey
+from twinedge_desktop.ui.common.tasks import describe_error
 from twinedge_desktop.ui.keys_model import absolute_time, display_prefix, relative_time
-from twinedge_desktop.ui.tasks import describe_error
 
 
 def is_dark(palette: QPalette) -> bool:

@@ -5,7 +5,7 @@
 stored the key) and asks before closing otherwise, because the key cannot be
 shown again. When either closes, :meth:`CopyOncePanel.wipe` empties every widget
 that displayed the secret and drops every reference this code held to it (the
-clipboard keeps only a digest; see :mod:`twinedge_desktop.ui.clipboard`).
+clipboard keeps only a digest; see :mod:`twinedge_desktop.ui.common.clipboard`).
 """
 
 from __future__ import annotations
@@ -30,14 +30,14 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop.api.models import CreatedApiKey, Me
-from twinedge_desktop.ui.clipboard import SecretClipboard
+from twinedge_desktop.ui.common.clipboard import SecretClipboard
+from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.key_common import (
     InlineMessage,
     error_message,
     escape,
     monospace_font,
 )
-from twinedge_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.keys import ApiKeysService

@@ -2,7 +2,7 @@
 
 :class:`KeyForm` is the form (also used by the rotation flow, pre-filled from the
 old key); :class:`CreateKeyDialog` wraps it with Create/Cancel, sends the request
-through the :class:`~twinedge_desktop.ui.tasks.TaskRunner` and shows errors inline,
+through the :class:`~twinedge_desktop.ui.common.tasks.TaskRunner` and shows errors inline,
 next to the field the server named when it named one. Nothing typed is lost on an
 error: the form is only disabled while the request runs.
 
@@ -40,9 +40,9 @@ from twinedge_desktop.api.errors import NetworkError
 from twinedge_desktop.api.keys import new_idempotency_key
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey
 from twinedge_desktop.scopes import RESOURCES, SCOPES_BY_NAME
+from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.key_common import InlineMessage, error_message
 from twinedge_desktop.ui.keys_model import Clock, utc_now
-from twinedge_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.keys import ApiKeysService

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop.api.errors import NotFound
 from twinedge_desktop.api.models import ApiKey
+from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.key_common import (
     InlineMessage,
     add_key_summary,
@@ -35,7 +36,6 @@ from twinedge_desktop.ui.key_common import (
     escape,
 )
 from twinedge_desktop.ui.keys_model import Clock, relative_time, utc_now
-from twinedge_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.keys import ApiKeysService

@@ -40,7 +40,8 @@ from PySide6.QtWidgets import (
 from twinedge_desktop.api.errors import NetworkError
 from twinedge_desktop.api.keys import new_idempotency_key
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey
-from twinedge_desktop.ui.clipboard import SecretClipboard
+from twinedge_desktop.ui.common.clipboard import SecretClipboard
+from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.key_common import (
     InlineMessage,
     add_key_summary,
@@ -58,7 +59,6 @@ from twinedge_desktop.ui.key_create_dialog import (
 )
 from twinedge_desktop.ui.key_revoke_dialog import RevokeKeyDialog
 from twinedge_desktop.ui.keys_model import Clock, absolute_time, utc_now
-from twinedge_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -2,7 +2,7 @@
 
 The main window embeds one :class:`KeysPage` and calls :meth:`KeysPage.set_service`
 whenever the session changes. Every network call runs through the
-:class:`~twinedge_desktop.ui.tasks.TaskRunner`; errors are shown where they happen
+:class:`~twinedge_desktop.ui.common.tasks.TaskRunner`; errors are shown where they happen
 (inline in dialogs, a banner or an error state on the page) and the message
 bridge gets the rest. Dialogs are opened with ``open()`` and report through
 signals: nothing here blocks the event loop.
@@ -50,8 +50,10 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey
 from twinedge_desktop.config import Preferences
-from twinedge_desktop.ui import style
-from twinedge_desktop.ui.clipboard import SecretClipboard
+from twinedge_desktop.ui.common import style
+from twinedge_desktop.ui.common.clipboard import SecretClipboard
+from twinedge_desktop.ui.common.messages import MessageBridge
+from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.key_common import (
     InlineMessage,
     error_message,
@@ -71,8 +73,6 @@ from twinedge_desktop.ui.keys_model import (
 )
 from twinedge_desktop.ui.keys_reminders import RevokeReminders
 from twinedge_desktop.ui.keys_table import KeysTableView
-from twinedge_desktop.ui.messages import MessageBridge
-from twinedge_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.keys import ApiKeysService

@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
 from twinedge_desktop import APP_NAME, __version__
 from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import ConfigError, ProfileStore
-from twinedge_desktop.ui.messages import MessageBridge
-from twinedge_desktop.ui.style import app_icon, icon, set_role
-from twinedge_desktop.ui.widgets import centered_column
+from twinedge_desktop.ui.common.messages import MessageBridge
+from twinedge_desktop.ui.common.style import app_icon, icon, set_role
+from twinedge_desktop.ui.common.widgets import centered_column
 
 # ``Qt`` (the namespace of enums) is imported inside the methods that use it: its
 # first use builds every one of its enum classes, ~40 ms that the first frame does
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 
     from twinedge_desktop.config import Profile
     from twinedge_desktop.services import CoreServices
+    from twinedge_desktop.ui.common.tasks import TaskRunner
     from twinedge_desktop.ui.session_controller import SessionController
-    from twinedge_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -216,8 +216,8 @@ class MainWindow(QMainWindow):
             return
         from PySide6.QtWidgets import QPushButton
 
+        from twinedge_desktop.ui.common.widgets import Banner
         from twinedge_desktop.ui.profiles import ProfileSwitcher
-        from twinedge_desktop.ui.widgets import Banner
 
         self.chrome_built = True
         window_icon = app_icon()

@@ -28,11 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop.config import DESKTOP_CLIENT_ID, Profile, profile_id_for_issuer
-from twinedge_desktop.ui.style import icon
+from twinedge_desktop.ui.common.style import icon
 
 if TYPE_CHECKING:
     from twinedge_desktop.config import ProfileStore
-    from twinedge_desktop.ui.tasks import TaskRunner
+    from twinedge_desktop.ui.common.tasks import TaskRunner
 
 ADD_PROFILE = "__add__"
 
@@ -222,7 +222,7 @@ class AddProfileDialog(QDialog):
         self.accept()
 
     def _failed(self, exc: BaseException) -> bool:
-        from twinedge_desktop.ui.tasks import describe_error
+        from twinedge_desktop.ui.common.tasks import describe_error
 
         self.ok_button.setEnabled(True)
         self.status.setText(describe_error(exc))

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from twinedge_desktop.ui.messages import MessageBridge
-from twinedge_desktop.ui.tasks import TaskRunner, describe_error
+from twinedge_desktop.ui.common.messages import MessageBridge
+from twinedge_desktop.ui.common.tasks import TaskRunner, describe_error
 
 if TYPE_CHECKING:
     from twinedge_desktop.auth.session import Session, SessionInfo, SessionState

@@ -31,11 +31,11 @@ async def shoot(out: Path) -> None:
         session_info,
     )
     from twinedge_desktop.config import Preferences
+    from twinedge_desktop.ui.common.messages import MessageBridge
+    from twinedge_desktop.ui.common.style import ThemeManager
+    from twinedge_desktop.ui.common.tasks import TaskRunner
     from twinedge_desktop.ui.key_copy_once_dialog import CopyOnceDialog
     from twinedge_desktop.ui.keys_page import KeysPage
-    from twinedge_desktop.ui.messages import MessageBridge
-    from twinedge_desktop.ui.style import ThemeManager
-    from twinedge_desktop.ui.tasks import TaskRunner
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)

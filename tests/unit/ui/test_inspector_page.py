@@ -21,7 +21,8 @@ from tests.helpers.token_fixtures import AUDIENCE, ISSUER, public_jwk, standard_
 from twinedge_desktop.config import Profile
 from twinedge_desktop.keyformat import generate_key
 from twinedge_desktop.tokens import TokenInspector
-from twinedge_desktop.ui import style
+from twinedge_desktop.ui.common import style
+from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.inspector import InspectorPage
 from twinedge_desktop.ui.inspector_widgets import (
     PART_COLORS_DARK,
@@ -30,7 +31,6 @@ from twinedge_desktop.ui.inspector_widgets import (
     VERDICT_COLORS,
     countdown_text,
 )
-from twinedge_desktop.ui.tasks import TaskRunner
 
 PROFILE = Profile(id="test", name="Test issuer", issuer=ISSUER, audience=AUDIENCE)
 WAIT = 10.0

@@ -35,7 +35,8 @@ from twinedge_desktop.api.errors import (
 )
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey
 from twinedge_desktop.keyformat import display_prefix, generate_key
-from twinedge_desktop.ui.clipboard import KDE_HINT_FORMAT, SecretClipboard
+from twinedge_desktop.ui.common.clipboard import KDE_HINT_FORMAT, SecretClipboard
+from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.key_copy_once_dialog import NOT_SHOWN_AGAIN, CopyOnceDialog
 from twinedge_desktop.ui.key_create_dialog import NEVER_WARNING, CreateKeyDialog
 from twinedge_desktop.ui.key_details_dialog import KeyDetailsDialog
@@ -46,7 +47,6 @@ from twinedge_desktop.ui.key_rotate_dialog import (
     STEP_UPDATE,
     RotateKeyDialog,
 )
-from twinedge_desktop.ui.tasks import TaskRunner
 
 # Qt's offscreen platform warns on every shown top-level window; not a problem in the code.
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")

@@ -24,6 +24,7 @@ from tests.unit.ui.test_keys_support import (
 )
 from twinedge_desktop.api.errors import NetworkError, ServerError
 from twinedge_desktop.config import Preferences
+from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.key_copy_once_dialog import CopyOnceDialog
 from twinedge_desktop.ui.key_create_dialog import CreateKeyDialog
 from twinedge_desktop.ui.key_details_dialog import KeyDetailsDialog
@@ -37,7 +38,6 @@ from twinedge_desktop.ui.keys_page import (
     STATE_SIGNED_OUT,
     KeysPage,
 )
-from twinedge_desktop.ui.tasks import TaskRunner
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 

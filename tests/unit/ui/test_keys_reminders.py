@@ -20,11 +20,11 @@ from tests.unit.ui.test_keys_support import (
     wait_signal,
 )
 from twinedge_desktop.config import Preferences
+from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.key_rotate_dialog import STEP_REVOKE, RotateKeyDialog
 from twinedge_desktop.ui.keys_model import Column
 from twinedge_desktop.ui.keys_page import KeysPage
 from twinedge_desktop.ui.keys_reminders import RevokeReminders
-from twinedge_desktop.ui.tasks import TaskRunner
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 

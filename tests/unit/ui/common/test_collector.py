@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from twinedge_desktop.ui.collector import MainThreadCollector
+from twinedge_desktop.ui.common.collector import MainThreadCollector
 
 
 class Cycle:

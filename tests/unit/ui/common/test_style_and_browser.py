@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
-from twinedge_desktop.ui import browser
-from twinedge_desktop.ui.style import ICONS_DIR, SCHEMES, ThemeManager, icon
+from twinedge_desktop.ui.common import browser
+from twinedge_desktop.ui.common.style import ICONS_DIR, SCHEMES, ThemeManager, icon
 
 
 def _contrast(a: QColor, b: QColor) -> float:
@@ -78,7 +78,7 @@ def test_follows_the_system_colour_scheme(
 ) -> None:
     # The offscreen platform cannot change its colour scheme, so the system's answer is
     # replaced and the change signal emitted as the platform would.
-    from twinedge_desktop.ui import style
+    from twinedge_desktop.ui.common import style
 
     monkeypatch.setattr(style, "system_scheme", lambda: "dark")
     qapp.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
@@ -166,7 +166,7 @@ def test_without_browser_env_qt_is_asked(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_a_first_guess_from_the_platform_palette_is_confirmed_after_the_paint(
     qapp: QApplication, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from twinedge_desktop.ui import style
+    from twinedge_desktop.ui.common import style
 
     # A platform that hands Qt a dark palette: the first frame is dark already.
     dark_platform = QPalette()

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinedge_desktop.ui.style import icon, set_role
+from twinedge_desktop.ui.common.style import icon, set_role
 
 
 def centered_column(page: QWidget, content: QWidget, *, max_width: int) -> None:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject
 
 from twinedge_desktop.redaction import redact
-from twinedge_desktop.ui.messages import MessageBridge
+from twinedge_desktop.ui.common.messages import MessageBridge
 
 log = logging.getLogger(__name__)
 

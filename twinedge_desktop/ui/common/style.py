@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     # enum classes (~40 ms), which the window's first frame does not need.
     from PySide6.QtCore import Qt
 
-RESOURCES_DIR = Path(__file__).resolve().parent.parent / "resources"
+RESOURCES_DIR = Path(__file__).resolve().parents[2] / "resources"
 ICONS_DIR = RESOURCES_DIR / "icons"
 
 # Accent colours chosen for WCAG AA contrast (≥ 4.5:1) of white text on the accent

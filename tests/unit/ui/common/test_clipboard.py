@@ -10,7 +10,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QClipboard, QGuiApplication
 
 from twinedge_desktop.keyformat import generate_key
-from twinedge_desktop.ui.clipboard import (
+from twinedge_desktop.ui.common.clipboard import (
     KDE_HINT_FORMAT,
     MACOS_CONCEALED_FORMAT,
     WINDOWS_CLOUD_FORMAT,
