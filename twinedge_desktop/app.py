@@ -414,7 +414,7 @@ _PRELOAD = (
     "twinedge_desktop.tokens.service",
     # The feature pages' modules (class definitions only; widgets are made on the UI thread).
     "twinedge_desktop.ui.keys_page",
-    "twinedge_desktop.ui.inspector",
+    "twinedge_desktop.ui.inspector.page",
 )
 
 

@@ -461,8 +461,8 @@ class MainWindow(QMainWindow):
 
         if not isinstance(self.inspector_page, ComingPage) or inspector is None:
             return
-        if importlib.util.find_spec("twinedge_desktop.ui.inspector") is not None:
-            from twinedge_desktop.ui.inspector import InspectorPage  # type: ignore[import-not-found,unused-ignore]
+        if importlib.util.find_spec("twinedge_desktop.ui.inspector.page") is not None:
+            from twinedge_desktop.ui.inspector.page import InspectorPage  # type: ignore[import-not-found,unused-ignore]
 
             self._replace_page("inspector", InspectorPage(inspector, self._runner, self._messages))
 

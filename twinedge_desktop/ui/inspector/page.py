@@ -50,16 +50,18 @@ from twinedge_desktop.tokens import (
 )
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.inspector_widgets import (
-    VERDICT_COLORS,
-    VERDICT_TITLES,
-    Chip,
+from twinedge_desktop.ui.inspector.models import (
     ComparisonModel,
     ExplanationModel,
     FindingsModel,
+    compare_values,
+)
+from twinedge_desktop.ui.inspector.widgets import (
+    VERDICT_COLORS,
+    VERDICT_TITLES,
+    Chip,
     FlowLayout,
     TokenEdit,
-    compare_values,
     countdown_text,
     monospace_font,
 )

@@ -23,8 +23,8 @@ from twinedge_desktop.keyformat import generate_key
 from twinedge_desktop.tokens import TokenInspector
 from twinedge_desktop.ui.common import style
 from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.inspector import InspectorPage
-from twinedge_desktop.ui.inspector_widgets import (
+from twinedge_desktop.ui.inspector.page import InspectorPage
+from twinedge_desktop.ui.inspector.widgets import (
     PART_COLORS_DARK,
     PART_COLORS_LIGHT,
     UNKNOWN_SCOPE_COLOR,
