@@ -148,7 +148,7 @@ async def main_async(args: argparse.Namespace) -> int:
     from twinedge_desktop.sandbox.embedded import start_in_thread
     from twinedge_desktop.ui.common.messages import MessageBridge
     from twinedge_desktop.ui.common.tasks import TaskRunner
-    from twinedge_desktop.ui.keys_page import KeysPage
+    from twinedge_desktop.ui.keys.page import KeysPage
 
     if args.in_process:
         sandbox: Any = start_in_thread(test_controls=True)

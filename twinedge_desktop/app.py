@@ -413,7 +413,7 @@ _PRELOAD = (
     "anyio._backends._asyncio",
     "twinedge_desktop.tokens.service",
     # The feature pages' modules (class definitions only; widgets are made on the UI thread).
-    "twinedge_desktop.ui.keys_page",
+    "twinedge_desktop.ui.keys.page",
     "twinedge_desktop.ui.inspector.page",
 )
 

@@ -443,9 +443,9 @@ class MainWindow(QMainWindow):
 
         if not isinstance(self.keys_page, ComingPage):
             return
-        if importlib.util.find_spec("twinedge_desktop.ui.keys_page") is not None:
-            from twinedge_desktop.ui.keys_page import KeysPage  # type: ignore[import-not-found,unused-ignore]
-            from twinedge_desktop.ui.keys_reminders import RevokeReminders
+        if importlib.util.find_spec("twinedge_desktop.ui.keys.page") is not None:
+            from twinedge_desktop.ui.keys.page import KeysPage  # type: ignore[import-not-found,unused-ignore]
+            from twinedge_desktop.ui.keys.reminders import RevokeReminders
 
             page = KeysPage(
                 self._runner,

@@ -30,24 +30,24 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QWidget
 
+from tests.helpers.keys import settle, until
 from tests.integration.ui.keys_sandbox_support import signed_in
 from tests.integration.ui.test_keys_sandbox import make_page
-from tests.unit.ui.test_keys_support import settle, until
 from twinedge_desktop.api.keys import new_idempotency_key
 from twinedge_desktop.keyformat import is_valid_key
-from twinedge_desktop.ui.key_copy_once_dialog import CopyOnceDialog
-from twinedge_desktop.ui.key_create_dialog import DEFAULT_EXPIRY_DAYS, CreateKeyDialog
-from twinedge_desktop.ui.key_details_dialog import KeyDetailsDialog
-from twinedge_desktop.ui.key_revoke_dialog import RevokeKeyDialog
-from twinedge_desktop.ui.key_rotate_dialog import (
+from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
+from twinedge_desktop.ui.keys.dialogs.create import DEFAULT_EXPIRY_DAYS, CreateKeyDialog
+from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
+from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
+from twinedge_desktop.ui.keys.dialogs.rotate import (
     STEP_COPY,
     STEP_CREATE,
     STEP_REVOKE,
     STEP_UPDATE,
     RotateKeyDialog,
 )
-from twinedge_desktop.ui.keys_model import Column
-from twinedge_desktop.ui.keys_page import STATE_EMPTY, STATE_LIST, KeysPage
+from twinedge_desktop.ui.keys.model import Column
+from twinedge_desktop.ui.keys.page import STATE_EMPTY, STATE_LIST, KeysPage
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 

@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from tests.helpers.keys import all_texts, settle, until, wait_signal
 from tests.helpers.sandbox import SandboxControls
 from tests.integration.ui.keys_sandbox_support import signed_in
-from tests.unit.ui.test_keys_support import all_texts, settle, until, wait_signal
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.keyformat import is_valid_key
 from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.key_copy_once_dialog import CopyOnceDialog
-from twinedge_desktop.ui.key_create_dialog import CreateKeyDialog
-from twinedge_desktop.ui.key_rotate_dialog import STEP_COPY, STEP_REVOKE, RotateKeyDialog
-from twinedge_desktop.ui.keys_model import Column
-from twinedge_desktop.ui.keys_page import STATE_EMPTY, STATE_LIST, KeysPage
+from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
+from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
+from twinedge_desktop.ui.keys.dialogs.rotate import STEP_COPY, STEP_REVOKE, RotateKeyDialog
+from twinedge_desktop.ui.keys.model import Column
+from twinedge_desktop.ui.keys.page import STATE_EMPTY, STATE_LIST, KeysPage
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 

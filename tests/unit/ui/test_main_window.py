@@ -122,7 +122,7 @@ async def test_services_bind_the_session_and_restore(window: MainWindow, message
     await until(lambda: not window._controller.restoring)
     assert session.calls == ["restore"]
     assert window.session_label.text() == "Signed out — Local sandbox"
-    if importlib.util.find_spec("twinedge_desktop.ui.keys_page") is not None:
+    if importlib.util.find_spec("twinedge_desktop.ui.keys.page") is not None:
         assert not isinstance(window.keys_page, ComingPage)
     assert isinstance(window.inspector_page, ComingPage)  # no inspector given
 

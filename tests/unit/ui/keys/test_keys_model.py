@@ -11,9 +11,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontInfo
 
-from tests.unit.ui.test_keys_support import NOW, fixed_clock, make_key
+from tests.helpers.keys import NOW, fixed_clock, make_key
 from twinedge_desktop.api.models import ApiKey
-from twinedge_desktop.ui.keys_model import (
+from twinedge_desktop.ui.keys.model import (
     BADGE_ROLE,
     OBJECT_ROLE,
     SORT_ROLE,

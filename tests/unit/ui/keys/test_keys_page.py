@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.unit.ui.test_keys_support import (
+from tests.helpers.keys import (
     ENGINEER_SCOPES,
     VIEWER_SCOPES,
     FakeKeysService,
@@ -25,13 +25,13 @@ from tests.unit.ui.test_keys_support import (
 from twinedge_desktop.api.errors import NetworkError, ServerError
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.key_copy_once_dialog import CopyOnceDialog
-from twinedge_desktop.ui.key_create_dialog import CreateKeyDialog
-from twinedge_desktop.ui.key_details_dialog import KeyDetailsDialog
-from twinedge_desktop.ui.key_revoke_dialog import RevokeKeyDialog
-from twinedge_desktop.ui.key_rotate_dialog import STEP_REVOKE, RotateKeyDialog
-from twinedge_desktop.ui.keys_model import Column
-from twinedge_desktop.ui.keys_page import (
+from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
+from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
+from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
+from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
+from twinedge_desktop.ui.keys.dialogs.rotate import STEP_REVOKE, RotateKeyDialog
+from twinedge_desktop.ui.keys.model import Column
+from twinedge_desktop.ui.keys.page import (
     STATE_EMPTY,
     STATE_ERROR,
     STATE_LIST,

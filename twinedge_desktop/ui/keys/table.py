@@ -40,8 +40,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinedge_desktop.ui.key_common import is_dark, monospace_font, tone
-from twinedge_desktop.ui.keys_model import BADGE_ROLE, Column
+from twinedge_desktop.ui.keys.dialogs.common import is_dark, monospace_font, tone
+from twinedge_desktop.ui.keys.model import BADGE_ROLE, Column
 
 _BADGE_TEXT = {
     "expired": "expired",
@@ -183,7 +183,7 @@ class KeysTableView(QTableView):
     leaves the cells as painted (unless the rows shifted: scrolled to the end, Qt keeps
     the last row at the bottom). Any other change (a reset, a sort, removed rows, a cell
     changed, a style, font or palette change) takes the usual path.
-    tests/unit/ui/test_keys_table.py compares the window's pixels with a full repaint
+    tests/unit/ui/keys/test_keys_table.py compares the window's pixels with a full repaint
     after each of these.
     """
 

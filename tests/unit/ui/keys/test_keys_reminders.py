@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings
 
-from tests.unit.ui.test_keys_support import (
+from tests.helpers.keys import (
     ENGINEER_SCOPES,
     FakeKeysService,
     fixed_clock,
@@ -21,10 +21,10 @@ from tests.unit.ui.test_keys_support import (
 )
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.key_rotate_dialog import STEP_REVOKE, RotateKeyDialog
-from twinedge_desktop.ui.keys_model import Column
-from twinedge_desktop.ui.keys_page import KeysPage
-from twinedge_desktop.ui.keys_reminders import RevokeReminders
+from twinedge_desktop.ui.keys.dialogs.rotate import STEP_REVOKE, RotateKeyDialog
+from twinedge_desktop.ui.keys.model import Column
+from twinedge_desktop.ui.keys.page import KeysPage
+from twinedge_desktop.ui.keys.reminders import RevokeReminders
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 

@@ -41,8 +41,8 @@ from twinedge_desktop.api.keys import new_idempotency_key
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey
 from twinedge_desktop.scopes import RESOURCES, SCOPES_BY_NAME
 from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.key_common import InlineMessage, error_message
-from twinedge_desktop.ui.keys_model import Clock, utc_now
+from twinedge_desktop.ui.keys.dialogs.common import InlineMessage, error_message
+from twinedge_desktop.ui.keys.model import Clock, utc_now
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.keys import ApiKeysService

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from twinedge_desktop.api.models import CreatedApiKey, Me
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
 from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.key_common import (
+from twinedge_desktop.ui.keys.dialogs.common import (
     InlineMessage,
     error_message,
     escape,

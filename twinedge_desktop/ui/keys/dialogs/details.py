@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop.api.models import ApiKey
 from twinedge_desktop.scopes import describe
-from twinedge_desktop.ui.key_common import InlineMessage, monospace_font
-from twinedge_desktop.ui.keys_model import (
+from twinedge_desktop.ui.keys.dialogs.common import InlineMessage, monospace_font
+from twinedge_desktop.ui.keys.model import (
     Clock,
     absolute_time,
     display_prefix,

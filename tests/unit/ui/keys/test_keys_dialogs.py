@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QClipboard, QGuiApplication
 from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox
 
-from tests.unit.ui.test_keys_support import (
+from tests.helpers.keys import (
     ENGINEER_SCOPES,
     NOW,
     VIEWER_SCOPES,
@@ -37,11 +37,11 @@ from twinedge_desktop.api.models import ApiKey, CreatedApiKey
 from twinedge_desktop.keyformat import display_prefix, generate_key
 from twinedge_desktop.ui.common.clipboard import KDE_HINT_FORMAT, SecretClipboard
 from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.key_copy_once_dialog import NOT_SHOWN_AGAIN, CopyOnceDialog
-from twinedge_desktop.ui.key_create_dialog import NEVER_WARNING, CreateKeyDialog
-from twinedge_desktop.ui.key_details_dialog import KeyDetailsDialog
-from twinedge_desktop.ui.key_revoke_dialog import RevokeKeyDialog
-from twinedge_desktop.ui.key_rotate_dialog import (
+from twinedge_desktop.ui.keys.dialogs.copy_once import NOT_SHOWN_AGAIN, CopyOnceDialog
+from twinedge_desktop.ui.keys.dialogs.create import NEVER_WARNING, CreateKeyDialog
+from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
+from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
+from twinedge_desktop.ui.keys.dialogs.rotate import (
     STEP_COPY,
     STEP_REVOKE,
     STEP_UPDATE,
@@ -701,7 +701,7 @@ async def test_rotation_for_a_viewer_drops_scopes_they_cannot_grant(
 def test_a_message_given_before_its_label_is_placed_never_opens_a_window(qtbot: Any) -> None:
     from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
-    from twinedge_desktop.ui.key_common import InlineMessage
+    from twinedge_desktop.ui.keys.dialogs.common import InlineMessage
 
     windows_before = set(QApplication.topLevelWidgets())
     message = InlineMessage("warning")

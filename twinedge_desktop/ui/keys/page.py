@@ -54,16 +54,16 @@ from twinedge_desktop.ui.common import style
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.key_common import (
+from twinedge_desktop.ui.keys.dialogs.common import (
     InlineMessage,
     error_message,
 )
-from twinedge_desktop.ui.key_copy_once_dialog import CopyOnceDialog
-from twinedge_desktop.ui.key_create_dialog import CreateKeyDialog
-from twinedge_desktop.ui.key_details_dialog import KeyDetailsDialog
-from twinedge_desktop.ui.key_revoke_dialog import RevokeKeyDialog
-from twinedge_desktop.ui.key_rotate_dialog import RotateKeyDialog
-from twinedge_desktop.ui.keys_model import (
+from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
+from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
+from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
+from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
+from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog
+from twinedge_desktop.ui.keys.model import (
     OBJECT_ROLE,
     Clock,
     KeysFilterProxy,
@@ -71,8 +71,8 @@ from twinedge_desktop.ui.keys_model import (
     keys_to_csv,
     utc_now,
 )
-from twinedge_desktop.ui.keys_reminders import RevokeReminders
-from twinedge_desktop.ui.keys_table import KeysTableView
+from twinedge_desktop.ui.keys.reminders import RevokeReminders
+from twinedge_desktop.ui.keys.table import KeysTableView
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.keys import ApiKeysService

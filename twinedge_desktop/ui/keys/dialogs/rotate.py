@@ -42,23 +42,23 @@ from twinedge_desktop.api.keys import new_idempotency_key
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
 from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.key_common import (
+from twinedge_desktop.ui.keys.dialogs.common import (
     InlineMessage,
     add_key_summary,
     error_message,
     escape,
     last_use_text,
 )
-from twinedge_desktop.ui.key_copy_once_dialog import NOT_SHOWN_AGAIN, CopyOncePanel
-from twinedge_desktop.ui.key_create_dialog import (
+from twinedge_desktop.ui.keys.dialogs.copy_once import NOT_SHOWN_AGAIN, CopyOncePanel
+from twinedge_desktop.ui.keys.dialogs.create import (
     NAME_MAX,
     DraftMemory,
     KeyDraft,
     KeyForm,
     lifetime_days,
 )
-from twinedge_desktop.ui.key_revoke_dialog import RevokeKeyDialog
-from twinedge_desktop.ui.keys_model import Clock, absolute_time, utc_now
+from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
+from twinedge_desktop.ui.keys.model import Clock, absolute_time, utc_now
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
 from twinedge_desktop.api.models import ApiKey
 from twinedge_desktop.ui.common.tasks import describe_error
-from twinedge_desktop.ui.keys_model import absolute_time, display_prefix, relative_time
+from twinedge_desktop.ui.keys.model import absolute_time, display_prefix, relative_time
 
 
 def is_dark(palette: QPalette) -> bool:

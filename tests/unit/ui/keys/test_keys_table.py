@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPalette
 
-from tests.unit.ui.test_keys_support import NOW, fixed_clock, make_key
+from tests.helpers.keys import NOW, fixed_clock, make_key
 from twinedge_desktop.api.models import ApiKey
-from twinedge_desktop.ui.keys_model import Column, KeysFilterProxy, KeysTableModel
-from twinedge_desktop.ui.keys_table import KeysTableView
+from twinedge_desktop.ui.keys.model import Column, KeysFilterProxy, KeysTableModel
+from twinedge_desktop.ui.keys.table import KeysTableView
 
 
 class PaintCounter(QObject):
