@@ -63,12 +63,12 @@ from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
 from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
 from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
 from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog
+from twinedge_desktop.ui.keys.export import keys_to_csv
 from twinedge_desktop.ui.keys.model import (
     OBJECT_ROLE,
     Clock,
     KeysFilterProxy,
     KeysTableModel,
-    keys_to_csv,
     utc_now,
 )
 from twinedge_desktop.ui.keys.reminders import RevokeReminders

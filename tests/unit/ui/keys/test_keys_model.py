@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +18,6 @@ from twinedge_desktop.ui.keys.model import (
     Column,
     KeysFilterProxy,
     KeysTableModel,
-    keys_to_csv,
     relative_time,
 )
 
@@ -266,17 +263,6 @@ def test_reminder_shows_on_the_old_row(model: KeysTableModel) -> None:
     assert "revoke this key" in model.index(0, Column.STATUS).data(Qt.ItemDataRole.ToolTipRole)
     model.set_reminder(key.id, None)
     assert model.index(0, Column.STATUS).data() == "active"
-
-
-def test_csv_export_has_public_fields_only_and_defuses_formulas() -> None:
-    keys = [make_key('=HYPERLINK("x")'), make_key("plain", revoked=True)]
-    text = keys_to_csv(keys, NOW)
-    rows = list(csv.DictReader(io.StringIO(text)))
-    assert [r["name"] for r in rows] == ['\'=HYPERLINK("x")', "plain"]
-    assert rows[1]["status"] == "revoked"
-    assert rows[0]["prefix"] == keys[0].prefix
-    assert "secret" not in rows[0] and "key" not in rows[0]
-    assert rows[0]["created_at"].endswith("Z")
 
 
 def test_filtered_model_passes_qtmodeltester(qtmodeltester: Any, proxy: KeysFilterProxy) -> None:
