@@ -112,7 +112,7 @@ class DesktopApp:
         window: MainWindow | None = None,
         freeze_gc: bool = False,
     ) -> None:
-        from twinedge_desktop.ui.session_controller import SessionController
+        from twinedge_desktop.ui.account.session_controller import SessionController
 
         if open_browser is None:  # the system browser (QDesktopServices / $BROWSER)
             from twinedge_desktop.ui.common.browser import open_browser as system_open_browser

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from twinedge_desktop.config import Profile
     from twinedge_desktop.services import CoreServices
     from twinedge_desktop.ui.common.tasks import TaskRunner
-    from twinedge_desktop.ui.session_controller import SessionController
+    from twinedge_desktop.ui.account.session_controller import SessionController
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,7 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QPushButton
 
         from twinedge_desktop.ui.common.widgets import Banner
-        from twinedge_desktop.ui.profiles import ProfileSwitcher
+        from twinedge_desktop.ui.account.profiles import ProfileSwitcher
 
         self.chrome_built = True
         window_icon = app_icon()
@@ -270,8 +270,8 @@ class MainWindow(QMainWindow):
         Separate from the constructor so the window can be painted before asyncio, the
         task runner and the sign-in machinery are even imported (fast first paint).
         """
-        from twinedge_desktop.ui.account_page import AccountPage
-        from twinedge_desktop.ui.signin_page import SignInPage
+        from twinedge_desktop.ui.account.account_page import AccountPage
+        from twinedge_desktop.ui.account.signin_page import SignInPage
 
         self.build_chrome()
         self._runner_ = runner
@@ -528,7 +528,7 @@ class MainWindow(QMainWindow):
 
             return await run_discovery(http, issuer)
 
-        from twinedge_desktop.ui.profiles import AddProfileDialog
+        from twinedge_desktop.ui.account.profiles import AddProfileDialog
 
         dialog = AddProfileDialog(discover, self._runner, self)
         dialog.profile_created.connect(self._profile_created)
@@ -593,7 +593,7 @@ class MainWindow(QMainWindow):
         self._controller.sign_in_with_browser()
 
     def service_sign_in(self) -> None:
-        from twinedge_desktop.ui.dialogs import ServiceSignInDialog
+        from twinedge_desktop.ui.account.dialogs import ServiceSignInDialog
 
         self.show_page("account")
         if not self.has_runtime:
@@ -603,7 +603,7 @@ class MainWindow(QMainWindow):
         self._open_dialog(dialog)
 
     def use_api_key(self) -> None:
-        from twinedge_desktop.ui.dialogs import ApiKeyDialog
+        from twinedge_desktop.ui.account.dialogs import ApiKeyDialog
 
         self.show_page("account")
         if not self.has_runtime:

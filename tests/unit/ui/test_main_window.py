@@ -26,7 +26,7 @@ from twinedge_desktop.ui.main_window import (
     MainWindow,
     default_window_size,
 )
-from twinedge_desktop.ui.session_controller import SessionController
+from twinedge_desktop.ui.account.session_controller import SessionController
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from tests.unit.ui.fakes import user_info
 from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import sandbox_profile
-from twinedge_desktop.ui.account_page import AccountPage, format_countdown
+from twinedge_desktop.ui.account.account_page import AccountPage, format_countdown
 
 NOW = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
 

@@ -13,8 +13,8 @@ from twinedge_desktop.api.errors import NetworkError
 from twinedge_desktop.auth.errors import SignInDenied, SignInTimedOut, StateMismatch
 from twinedge_desktop.config import sandbox_profile
 from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.session_controller import SessionController
-from twinedge_desktop.ui.signin_page import SignInPage, format_remaining
+from twinedge_desktop.ui.account.session_controller import SessionController
+from twinedge_desktop.ui.account.signin_page import SignInPage, format_remaining
 
 
 @pytest.fixture
