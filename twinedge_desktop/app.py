@@ -30,7 +30,7 @@ from twinedge_desktop import APP_NAME, __version__
 from twinedge_desktop.config import CLOUD_PROFILE, AppPaths, ConfigError, ProfileStore
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.style import ThemeManager
-from twinedge_desktop.ui.main_window import MainWindow
+from twinedge_desktop.ui.shell.main_window import MainWindow
 
 # asyncio, qasync, the task runner and the session controller are imported only after
 # the window's first paint (see run()); here they are needed for type hints only.

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twinedge_desktop.ui.account.session_controller import SessionController
 from twinedge_desktop.ui.common.style import icon, set_role
 from twinedge_desktop.ui.common.widgets import Banner, centered_column
 from twinedge_desktop.ui.common.widgets import label as _label
-from twinedge_desktop.ui.account.session_controller import SessionController
 
 
 def format_remaining(seconds: float) -> str:

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QLineEdit
 from tests.unit.ui.waiting import expect, until
 from twinedge_desktop.auth.errors import DiscoveryError
 from twinedge_desktop.keyformat import generate_key
-from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.account.dialogs import ApiKeyDialog, ServiceSignInDialog
 from twinedge_desktop.ui.account.profiles import AddProfileDialog, check_url
+from twinedge_desktop.ui.common.tasks import TaskRunner
 
 
 @pytest.mark.parametrize(

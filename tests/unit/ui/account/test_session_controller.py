@@ -22,8 +22,8 @@ from twinedge_desktop.auth.errors import (
 )
 from twinedge_desktop.auth.session import SessionState
 from twinedge_desktop.config import sandbox_profile
-from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.account.session_controller import SessionController, classify_failure
+from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.vault import KeychainUnavailable
 
 WAIT_MS = 3000

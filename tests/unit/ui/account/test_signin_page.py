@@ -12,9 +12,9 @@ from tests.unit.ui.waiting import expect, until
 from twinedge_desktop.api.errors import NetworkError
 from twinedge_desktop.auth.errors import SignInDenied, SignInTimedOut, StateMismatch
 from twinedge_desktop.config import sandbox_profile
-from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.account.session_controller import SessionController
 from twinedge_desktop.ui.account.signin_page import SignInPage, format_remaining
+from twinedge_desktop.ui.common.tasks import TaskRunner
 
 
 @pytest.fixture

@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 
     from twinedge_desktop.config import Profile
     from twinedge_desktop.services import CoreServices
-    from twinedge_desktop.ui.common.tasks import TaskRunner
     from twinedge_desktop.ui.account.session_controller import SessionController
+    from twinedge_desktop.ui.common.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -216,8 +216,8 @@ class MainWindow(QMainWindow):
             return
         from PySide6.QtWidgets import QPushButton
 
-        from twinedge_desktop.ui.common.widgets import Banner
         from twinedge_desktop.ui.account.profiles import ProfileSwitcher
+        from twinedge_desktop.ui.common.widgets import Banner
 
         self.chrome_built = True
         window_icon = app_icon()

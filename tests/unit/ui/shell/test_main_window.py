@@ -19,14 +19,14 @@ from twinedge_desktop import __version__
 from twinedge_desktop.auth.session import SessionState
 from twinedge_desktop.config import AppPaths, Profile, ProfileStore, sandbox_profile
 from twinedge_desktop.logging_setup import CHATTY_LOGGERS, FLOODING_LOGGERS, configure_logging
+from twinedge_desktop.ui.account.session_controller import SessionController
 from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.main_window import (
+from twinedge_desktop.ui.shell.main_window import (
     DEFAULT_WINDOW,
     ComingPage,
     MainWindow,
     default_window_size,
 )
-from twinedge_desktop.ui.account.session_controller import SessionController
 
 
 @pytest.fixture
