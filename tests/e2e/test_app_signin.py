@@ -24,7 +24,7 @@ from tests.helpers.keychain import (  # noqa: F401 - the *_fixture import regist
     PrivateSecretService,
     secret_service_fixture,
 )
-from tests.unit.ui.waiting import expect, until
+from tests.helpers.waiting import expect, until
 from twinedge_desktop.app import DesktopApp
 from twinedge_desktop.config import AppPaths, ProfileStore, sandbox_profile
 from twinedge_desktop.ui.common.tasks import TaskRunner

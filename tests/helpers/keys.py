@@ -1,24 +1,23 @@
-"""A small in-memory ApiKeysService and key factories for the keys page's unit tests.
+"""A small in-memory ApiKeysService and key factories for the UI's tests.
 
 It follows the contract in docs/contracts.md (pages newest first, Idempotency-Key
 replays, revoke of an unknown id is done) closely enough for the UI; the
 integration tests under tests/integration/ui run the real service against the
-real sandbox.
+real sandbox. The keys pages' tests use it with keys, the window's tests empty.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.helpers.session_fakes import user_info
 from twinedge_desktop.api.errors import ValidationFailed
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey, Me
-from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.auth.session import SessionInfo
 from twinedge_desktop.keyformat import display_prefix, generate_key
 
@@ -179,14 +178,12 @@ class FakeKeysService:
 def session_info(
     scopes: Sequence[str], email: str = "engineer@example.com", subject: str = "user-1"
 ) -> SessionInfo:
-    return SessionInfo(
-        profile_id="sandbox",
-        kind=CredentialKind.USER,
-        subject=subject,
-        org="org-456",
-        email=email,
-        name=None,
+    """A person signed in with ``scopes``, at :data:`NOW` (the keys tests' fixed clock)."""
+    return user_info(
         scopes=tuple(scopes),
+        email=email,
+        subject=subject,
+        name=None,
         access_expires_at=NOW + timedelta(hours=1),
         keychain="memory (this session only)",
     )
@@ -201,47 +198,6 @@ ENGINEER_SCOPES = (
     "write:alerts",
 )
 VIEWER_SCOPES = ("read:assets", "read:telemetry", "read:alerts")
-
-
-async def wait_signal(signal: Any, timeout: float = 5.0) -> tuple[Any, ...]:
-    """Await one emission of a Qt signal (bounded), from inside a coroutine on the qasync loop.
-
-    ``qtbot.waitSignal`` spins a nested Qt loop, which cannot run asyncio tasks while the
-    test's own task is executing; awaiting a future lets the loop run everything.
-    """
-    future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
-
-    def fire(*args: Any) -> None:
-        if not future.done():
-            future.set_result(args)
-
-    signal.connect(fire)
-    try:
-        return await asyncio.wait_for(future, timeout)
-    finally:
-        with contextlib.suppress(RuntimeError):  # the sender may be gone (WA_DeleteOnClose)
-            signal.disconnect(fire)
-
-
-async def settle(task: asyncio.Task[Any] | None = None, timeout: float = 5.0) -> None:
-    """Let pending work run: wait for ``task`` (its outcome is the runner's business), then a
-    few loop turns so its done-callbacks run."""
-    if task is not None:
-        done, _pending = await asyncio.wait({task}, timeout=timeout)
-        if not done:
-            raise TimeoutError("the task did not finish in time")
-    for _ in range(5):
-        await asyncio.sleep(0)
-
-
-async def until(predicate: Any, timeout: float = 5.0) -> None:
-    """Await a condition that follows from work already scheduled on the loop (bounded)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise TimeoutError("condition not reached in time")
-        await asyncio.sleep(0.005)
 
 
 def all_texts(root: Any) -> list[str]:

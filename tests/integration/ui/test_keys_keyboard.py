@@ -30,7 +30,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QWidget
 
-from tests.helpers.keys import settle, until
+from tests.helpers.waiting import settle, until
 from tests.integration.ui.keys_sandbox_support import signed_in
 from tests.integration.ui.test_keys_sandbox import make_page
 from twinedge_desktop.api.keys import new_idempotency_key
@@ -47,7 +47,7 @@ from twinedge_desktop.ui.keys.dialogs.rotate import (
     RotateKeyDialog,
 )
 from twinedge_desktop.ui.keys.model import Column
-from twinedge_desktop.ui.keys.page import STATE_EMPTY, STATE_LIST, KeysPage
+from twinedge_desktop.ui.keys.page import KeysPage, PageState
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 
@@ -209,7 +209,7 @@ async def test_create_copy_rotate_and_revoke_the_old_key_from_the_keyboard(
     async with signed_in(sandbox.base_url) as s:
         page.set_service(s.service, s.info)
         await settle(page.load_task)
-        assert page.state == STATE_EMPTY
+        assert page.state is PageState.EMPTY
         await activate(page)
         assert page.isAncestorOf(kb.focus())
 
@@ -254,7 +254,7 @@ async def test_create_copy_rotate_and_revoke_the_old_key_from_the_keyboard(
         await back_to_page(page, kb)
 
         # -- The new key is listed and selected. -------------------------------------------
-        assert page.state == STATE_LIST
+        assert page.state is PageState.LIST
         old = page.selected_key()
         assert old is not None and (old.name, old.scopes) == (NAME, SCOPES)
         assert secret.startswith(old.prefix)
@@ -355,7 +355,7 @@ async def test_filter_details_and_delete_from_the_keyboard(
         await s.service.test_key(gateway.secret)
         page.set_service(s.service, s.info)
         await settle(page.load_task)
-        assert page.state == STATE_LIST and page.proxy.rowCount() == 2
+        assert page.state is PageState.LIST and page.proxy.rowCount() == 2
         await activate(page)
 
         # -- Ctrl+F, type, over to the list, Enter: the details. -----------------------

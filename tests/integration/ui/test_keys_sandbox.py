@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.helpers.keys import all_texts, settle, until, wait_signal
+from tests.helpers.keys import all_texts
 from tests.helpers.sandbox import SandboxControls
+from tests.helpers.waiting import settle, until, wait_signal
 from tests.integration.ui.keys_sandbox_support import signed_in
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.keyformat import is_valid_key
@@ -24,7 +25,7 @@ from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
 from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
 from twinedge_desktop.ui.keys.dialogs.rotate import STEP_COPY, STEP_REVOKE, RotateKeyDialog
 from twinedge_desktop.ui.keys.model import Column
-from twinedge_desktop.ui.keys.page import STATE_EMPTY, STATE_LIST, KeysPage
+from twinedge_desktop.ui.keys.page import KeysPage, PageState
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 
@@ -71,7 +72,7 @@ async def test_create_copy_rotate_and_revoke_end_to_end(
     async with signed_in(sandbox.base_url) as s:
         page.set_service(s.service, s.info)
         await settle(page.load_task)
-        assert page.state == STATE_EMPTY
+        assert page.state is PageState.EMPTY
 
         dialog = await create_through_dialog(
             page, qtbot, "line 3 collector", ("read:telemetry", "write:telemetry")
@@ -227,7 +228,7 @@ async def test_error_statuses_show_their_message_and_keep_the_input(
         qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
         await wait_signal(dialog.finished, timeout=30)
         assert [k.name for k in await s.service.list_all()] == ["keeps its name"]
-        assert page.state == STATE_LIST
+        assert page.state is PageState.LIST
 
 
 async def test_viewer_sees_write_scopes_disabled_against_the_real_session(

@@ -142,7 +142,15 @@ class AccountPage(QWidget):
         layout.addLayout(buttons)
         centered_column(self, column, max_width=720)
 
-    def set_info(self, info: SessionInfo | None, profile: Profile | None) -> None:
+    def set_info(
+        self,
+        info: SessionInfo | None,
+        profile: Profile | None,
+        *,
+        keychain_problem: str | None = None,
+    ) -> None:
+        """Show ``info`` (None: nobody, the countdown stops); ``keychain_problem`` says why
+        the renewed sign-in could not be saved, beside where it is kept."""
         self._info = info
         if info is None:
             self._tick.stop()
@@ -157,11 +165,13 @@ class AccountPage(QWidget):
             self.profile_value.setText(f"{profile.name} — {profile.issuer}")
         else:
             self.profile_value.setText("—")
-        self.keychain_value.setText(
-            info.keychain
-            if info.kind is not CredentialKind.API_KEY
-            else "none (an API key is not a sign-in)"
-        )
+        if info.kind is CredentialKind.API_KEY:
+            keychain = "none (an API key is not a sign-in)"
+        elif keychain_problem:
+            keychain = f"{info.keychain} — not saved: {keychain_problem}"
+        else:
+            keychain = info.keychain
+        self.keychain_value.setText(keychain)
         self.scopes_value.setText(self._scopes_html(info.scopes))
         self._update_expiry()
         if info.access_expires_at is not None:

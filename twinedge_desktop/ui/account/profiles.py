@@ -4,10 +4,14 @@ A profile is created from an issuer URL by discovery (RFC 8414): the dialog
 checks the URL (HTTPS, or HTTP to this computer only), reads the server's
 metadata and builds the profile; nothing else is needed but a client id.
 
+:class:`ProfileSwitching` is what switching and adding do (make current, save, say so);
+the Account page then binds the current profile's session.
+
 Signals:
     ProfileSwitcher.profile_chosen(str): the id of the profile the person picked.
     ProfileSwitcher.add_requested(): the person picked "Add profile…".
     AddProfileDialog.profile_created(Profile): discovery succeeded; the new profile.
+    ProfileSwitching.current_changed(): another profile is current (and saved).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -27,11 +31,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinedge_desktop.config import DESKTOP_CLIENT_ID, Profile, profile_id_for_issuer
+from twinedge_desktop.config import (
+    DESKTOP_CLIENT_ID,
+    ConfigError,
+    Profile,
+    profile_id_for_issuer,
+)
 from twinedge_desktop.ui.common.style import icon
 
 if TYPE_CHECKING:
     from twinedge_desktop.config import ProfileStore
+    from twinedge_desktop.services import CoreServices
+    from twinedge_desktop.ui.common.messages import MessageBridge
     from twinedge_desktop.ui.common.tasks import TaskRunner
 
 ADD_PROFILE = "__add__"
@@ -227,3 +238,82 @@ class AddProfileDialog(QDialog):
         self.ok_button.setEnabled(True)
         self.status.setText(describe_error(exc))
         return True
+
+
+class ProfileSwitching(QObject):
+    """Switch to another profile, or add one from discovery; the profile list is saved each time.
+
+    Built with the window's chrome (the profile list is in the toolbar); adding a profile
+    needs the HTTP client, so it waits for :meth:`attach`.
+    """
+
+    current_changed = Signal()
+
+    def __init__(
+        self,
+        profiles: ProfileStore,
+        messages: MessageBridge,
+        dialog_parent: QWidget,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._profiles = profiles
+        self._messages = messages
+        self._dialog_parent = dialog_parent
+        self._runner: TaskRunner | None = None
+        self._services: CoreServices | None = None
+        self.dialog: AddProfileDialog | None = None
+
+    def attach(self, runner: TaskRunner, services: CoreServices) -> None:
+        """The task runner and the services, once they exist: adding a profile works from here."""
+        self._runner = runner
+        self._services = services
+
+    def switch_to(self, profile_id: str) -> None:
+        """Make ``profile_id`` current (saved)."""
+        try:
+            self._profiles.get(profile_id)
+        except ConfigError as exc:
+            self._messages.error(str(exc))
+            return
+        self._profiles.current_id = profile_id
+        self._save()
+        self.current_changed.emit()
+
+    def add_profile(self) -> AddProfileDialog | None:
+        """Open "Add profile…" (issuer URL, client id → discovery → a new current profile)."""
+        services, runner = self._services, self._runner
+        if services is None or runner is None:
+            self._messages.warning("Still starting up: try again in a moment.")
+            return None
+        http = services.http
+
+        async def discover(issuer: str) -> Any:
+            from twinedge_desktop.auth.discovery import discover as run_discovery
+
+            return await run_discovery(http, issuer)
+
+        dialog = AddProfileDialog(discover, runner, self._dialog_parent)
+        dialog.profile_created.connect(self.add)
+        # open(), not exec(): no nested event loop inside the qasync loop.
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(self._dialog_closed)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def add(self, profile: Profile) -> None:
+        """Keep ``profile`` and make it current (saved)."""
+        self._profiles.put(profile, make_current=True)
+        self._save()
+        self._messages.info(f"Added the profile {profile.name}.")
+        self.current_changed.emit()
+
+    def _dialog_closed(self, *_args: object) -> None:
+        self.dialog = None
+
+    def _save(self) -> None:
+        try:
+            self._profiles.save()
+        except OSError as exc:
+            self._messages.warning(f"Could not save the profile list: {exc.strerror or exc}")

@@ -10,8 +10,8 @@ Signals:
     changed(): the bound session's state or info changed, or another session was bound.
     waiting(str, float): browser sign-in is waiting for the browser; the sign-in link and
         the deadline as ``time.monotonic()`` seconds.
-    failed(str, str, str): a sign-in failed; (kind, title, message). kind is one of
-        ``FAILURE_KINDS``; the message is the service's own, secret-free text.
+    failed(str, str, str): a sign-in failed; (kind, title, message). kind is a
+        :class:`FailureKind` value; the message is the service's own, secret-free text.
     succeeded(): a sign-in of any kind completed (the window comes to the front).
 """
 
@@ -21,42 +21,55 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from PySide6.QtCore import QObject, Signal
 
+from twinedge_desktop.auth.kinds import SessionState
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.tasks import TaskRunner, describe_error
 
 if TYPE_CHECKING:
-    from twinedge_desktop.auth.session import Session, SessionInfo, SessionState
+    from twinedge_desktop.auth.session import Session, SessionInfo
 
 log = logging.getLogger(__name__)
 
-FAILURE_KINDS = (
-    "cancelled",
-    "denied",
-    "timeout",
-    "mismatch",
-    "network",
-    "keychain",
-    "signed_out",
-    "error",
-)
+
+class FailureKind(StrEnum):
+    """Why a sign-in (or a restore) did not complete; each has a title of its own."""
+
+    CANCELLED = "cancelled"
+    DENIED = "denied"
+    TIMEOUT = "timeout"
+    MISMATCH = "mismatch"
+    NETWORK = "network"
+    KEYCHAIN = "keychain"
+    SIGNED_OUT = "signed_out"
+    ERROR = "error"
+
 
 _TITLES = {
-    "denied": "Sign-in was declined",
-    "timeout": "Sign-in timed out",
-    "mismatch": "Sign-in was stopped for your safety",
-    "network": "Could not reach the sign-in server",
-    "keychain": "The keychain could not be used",
-    "signed_out": "Please sign in again",
-    "error": "Sign-in did not complete",
+    FailureKind.DENIED: "Sign-in was declined",
+    FailureKind.TIMEOUT: "Sign-in timed out",
+    FailureKind.MISMATCH: "Sign-in was stopped for your safety",
+    FailureKind.NETWORK: "Could not reach the sign-in server",
+    FailureKind.KEYCHAIN: "The keychain could not be used",
+    FailureKind.SIGNED_OUT: "Please sign in again",
+    FailureKind.ERROR: "Sign-in did not complete",
 }
 
 
-def classify_failure(exc: BaseException) -> str:
-    """Which of ``FAILURE_KINDS`` an exception from a sign-in belongs to."""
+class Failure(NamedTuple):
+    """A sign-in problem as the sign-in page shows it."""
+
+    kind: FailureKind
+    title: str
+    message: str
+
+
+def classify_failure(exc: BaseException) -> FailureKind:
+    """Which :class:`FailureKind` an exception from a sign-in belongs to."""
     # Imported here: the auth and api packages pull in httpx, which the first
     # paint of the window must not wait for. By the time a sign-in fails they are loaded.
     from twinedge_desktop.api.errors import NetworkError
@@ -69,27 +82,32 @@ def classify_failure(exc: BaseException) -> str:
         SignInTimedOut,
         StateMismatch,
     )
-    from twinedge_desktop.vault import KeychainUnavailable
 
     if isinstance(exc, SignInCancelled):
-        return "cancelled"
+        return FailureKind.CANCELLED
     if isinstance(exc, SignInDenied):
-        return "denied"
+        return FailureKind.DENIED
     if isinstance(exc, SignInTimedOut | TimeoutError):
-        return "timeout"
+        return FailureKind.TIMEOUT
     if isinstance(exc, StateMismatch | IssuerMismatch):
-        return "mismatch"
+        return FailureKind.MISMATCH
     if isinstance(exc, NetworkError | DiscoveryError | ConnectionError):
-        return "network"
-    if isinstance(exc, KeychainUnavailable):
-        return "keychain"
+        return FailureKind.NETWORK
+    if _from_the_keychain(exc):
+        return FailureKind.KEYCHAIN
     if isinstance(exc, SignedOut):
-        return "signed_out"
-    return "error"
+        return FailureKind.SIGNED_OUT
+    return FailureKind.ERROR
 
 
-def failure_title(kind: str) -> str:
-    return _TITLES.get(kind, _TITLES["error"])
+def _from_the_keychain(exc: BaseException) -> bool:
+    # Told by where the error comes from: views never import the vault (the layering
+    # test checks), and the session passes the vault's KeychainUnavailable on as it is.
+    return type(exc).__module__.startswith("twinedge_desktop.vault")
+
+
+def failure_title(kind: FailureKind) -> str:
+    return _TITLES.get(kind, _TITLES[FailureKind.ERROR])
 
 
 class SessionController(QObject):
@@ -125,7 +143,7 @@ class SessionController(QObject):
         self._browser_active = False
         self._seen_signed_out_reason: object | None = None
         self._seen_keychain_problem: object | None = None
-        self.last_failure: tuple[str, str, str] | None = None
+        self.last_failure: Failure | None = None
 
     # --- binding -----------------------------------------------------------------------
     @property
@@ -141,11 +159,35 @@ class SessionController(QObject):
         return self._session.info if self._session is not None else None
 
     @property
+    def signed_in_info(self) -> SessionInfo | None:
+        """Who is signed in, or None unless the bound session is signed in."""
+        return self.info if self.state is SessionState.SIGNED_IN else None
+
+    @property
     def state_name(self) -> str:
-        """The session state's name ("SIGNED_OUT", …) or "NONE" before services exist."""
-        if self._session is None:
-            return "NONE"
-        return str(self._session.state.name)
+        """The state's name ("SIGNED_OUT", …; "NONE" before a session is bound), for logs and
+        the end-to-end tests' reports. The window compares :attr:`state`, by identity."""
+        state = self.state
+        return "NONE" if state is None else state.name
+
+    def status_text(self, profile_name: str) -> str:
+        """The window's status line: who is signed in where, or what is under way.
+
+        ``profile_name`` is the current profile's, said until a session is bound.
+        """
+        session = self._session
+        where = session.profile.name if session is not None else profile_name
+        info = self.signed_in_info
+        if info is not None:
+            who = info.email or info.name or info.subject or "signed in"
+            return f"Signed in as {who} — {where}"
+        if self.signing_in:
+            return f"Signing in to {where}…"
+        if self.restoring or self.state is SessionState.RESTORING:
+            return f"Restoring session — {where}"
+        if self.state is None:
+            return "Starting…"
+        return f"Signed out — {where}"
 
     @property
     def restoring(self) -> bool:
@@ -181,12 +223,12 @@ class SessionController(QObject):
             session is not None
             and reason is not None
             and reason is not self._seen_signed_out_reason
-            and session.state.name == "SIGNED_OUT"
+            and session.state is SessionState.SIGNED_OUT
         ):
             # The session ended on its own (the server rejected the saved sign-in):
             # say so on the sign-in page instead of silently showing "Sign in".
             self._seen_signed_out_reason = reason
-            self._fail("signed_out", describe_error(reason))
+            self._fail(FailureKind.SIGNED_OUT, describe_error(reason))
             return
         self._warn_keychain_problem(session)
         self.changed.emit()
@@ -237,7 +279,7 @@ class SessionController(QObject):
 
     def _restore_failed(self, exc: BaseException) -> bool:
         kind = classify_failure(exc)
-        if kind in ("signed_out", "keychain", "network"):
+        if kind in (FailureKind.SIGNED_OUT, FailureKind.KEYCHAIN, FailureKind.NETWORK):
             # A restore that cannot complete is not an emergency: say why on the
             # sign-in page (the person can sign in again) rather than in a dialog.
             self._fail(kind, describe_error(exc))
@@ -328,14 +370,14 @@ class SessionController(QObject):
 
     def _sign_in_failed(self, exc: BaseException) -> bool:
         kind = classify_failure(exc)
-        if kind == "cancelled":  # the person asked for it: nothing to report
+        if kind is FailureKind.CANCELLED:  # the person asked for it: nothing to report
             self.changed.emit()
             return True
         self._fail(kind, describe_error(exc))
         return True  # shown on the sign-in page with a retry, not as a second dialog
 
-    def _fail(self, kind: str, message: str) -> None:
-        self.last_failure = (kind, failure_title(kind), message)
+    def _fail(self, kind: FailureKind, message: str) -> None:
+        self.last_failure = Failure(kind, failure_title(kind), message)
         log.info("Sign-in problem (%s): %s", kind, message)
         self.failed.emit(*self.last_failure)
         self.changed.emit()

@@ -29,7 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twinedge_desktop.auth.kinds import SessionState
 from twinedge_desktop.ui.account.session_controller import SessionController
+from twinedge_desktop.ui.common.messages import MessageLevel
 from twinedge_desktop.ui.common.style import icon, set_role
 from twinedge_desktop.ui.common.widgets import Banner, centered_column
 from twinedge_desktop.ui.common.widgets import label as _label
@@ -100,13 +102,13 @@ class SignInPage(QWidget):
             "you come back here automatically. Your password never passes through this app.",
             "muted",
         )
-        self.keychain_banner = Banner("warning")
+        self.keychain_banner = Banner(MessageLevel.WARNING)
         self.continue_button = QPushButton("Continue without remembering")
         self.continue_button.setAccessibleName("Continue without remembering the sign-in")
         self.continue_button.clicked.connect(self.continue_without_keychain_requested)
         self.keychain_banner.add_button(self.continue_button)
 
-        self.failure_banner = Banner("error")
+        self.failure_banner = Banner(MessageLevel.ERROR)
         self.retry_button = QPushButton(icon("refresh"), "Try again")
         self.retry_button.setAccessibleName("Try signing in again")
         self.retry_button.clicked.connect(self._controller.sign_in_with_browser)
@@ -200,12 +202,12 @@ class SignInPage(QWidget):
 
     def refresh(self) -> None:
         controller = self._controller
-        state = controller.state_name
+        state = controller.state  # None: no session bound yet (the services are starting)
         if controller.signing_in and (controller.authorization_url or controller.deadline):
             self._show_waiting()
             return
         self._tick.stop()
-        if state in ("NONE", "RESTORING") or controller.restoring:
+        if state is None or state is SessionState.RESTORING or controller.restoring:
             self.restoring_title.setText("Restoring session…")
             self.stack.setCurrentWidget(self.restoring_view)
             return

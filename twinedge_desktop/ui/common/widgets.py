@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twinedge_desktop.ui.common.messages import MessageLevel
 from twinedge_desktop.ui.common.style import icon, set_role
 
 
@@ -52,7 +53,7 @@ def label(text: str = "", role: str | None = None, *, wrap: bool = True) -> QLab
 class Banner(QFrame):
     """A coloured box with an icon, a title, a message and optional buttons."""
 
-    def __init__(self, level: str, parent: QWidget | None = None) -> None:
+    def __init__(self, level: MessageLevel, parent: QWidget | None = None) -> None:
         from PySide6.QtCore import Qt
 
         super().__init__(parent)
@@ -79,10 +80,10 @@ class Banner(QFrame):
         row.addLayout(text, 1)
         self.set_level(level)
 
-    def set_level(self, level: str) -> None:
-        self.setProperty("level", level)
-        name = {"error": "error", "warning": "warning"}.get(level, "info")
-        self._icon.setPixmap(icon(name).pixmap(22, 22))
+    def set_level(self, level: MessageLevel) -> None:
+        # The style sheet picks the colours by this property (style.py, "banner").
+        self.setProperty("level", str(level))
+        self._icon.setPixmap(icon(str(level)).pixmap(22, 22))
         self.style().unpolish(self)
         self.style().polish(self)
 

@@ -1,7 +1,8 @@
 """The Token Inspector page: paste or drop a token, see what it is, verify it, compare two.
 
-The main window embeds one :class:`InspectorPage` and calls :meth:`set_context`
-when the profile or the session changes. Decoding is instant (synchronous, no
+The window's shell builds one :class:`InspectorPage` and binds it to the session
+(:meth:`InspectorPage.bind`: the profile to verify against, the signed-in session's
+token for "Inspect my current token"). Decoding is instant (synchronous, no
 network); verification runs through the :class:`TaskRunner` shortly after the
 text stops changing, on Ctrl+Enter, or at once after Paste, a drop or "Inspect my
 current token". The clipboard is read only when the person presses Paste (or
@@ -49,6 +50,7 @@ from twinedge_desktop.tokens import (
     VerdictStatus,
 )
 from twinedge_desktop.ui.common.messages import MessageBridge
+from twinedge_desktop.ui.common.page import SessionBinding
 from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.inspector.models import (
     ComparisonModel,
@@ -125,6 +127,7 @@ class InspectorPage(QWidget):
         self.last_task: asyncio.Task[Any] | None = None  # the newest task started (for tests)
         self._generation = 0
         self.report: InspectionReport | None = None
+        self._binding: SessionBinding | None = None
         self.setAcceptDrops(True)
 
         self.tabs = QTabWidget()
@@ -331,7 +334,19 @@ class InspectorPage(QWidget):
         layout.addWidget(self.compare_view, 1)
         return page
 
-    # --- context from the main window -----------------------------------------------
+    # --- context from the shell ------------------------------------------------------
+    def bind(self, binding: SessionBinding) -> None:
+        """Verify against ``binding``'s profile; offer its session's token when signed in."""
+        if binding == self._binding:
+            return
+        self._binding = binding
+        session = binding.session if binding.info is not None else None
+        self.set_context(binding.profile, session.access_token if session is not None else None)
+
+    def refresh(self) -> None:
+        """F5: verify the token in the field again (the issuer's keys are fetched anew if due)."""
+        self._schedule_verify()
+
     def set_context(self, profile: Profile | None, current_token: TokenSource | None) -> None:
         """The profile to verify against, and how to get the signed-in session's token."""
         self._profile = profile

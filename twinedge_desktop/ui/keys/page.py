@@ -1,10 +1,11 @@
 """The API Keys page: list, filter, create, copy once, revoke, rotate, export.
 
-The main window embeds one :class:`KeysPage` and calls :meth:`KeysPage.set_service`
-whenever the session changes. Every network call runs through the
-:class:`~twinedge_desktop.ui.common.tasks.TaskRunner`; errors are shown where they happen
-(inline in dialogs, a banner or an error state on the page) and the message
-bridge gets the rest. Dialogs are opened with ``open()`` and report through
+The window's shell builds one :class:`KeysPage` (see ``ui/keys/__init__.py``) and binds
+it to the session whenever that changes (:meth:`KeysPage.bind`, which hands
+:meth:`KeysPage.set_service` the signed-in person's keys service). Every network call
+runs through the :class:`~twinedge_desktop.ui.common.tasks.TaskRunner`; errors are
+shown where they happen (inline in dialogs, a banner or an error state on the page) and
+the message bridge gets the rest. Dialogs are opened with ``open()`` and report through
 signals: nothing here blocks the event loop.
 
 Loading follows the API's cursor a page at a time and appends each page to the
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
+from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +55,7 @@ from twinedge_desktop.config import Preferences
 from twinedge_desktop.ui.common import style
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
 from twinedge_desktop.ui.common.messages import MessageBridge
+from twinedge_desktop.ui.common.page import SessionBinding
 from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.keys.dialogs.common import (
     InlineMessage,
@@ -76,9 +79,18 @@ from twinedge_desktop.ui.keys.table import KeysTableView
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.keys import ApiKeysService
-    from twinedge_desktop.auth.session import SessionInfo
+    from twinedge_desktop.auth.session import Session, SessionInfo
 
-STATE_SIGNED_OUT, STATE_LIST, STATE_EMPTY, STATE_ERROR = range(4)
+
+class PageState(IntEnum):
+    """What the page shows; the value is the view's index in the page's stack."""
+
+    SIGNED_OUT = 0
+    LIST = 1
+    EMPTY = 2
+    ERROR = 3
+
+
 TIME_REFRESH_MS = 60_000
 # While loading, pages are added to the table a batch at a time: every addition lays the
 # view out again (and repaints it, ~15 ms, when the new rows show), so not more often
@@ -121,8 +133,13 @@ class KeysPage(QWidget):
         clipboard: SecretClipboard | None = None,
         reminders: RevokeReminders | None = None,
         clock: Clock = utc_now,
+        service_for: Callable[[Session], ApiKeysService] | None = None,
     ) -> None:
+        """``service_for`` gives :meth:`bind` the keys service of a signed-in session; a page
+        built without it is bound through :meth:`set_service` alone (tests, benchmarks)."""
         super().__init__(parent)
+        self._service_for = service_for
+        self._binding: SessionBinding | None = None
         self.setAccessibleName("API keys")
         # Where "revoke later" reminders outlive the app; None keeps them for this run only.
         self._reminder_store = reminders
@@ -177,7 +194,7 @@ class KeysPage(QWidget):
         self._reselect: str | None = None
         self.proxy.modelAboutToBeReset.connect(self._remember_selection)
         self.proxy.modelReset.connect(self._restore_selection)
-        self._set_state(STATE_SIGNED_OUT)
+        self._set_state(PageState.SIGNED_OUT)
 
     # -- construction --------------------------------------------------------------------
 
@@ -371,6 +388,18 @@ class KeysPage(QWidget):
     def loading(self) -> bool:
         return self._loading
 
+    def bind(self, binding: SessionBinding) -> None:
+        """Show the keys of whoever ``binding`` says is signed in (none when nobody is)."""
+        if binding == self._binding:
+            return
+        self._binding = binding
+        if binding.session is None or binding.info is None:
+            self.set_service(None, None)
+            return
+        if self._service_for is None:
+            raise RuntimeError("This keys page was built without a way to reach the API.")
+        self.set_service(self._service_for(binding.session), binding.info)
+
     def set_service(self, service: ApiKeysService | None, info: SessionInfo | None) -> None:
         """Show ``service``'s keys; None means signed out. Called on every session change."""
         # The same person in the same profile (a refreshed token, a new service object for
@@ -382,9 +411,9 @@ class KeysPage(QWidget):
             self._cancel_load()
             self.model.clear()
             self.model.replace_reminders({})
-            self._set_state(STATE_SIGNED_OUT)
+            self._set_state(PageState.SIGNED_OUT)
             return
-        if not same or self.stack.currentIndex() == STATE_SIGNED_OUT:
+        if not same or self.state is PageState.SIGNED_OUT:
             self.model.clear()
             self.model.replace_reminders(self._stored_reminders())
             self.refresh()
@@ -415,8 +444,8 @@ class KeysPage(QWidget):
         self._set_loading(True)
         self.banner.clear_message()
         self.banner_retry.hide()
-        if self.model.total_count() or self.stack.currentIndex() != STATE_LIST:
-            self._set_state(STATE_LIST)
+        if self.model.total_count() or self.state is not PageState.LIST:
+            self._set_state(PageState.LIST)
         self.progress_label.setText("Loading keys…")
         first_page = True
         loaded = 0
@@ -451,7 +480,7 @@ class KeysPage(QWidget):
         self._forget_settled_reminders()
         self._set_loading(False)
         self.progress_label.setText("")
-        self._set_state(STATE_LIST if self.model.total_count() else STATE_EMPTY)
+        self._set_state(PageState.LIST if self.model.total_count() else PageState.EMPTY)
         self._update_count()
 
     def _load_failed(self, exc: BaseException, generation: int) -> bool:
@@ -464,10 +493,10 @@ class KeysPage(QWidget):
             # Keep what is already shown; say what failed and offer to retry.
             self.banner.show_message(f"Refreshing failed: {text}")
             self.banner_retry.show()
-            self._set_state(STATE_LIST)
+            self._set_state(PageState.LIST)
         else:
             self.error_text.show_message(text)
-            self._set_state(STATE_ERROR)
+            self._set_state(PageState.ERROR)
             self.retry_button.setFocus()
         return True
 
@@ -483,12 +512,12 @@ class KeysPage(QWidget):
     # -- state and actions ---------------------------------------------------------------
 
     @property
-    def state(self) -> int:
-        return self.stack.currentIndex()
+    def state(self) -> PageState:
+        return PageState(self.stack.currentIndex())
 
-    def _set_state(self, state: int) -> None:
+    def _set_state(self, state: PageState) -> None:
         self.stack.setCurrentIndex(state)
-        self.toolbar_widget.setVisible(state != STATE_SIGNED_OUT)
+        self.toolbar_widget.setVisible(state is not PageState.SIGNED_OUT)
         self._update_actions()
 
     def selected_key(self) -> ApiKey | None:
@@ -551,7 +580,7 @@ class KeysPage(QWidget):
             and event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)
             and event.key() == Qt.Key.Key_Down
-            and self.stack.currentIndex() == STATE_LIST
+            and self.state is PageState.LIST
         ):
             # From the filter to what it found, as in a search field's suggestions.
             self.table.setFocus(Qt.FocusReason.TabFocusReason)
@@ -615,8 +644,8 @@ class KeysPage(QWidget):
 
     def _add_key(self, key: ApiKey) -> None:
         self.model.upsert(key)
-        if self.state in (STATE_EMPTY, STATE_ERROR):
-            self._set_state(STATE_LIST)
+        if self.state in (PageState.EMPTY, PageState.ERROR):
+            self._set_state(PageState.LIST)
         if not self.select_key(key.id) and self.filter_edit.text():
             self.filter_edit.clear()  # the new key is filtered out: show it anyway
             self.select_key(key.id)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.ui.fakes import user_info
+from tests.helpers.session_fakes import user_info
 from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import sandbox_profile
 from twinedge_desktop.ui.account.account_page import AccountPage, format_countdown

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QLineEdit
 
-from tests.unit.ui.waiting import expect, until
+from tests.helpers.waiting import expect, until
 from twinedge_desktop.auth.errors import DiscoveryError
 from twinedge_desktop.keyformat import generate_key
 from twinedge_desktop.ui.account.dialogs import ApiKeyDialog, ServiceSignInDialog

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.unit.ui.fakes import FakeSession, user_info
-from tests.unit.ui.waiting import expect, until
+from tests.helpers.session_fakes import FakeSession, user_info
+from tests.helpers.waiting import expect, until
 from twinedge_desktop.api.errors import NetworkError
 from twinedge_desktop.auth.errors import (
     DiscoveryError,

@@ -21,10 +21,8 @@ from tests.helpers.keys import (
     all_texts,
     fixed_clock,
     make_key,
-    settle,
-    until,
-    wait_signal,
 )
+from tests.helpers.waiting import settle, until, wait_signal
 from twinedge_desktop.api.errors import (
     InsufficientScope,
     NetworkError,

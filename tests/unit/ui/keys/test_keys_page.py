@@ -18,10 +18,8 @@ from tests.helpers.keys import (
     fixed_clock,
     make_key,
     session_info,
-    settle,
-    until,
-    wait_signal,
 )
+from tests.helpers.waiting import settle, until, wait_signal
 from twinedge_desktop.api.errors import NetworkError, ServerError
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.ui.common.tasks import TaskRunner
@@ -31,13 +29,7 @@ from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
 from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
 from twinedge_desktop.ui.keys.dialogs.rotate import STEP_REVOKE, RotateKeyDialog
 from twinedge_desktop.ui.keys.model import Column
-from twinedge_desktop.ui.keys.page import (
-    STATE_EMPTY,
-    STATE_ERROR,
-    STATE_LIST,
-    STATE_SIGNED_OUT,
-    KeysPage,
-)
+from twinedge_desktop.ui.keys.page import KeysPage, PageState
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 
@@ -71,7 +63,7 @@ def visible_names(page: KeysPage) -> list[str]:
 
 def test_signed_out_invites_sign_in(page: KeysPage, qtbot: Any) -> None:
     page.set_service(None, None)
-    assert page.state == STATE_SIGNED_OUT
+    assert page.state is PageState.SIGNED_OUT
     assert "Sign in to manage API keys" in page.signed_out_label.text()
     assert page.toolbar_widget.isHidden()
     with qtbot.waitSignal(page.sign_in_requested, timeout=1000):
@@ -85,7 +77,7 @@ async def test_loads_every_page_with_progress(page: KeysPage) -> None:
     page.set_service(service, session_info(ENGINEER_SCOPES))  # type: ignore[arg-type]
     await until(lambda: page.model.rowCount() == 200)
     # The first page is on screen while the rest is still coming.
-    assert page.state == STATE_LIST and page.loading
+    assert page.state is PageState.LIST and page.loading
     assert page.progress.isVisible()
     assert "200 so far" in page.progress_label.text()
     # The scroll bar stays put while rows arrive (no narrowing, no relayout).
@@ -105,7 +97,7 @@ async def test_loads_every_page_with_progress(page: KeysPage) -> None:
 
 async def test_empty_state_invites_the_first_key(page: KeysPage) -> None:
     await load(page, FakeKeysService())
-    assert page.state == STATE_EMPTY
+    assert page.state is PageState.EMPTY
     page.empty_create_button.click()
     assert len(dialogs_of(page, CreateKeyDialog)) == 1
 
@@ -114,11 +106,11 @@ async def test_error_state_and_retry(page: KeysPage) -> None:
     service = FakeKeysService(keys=[make_key("a")])
     service.fail["list"] = NetworkError()
     await load(page, service)
-    assert page.state == STATE_ERROR
+    assert page.state is PageState.ERROR
     assert "could not be reached" in page.error_text.text()
     page.retry_button.click()
     await settle(page.load_task)
-    assert page.state == STATE_LIST and visible_names(page) == ["a"]
+    assert page.state is PageState.LIST and visible_names(page) == ["a"]
 
 
 async def test_failed_refresh_keeps_the_rows_with_a_banner(page: KeysPage) -> None:
@@ -127,7 +119,7 @@ async def test_failed_refresh_keeps_the_rows_with_a_banner(page: KeysPage) -> No
     service.fail["list"] = ServerError(status=500)
     page.refresh()
     await settle(page.load_task)
-    assert page.state == STATE_LIST and page.model.rowCount() == 2
+    assert page.state is PageState.LIST and page.model.rowCount() == 2
     assert page.banner.isVisible() and "Refreshing failed" in page.banner.text()
     assert page.banner_retry.isVisible()
 
@@ -135,7 +127,7 @@ async def test_failed_refresh_keeps_the_rows_with_a_banner(page: KeysPage) -> No
 async def test_signing_out_clears_the_list(page: KeysPage) -> None:
     await load(page, FakeKeysService(keys=[make_key("a")]))
     page.set_service(None, None)
-    assert page.model.rowCount() == 0 and page.state == STATE_SIGNED_OUT
+    assert page.model.rowCount() == 0 and page.state is PageState.SIGNED_OUT
 
 
 async def test_filter_and_show_revoked(page: KeysPage, qtbot: Any) -> None:

@@ -9,16 +9,8 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings
 
-from tests.helpers.keys import (
-    ENGINEER_SCOPES,
-    FakeKeysService,
-    fixed_clock,
-    make_key,
-    session_info,
-    settle,
-    until,
-    wait_signal,
-)
+from tests.helpers.keys import ENGINEER_SCOPES, FakeKeysService, fixed_clock, make_key, session_info
+from tests.helpers.waiting import settle, until, wait_signal
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.keys.dialogs.rotate import STEP_REVOKE, RotateKeyDialog

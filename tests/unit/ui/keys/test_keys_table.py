@@ -53,10 +53,20 @@ class Table:
         qtbot.waitExposed(self.view)
         self.paints = PaintCounter(self.view.viewport())
 
-    def settle(self) -> int:
-        """Let every posted layout and paint happen; the paints since the last settle()."""
-        self.qtbot.wait(60)
-        painted, self.paints.count = self.paints.count, 0
+    def settle(self, slice_ms: int = 60, slices: int = 30) -> int:
+        """Let every posted layout and paint happen; the paints since the last settle().
+
+        Waits until a whole slice passes without a paint (at most ``slices`` of them): on a
+        loaded machine a paint can come later than one slice, and it must be counted for the
+        step that caused it, not the next one.
+        """
+        painted = 0
+        for _ in range(slices):
+            self.qtbot.wait(slice_ms)
+            fresh, self.paints.count = self.paints.count, 0
+            painted += fresh
+            if not fresh:
+                break
         return painted
 
     def visible_names(self) -> list[str]:

@@ -1,32 +1,35 @@
-"""The main window: navigation, shortcuts, services, profiles, messages, geometry."""
+"""The main window: navigation, pages, shortcuts, services, profiles, messages, geometry."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from PySide6.QtCore import QSettings, QUrl
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 
-from tests.unit.ui.fakes import FakeKeychainError, FakeServices, user_info
-from tests.unit.ui.waiting import expect, until
+from tests.helpers.session_fakes import FakeServices, user_info
+from tests.helpers.waiting import expect, until
 from twinedge_desktop import __version__
-from twinedge_desktop.auth.session import SessionState
+from twinedge_desktop.auth.kinds import SessionState
 from twinedge_desktop.config import AppPaths, Profile, ProfileStore, sandbox_profile
 from twinedge_desktop.logging_setup import CHATTY_LOGGERS, FLOODING_LOGGERS, configure_logging
-from twinedge_desktop.ui.account.session_controller import SessionController
+from twinedge_desktop.tokens import TokenInspector
+from twinedge_desktop.ui.account.view import AccountView
+from twinedge_desktop.ui.common.page import PageContext
 from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.shell.main_window import (
-    DEFAULT_WINDOW,
-    ComingPage,
-    MainWindow,
-    default_window_size,
-)
+from twinedge_desktop.ui.inspector.page import InspectorPage
+from twinedge_desktop.ui.keys.page import KeysPage, PageState
+from twinedge_desktop.ui.shell.main_window import DEFAULT_WINDOW, MainWindow, default_window_size
+from twinedge_desktop.ui.shell.pages import PAGES, StartingView
+from twinedge_desktop.vault import KeychainUnavailable
+
+Attach = Callable[..., PageContext]
 
 
 @pytest.fixture
@@ -47,41 +50,75 @@ def opened() -> list[str]:
 
 
 @pytest.fixture
-def window(
-    qtbot: Any, messages: Any, store: ProfileStore, settings: QSettings, opened: list[str]
-) -> MainWindow:
-    runner = TaskRunner(messages)
-    controller = SessionController(
-        runner, messages, open_browser=lambda url: opened.append(url) is None
-    )
+def window(qtbot: Any, messages: Any, store: ProfileStore, settings: QSettings) -> MainWindow:
     widget = MainWindow(messages=messages, profiles=store, settings=settings)
     qtbot.addWidget(widget)
-    widget.attach_runtime(runner, controller)
     return widget
 
 
-def test_before_the_runtime_the_window_shows_a_starting_state(
-    qtbot: Any, messages: Any, store: ProfileStore, settings: QSettings
-) -> None:
-    shell = MainWindow(messages=messages, profiles=store, settings=settings)
-    qtbot.addWidget(shell)
-    assert shell.account_container.currentWidget() is shell.starting_view
-    assert shell.session_label.text() == "Starting…"
-    assert not shell.sign_in_action.isEnabled()
-    shell.sign_in_action.trigger()  # disabled: nothing happens, nothing fails
-    shell.sign_in()  # even called directly it waits for the runtime
-    shell.page_actions["keys"].trigger()  # navigation works at once
-    assert shell.current_page == "keys"
+@pytest.fixture
+async def inspector() -> AsyncIterator[TokenInspector]:
+    # The window's tests never verify a token: every request would fail, loudly.
+    client = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(599)))
+    yield TokenInspector(client)
+    await client.aclose()
+
+
+@pytest.fixture
+def attach(
+    window: MainWindow,
+    messages: Any,
+    store: ProfileStore,
+    settings: QSettings,
+    opened: list[str],
+    inspector: TokenInspector,
+) -> Attach:
+    """Hand ``window`` its services (fakes) and pages, as app.py does; returns the context."""
+
+    def attach_services(services: FakeServices | None = None) -> PageContext:
+        context = PageContext(
+            runner=TaskRunner(messages),
+            messages=messages,
+            profiles=store,
+            settings=settings,
+            services=services or FakeServices(),  # type: ignore[arg-type]
+            token_inspector=inspector,
+            open_browser=lambda url: opened.append(url) is None,
+            show_sign_in=window.show_sign_in,
+        )
+        window.attach_services(context)
+        return context
+
+    return attach_services
+
+
+def test_before_the_services_the_window_shows_a_starting_state(window: MainWindow) -> None:
+    assert isinstance(window.pages.currentWidget(), StartingView)
+    assert window.session_label.text() == "Starting…"
+    assert not window.sign_in_action.isEnabled()
+    window.sign_in_action.trigger()  # disabled: nothing happens, nothing fails
+    window.on_account(lambda account: account.sign_in(), show=True)  # waits for the page
+    assert window.current_page == "account"
+    window.window_actions.pages["keys"].trigger()  # type: ignore[union-attr]
+    assert window.current_page == "keys"
+    # No page is built before the services exist; each place says the app is starting.
+    assert [window.page(info.key) for info in PAGES] == [None, None, None]
+    assert all(isinstance(window.pages.widget(i), StartingView) for i in range(len(PAGES)))
+    with pytest.raises(RuntimeError, match="attach_services"):
+        _ = window.account
 
 
 def test_title_navigation_and_shortcuts(window: MainWindow) -> None:
+    actions = window.window_actions
+    assert actions is not None
     assert window.windowTitle() == "TwinEdge Desktop — Local sandbox"
     names = [window.navigation.item(i).text() for i in range(window.navigation.count())]
     assert names == ["API Keys", "Token Inspector", "Account"]
+    tips = [window.navigation.item(i).toolTip() for i in range(window.navigation.count())]
+    assert tips == ["API Keys (Ctrl+1)", "Token Inspector (Ctrl+2)", "Account (Ctrl+3)"]
     assert window.current_page == "account"  # first start: the sign-in page
     shortcuts = {
-        name: [s.toString() for s in action.shortcuts()]
-        for name, action in window.page_actions.items()
+        name: [s.toString() for s in action.shortcuts()] for name, action in actions.pages.items()
     }
     assert shortcuts == {
         "keys": ["Ctrl+1"],
@@ -89,15 +126,13 @@ def test_title_navigation_and_shortcuts(window: MainWindow) -> None:
         "account": ["Ctrl+3"],
     }
     assert window.sign_in_action.shortcut().toString() == "Ctrl+L"
-    assert window.quit_action.shortcut().toString() == "Ctrl+Q"
-    assert window.refresh_action.shortcut().toString() == "F5"
-    window.page_actions["inspector"].trigger()
+    assert actions.quit.shortcut().toString() == "Ctrl+Q"
+    assert actions.refresh.shortcut().toString() == "F5"
+    actions.pages["inspector"].trigger()
     assert window.current_page == "inspector"
-    assert window.pages.currentWidget() is window.inspector_page
-    window.page_actions["keys"].trigger()
-    assert window.pages.currentWidget() is window.keys_page
-    # Before services exist, both feature pages are honest placeholders.
-    assert isinstance(window.keys_page, ComingPage)
+    assert window.pages.currentIndex() == 1
+    actions.pages["keys"].trigger()
+    assert window.pages.currentIndex() == 0
     assert window.navigation.accessibleName() == "Pages"
     assert window.profile_switcher.accessibleName() == "Profile"
     assert "Help" in [a.text().replace("&", "") for a in window.menuBar().actions()]
@@ -114,39 +149,53 @@ def test_every_action_has_a_distinct_shortcut(window: MainWindow) -> None:
         assert key in seen
 
 
-async def test_services_bind_the_session_and_restore(window: MainWindow, messages: Any) -> None:
+async def test_services_build_every_page_bind_the_session_and_restore(
+    window: MainWindow, attach: Attach
+) -> None:
     services = FakeServices()
-    window.attach_services(services, None)  # type: ignore[arg-type]
+    context = attach(services)
     session = services.sessions["sandbox"]
     assert window._controller.restoring
     await until(lambda: not window._controller.restoring)
     assert session.calls == ["restore"]
     assert window.session_label.text() == "Signed out — Local sandbox"
-    if importlib.util.find_spec("twinedge_desktop.ui.keys.page") is not None:
-        assert not isinstance(window.keys_page, ComingPage)
-    assert isinstance(window.inspector_page, ComingPage)  # no inspector given
+    keys, inspector, account = (window.page(info.key) for info in PAGES)
+    assert isinstance(keys, KeysPage) and isinstance(inspector, InspectorPage)
+    assert isinstance(account, AccountView) and account is window.account
+    assert [window.pages.indexOf(page) for page in (keys, inspector, account)] == [0, 1, 2]
+    assert window.pages.currentWidget() is account
+    assert not window.findChildren(StartingView)  # every place has its page
+    assert keys.state is PageState.SIGNED_OUT  # bound: nobody is signed in
+    assert not inspector.current_button.isEnabled()
+    # Building a page again keeps the one there.
+    assert window.install_page(PAGES[0], context) is keys
+
+    session.set_state(SessionState.SIGNED_IN, user_info())
+    assert services.api_keys_calls == ["sandbox"]  # the keys page got the person's keys
+    assert inspector.current_button.isEnabled()
+    await until(lambda: keys.state is PageState.EMPTY)
 
 
-async def test_coming_pages_when_feature_modules_are_missing(
-    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+async def test_a_pages_sign_in_button_takes_the_person_to_the_sign_in(
+    window: MainWindow, attach: Attach
 ) -> None:
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name, *a: None if name.startswith("twinedge_desktop.ui.") else real_find_spec(name),
-    )
-    window.attach_services(FakeServices(), object())  # type: ignore[arg-type]
-    assert isinstance(window.keys_page, ComingPage)
-    assert isinstance(window.inspector_page, ComingPage)
+    attach()
+    keys = window.page("keys")
+    assert isinstance(keys, KeysPage)
+    window.show_page("keys")
+    keys.sign_in_button.click()
+    assert window.current_page == "account"
+    assert window.account.currentWidget() is window.account.signin_page
 
 
-async def test_browser_sign_in_shows_the_account(window: MainWindow, opened: list[str]) -> None:
+async def test_browser_sign_in_shows_the_account(
+    window: MainWindow, attach: Attach, opened: list[str]
+) -> None:
     services = FakeServices()
-    window.attach_services(services, None)  # type: ignore[arg-type]
+    attach(services)
     session = services.sessions["sandbox"]
     await until(lambda: not window._controller.restoring)
-    window.page_actions["keys"].trigger()
+    window.show_page("keys")
     waiting = expect(window._controller.waiting)
     window.sign_in_action.trigger()
     await waiting
@@ -172,9 +221,11 @@ async def test_browser_sign_in_shows_the_account(window: MainWindow, opened: lis
     await until(lambda: window.account_container.currentWidget() is window.signin_page)
 
 
-async def test_switching_profile_switches_session(window: MainWindow, store: ProfileStore) -> None:
+async def test_switching_profile_switches_session(
+    window: MainWindow, attach: Attach, store: ProfileStore
+) -> None:
     services = FakeServices()
-    window.attach_services(services, None)  # type: ignore[arg-type]
+    attach(services)
     sandbox_session = services.sessions["sandbox"]
     sandbox_session.set_state(SessionState.SIGNED_IN, user_info())
     cloud_index = window.profile_switcher.findData("cloud")
@@ -189,17 +240,19 @@ async def test_switching_profile_switches_session(window: MainWindow, store: Pro
     assert services.sessions["cloud"].calls == ["restore"]
     assert window.account_container.currentWidget() is window.signin_page
     # Back to the sandbox: its session is still signed in, nothing restored twice.
-    window.switch_profile("sandbox")
+    window.profile_switching.switch_to("sandbox")
     assert window.account_container.currentWidget() is window.account_page
     await until(lambda: not window._controller.restoring)
     assert sandbox_session.calls.count("restore") <= 1
 
 
 async def test_keychain_unavailable_is_said_plainly_and_can_be_bypassed(
-    window: MainWindow, messages: Any
+    window: MainWindow, attach: Attach, messages: Any
 ) -> None:
-    services = FakeServices(keychain_error=FakeKeychainError("No keychain: D-Bus is not running."))
-    window.attach_services(services, None)  # type: ignore[arg-type]
+    services = FakeServices(
+        keychain_error=KeychainUnavailable("no-dbus", "No keychain: D-Bus is not running.")
+    )
+    attach(services)
     session = services.sessions["sandbox"]
     assert session.calls == []  # nothing to restore from a keychain that is not there
     page = window.signin_page
@@ -214,15 +267,21 @@ async def test_keychain_unavailable_is_said_plainly_and_can_be_bypassed(
 
 
 def test_messages_reach_the_banner_and_status_bar(window: MainWindow, messages: Any) -> None:
+    banner = window.message_view.banner
+    assert banner is not None
     messages.error("The API is not reachable.")
-    assert not window.message_banner.isHidden()
-    assert window.message_banner.message.text() == "The API is not reachable."
+    assert not banner.isHidden()
+    assert banner.message.text() == "The API is not reachable."
+    assert banner.title.text() == "Something went wrong"
     messages.error("token te_" + "A" * 38)
-    assert "te_AAAA" not in window.message_banner.message.text()  # redacted by the bridge
-    window.dismiss_message()
-    assert window.message_banner.isHidden()
+    assert "te_AAAA" not in banner.message.text()  # redacted by the bridge
+    window.message_view.dismiss()
+    assert banner.isHidden() and window.message_view.isHidden()
     messages.info("Signed out.")
     assert window.statusBar().currentMessage() == "Signed out."
+    assert window.message_view.isHidden()  # information never raises the banner
+    messages.warning("The profile list could not be saved.")
+    assert banner.property("level") == "warning" and not banner.title.isVisibleTo(banner)
 
 
 def test_geometry_and_page_are_remembered(
@@ -237,6 +296,10 @@ def test_geometry_and_page_are_remembered(
     qtbot.addWidget(again)
     assert (again.width(), again.height()) == (780, 590)
     assert again.current_page == "inspector"
+    settings.setValue("window/page", "a page from another version")
+    third = MainWindow(messages=messages, profiles=store, settings=settings)
+    qtbot.addWidget(third)
+    assert third.current_page == "account"
 
 
 def test_a_first_window_fits_the_screen(
@@ -254,33 +317,53 @@ def test_a_first_window_fits_the_screen(
     assert first.size() == default_window_size(available).expandedTo(first.minimumSize())
 
 
-def test_refresh_key_goes_to_a_page_with_its_own(window: MainWindow) -> None:
-    from PySide6.QtGui import QAction
-
-    own = QAction("Reload", window.keys_page)
-    own.setShortcut(QKeySequence("F5"))
-    window.keys_page.addAction(own)
-    window.show_page("keys")
-    assert window.refresh_action.shortcuts() == []
-    assert not window.refresh_action.isVisible()
+async def test_f5_goes_to_the_page_that_has_its_own_and_reloads_the_others(
+    window: MainWindow, attach: Attach, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attach()
+    refresh = window.window_actions.refresh  # type: ignore[union-attr]
+    keys, inspector = window.page("keys"), window.page("inspector")
+    assert isinstance(keys, KeysPage) and isinstance(inspector, InspectorPage)
+    window.show_page("keys")  # the keys page has its own F5 (Refresh beside its list)
+    assert refresh.shortcuts() == []
+    assert not refresh.isVisible()
     window.show_page("account")
-    assert [s.toString() for s in window.refresh_action.shortcuts()] == ["F5"]
-    assert window.refresh_action.isVisible()
+    assert [s.toString() for s in refresh.shortcuts()] == ["F5"]
+    assert refresh.isVisible()
+    # Elsewhere, the window's Refresh reloads the page shown.
+    reloaded: list[str] = []
+    monkeypatch.setattr(inspector, "refresh", lambda: reloaded.append("inspector"))
+    window.show_page("inspector")
+    assert [s.toString() for s in refresh.shortcuts()] == ["F5"]
+    refresh.trigger()
+    assert reloaded == ["inspector"]
+    window.show_page("account")
+    restores = window._controller.session.calls  # type: ignore[union-attr]
+    await until(lambda: not window._controller.restoring)
+    refresh.trigger()  # signed out: F5 reads the saved sign-in again
+    await until(lambda: restores.count("restore") == 2)
 
 
 async def test_add_profile_from_discovery(
-    window: MainWindow, store: ProfileStore, monkeypatch: pytest.MonkeyPatch
+    window: MainWindow, attach: Attach, store: ProfileStore, messages: Any
 ) -> None:
+    assert window.profile_switching.add_profile() is None  # before the services: says so
+    assert messages.records[-1] == ("warning", "Still starting up: try again in a moment.")
     services = FakeServices()
-    window.attach_services(services, None)  # type: ignore[arg-type]
+    attach(services)
+    dialog = window.profile_switching.add_profile()
+    assert dialog is not None and dialog.isVisible()
     created = Profile(id="auth-example-com", name="Example", issuer="https://auth.example.com")
-    window._profile_created(created)
+    dialog.profile_created.emit(created)
     assert store.current_id == "auth-example-com"
+    assert json.loads(store.path.read_text())["current"] == "auth-example-com"
+    assert messages.records[-1] == ("info", "Added the profile Example.")
     assert window.profile_switcher.currentText() == "Example"
     assert window._controller.session is services.sessions["auth-example-com"]
     names = [window.profile_switcher.itemText(i) for i in range(window.profile_switcher.count())]
     assert names[:2] == ["TwinEdge Cloud", "Local sandbox"]
     assert names[-1] == "Add profile…"
+    dialog.close()
 
 
 # --- Help menu ------------------------------------------------------------------------
@@ -312,8 +395,9 @@ def test_help_menu_offers_diagnostics_log_and_about(window: MainWindow) -> None:
 
 
 def test_about_shows_version_licence_and_link(window: MainWindow, qtbot: Any) -> None:
-    window.about_action.trigger()
-    box = window.about_box
+    window.window_actions.about.trigger()  # type: ignore[union-attr]
+    box = window.help.about_box
+    assert box is not None
     qtbot.waitUntil(box.isVisible, timeout=2000)
     assert __version__ in box.text()
     assert "Licence: MIT" in box.informativeText()
@@ -322,7 +406,7 @@ def test_about_shows_version_licence_and_link(window: MainWindow, qtbot: Any) ->
 
 
 async def test_copy_diagnostics_after_sign_in_has_endpoints_and_no_secret(
-    window: MainWindow, messages: Any, store: ProfileStore, tmp_path: Path
+    window: MainWindow, attach: Attach, messages: Any, store: ProfileStore, tmp_path: Path
 ) -> None:
     # A profile typed with a password in its issuer URL, and a signed-in session.
     password = "hunter2-Secret-Passw0rd"
@@ -335,22 +419,22 @@ async def test_copy_diagnostics_after_sign_in_has_endpoints_and_no_secret(
         )
     )
     services = FakeServices()
-    window.attach_services(services, None)  # type: ignore[arg-type]
+    attach(services)
     session = services.sessions["sandbox"]
     await until(lambda: not window._controller.restoring)
     session.set_state(SessionState.SIGNED_IN, user_info())
     token = await session.access_token()
-    window.log_file = tmp_path / "logs" / "twinedge-desktop.log"
+    window.help.log_file = tmp_path / "logs" / "twinedge-desktop.log"
 
     window.diagnostics_action.trigger()
     text = QGuiApplication.clipboard().text()
-    assert text == window.diagnostics_text()
+    assert text == window.help.diagnostics_text()
     assert f"TwinEdge Desktop {__version__}" in text
     assert "Keychain backend: Secret Service (GNOME Keyring)" in text
     assert "issuer: http://127.0.0.1:8765" in text
     assert "issuer: https://auth.corp.example" in text
     assert "API base: https://api.corp.example" in text
-    assert str(window.log_file.name) in text
+    assert str(window.help.log_file.name) in text
     assert password not in text and "admin" not in text
     assert token not in text
     assert ("info", messages.records[-1][1]) == messages.records[-1]
@@ -358,25 +442,25 @@ async def test_copy_diagnostics_after_sign_in_has_endpoints_and_no_secret(
 
 
 def test_diagnostics_before_services_and_without_keychain(
-    window: MainWindow, messages: Any
+    window: MainWindow, attach: Attach
 ) -> None:
-    assert "Keychain backend: not opened yet" in window.diagnostics_text()
-    services = FakeServices(keychain_error=FakeKeychainError("No keychain."))
-    window.attach_services(services, None)  # type: ignore[arg-type]
-    assert "Keychain backend: none available" in window.diagnostics_text()
+    assert "Keychain backend: not opened yet" in window.help.diagnostics_text()
+    attach(FakeServices(keychain_error=KeychainUnavailable("no-dbus", "No keychain.")))
+    assert "Keychain backend: none available" in window.help.diagnostics_text()
 
 
 def test_log_location_is_the_real_log_file(
     window: MainWindow, qtbot: Any, tmp_path: Path, restore_logging: None
 ) -> None:
     paths = AppPaths(tmp_path / "config", tmp_path / "data", tmp_path / "logs")
-    window.log_file = configure_logging(paths, False, console=False)
+    window.help.log_file = configure_logging(paths, False, console=False)
     logging.getLogger("twinedge_desktop.test").warning("a line for the log file")
     for handler in logging.getLogger().handlers:
         handler.flush()
 
-    window.log_location_action.trigger()
-    box = window.log_location_box
+    window.window_actions.log_location.trigger()  # type: ignore[union-attr]
+    box = window.help.log_location_box
+    assert box is not None
     qtbot.waitUntil(box.isVisible, timeout=2000)
     shown = Path(box.text())
     assert shown == paths.log_file
@@ -395,18 +479,20 @@ def test_open_log_folder_opens_the_folder_of_the_log(
         return True
 
     monkeypatch.setattr(QDesktopServices, "openUrl", open_url)
-    assert not window.open_log_folder()  # not configured yet: says so
+    assert not window.help.open_log_folder()  # not configured yet: says so
     assert messages.records[-1][0] == "warning"
-    window.log_file = tmp_path / "logs" / "twinedge-desktop.log"
-    window.open_log_folder_action.trigger()
+    window.help.log_file = tmp_path / "logs" / "twinedge-desktop.log"
+    window.window_actions.open_log_folder.trigger()  # type: ignore[union-attr]
     assert [u.toLocalFile() for u in opened_urls] == [str(tmp_path / "logs")]
 
 
-async def test_keychain_problem_is_shown_on_the_account_page(window: MainWindow) -> None:
+async def test_keychain_problem_is_shown_on_the_account_page(
+    window: MainWindow, attach: Attach
+) -> None:
     services = FakeServices()
-    window.attach_services(services, None)  # type: ignore[arg-type]
+    attach(services)
     session = services.sessions["sandbox"]
-    session.keychain_problem = FakeKeychainError("The keychain is locked.")
+    session.keychain_problem = KeychainUnavailable("locked", "The keychain is locked.")
     session.set_state(SessionState.SIGNED_IN, user_info())
     text = window.account_page.keychain_value.text()
     assert text.startswith("Secret Service (GNOME Keyring) — not saved:")
@@ -420,35 +506,52 @@ def test_deferred_chrome_paints_the_shell_first_then_builds_the_rest(
     shell = MainWindow(messages=messages, profiles=store, settings=settings, defer_chrome=True)
     qtbot.addWidget(shell)
     # The first frame: title, navigation and the "Restoring session…" state, no chrome yet.
-    assert not shell.chrome_built
     assert shell.windowTitle() == "TwinEdge Desktop — Local sandbox"
     assert shell.navigation.count() == 3
-    assert shell.account_container.currentWidget() is shell.starting_view
+    assert isinstance(shell.pages.currentWidget(), StartingView)
     assert shell.session_label.text() == "Starting…"
-    assert not hasattr(shell, "sign_in_action")
+    assert shell.window_actions is None and not shell.message_view.built
     messages.warning("Could not save the profile list.")  # before the banner exists
+    messages.info("Loaded.")
     with qtbot.waitSignal(shell.first_painted, timeout=5000):
         shell.show()
     assert shell.painted
 
     shell.build_chrome()
     shell.build_chrome()  # once only
-    assert shell.chrome_built
+    assert shell.window_actions is not None
     assert len([a for a in shell.menuBar().actions() if a.text()]) == 4
     assert not shell.sign_in_action.isEnabled()
-    # The message posted before the banner existed is shown now.
-    assert not shell.message_banner.isHidden()
-    assert shell.message_banner.message.text() == "Could not save the profile list."
-    shell.page_actions["keys"].trigger()
+    # The messages posted before the banner existed are shown now, in order.
+    banner = shell.message_view.banner
+    assert banner is not None and not banner.isHidden()
+    assert banner.message.text() == "Could not save the profile list."
+    assert shell.statusBar().currentMessage() == "Loaded."
+    shell.window_actions.pages["keys"].trigger()  # type: ignore[union-attr]
     assert shell.current_page == "keys"
 
 
-def test_attach_runtime_builds_a_deferred_chrome(
-    qtbot: Any, messages: Any, store: ProfileStore, settings: QSettings
+async def test_attach_services_builds_a_deferred_chrome(
+    qtbot: Any,
+    messages: Any,
+    store: ProfileStore,
+    settings: QSettings,
+    inspector: TokenInspector,
 ) -> None:
     shell = MainWindow(messages=messages, profiles=store, settings=settings, defer_chrome=True)
     qtbot.addWidget(shell)
-    runner = TaskRunner(messages)
-    shell.attach_runtime(runner, SessionController(runner, messages, open_browser=lambda u: True))
-    assert shell.chrome_built
+    shell.attach_services(
+        PageContext(
+            runner=TaskRunner(messages),
+            messages=messages,
+            profiles=store,
+            settings=settings,
+            services=FakeServices(),  # type: ignore[arg-type]
+            token_inspector=inspector,
+            open_browser=lambda url: True,
+            show_sign_in=shell.show_sign_in,
+        )
+    )
+    assert shell.window_actions is not None
     assert shell.account_container.currentWidget() is shell.signin_page
+    await until(lambda: not shell._controller.restoring)

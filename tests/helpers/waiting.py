@@ -1,4 +1,4 @@
-"""Bounded waits for async Qt tests on the qasync loop.
+"""Bounded waits for async Qt tests on the qasync loop (no ``time.sleep`` polling).
 
 ``qtbot.waitSignal`` and ``qtbot.waitUntil`` spin a nested Qt loop, which cannot
 run asyncio tasks while the test's own coroutine is executing; these helpers
@@ -43,3 +43,19 @@ async def until(predicate: Callable[[], bool], timeout: float = DEFAULT_TIMEOUT)
         if loop.time() > deadline:
             raise TimeoutError("condition not reached in time")
         await asyncio.sleep(0.005)
+
+
+async def wait_signal(signal: Any, timeout: float = DEFAULT_TIMEOUT) -> tuple[Any, ...]:
+    """Await the next emission of ``signal`` (connected now), bounded."""
+    return await expect(signal, timeout)
+
+
+async def settle(task: asyncio.Task[Any] | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Let pending work run: wait for ``task`` (its outcome is the runner's business), then a
+    few loop turns so its done-callbacks run."""
+    if task is not None:
+        done, _pending = await asyncio.wait({task}, timeout=timeout)
+        if not done:
+            raise TimeoutError("the task did not finish in time")
+    for _ in range(5):
+        await asyncio.sleep(0)

@@ -1,6 +1,6 @@
 """Fake sessions and services for the window's unit tests.
 
-They follow the contract of ``auth.session.Session`` and ``auth.services.CoreServices``
+They follow the contract of ``auth.session.Session`` and ``services.CoreServices``
 (docs/contracts.md) closely enough for the window, and let a test decide when and
 how each flow ends. The real ones are exercised by the end-to-end test.
 """
@@ -8,7 +8,7 @@ how each flow ends. The real ones are exercised by the end-to-end test.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -126,22 +126,6 @@ class FakeSession:
         self.set_state(SessionState.SIGNED_OUT)
 
 
-class FakeKeychainError(Exception):
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
-
-
-class FakeKeysService:
-    """An ApiKeysService with no keys (the Keys page has its own tests)."""
-
-    async def list_pages(self, *, page_size: int = 200) -> AsyncIterator[list[Any]]:
-        yield []
-
-    async def list_all(self, *, on_progress: Any = None) -> list[Any]:
-        return []
-
-
 @dataclass
 class FakeCredentialStore:
     backend_name: str = "Secret Service (GNOME Keyring)"
@@ -163,7 +147,9 @@ class FakeServices:
             self.sessions[profile.id] = FakeSession(profile)
         return self.sessions[profile.id]
 
-    def api_keys_for(self, session: FakeSession) -> FakeKeysService:
+    def api_keys_for(self, session: FakeSession) -> Any:
+        from tests.helpers.keys import FakeKeysService  # it builds on user_info, defined here
+
         self.api_keys_calls.append(session.profile.id)
         return FakeKeysService()
 
