@@ -11,8 +11,6 @@ Signals:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -28,8 +26,10 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop import scopes as scope_catalogue
 from twinedge_desktop.auth.kinds import CredentialKind
+from twinedge_desktop.timefmt import Clock, utc_now
 from twinedge_desktop.ui.common.style import icon, set_role
-from twinedge_desktop.ui.common.widgets import centered_column
+from twinedge_desktop.ui.common.text import escape, expiry_text
+from twinedge_desktop.ui.common.widgets import centered_column, label
 
 if TYPE_CHECKING:
     from twinedge_desktop.auth.session import SessionInfo
@@ -42,29 +42,6 @@ _KIND_TEXT = {
 }
 
 
-def format_countdown(expires_at: datetime, now: datetime) -> str:
-    """'in 59 min 12 s', 'in 2 h 5 min', or 'expired 3 min ago' — for the expiry line."""
-    seconds = int((expires_at - now).total_seconds())
-    future = seconds >= 0
-    seconds = abs(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        text = f"{hours} h {minutes} min"
-    elif minutes:
-        text = f"{minutes} min {secs:02d} s"
-    else:
-        text = f"{secs} s"
-    return f"in {text}" if future else f"expired {text} ago"
-
-
-def _value(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
-
-
 class AccountPage(QWidget):
     """Details of the signed-in session (see module docstring)."""
 
@@ -73,14 +50,14 @@ class AccountPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._info: SessionInfo | None = None
-        self._clock: Callable[[], datetime] = _utc_now
+        self._clock: Clock = utc_now
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._update_expiry)
 
         self.heading = QLabel("Account")
         set_role(self.heading, "heading")
-        self.kind_label = _value()
+        self.kind_label = label()
         set_role(self.kind_label, "muted")
 
         card = QFrame()
@@ -91,19 +68,19 @@ class AccountPage(QWidget):
         form.setHorizontalSpacing(24)
         form.setVerticalSpacing(10)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        self.name_value = _value()
-        self.email_value = _value()
-        self.subject_value = _value()
-        self.org_value = _value()
-        self.profile_value = _value()
-        self.expiry_value = _value()
+        self.name_value = label()
+        self.email_value = label()
+        self.subject_value = label()
+        self.org_value = label()
+        self.profile_value = label()
+        self.expiry_value = label()
         set_role(self.expiry_value, "countdown")
         self.expiry_value.setAccessibleName("Access token expiry")
-        self.expiry_detail = _value()
+        self.expiry_detail = label()
         set_role(self.expiry_detail, "muted")
-        self.keychain_value = _value()
+        self.keychain_value = label()
         self.keychain_value.setAccessibleName("Where the refresh token is kept")
-        self.scopes_value = _value()
+        self.scopes_value = label()
         self.scopes_value.setWordWrap(False)  # a two-column table: its size hint is exact
         self.scopes_value.setTextFormat(Qt.TextFormat.RichText)
         self.scopes_value.setAccessibleName("Granted scopes")
@@ -187,8 +164,8 @@ class AccountPage(QWidget):
         for name in granted:
             meaning = scope_catalogue.describe(name) or "not a TwinEdge scope"
             rows.append(
-                f"<tr><td style='padding:1px 14px 1px 0'><code>{_escape(name)}</code></td>"
-                f"<td style='padding:1px 0'>{_escape(meaning)}</td></tr>"
+                f"<tr><td style='padding:1px 14px 1px 0'><code>{escape(name)}</code></td>"
+                f"<td style='padding:1px 0'>{escape(meaning)}</td></tr>"
             )
         return "<table cellspacing='0'>" + "".join(rows) + "</table>"
 
@@ -203,11 +180,7 @@ class AccountPage(QWidget):
             )
             self.expiry_detail.setText("")
             return
-        now = self._clock()
-        countdown = format_countdown(expires, now)
-        self.expiry_value.setText(
-            f"Expires {countdown}" if expires > now else countdown.capitalize()
-        )
+        self.expiry_value.setText(expiry_text(expires, self._clock()))
         local = expires.astimezone()
         renewal = (
             "Renewed automatically from the refresh token when needed."
@@ -215,11 +188,3 @@ class AccountPage(QWidget):
             else "Sign in again when it expires."
         )
         self.expiry_detail.setText(f"at {local:%H:%M:%S} ({local:%Z}). {renewal}")
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

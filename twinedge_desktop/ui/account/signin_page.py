@@ -30,17 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop.auth.kinds import SessionState
+from twinedge_desktop.timefmt import format_duration
 from twinedge_desktop.ui.account.session_controller import SessionController
 from twinedge_desktop.ui.common.messages import MessageLevel
 from twinedge_desktop.ui.common.style import icon, set_role
 from twinedge_desktop.ui.common.widgets import Banner, centered_column
 from twinedge_desktop.ui.common.widgets import label as _label
-
-
-def format_remaining(seconds: float) -> str:
-    """``m:ss`` for a countdown; never negative."""
-    total = max(0, math.ceil(seconds))
-    return f"{total // 60}:{total % 60:02d}"
 
 
 class SignInPage(QWidget):
@@ -266,7 +261,7 @@ class SignInPage(QWidget):
             self.remaining_label.setText("")
             return
         left = deadline - time.monotonic()
-        self.remaining_label.setText(f"Time left: {format_remaining(left)}")
+        self.remaining_label.setText(f"Time left: {format_duration(max(0.0, left))}")
         self.remaining_bar.setValue(max(0, math.ceil(left)))
 
     def copy_link(self) -> None:

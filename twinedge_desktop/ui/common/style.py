@@ -17,13 +17,14 @@ from __future__ import annotations
 import weakref
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import shiboken6
 from PySide6.QtCore import QByteArray, QObject, QRect, QRectF, QSize, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontDatabase,
     QGuiApplication,
     QIcon,
     QIconEngine,
@@ -230,8 +231,50 @@ def platform_palette_scheme() -> str:
     first use builds the whole ``Qt`` enum namespace, ~40 ms, before the first
     paint). ``ThemeManager.confirm_scheme()`` asks the exact question after the paint.
     """
-    window = QGuiApplication.palette().color(QPalette.ColorRole.Window)
-    return "dark" if window.lightness() < 128 else "light"
+    return "dark" if is_dark(QGuiApplication.palette()) else "light"
+
+
+def is_dark(palette: QPalette) -> bool:
+    """Whether ``palette`` is a dark one, judged by its Window colour.
+
+    The Window colour, not Base, because it is what the whole scheme is named by: our two
+    palettes agree on both (light: window #f6f7f9, base #ffffff; dark: #1e2229, #171a20),
+    and a platform palette with a dark window around light fields is a dark theme, so
+    :func:`platform_palette_scheme` (the first frame's guess) says "dark" for it too.
+    Text drawn on Base reads as well: the accents (:func:`tone`, the inspector's token
+    colours) keep at least 4.5:1 (WCAG AA) against the window, base and alternate base of
+    each of our palettes (tests/unit/ui/common/test_style_and_browser.py measures it).
+    """
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+ToneKind = Literal["error", "warning", "success"]
+_TONES: dict[ToneKind, tuple[str, str]] = {  # (on a light palette, on a dark one)
+    "error": ("#b3261e", "#f2b8b5"),
+    "warning": ("#8a5a00", "#f5c26b"),
+    "success": ("#1b6e3a", "#8fd6a4"),
+}
+
+
+def tone(palette: QPalette, kind: ToneKind) -> QColor:
+    """A readable accent for ``kind`` ("error", "warning", "success") on this palette.
+
+    Qt's palette has no warning/error roles, so the hue is fixed and the lightness
+    follows the palette: darker tones on light backgrounds, lighter on dark ones.
+    """
+    light, dark = _TONES[kind]
+    return QColor(dark if is_dark(palette) else light)
+
+
+def monospace_font() -> QFont:
+    """The system's fixed-width font (keys, tokens, snippets).
+
+    With the Monospace style hint, so a system whose "fixed" font is missing still
+    falls back to a monospace face rather than the UI font.
+    """
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    font.setStyleHint(QFont.StyleHint.Monospace)
+    return font
 
 
 class ThemeManager(QObject):

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject
 
 from twinedge_desktop.redaction import redact
+from twinedge_desktop.timefmt import format_duration
 from twinedge_desktop.ui.common.messages import MessageBridge
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,15 @@ def describe_error(exc: BaseException) -> str:
         if text
         else (f"Unexpected error ({type(exc).__name__}).")
     )
+
+
+def error_message(exc: BaseException) -> str:
+    """What an API error means for the person, with how long to wait when told to (429)."""
+    text = describe_error(exc)
+    retry_after = getattr(exc, "retry_after", None)
+    if getattr(exc, "status", None) == 429 and retry_after:
+        text = f"{text} (wait about {format_duration(float(retry_after))})"
+    return text
 
 
 class TaskRunner(QObject):

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
-from twinedge_desktop.tokens.explain import relative
+from twinedge_desktop.timefmt import format_duration
 from twinedge_desktop.tokens.model import Explanation, Finding, Severity
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -165,7 +165,7 @@ def _change(name: str, a: Any, b: Any) -> str:
     numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
     if name in ("exp", "iat", "nbf", "auth_time") and numbers:
         delta = float(b) - float(a)
-        return f"changed: B is {relative(delta)} {'later' if delta > 0 else 'earlier'}"
+        return f"changed: B is {format_duration(delta)} {'later' if delta > 0 else 'earlier'}"
     if name == "scope" and isinstance(a, str) and isinstance(b, str):
         added = sorted(set(b.split()) - set(a.split()))
         removed = sorted(set(a.split()) - set(b.split()))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -42,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop.config import Profile
+from twinedge_desktop.timefmt import Clock, utc_now
 from twinedge_desktop.tokens import (
     InspectionReport,
     Severity,
@@ -51,7 +51,9 @@ from twinedge_desktop.tokens import (
 )
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import SessionBinding
+from twinedge_desktop.ui.common.style import monospace_font
 from twinedge_desktop.ui.common.tasks import TaskRunner
+from twinedge_desktop.ui.common.text import expiry_text
 from twinedge_desktop.ui.inspector.models import (
     ComparisonModel,
     ExplanationModel,
@@ -64,8 +66,6 @@ from twinedge_desktop.ui.inspector.widgets import (
     Chip,
     FlowLayout,
     TokenEdit,
-    countdown_text,
-    monospace_font,
 )
 
 TokenSource = Callable[[], Awaitable[str]]
@@ -115,9 +115,12 @@ class InspectorPage(QWidget):
         runner: TaskRunner,
         messages: MessageBridge,
         parent: QWidget | None = None,
+        *,
+        clock: Clock = utc_now,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("inspectorPage")
+        self._clock = clock  # for the expiry countdown
         self._inspector = inspector
         self._runner = runner
         self._messages = messages
@@ -550,8 +553,8 @@ class InspectorPage(QWidget):
 
     def update_countdown(self) -> None:
         report = self.report
-        expires = report.expires_at.timestamp() if report and report.expires_at else None
-        self.countdown_label.setText(countdown_text(expires, time.time()))
+        expires = report.expires_at if report is not None else None
+        self.countdown_label.setText("" if expires is None else expiry_text(expires, self._clock()))
 
     def update_comparison(self) -> None:
         a_text, b_text = self.compare_a.toPlainText(), self.compare_b.toPlainText()

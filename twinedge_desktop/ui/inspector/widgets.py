@@ -24,8 +24,6 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
-    QFont,
-    QFontDatabase,
     QKeyEvent,
     QPalette,
     QSyntaxHighlighter,
@@ -44,8 +42,8 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop.tokens.decode import MAX_INPUT_CHARS
-from twinedge_desktop.tokens.explain import relative
 from twinedge_desktop.tokens.model import VerdictStatus
+from twinedge_desktop.ui.common.style import is_dark, monospace_font
 
 # Token part colours (header, payload, signature; JWE adds two), as text on the editor's base.
 # Contrast is checked by tests/unit/ui/inspector/test_inspector_page.py against both palettes' base.
@@ -75,31 +73,8 @@ VERDICT_TITLES: dict[str, str] = {
 UNKNOWN_SCOPE_COLOR = "#8a5a00"  # white text on it: 5.9 : 1
 
 
-def is_dark(palette: QPalette) -> bool:
-    return palette.color(QPalette.ColorRole.Base).lightness() < 128
-
-
 def part_colors(palette: QPalette) -> tuple[str, ...]:
     return PART_COLORS_DARK if is_dark(palette) else PART_COLORS_LIGHT
-
-
-def monospace_font() -> QFont:
-    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-    font.setStyleHint(QFont.StyleHint.Monospace)
-    return font
-
-
-def countdown_text(expires_at: float | None, now: float) -> str:
-    """ "Expires in 0:59:12", "Expires in 3 days", "Expired 3 min ago", or "" without exp."""
-    if expires_at is None:
-        return ""
-    remaining = expires_at - now
-    if remaining <= 0:
-        return f"Expired {relative(remaining)} ago"
-    if remaining >= 86400:
-        return f"Expires in {relative(remaining)}"
-    whole = int(remaining)
-    return f"Expires in {whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 class TokenHighlighter(QSyntaxHighlighter):

@@ -26,9 +26,9 @@ format dates again. Measured: a full repaint of the table went from ~19 to ~14 m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
@@ -40,10 +40,12 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QPalette
+from PySide6.QtGui import QGuiApplication, QPalette
 
 from twinedge_desktop.api.models import ApiKey
 from twinedge_desktop.scopes import describe
+from twinedge_desktop.timefmt import Clock, absolute_time, relative_time, utc_now
+from twinedge_desktop.ui.common.style import monospace_font
 
 SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 OBJECT_ROLE = int(Qt.ItemDataRole.UserRole) + 2
@@ -52,11 +54,6 @@ BADGE_ROLE = int(Qt.ItemDataRole.UserRole) + 3
 EXPIRING_SOON = timedelta(days=14)
 
 ModelIndex = QModelIndex | QPersistentModelIndex
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Column(IntEnum):
@@ -78,38 +75,6 @@ HEADERS: dict[Column, str] = {
     Column.LAST_USED: "Last used",
     Column.STATUS: "Status",
 }
-
-_UNITS: tuple[tuple[float, str], ...] = (
-    (365 * 86400, "year"),
-    (30 * 86400, "month"),
-    (7 * 86400, "week"),
-    (86400, "day"),
-    (3600, "hour"),
-    (60, "minute"),
-)
-
-
-def relative_time(when: datetime | None, now: datetime, *, none_text: str = "never") -> str:
-    """``when`` relative to ``now`` in words: "3 days ago", "in 2 months", "just now"."""
-    if when is None:
-        return none_text
-    seconds = (when - now).total_seconds()
-    magnitude = abs(seconds)
-    if magnitude < 60:
-        return "just now" if seconds <= 0 else "in under a minute"
-    for size, unit in _UNITS:
-        if magnitude >= size:
-            count = int(magnitude // size)
-            label = f"{count} {unit}{'s' if count != 1 else ''}"
-            return f"in {label}" if seconds > 0 else f"{label} ago"
-    raise AssertionError("unreachable: the smallest unit is one minute")  # pragma: no cover
-
-
-def absolute_time(when: datetime | None) -> str:
-    """A timestamp for tooltips and details, in local time with its zone."""
-    if when is None:
-        return "—"
-    return when.astimezone().strftime("%Y-%m-%d %H:%M %Z")
 
 
 def display_prefix(key: ApiKey) -> str:
@@ -190,7 +155,7 @@ class KeysTableModel(QAbstractTableModel):
         self._reminders: dict[str, str] = {}
         self._sort_column: Column = Column.CREATED
         self._sort_order = Qt.SortOrder.DescendingOrder  # the API's order: newest first
-        self._mono = QFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self._mono = monospace_font()
         self._epoch = 0  # bumped when painted texts may have changed: see _texts()
 
     # -- reading ---------------------------------------------------------------------

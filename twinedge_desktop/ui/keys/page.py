@@ -52,28 +52,20 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey
 from twinedge_desktop.config import Preferences
+from twinedge_desktop.timefmt import Clock, utc_now
 from twinedge_desktop.ui.common import style
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import SessionBinding
-from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.keys.dialogs.common import (
-    InlineMessage,
-    error_message,
-)
+from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
+from twinedge_desktop.ui.common.widgets import InlineMessage
 from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
 from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
 from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
 from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
 from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog
 from twinedge_desktop.ui.keys.export import keys_to_csv
-from twinedge_desktop.ui.keys.model import (
-    OBJECT_ROLE,
-    Clock,
-    KeysFilterProxy,
-    KeysTableModel,
-    utc_now,
-)
+from twinedge_desktop.ui.keys.model import OBJECT_ROLE, KeysFilterProxy, KeysTableModel
 from twinedge_desktop.ui.keys.reminders import RevokeReminders
 from twinedge_desktop.ui.keys.table import KeysTableView
 

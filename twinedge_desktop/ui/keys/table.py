@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinedge_desktop.ui.keys.dialogs.common import is_dark, monospace_font, tone
+from twinedge_desktop.ui.common.style import ToneKind, is_dark, monospace_font, tone
 from twinedge_desktop.ui.keys.model import BADGE_ROLE, Column
 
 _BADGE_TEXT = {
@@ -49,7 +49,12 @@ _BADGE_TEXT = {
     "revoked": "revoked",
     "reminder": "revoke pending",
 }
-_BADGE_TONE = {"expired": "error", "revoked": "error", "expiring": "warning", "reminder": "warning"}
+_BADGE_TONE: dict[str, ToneKind] = {
+    "expired": "error",
+    "revoked": "error",
+    "expiring": "warning",
+    "reminder": "warning",
+}
 
 
 class KeysDelegate(QStyledItemDelegate):
@@ -229,14 +234,15 @@ class KeysTableView(QTableView):
         widths = {
             Column.PREFIX: mono.horizontalAdvance("te_XXXXXXXXX…") + pad,
             Column.SCOPES: width("read:assets, read:alerts"),
-            Column.CREATED: width("11 months ago"),
+            # The widest times timefmt.relative_time gives (minutes are its longest unit).
+            Column.CREATED: width("59 minutes ago"),
             # A badge comes only with a date within two weeks, or a past one.
             Column.EXPIRES: max(
-                width("in 11 months"),
+                width("in 729 days"),
                 width("in 13 days") + 8 + pill("expiring soon"),
-                width("11 months ago") + 8 + pill("expired"),
+                width("59 minutes ago") + 8 + pill("expired"),
             ),
-            Column.LAST_USED: width("11 minutes ago"),
+            Column.LAST_USED: width("59 minutes ago"),
             Column.STATUS: pill("revoke pending") + pad,
         }
         for column, size in widths.items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from twinedge_desktop.api.errors import NetworkError
 from twinedge_desktop.auth.errors import SignInDenied, SignInTimedOut, StateMismatch
 from twinedge_desktop.config import sandbox_profile
 from twinedge_desktop.ui.account.session_controller import SessionController
-from twinedge_desktop.ui.account.signin_page import SignInPage, format_remaining
+from twinedge_desktop.ui.account.signin_page import SignInPage
 from twinedge_desktop.ui.common.tasks import TaskRunner
 
 
@@ -34,13 +36,6 @@ def page(qtbot: Any, controller: SessionController) -> SignInPage:
     widget = SignInPage(controller)
     qtbot.addWidget(widget)
     return widget
-
-
-def test_format_remaining() -> None:
-    assert format_remaining(300) == "5:00"
-    assert format_remaining(61.2) == "1:02"
-    assert format_remaining(0.4) == "0:01"
-    assert format_remaining(-5) == "0:00"
 
 
 def test_before_services_the_page_says_it_is_restoring(page: SignInPage) -> None:
@@ -71,7 +66,14 @@ async def test_waiting_state_shows_time_left_copy_link_and_cancel(
     page.sign_in_button.click()
     await waiting
     assert page.stack.currentWidget() is page.waiting_view
-    assert page.remaining_label.text() in ("Time left: 5:00", "Time left: 4:59")
+    # The app's one duration format (twinedge_desktop.timefmt), counted down.
+    assert re.fullmatch(r"Time left: (5 min|4 min 5\d s)", page.remaining_label.text())
+    deadline = controller.deadline
+    assert deadline is not None
+    controller.deadline = time.monotonic() - 5  # past it: never a negative time left
+    page._update_remaining()
+    assert page.remaining_label.text() == "Time left: 0 s"
+    controller.deadline = deadline
     assert "Local sandbox" in page.waiting_detail.text()
     assert page.copy_link_button.isEnabled()
 

@@ -188,3 +188,59 @@ def test_a_first_guess_from_the_platform_palette_is_confirmed_after_the_paint(
     finally:
         manager.force(None)
         qapp.styleHints().unsetColorScheme()
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    def luminance(color: QColor) -> float:
+        channels = [
+            v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+            for v in (color.redF(), color.greenF(), color.blueF())
+        ]
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_one_is_dark_judged_by_the_window_colour(qapp: QApplication) -> None:
+    from twinedge_desktop.ui.common import style
+
+    assert style.is_dark(style.build_palette("dark"))
+    assert not style.is_dark(style.build_palette("light"))
+    mixed = style.build_palette("light")
+    mixed.setColor(QPalette.ColorRole.Window, QColor("#202020"))  # light fields, dark window
+    assert style.is_dark(mixed)
+    before = qapp.palette()
+    qapp.setPalette(mixed)
+    try:
+        assert style.platform_palette_scheme() == "dark"  # the first frame's guess agrees
+    finally:
+        qapp.setPalette(before)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_tones_are_readable_on_every_background_of_the_palette(scheme: str) -> None:
+    from twinedge_desktop.ui.common import style
+
+    palette = style.build_palette(scheme)
+    backgrounds = [
+        palette.color(role)
+        for role in (
+            QPalette.ColorRole.Window,
+            QPalette.ColorRole.Base,
+            QPalette.ColorRole.AlternateBase,
+        )
+    ]
+    for kind in ("error", "warning", "success"):
+        accent = style.tone(palette, kind)  # type: ignore[arg-type]
+        assert min(_contrast(accent, b) for b in backgrounds) >= 4.5, (scheme, kind)
+
+
+def test_the_monospace_font_is_fixed_pitch(qapp: QApplication) -> None:
+    from PySide6.QtGui import QFontInfo
+
+    from twinedge_desktop.ui.common import style
+
+    font = style.monospace_font()
+    assert QFontInfo(font).fixedPitch()
+    assert font.styleHint() == font.StyleHint.Monospace

@@ -7,6 +7,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -29,7 +30,6 @@ from twinedge_desktop.ui.inspector.widgets import (
     PART_COLORS_LIGHT,
     UNKNOWN_SCOPE_COLOR,
     VERDICT_COLORS,
-    countdown_text,
 )
 
 PROFILE = Profile(id="test", name="Test issuer", issuer=ISSUER, audience=AUDIENCE)
@@ -102,7 +102,8 @@ async def test_decodes_instantly_then_verifies_against_the_profile(
     raw = json.loads(page.raw_json.toPlainText())
     assert raw["payload"]["sub"] == "user-123" and raw["header"]["kid"] == "key-1"
     assert "Subject user-123" in page.summary_label.text()
-    assert re.fullmatch(r"Expires in 0:5\d:\d\d", page.countdown_label.text())
+    # The app's one duration format (twinedge_desktop.timefmt), as on the Account page.
+    assert re.fullmatch(r"Expires in 5\d min( \d+ s)?", page.countdown_label.text())
 
 
 async def test_expired_and_wrong_audience_show_the_failed_checks(
@@ -116,7 +117,7 @@ async def test_expired_and_wrong_audience_show_the_failed_checks(
     detail = page.banner.detail.text()
     assert detail.startswith("Expired, wrong audience.")
     assert "Expired 1 h" in detail
-    assert page.countdown_label.text().startswith("Expired")
+    assert page.countdown_label.text() == "Expired 1 h ago"
 
 
 async def test_typing_schedules_verification_and_a_newer_edit_supersedes(
@@ -302,8 +303,22 @@ def test_meaningful_colours_have_aa_contrast_in_both_schemes() -> None:
         assert _contrast("#ffffff", background) >= 4.5, background
 
 
-def test_countdown_text() -> None:
-    assert countdown_text(None, 0) == ""
-    assert countdown_text(3599.5, 0) == "Expires in 0:59:59"
-    assert countdown_text(3 * 86400, 0) == "Expires in 3 days"
-    assert countdown_text(0, 180) == "Expired 3 min ago"
+async def test_the_expiry_counts_down_in_the_apps_one_format(
+    page: InspectorPage, key: rsa.RSAPrivateKey
+) -> None:
+    issued = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    clock = [issued]
+    page._clock = lambda: clock[0]
+    token = mint(key, iat=issued.timestamp(), exp=(issued + timedelta(hours=1)).timestamp())
+    page.token_edit.setPlainText(token)
+    assert page.countdown_label.text() == "Expires in 1 h"
+    clock[0] = issued + timedelta(seconds=0.5)
+    page._countdown.timeout.emit()  # the page's one-second tick
+    assert page.countdown_label.text() == "Expires in 59 min 59 s"
+    clock[0] = issued + timedelta(hours=1, minutes=3)
+    page._countdown.timeout.emit()
+    assert page.countdown_label.text() == "Expired 3 min ago"
+    page.token_edit.setPlainText(mint(key, exp=(clock[0] + timedelta(days=3)).timestamp()))
+    assert page.countdown_label.text() == "Expires in 3 days"
+    page.token_edit.clear()
+    assert page.countdown_label.text() == ""

@@ -416,7 +416,7 @@ async def test_revoke_unused_key_confirms_with_one_click(
     texts = all_texts(dialog)
     assert "old build" in texts and f"{key.prefix}…" in texts
     assert "read:assets, write:assets" in texts
-    assert any(t.startswith("1 month ago") for t in texts)
+    assert any(t.startswith("30 days ago") for t in texts)
     assert not dialog.typed_confirmation_required
     assert dialog.revoke_button.isEnabled()
     revoked: list[ApiKey] = []
@@ -699,7 +699,7 @@ async def test_rotation_for_a_viewer_drops_scopes_they_cannot_grant(
 def test_a_message_given_before_its_label_is_placed_never_opens_a_window(qtbot: Any) -> None:
     from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
-    from twinedge_desktop.ui.keys.dialogs.common import InlineMessage
+    from twinedge_desktop.ui.common.widgets import InlineMessage
 
     windows_before = set(QApplication.topLevelWidgets())
     message = InlineMessage("warning")

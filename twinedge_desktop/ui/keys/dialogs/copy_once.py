@@ -30,14 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop.api.models import CreatedApiKey, Me
+from twinedge_desktop.timefmt import format_duration
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
-from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.keys.dialogs.common import (
-    InlineMessage,
-    error_message,
-    escape,
-    monospace_font,
-)
+from twinedge_desktop.ui.common.style import monospace_font
+from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
+from twinedge_desktop.ui.common.text import escape
+from twinedge_desktop.ui.common.widgets import InlineMessage
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.keys import ApiKeysService
@@ -232,7 +230,9 @@ class CopyOncePanel(QWidget):
 
     def _show_remaining(self, seconds: int) -> None:
         if seconds > 0:
-            self.countdown.setText(f"Copied. The clipboard will be cleared in {seconds} s.")
+            self.countdown.setText(
+                f"Copied. The clipboard will be cleared in {format_duration(seconds)}."
+            )
         elif self._clipboard.active:
             self.countdown.setText("Copied. The clipboard will be cleared when you quit.")
 

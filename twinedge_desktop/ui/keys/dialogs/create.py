@@ -40,9 +40,9 @@ from twinedge_desktop.api.errors import NetworkError
 from twinedge_desktop.api.keys import new_idempotency_key
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey
 from twinedge_desktop.scopes import RESOURCES, SCOPES_BY_NAME
-from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.keys.dialogs.common import InlineMessage, error_message
-from twinedge_desktop.ui.keys.model import Clock, utc_now
+from twinedge_desktop.timefmt import Clock, utc_now
+from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
+from twinedge_desktop.ui.common.widgets import InlineMessage
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.keys import ApiKeysService

@@ -14,15 +14,10 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop.api.models import ApiKey
 from twinedge_desktop.scopes import describe
-from twinedge_desktop.ui.keys.dialogs.common import InlineMessage, monospace_font
-from twinedge_desktop.ui.keys.model import (
-    Clock,
-    absolute_time,
-    display_prefix,
-    expiry_badge,
-    relative_time,
-    utc_now,
-)
+from twinedge_desktop.timefmt import Clock, absolute_time, relative_time, utc_now
+from twinedge_desktop.ui.common.style import monospace_font
+from twinedge_desktop.ui.common.widgets import InlineMessage
+from twinedge_desktop.ui.keys.model import display_prefix, expiry_badge
 
 
 class KeyDetailsDialog(QDialog):

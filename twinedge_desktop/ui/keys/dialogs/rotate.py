@@ -40,15 +40,11 @@ from PySide6.QtWidgets import (
 from twinedge_desktop.api.errors import NetworkError
 from twinedge_desktop.api.keys import new_idempotency_key
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey
+from twinedge_desktop.timefmt import Clock, absolute_time, utc_now
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
-from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.keys.dialogs.common import (
-    InlineMessage,
-    add_key_summary,
-    error_message,
-    escape,
-    last_use_text,
-)
+from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
+from twinedge_desktop.ui.common.text import escape
+from twinedge_desktop.ui.common.widgets import InlineMessage
 from twinedge_desktop.ui.keys.dialogs.copy_once import NOT_SHOWN_AGAIN, CopyOncePanel
 from twinedge_desktop.ui.keys.dialogs.create import (
     NAME_MAX,
@@ -58,7 +54,7 @@ from twinedge_desktop.ui.keys.dialogs.create import (
     lifetime_days,
 )
 from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
-from twinedge_desktop.ui.keys.model import Clock, absolute_time, utc_now
+from twinedge_desktop.ui.keys.dialogs.summary import add_key_summary, last_use_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
