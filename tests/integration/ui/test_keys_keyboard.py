@@ -36,16 +36,11 @@ from tests.integration.ui.test_keys_sandbox import make_page
 from twinedge_desktop.api.keys import new_idempotency_key
 from twinedge_desktop.keyformat import is_valid_key
 from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
-from twinedge_desktop.ui.keys.dialogs.create import DEFAULT_EXPIRY_DAYS, CreateKeyDialog
+from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
 from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
+from twinedge_desktop.ui.keys.dialogs.form import DEFAULT_EXPIRY_DAYS
 from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
-from twinedge_desktop.ui.keys.dialogs.rotate import (
-    STEP_COPY,
-    STEP_CREATE,
-    STEP_REVOKE,
-    STEP_UPDATE,
-    RotateKeyDialog,
-)
+from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog, RotationStep
 from twinedge_desktop.ui.keys.model import Column
 from twinedge_desktop.ui.keys.page import KeysPage, PageState
 
@@ -264,7 +259,7 @@ async def test_create_copy_rotate_and_revoke_the_old_key_from_the_keyboard(
         rotate = await modal(kb, RotateKeyDialog, "Ctrl+R on the selected key")
         rotated = recorder(rotate.created)
         closed = recorder(rotate.finished)
-        assert rotate.step == STEP_CREATE
+        assert rotate.step is RotationStep.CREATE
         assert rotate.form.selected_scopes() == SCOPES
         assert rotate.form.expiry_combo.currentData() == DEFAULT_EXPIRY_DAYS
 
@@ -281,7 +276,7 @@ async def test_create_copy_rotate_and_revoke_the_old_key_from_the_keyboard(
             )
             await kb.press(Key.Key_C, ALT)  # &Create new key
             await until(creating)
-        await until(lambda: rotate.step == STEP_COPY, NETWORK_TIMEOUT)
+        await until(lambda: rotate.step is RotationStep.COPY, NETWORK_TIMEOUT)
         await settle()
         copy_panel = rotate.copy_panel
         assert copy_panel is not None
@@ -303,12 +298,12 @@ async def test_create_copy_rotate_and_revoke_the_old_key_from_the_keyboard(
         await until(copy_panel.ack_box.isChecked)  # a mnemonic clicks after a short animation
         assert rotate.next_button.isEnabled()
         await kb.press(Key.Key_Return)  # Enter is Next once the key is stored
-        assert rotate.step == STEP_UPDATE
+        assert rotate.step is RotationStep.UPDATE
         # The old key's last use, read afresh: it was tested a moment ago.
         await until(rotate.check_again_button.isEnabled, NETWORK_TIMEOUT)
         assert "just now" in rotate.last_use.text()
         await kb.press(Key.Key_Return)  # Next
-        assert rotate.step == STEP_REVOKE
+        assert rotate.step is RotationStep.REVOKE
         assert kb.focus() is rotate.revoke_now_button
         await kb.press(Key.Key_Return)  # Revoke old key now…
 

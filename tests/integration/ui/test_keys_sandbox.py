@@ -23,7 +23,7 @@ from twinedge_desktop.keyformat import is_valid_key
 from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
 from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
-from twinedge_desktop.ui.keys.dialogs.rotate import STEP_COPY, STEP_REVOKE, RotateKeyDialog
+from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog, RotationStep
 from twinedge_desktop.ui.keys.model import Column
 from twinedge_desktop.ui.keys.page import KeysPage, PageState
 
@@ -99,13 +99,13 @@ async def test_create_copy_rotate_and_revoke_end_to_end(
         assert rotate.form.selected_scopes() == ("read:telemetry", "write:telemetry")
         rotate.next_step()
         await wait_signal(rotate.created, timeout=15)
-        assert rotate.step == STEP_COPY
+        assert rotate.step is RotationStep.COPY
         new_secret = rotate.copy_panel._secret
         assert new_secret is not None and new_secret != secret
         rotate.copy_panel.ack_box.setChecked(True)
         rotate.next_step()
         rotate.next_step()  # goes on once the old key's last use is read afresh
-        await until(lambda: rotate.step == STEP_REVOKE, 15)
+        await until(lambda: rotate.step is RotationStep.REVOKE, 15)
         assert "just now" in rotate.last_use.text()  # the Test above used the old key
         rotate.revoke_now_button.click()
         confirm = rotate.revoke_dialog

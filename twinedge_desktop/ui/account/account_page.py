@@ -36,9 +36,9 @@ if TYPE_CHECKING:
     from twinedge_desktop.config import Profile
 
 _KIND_TEXT = {
-    "user": "Signed in as a person (browser sign-in)",
-    "service": "Service account (client credentials)",
-    "api_key": "API key — read-only checks",
+    CredentialKind.USER: "Signed in as a person (browser sign-in)",
+    CredentialKind.SERVICE: "Service account (client credentials)",
+    CredentialKind.API_KEY: "API key — read-only checks",
 }
 
 
@@ -133,7 +133,7 @@ class AccountPage(QWidget):
             self._tick.stop()
             return
         self.heading.setText(info.name or info.email or info.subject or "Account")
-        self.kind_label.setText(_KIND_TEXT.get(info.kind, info.kind))
+        self.kind_label.setText(_KIND_TEXT[info.kind])
         self.name_value.setText(info.name or "—")
         self.email_value.setText(info.email or "—")
         self.subject_value.setText(info.subject or "—")

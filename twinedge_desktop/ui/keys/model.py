@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from PySide6.QtCore import (
@@ -82,14 +82,37 @@ def display_prefix(key: ApiKey) -> str:
     return f"{key.prefix}…"
 
 
-def expiry_badge(key: ApiKey, now: datetime) -> str | None:
-    """ "expired", "expiring" (within 14 days) or None; revoked keys get no expiry badge."""
+class KeyStatus(StrEnum):
+    """A key's status, as :meth:`ApiKey.status` names it (a plain string there, in the API
+    layer); a ``StrEnum``, so it is also the text the list and the CSV show."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+def key_status(key: ApiKey, now: datetime) -> KeyStatus:
+    """``key``'s status at ``now`` (revocation wins over expiry)."""
+    return KeyStatus(key.status(now))
+
+
+class Badge(StrEnum):
+    """What a cell flags with a pill (:data:`BADGE_ROLE`): the "expires" and "status" cells."""
+
+    EXPIRED = "expired"
+    EXPIRING = "expiring"  # within 14 days
+    REVOKED = "revoked"
+    REMINDER = "reminder"  # active, but a rotation left "revoke this key" on it
+
+
+def expiry_badge(key: ApiKey, now: datetime) -> Badge | None:
+    """Expired, expiring (within 14 days) or None; revoked keys get no expiry badge."""
     if key.revoked_at is not None or key.expires_at is None:
         return None
     if key.expires_at <= now:
-        return "expired"
+        return Badge.EXPIRED
     if key.expires_at - now <= EXPIRING_SOON:
-        return "expiring"
+        return Badge.EXPIRING
     return None
 
 
@@ -101,8 +124,8 @@ class _Row:
     # What the view paints, worked out once per "epoch" of the model (see
     # KeysTableModel._texts): the display text of each column, then the two badges.
     texts: tuple[str, ...] = ()
-    expires_badge: str | None = None
-    status_badge: str | None = None
+    expires_badge: Badge | None = None
+    status_badge: Badge | None = None
     epoch: int = -1
 
 
@@ -111,7 +134,9 @@ def _row(key: ApiKey) -> _Row:
     return _Row(key, search, key.revoked_at is not None)
 
 
-_STATUS_ORDER = {"active": 0, "expired": 1, "revoked": 2}
+# Keyed by the status strings ApiKey.status gives: sorting 10,000 keys by status asks each
+# key's status, and looking the string up directly skips making a KeyStatus of it.
+_STATUS_ORDER: dict[str, int] = {KeyStatus.ACTIVE: 0, KeyStatus.EXPIRED: 1, KeyStatus.REVOKED: 2}
 
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -274,19 +299,19 @@ class KeysTableModel(QAbstractTableModel):
             return relative_time(key.expires_at, now, none_text="never")
         if column == Column.LAST_USED:
             return relative_time(key.last_used_at, now, none_text="never")
-        status = key.status(now)
-        if status == "active" and key.id in self._reminders:
+        status = key_status(key, now)
+        if status is KeyStatus.ACTIVE and key.id in self._reminders:
             return "active · revoke pending"
-        return status
+        return status.value
 
-    def _badge(self, key: ApiKey, column: Column, now: datetime) -> str | None:
+    def _badge(self, key: ApiKey, column: Column, now: datetime) -> Badge | None:
         if column == Column.EXPIRES:
             return expiry_badge(key, now)
         if column == Column.STATUS:
-            status = key.status(now)
-            if status == "active" and key.id in self._reminders:
-                return "reminder"
-            return status
+            status = key_status(key, now)
+            if status is KeyStatus.ACTIVE:
+                return Badge.REMINDER if key.id in self._reminders else None
+            return Badge(status.value)  # expired or revoked
         return None
 
     def _tooltip(self, key: ApiKey, column: Column, now: datetime) -> str | None:
@@ -298,10 +323,10 @@ class KeysTableModel(QAbstractTableModel):
             if key.expires_at is None:
                 return "This key never expires."
             badge = expiry_badge(key, now)
-            suffix = {"expired": " (expired)", "expiring": " (expires within 14 days)"}.get(
-                badge or "", ""
+            suffix = {Badge.EXPIRED: " (expired)", Badge.EXPIRING: " (expires within 14 days)"}
+            return (
+                f"Expires {absolute_time(key.expires_at)}{suffix.get(badge, '') if badge else ''}"
             )
-            return f"Expires {absolute_time(key.expires_at)}{suffix}"
         if column == Column.LAST_USED:
             if key.last_used_at is None:
                 return "This key has never been used."
@@ -310,7 +335,7 @@ class KeysTableModel(QAbstractTableModel):
             if key.revoked_at is not None:
                 return f"Revoked {absolute_time(key.revoked_at)}"
             reminder = self._reminders.get(key.id)
-            if reminder and key.status(now) == "active":
+            if reminder and key_status(key, now) is KeyStatus.ACTIVE:
                 return reminder
         if column == Column.PREFIX:
             return "The key's public prefix. The full key is shown only once, when created."

@@ -65,7 +65,13 @@ from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
 from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
 from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog
 from twinedge_desktop.ui.keys.export import keys_to_csv
-from twinedge_desktop.ui.keys.model import OBJECT_ROLE, KeysFilterProxy, KeysTableModel
+from twinedge_desktop.ui.keys.model import (
+    OBJECT_ROLE,
+    KeysFilterProxy,
+    KeysTableModel,
+    KeyStatus,
+    key_status,
+)
 from twinedge_desktop.ui.keys.reminders import RevokeReminders
 from twinedge_desktop.ui.keys.table import KeysTableView
 
@@ -537,7 +543,7 @@ class KeysPage(QWidget):
     def _update_actions(self, *_args: object) -> None:
         signed_in = self._service is not None
         key = self.selected_key() if signed_in else None
-        active = key is not None and key.status(self._clock()) == "active"
+        active = key is not None and key_status(key, self._clock()) is KeyStatus.ACTIVE
         for widget in (self.new_button, self.new_action, self.refresh_button, self.export_button):
             widget.setEnabled(signed_in)
         self.rotate_button.setEnabled(active)
@@ -670,7 +676,7 @@ class KeysPage(QWidget):
 
     def rotate_key(self, key: ApiKey) -> RotateKeyDialog | None:
         service = self._service
-        if service is None or key.status(self._clock()) != "active":
+        if service is None or key_status(key, self._clock()) is not KeyStatus.ACTIVE:
             return None
         dialog = RotateKeyDialog(
             key,
@@ -727,7 +733,8 @@ class KeysPage(QWidget):
         settled = [
             key_id
             for key_id in self.model.reminders()
-            if (key := self.model.key_by_id(key_id)) is not None and key.status(now) != "active"
+            if (key := self.model.key_by_id(key_id)) is not None
+            and key_status(key, now) is not KeyStatus.ACTIVE
         ]
         for key_id in settled:
             self.model.set_reminder(key_id, None)

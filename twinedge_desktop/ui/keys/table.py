@@ -41,19 +41,21 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop.ui.common.style import ToneKind, is_dark, monospace_font, tone
-from twinedge_desktop.ui.keys.model import BADGE_ROLE, Column
+from twinedge_desktop.ui.keys.model import BADGE_ROLE, Badge, Column
 
+# The view gets a badge back from the model as its string (through QVariant): these are
+# keyed by Badge, a StrEnum, so the string finds its entry.
 _BADGE_TEXT = {
-    "expired": "expired",
-    "expiring": "expiring soon",
-    "revoked": "revoked",
-    "reminder": "revoke pending",
+    Badge.EXPIRED: "expired",
+    Badge.EXPIRING: "expiring soon",
+    Badge.REVOKED: "revoked",
+    Badge.REMINDER: "revoke pending",
 }
 _BADGE_TONE: dict[str, ToneKind] = {
-    "expired": "error",
-    "revoked": "error",
-    "expiring": "warning",
-    "reminder": "warning",
+    Badge.EXPIRED: "error",
+    Badge.REVOKED: "error",
+    Badge.EXPIRING: "warning",
+    Badge.REMINDER: "warning",
 }
 
 
@@ -96,7 +98,8 @@ class KeysDelegate(QStyledItemDelegate):
         accent, fill = self._tone(palette, str(badge))
         # The expiry pill names the badge beside the date; the status pill is the status,
         # except a reminder's, which says only what is pending (the row is active).
-        label = _BADGE_TEXT[str(badge)] if column == Column.EXPIRES or badge == "reminder" else text
+        shown_alone = column == Column.EXPIRES or badge == Badge.REMINDER
+        label = _BADGE_TEXT[Badge(badge)] if shown_alone else text
         rect = opt.rect.adjusted(4, 3, -4, -3)
         metrics = opt.fontMetrics
         elide = Qt.TextElideMode.ElideRight

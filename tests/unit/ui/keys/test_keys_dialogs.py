@@ -36,15 +36,11 @@ from twinedge_desktop.keyformat import display_prefix, generate_key
 from twinedge_desktop.ui.common.clipboard import KDE_HINT_FORMAT, SecretClipboard
 from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.keys.dialogs.copy_once import NOT_SHOWN_AGAIN, CopyOnceDialog
-from twinedge_desktop.ui.keys.dialogs.create import NEVER_WARNING, CreateKeyDialog
+from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
 from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
+from twinedge_desktop.ui.keys.dialogs.form import NEVER_WARNING
 from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
-from twinedge_desktop.ui.keys.dialogs.rotate import (
-    STEP_COPY,
-    STEP_REVOKE,
-    STEP_UPDATE,
-    RotateKeyDialog,
-)
+from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog, RotationStep
 
 # Qt's offscreen platform warns on every shown top-level window; not a problem in the code.
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
@@ -545,19 +541,19 @@ async def test_rotation_walks_through_every_step_and_revokes_now(
     dialog.old_revoked.connect(revoked.append)
     dialog.next_step()
     await wait_signal(dialog.created)
-    assert dialog.step == STEP_COPY
+    assert dialog.step is RotationStep.COPY
     new_secret = dialog.copy_panel._secret  # type: ignore[union-attr]
     assert new_secret is not None
     assert not dialog.next_button.isEnabled()
     dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
     qtbot.mouseClick(dialog.next_button, Qt.MouseButton.LeftButton)
-    assert dialog.step == STEP_UPDATE
+    assert dialog.step is RotationStep.UPDATE
     assert not dialog.copy_panel.holds_secret  # type: ignore[union-attr]
     # The last use is read afresh from the server, not taken from the list.
     await until(lambda: "1 day ago" in dialog.last_use.text())
     assert updated == [old]
     qtbot.mouseClick(dialog.next_button, Qt.MouseButton.LeftButton)
-    assert dialog.step == STEP_REVOKE
+    assert dialog.step is RotationStep.REVOKE
     qtbot.mouseClick(dialog.revoke_now_button, Qt.MouseButton.LeftButton)
     confirm = dialog.revoke_dialog
     # Used yesterday (says the server): revoking asks for the name.
@@ -569,6 +565,38 @@ async def test_rotation_walks_through_every_step_and_revokes_now(
     assert service.revoke_calls == [old.id]
     assert len(created) == 1 and revoked[0].id == old.id
     assert not any(new_secret in text for text in all_texts(dialog))
+
+
+async def test_rotation_retries_a_lost_response_with_the_same_request(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
+    # The rotation sends its new key through the same submission as "Create API key".
+    old = make_key("ingest", scopes=("write:telemetry",), expires_in_days=None)
+    service.keys.append(old)
+    dialog = RotateKeyDialog(
+        old,
+        service,  # type: ignore[arg-type]
+        runner,
+        ENGINEER_SCOPES,
+        SecretClipboard(platform="linux"),
+        30,
+        clock=TickingClock(),  # the retry must send the identical body all the same
+    )
+    qtbot.addWidget(dialog)
+    dialog.open()
+    service.fail["create_after"] = NetworkError()
+    dialog.next_step()
+    assert dialog.progress.isVisible() and not dialog.next_button.isEnabled()
+    await settle(runner_task(runner))
+    assert dialog.step is RotationStep.CREATE
+    assert "Trying again is safe" in dialog.create_error.text()
+    assert dialog.next_button.isEnabled() and not dialog.progress.isVisible()
+    dialog.next_step()
+    await wait_signal(dialog.created)
+    assert [c.idempotency_key for c in service.create_calls] == [dialog.idempotency_key] * 2
+    assert service.create_calls[0] == service.create_calls[1]
+    assert len([k for k in service.keys if k.id != old.id]) == 1  # exactly one new key
+    assert dialog.step is RotationStep.COPY
 
 
 async def test_rotation_checks_the_old_keys_last_use_again_and_says_when_it_cannot(
@@ -606,12 +634,12 @@ async def test_next_while_the_last_use_is_read_goes_on_once_it_is_known(
     dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
     service.find_gate = asyncio.Event()
     dialog.next_step()
-    assert dialog.step == STEP_UPDATE and "Checking" in dialog.last_use.text()
+    assert dialog.step is RotationStep.UPDATE and "Checking" in dialog.last_use.text()
     dialog.next_step()  # pressed before the answer: waits for it
     await settle()
-    assert dialog.step == STEP_UPDATE
+    assert dialog.step is RotationStep.UPDATE
     service.find_gate.set()
-    await until(lambda: dialog.step == STEP_REVOKE)
+    await until(lambda: dialog.step is RotationStep.REVOKE)
     qtbot.mouseClick(dialog.revoke_now_button, Qt.MouseButton.LeftButton)
     confirm = dialog.revoke_dialog
     assert confirm is not None and confirm.typed_confirmation_required  # used 2 hours ago
@@ -633,10 +661,10 @@ async def test_a_failed_check_keeps_step_3_and_revoking_then_asks_for_the_name(
     service.find_gate.set()
     await until(lambda: "Could not check" in dialog.last_use.text())
     await settle()
-    assert dialog.step == STEP_UPDATE  # ...which is a failure: stay, and say so
+    assert dialog.step is RotationStep.UPDATE  # ...which is a failure: stay, and say so
     assert dialog.last_use.isVisible()
     dialog.next_step()  # the person goes on knowingly
-    assert dialog.step == STEP_REVOKE
+    assert dialog.step is RotationStep.REVOKE
     qtbot.mouseClick(dialog.revoke_now_button, Qt.MouseButton.LeftButton)
     confirm = dialog.revoke_dialog
     assert confirm is not None and confirm.typed_confirmation_required
@@ -679,7 +707,7 @@ async def test_rotation_later_leaves_a_reminder(
     dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
     dialog.next_step()
     dialog.next_step()
-    await until(lambda: dialog.step == STEP_REVOKE)
+    await until(lambda: dialog.step is RotationStep.REVOKE)
     qtbot.mouseClick(dialog.later_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
     assert service.revoke_calls == []

@@ -27,7 +27,7 @@ from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
 from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
 from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
 from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
-from twinedge_desktop.ui.keys.dialogs.rotate import STEP_REVOKE, RotateKeyDialog
+from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog, RotationStep
 from twinedge_desktop.ui.keys.model import Column
 from twinedge_desktop.ui.keys.page import KeysPage, PageState
 
@@ -255,7 +255,7 @@ async def test_rotate_later_leaves_the_reminder_on_the_row(page: KeysPage) -> No
     dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
     dialog.next_step()
     dialog.next_step()
-    await until(lambda: dialog.step == STEP_REVOKE)
+    await until(lambda: dialog.step is RotationStep.REVOKE)
     dialog.later_button.click()
     row = page.model.row_of(old.id)
     assert page.model.index(row, Column.STATUS).data() == "active · revoke pending"  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from tests.helpers.keys import ENGINEER_SCOPES, FakeKeysService, fixed_clock, ma
 from tests.helpers.waiting import settle, until, wait_signal
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.keys.dialogs.rotate import STEP_REVOKE, RotateKeyDialog
+from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog, RotationStep
 from twinedge_desktop.ui.keys.model import Column
 from twinedge_desktop.ui.keys.page import KeysPage
 from twinedge_desktop.ui.keys.reminders import RevokeReminders
@@ -97,7 +97,7 @@ async def test_a_later_reminder_is_still_there_after_a_restart(
     dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
     dialog.next_step()
     dialog.next_step()  # goes on once the old key's last use is read
-    await until(lambda: dialog.step == STEP_REVOKE)
+    await until(lambda: dialog.step is RotationStep.REVOKE)
     dialog.later_button.click()
     assert status_of(page, old.id) == "active · revoke pending"
     page.close()

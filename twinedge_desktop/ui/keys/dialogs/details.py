@@ -17,7 +17,13 @@ from twinedge_desktop.scopes import describe
 from twinedge_desktop.timefmt import Clock, absolute_time, relative_time, utc_now
 from twinedge_desktop.ui.common.style import monospace_font
 from twinedge_desktop.ui.common.widgets import InlineMessage
-from twinedge_desktop.ui.keys.model import display_prefix, expiry_badge
+from twinedge_desktop.ui.keys.model import (
+    Badge,
+    KeyStatus,
+    display_prefix,
+    expiry_badge,
+    key_status,
+)
 
 
 class KeyDetailsDialog(QDialog):
@@ -44,7 +50,7 @@ class KeyDetailsDialog(QDialog):
         self.setAccessibleName("API key details")
         self._key = key
         now = clock()
-        status = key.status(now)
+        status = key_status(key, now)
 
         form = QFormLayout()
 
@@ -72,11 +78,11 @@ class KeyDetailsDialog(QDialog):
             "Scopes",
             "\n".join(f"{s} — {describe(s) or 'unknown scope'}" for s in key.scopes) or "(none)",
         )
-        row("Status", status)
+        row("Status", status.value)
         row("Created", f"{when(key.created_at, '')} by {key.created_by or 'unknown'}")
         badge = expiry_badge(key, now)
         expires = when(key.expires_at, "never")
-        if badge == "expiring":
+        if badge is Badge.EXPIRING:
             expires += " — expires within 14 days"
         row("Expires", expires)
         row("Last used", when(key.last_used_at, "never"))
@@ -84,7 +90,7 @@ class KeyDetailsDialog(QDialog):
             row("Revoked", when(key.revoked_at, ""))
 
         note = InlineMessage("warning")
-        if reminder and status == "active":
+        if reminder and status is KeyStatus.ACTIVE:
             note.show_message(reminder)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -96,7 +102,7 @@ class KeyDetailsDialog(QDialog):
         )
         self.rotate_button.setAccessibleName("Rotate key")
         self.revoke_button.setAccessibleName("Revoke key")
-        active = status == "active"
+        active = status is KeyStatus.ACTIVE
         self.rotate_button.setEnabled(active)
         self.revoke_button.setEnabled(key.revoked_at is None)
 

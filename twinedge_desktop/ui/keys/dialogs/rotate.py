@@ -20,6 +20,7 @@ Closing after the new key exists counts as "later": the reminder is set either w
 from __future__ import annotations
 
 from datetime import datetime
+from enum import IntEnum
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
@@ -37,8 +38,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinedge_desktop.api.errors import NetworkError
-from twinedge_desktop.api.keys import new_idempotency_key
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey
 from twinedge_desktop.timefmt import Clock, absolute_time, utc_now
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
@@ -46,28 +45,33 @@ from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
 from twinedge_desktop.ui.common.text import escape
 from twinedge_desktop.ui.common.widgets import InlineMessage
 from twinedge_desktop.ui.keys.dialogs.copy_once import NOT_SHOWN_AGAIN, CopyOncePanel
-from twinedge_desktop.ui.keys.dialogs.create import (
-    NAME_MAX,
-    DraftMemory,
-    KeyDraft,
-    KeyForm,
-    lifetime_days,
-)
+from twinedge_desktop.ui.keys.dialogs.form import NAME_MAX, KeyForm, lifetime_days
 from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
+from twinedge_desktop.ui.keys.dialogs.submit import KeySubmission
 from twinedge_desktop.ui.keys.dialogs.summary import add_key_summary, last_use_text
+from twinedge_desktop.ui.keys.model import KeyStatus, key_status
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from twinedge_desktop.api.keys import ApiKeysService
 
-STEP_CREATE, STEP_COPY, STEP_UPDATE, STEP_REVOKE = range(4)
-STEP_TITLES = (
-    "Step 1 of 4 · Create the new key",
-    "Step 2 of 4 · Copy the new key",
-    "Step 3 of 4 · Update your applications",
-    "Step 4 of 4 · Revoke the old key",
-)
+
+class RotationStep(IntEnum):
+    """The rotation's steps, in order; the value is the step's index in the dialog's stack."""
+
+    CREATE = 0
+    COPY = 1
+    UPDATE = 2
+    REVOKE = 3
+
+
+STEP_TITLES = {
+    RotationStep.CREATE: "Step 1 of 4 · Create the new key",
+    RotationStep.COPY: "Step 2 of 4 · Copy the new key",
+    RotationStep.UPDATE: "Step 3 of 4 · Update your applications",
+    RotationStep.REVOKE: "Step 4 of 4 · Revoke the old key",
+}
 
 
 def rotated_name(old_name: str, now: datetime) -> str:
@@ -121,10 +125,6 @@ class RotateKeyDialog(QDialog):
         self._clear_after = clear_after_seconds
         self._api_base = api_base
         self._clock = clock
-        self._idempotency_key = new_idempotency_key()
-        self._drafts = DraftMemory()
-        self._last_draft: KeyDraft | None = None
-        self._busy = False
         self._finished_flow = False
         self._next_after_check = False  # "Next" pressed on step 3 while its check runs
         self._last_use_known = True  # False after a failed check: revoking asks for the name
@@ -166,6 +166,17 @@ class RotateKeyDialog(QDialog):
         self.create_error = InlineMessage("error")
         self.create_error.setObjectName("rotateCreateError")
         create_layout.addWidget(self.create_error)
+        self.submission = KeySubmission(
+            self.form,
+            service,
+            runner,
+            self.create_error,
+            owner=self,  # one Idempotency-Key for the whole rotation
+            task_name="rotate-api-key",
+            retry_hint="Trying again is safe: it cannot make a second key.",
+        )
+        self.submission.busy_changed.connect(self._busy_changed)
+        self.submission.created.connect(self._created)
         self.stack.addWidget(create_page)
 
         # Step 2: filled in once the key exists.
@@ -245,13 +256,13 @@ class RotateKeyDialog(QDialog):
         self.cancel_button.clicked.connect(self.reject)
         self.revoke_now_button.clicked.connect(self.revoke_now)
         self.later_button.clicked.connect(self.revoke_later_chosen)
-        self._show_step(STEP_CREATE)
+        self._show_step(RotationStep.CREATE)
 
     # -- state ---------------------------------------------------------------------------
 
     @property
-    def step(self) -> int:
-        return self.stack.currentIndex()
+    def step(self) -> RotationStep:
+        return RotationStep(self.stack.currentIndex())
 
     @property
     def new_key(self) -> ApiKey | None:
@@ -259,53 +270,57 @@ class RotateKeyDialog(QDialog):
 
     @property
     def idempotency_key(self) -> str:
-        return self._idempotency_key
+        return self.submission.idempotency_key
 
     @property
     def confirmation(self) -> QMessageBox | None:
         return self._confirm
 
-    def _show_step(self, step: int) -> None:
+    def _show_step(self, step: RotationStep) -> None:
         self.stack.setCurrentIndex(step)
         self.step_title.setText(f"<b>{STEP_TITLES[step]}</b>")
         labels = {
-            STEP_CREATE: "&Create new key",
-            STEP_COPY: "&Next",
-            STEP_UPDATE: "&Next",
+            RotationStep.CREATE: "&Create new key",
+            RotationStep.COPY: "&Next",
+            RotationStep.UPDATE: "&Next",
         }
         self.next_button.setVisible(step in labels)
         self.next_button.setText(labels.get(step, ""))
         # Not "&Close": step 2's "&Copy" has Alt+C.
-        self.cancel_button.setText("Cl&ose" if step != STEP_CREATE else "Cancel")
+        self.cancel_button.setText("Cl&ose" if step is not RotationStep.CREATE else "Cancel")
         self._update_buttons()
-        if step == STEP_REVOKE:
+        if step is RotationStep.REVOKE:
             self.revoke_now_button.setFocus()
 
     def _update_buttons(self, *_args: object) -> None:
-        enabled = not self._busy
-        if self.step == STEP_COPY:
+        enabled = not self.submission.busy
+        if self.step is RotationStep.COPY:
             enabled = self.copy_panel is not None and self.copy_panel.acknowledged
 
         self.next_button.setEnabled(enabled)
         # What Enter does: the step's button, except that before the key is stored,
         # Enter copies it (never "Next" past a key nobody has kept).
         panel = self.copy_panel
-        if self.step == STEP_COPY and panel is not None and not panel.acknowledged:
+        if self.step is RotationStep.COPY and panel is not None and not panel.acknowledged:
             panel.copy_button.setDefault(True)
-        elif self.step != STEP_REVOKE:  # there, Enter presses the focused button
+        elif self.step is not RotationStep.REVOKE:  # there, Enter presses the focused button
             self.next_button.setDefault(True)
 
     # -- steps ---------------------------------------------------------------------------
 
     def next_step(self) -> None:
         step = self.step
-        if step == STEP_CREATE:
-            self._submit_create()
-        elif step == STEP_COPY and self.copy_panel is not None and self.copy_panel.acknowledged:
+        if step is RotationStep.CREATE:
+            self.submission.submit()
+        elif (
+            step is RotationStep.COPY
+            and self.copy_panel is not None
+            and self.copy_panel.acknowledged
+        ):
             self.copy_panel.wipe()
-            self._show_step(STEP_UPDATE)
+            self._show_step(RotationStep.UPDATE)
             self.check_last_use()
-        elif step == STEP_UPDATE:
+        elif step is RotationStep.UPDATE:
             if not self.check_again_button.isEnabled():
                 # The old key's last use is still being read: it decides whether revoking
                 # asks for the key's name. Go on as soon as it is known.
@@ -314,7 +329,7 @@ class RotateKeyDialog(QDialog):
             if self._old_settled:
                 self.done(QDialog.DialogCode.Accepted)  # nothing left to revoke
                 return
-            self._show_step(STEP_REVOKE)
+            self._show_step(RotationStep.REVOKE)
 
     def check_last_use(self) -> None:
         """Read the old key afresh: its last use on step 3, and what step 4 shows and asks."""
@@ -336,10 +351,10 @@ class RotateKeyDialog(QDialog):
         self.check_again_button.setEnabled(True)
         self._last_use_known = True
         now = self._clock()
-        if fresh is None or fresh.status(now) != "active":
+        if fresh is None or key_status(fresh, now) is not KeyStatus.ACTIVE:
             # Revoked (or expired, or deleted) elsewhere meanwhile: nothing left to revoke.
             self._old_settled = True
-            state = "no longer listed" if fresh is None else f"already {fresh.status(now)}"
+            state = "no longer listed" if fresh is None else f"already {key_status(fresh, now)}"
             self.last_use.setText(
                 f"The old key is {state}: there is nothing left to revoke. "
                 "Your applications must use the new key."
@@ -358,7 +373,7 @@ class RotateKeyDialog(QDialog):
         self.old_updated.emit(fresh)
         if self._next_after_check:
             self._next_after_check = False
-            self._show_step(STEP_REVOKE)
+            self._show_step(RotationStep.REVOKE)
 
     def _check_failed(self, exc: BaseException) -> bool:
         self.check_again_button.setEnabled(True)
@@ -371,27 +386,7 @@ class RotateKeyDialog(QDialog):
         )
         return True
 
-    def _submit_create(self) -> None:
-        if self._busy:
-            return
-        self.create_error.clear_message()
-        if not self.form.show_problems():
-            return
-        draft = self._drafts.draft_for(self.form)
-        self._last_draft = draft
-        self._set_busy(True)
-        self._runner.start(
-            self._create(draft),
-            owner=self,
-            on_error=self._create_failed,
-            name="rotate-api-key",
-        )
-
-    async def _create(self, draft: KeyDraft) -> None:
-        created: CreatedApiKey = await self._service.create(
-            draft.name, draft.scopes, draft.expires_at, idempotency_key=self._idempotency_key
-        )
-        self._set_busy(False)
+    def _created(self, created: CreatedApiKey) -> None:
         self._new = created.key
         self.created.emit(created.key)
         panel = CopyOncePanel(
@@ -415,26 +410,11 @@ class RotateKeyDialog(QDialog):
             "environment variables, <tt>.env</tt> files, CI/CD secrets, services and scripts. "
             "Restart or redeploy them, and check that they work with the new key."
         )
-        self._show_step(STEP_COPY)
+        self._show_step(RotationStep.COPY)
         panel.copy_button.setFocus()
 
-    def _create_failed(self, exc: BaseException) -> bool:
-        self._set_busy(False)
-        text = error_message(exc)
-        if getattr(exc, "status", None) == 422 and self.form.set_field_error(
-            getattr(exc, "field", None), text
-        ):
-            return True
-        if isinstance(exc, NetworkError) and self._last_draft is not None:
-            self._drafts.outcome_unknown(self.form, self._last_draft)
-            text += " Trying again is safe: it cannot make a second key."
-        self.create_error.show_message(text)
-        return True
-
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
+    def _busy_changed(self, busy: bool) -> None:
         self.progress.setVisible(busy)
-        self.form.set_inputs_enabled(not busy)
         self._update_buttons()
 
     def revoke_now(self) -> None:
@@ -478,7 +458,7 @@ class RotateKeyDialog(QDialog):
     def reject(self) -> None:
         panel = self.copy_panel
         if (
-            self.step == STEP_COPY
+            self.step is RotationStep.COPY
             and panel is not None
             and not panel.acknowledged
             and panel.holds_secret
