@@ -143,7 +143,7 @@ async def main_async(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from tests.helpers.sandbox import SandboxControls
-    from tests.integration.ui.keys_sandbox_support import signed_in
+    from tests.helpers.sandbox_signin import signed_in
     from twinedge_desktop.config import Preferences
     from twinedge_desktop.sandbox.embedded import start_in_thread
     from twinedge_desktop.ui.common.messages import MessageBridge

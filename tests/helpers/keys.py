@@ -214,3 +214,16 @@ def all_texts(root: Any) -> list[str]:
         found.append(widget.accessibleName())
         found.append(widget.accessibleDescription())
     return found
+
+
+def make_keys_page(qtbot: Any, messages: Any) -> Any:
+    """A KeysPage on screen (1100×600) with the app's default preferences, unbound."""
+    from twinedge_desktop.config import Preferences
+    from twinedge_desktop.ui.common.tasks import TaskRunner
+    from twinedge_desktop.ui.keys.page import KeysPage
+
+    page = KeysPage(TaskRunner(messages), messages, Preferences())
+    qtbot.addWidget(page)
+    page.resize(1100, 600)
+    page.show()
+    return page

@@ -126,6 +126,13 @@ class FakeSession:
         self.set_state(SessionState.SIGNED_OUT)
 
 
+@dataclass(frozen=True)
+class FakeServerMetadata:
+    """What "Add profile…" reads of discovery's ServerMetadata: the issuer it announces."""
+
+    issuer: str
+
+
 @dataclass
 class FakeCredentialStore:
     backend_name: str = "Secret Service (GNOME Keyring)"

@@ -30,9 +30,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QWidget
 
+from tests.helpers.keys import make_keys_page
+from tests.helpers.sandbox_signin import signed_in
 from tests.helpers.waiting import settle, until
-from tests.integration.ui.keys_sandbox_support import signed_in
-from tests.integration.ui.test_keys_sandbox import make_page
 from twinedge_desktop.api.keys import new_idempotency_key
 from twinedge_desktop.keyformat import is_valid_key
 from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
@@ -200,7 +200,7 @@ async def test_create_copy_rotate_and_revoke_the_old_key_from_the_keyboard(
     sandbox: Any, qtbot: Any, messages: Any
 ) -> None:
     kb = Keyboard(qtbot)
-    page = make_page(qtbot, messages)
+    page = make_keys_page(qtbot, messages)
     async with signed_in(sandbox.base_url) as s:
         page.set_service(s.service, s.info)
         await settle(page.load_task)
@@ -338,7 +338,7 @@ async def test_filter_details_and_delete_from_the_keyboard(
     sandbox: Any, qtbot: Any, messages: Any
 ) -> None:
     kb = Keyboard(qtbot)
-    page = make_page(qtbot, messages)
+    page = make_keys_page(qtbot, messages)
     async with signed_in(sandbox.base_url) as s:
         # Set-up through the API, not the page: two keys, the gateway's used just now, so
         # revoking it asks for its name.

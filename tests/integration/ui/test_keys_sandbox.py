@@ -14,13 +14,11 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.helpers.keys import all_texts
+from tests.helpers.keys import all_texts, make_keys_page
 from tests.helpers.sandbox import SandboxControls
+from tests.helpers.sandbox_signin import signed_in
 from tests.helpers.waiting import settle, until, wait_signal
-from tests.integration.ui.keys_sandbox_support import signed_in
-from twinedge_desktop.config import Preferences
 from twinedge_desktop.keyformat import is_valid_key
-from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
 from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
 from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog, RotationStep
@@ -38,14 +36,6 @@ def collect_qt_garbage_on_the_main_thread() -> Iterator[None]:
     gc.collect()
     yield
     gc.collect()
-
-
-def make_page(qtbot: Any, messages: Any) -> KeysPage:
-    page = KeysPage(TaskRunner(messages), messages, Preferences())
-    qtbot.addWidget(page)
-    page.resize(1100, 600)
-    page.show()
-    return page
 
 
 def visible(page: KeysPage, kind: type) -> list[Any]:
@@ -68,7 +58,7 @@ async def create_through_dialog(
 async def test_create_copy_rotate_and_revoke_end_to_end(
     sandbox: Any, qtbot: Any, messages: Any
 ) -> None:
-    page = make_page(qtbot, messages)
+    page = make_keys_page(qtbot, messages)
     async with signed_in(sandbox.base_url) as s:
         page.set_service(s.service, s.info)
         await settle(page.load_task)
@@ -146,7 +136,7 @@ async def wait_signal_text(label: Any, timeout: float = 15.0) -> None:
 async def test_lost_create_response_still_gives_exactly_one_key(
     sandbox: Any, sandbox_controls: SandboxControls, qtbot: Any, messages: Any
 ) -> None:
-    page = make_page(qtbot, messages)
+    page = make_keys_page(qtbot, messages)
     async with signed_in(sandbox.base_url) as s:
         page.set_service(s.service, s.info)
         await settle(page.load_task)
@@ -170,7 +160,7 @@ async def test_lost_create_response_still_gives_exactly_one_key(
 async def test_lost_response_when_every_retry_fails_then_press_create_again(
     sandbox: Any, sandbox_controls: SandboxControls, qtbot: Any, messages: Any
 ) -> None:
-    page = make_page(qtbot, messages)
+    page = make_keys_page(qtbot, messages)
     async with signed_in(sandbox.base_url) as s:
         page.set_service(s.service, s.info)
         await settle(page.load_task)
@@ -209,7 +199,7 @@ async def test_error_statuses_show_their_message_and_keep_the_input(
     count: int,
     expected: str,
 ) -> None:
-    page = make_page(qtbot, messages)
+    page = make_keys_page(qtbot, messages)
     async with signed_in(sandbox.base_url) as s:
         page.set_service(s.service, s.info)
         await settle(page.load_task)
@@ -234,7 +224,7 @@ async def test_error_statuses_show_their_message_and_keep_the_input(
 async def test_viewer_sees_write_scopes_disabled_against_the_real_session(
     sandbox: Any, qtbot: Any, messages: Any
 ) -> None:
-    page = make_page(qtbot, messages)
+    page = make_keys_page(qtbot, messages)
     async with signed_in(sandbox.base_url, "viewer@example.com") as s:
         assert "write:assets" not in s.info.scopes
         page.set_service(s.service, s.info)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QLineEdit
 
+from tests.helpers.session_fakes import FakeServerMetadata
 from tests.helpers.waiting import expect, until
 from twinedge_desktop.auth.errors import DiscoveryError
 from twinedge_desktop.keyformat import generate_key
@@ -50,17 +50,12 @@ def test_rejected_issuer_urls(text: str, reason: str) -> None:
     assert problem is not None and reason in problem
 
 
-@dataclass(frozen=True)
-class Metadata:
-    issuer: str
-
-
 async def test_add_profile_discovers_and_creates(qtbot: Any, messages: Any) -> None:
     asked: list[str] = []
 
-    async def discover(issuer: str) -> Metadata:
+    async def discover(issuer: str) -> FakeServerMetadata:
         asked.append(issuer)
-        return Metadata(issuer="https://auth.example.com")
+        return FakeServerMetadata(issuer="https://auth.example.com")
 
     dialog = AddProfileDialog(discover, TaskRunner(messages))
     qtbot.addWidget(dialog)
@@ -82,7 +77,7 @@ async def test_add_profile_discovers_and_creates(qtbot: Any, messages: Any) -> N
 async def test_add_profile_refuses_plain_http_and_shows_discovery_errors(
     qtbot: Any, messages: Any
 ) -> None:
-    async def discover(issuer: str) -> Metadata:
+    async def discover(issuer: str) -> FakeServerMetadata:
         raise DiscoveryError("The server at that address does not publish OAuth metadata.")
 
     dialog = AddProfileDialog(discover, TaskRunner(messages))

@@ -16,6 +16,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from tests.helpers.session_fakes import FakeServices, user_info
 from tests.helpers.waiting import expect, until
 from twinedge_desktop import __version__
+from twinedge_desktop.app import _PRELOAD
 from twinedge_desktop.auth.kinds import SessionState
 from twinedge_desktop.config import AppPaths, Profile, ProfileStore, sandbox_profile
 from twinedge_desktop.logging_setup import CHATTY_LOGGERS, FLOODING_LOGGERS, configure_logging
@@ -165,6 +166,11 @@ async def test_services_build_every_page_bind_the_session_and_restore(
     assert [window.pages.indexOf(page) for page in (keys, inspector, account)] == [0, 1, 2]
     assert window.pages.currentWidget() is account
     assert not window.findChildren(StartingView)  # every place has its page
+    # Each page comes from the module startup imports in a worker thread (app._PRELOAD).
+    assert [type(window.page(info.key)).__module__ for info in PAGES] == [
+        info.module for info in PAGES
+    ]
+    assert {info.module for info in PAGES} <= set(_PRELOAD)
     assert keys.state is PageState.SIGNED_OUT  # bound: nobody is signed in
     assert not inspector.current_button.isEnabled()
     # Building a page again keeps the one there.
