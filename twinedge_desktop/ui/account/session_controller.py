@@ -210,7 +210,7 @@ class SessionController(QObject):
             self._remove_listener = None
         self._session = session
         self.last_failure = None
-        self._seen_signed_out_reason = getattr(session, "signed_out_reason", None)
+        self._seen_signed_out_reason = session.signed_out_reason if session is not None else None
         self._seen_keychain_problem = None
         if session is not None:
             self._remove_listener = session.add_listener(self._session_changed)
@@ -218,7 +218,7 @@ class SessionController(QObject):
 
     def _session_changed(self) -> None:
         session = self._session
-        reason = getattr(session, "signed_out_reason", None) if session is not None else None
+        reason = session.signed_out_reason if session is not None else None
         if (
             session is not None
             and reason is not None
@@ -236,18 +236,19 @@ class SessionController(QObject):
     @property
     def keychain_problem(self) -> str | None:
         """Why the renewed sign-in could not be saved in the keychain, if it could not."""
-        problem = getattr(self._session, "keychain_problem", None)
-        return str(getattr(problem, "user_message", problem)) if problem is not None else None
+        session = self._session
+        problem = session.keychain_problem if session is not None else None
+        return problem.user_message if problem is not None else None
 
     def _warn_keychain_problem(self, session: Session | None) -> None:
         # Signed in, but the renewed refresh token is only in memory: say so once per
         # problem, or the person finds out only at the next start ("please sign in").
-        problem = getattr(session, "keychain_problem", None)
+        problem = session.keychain_problem if session is not None else None
         if problem is None or problem is self._seen_keychain_problem:
             return
         self._seen_keychain_problem = problem
         self._messages.warning(
-            f"{getattr(problem, 'user_message', problem)} You stay signed in until you quit, "
+            f"{problem.user_message} You stay signed in until you quit, "
             "but the next start will ask you to sign in again."
         )
 

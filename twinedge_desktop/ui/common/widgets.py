@@ -43,7 +43,7 @@ def centered_column(page: QWidget, content: QWidget, *, max_width: int) -> None:
 
 def label(text: str = "", role: str | None = None, *, wrap: bool = True) -> QLabel:
     """A selectable, word-wrapped label with an optional look (see ``style.set_role``)."""
-    from PySide6.QtCore import Qt  # not at import: see main_window's note on Qt
+    from PySide6.QtCore import Qt  # not at import: see shell/main_window.py's note on Qt
 
     widget = QLabel(text)
     widget.setWordWrap(wrap)

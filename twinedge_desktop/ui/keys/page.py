@@ -98,12 +98,6 @@ LOAD_FLUSH_SECONDS = 0.25
 LOAD_FLUSH_ROWS = 1000
 
 
-def api_base_of(service: object) -> str | None:
-    """The API base URL for the curl snippet, if the service tells it."""
-    base = getattr(service, "api_base", None)
-    return base if isinstance(base, str) else None
-
-
 def _same_person(old: SessionInfo | None, new: SessionInfo | None) -> bool:
     if old is None or new is None:
         return False
@@ -635,7 +629,7 @@ class KeysPage(QWidget):
             self.clipboard,
             self._preferences.clipboard_clear_seconds,
             self,
-            api_base=api_base_of(service),
+            api_base=service.api_base,
         )
         del created
         self._open(dialog)
@@ -686,7 +680,7 @@ class KeysPage(QWidget):
             self.clipboard,
             self._preferences.clipboard_clear_seconds,
             self,
-            api_base=api_base_of(service),
+            api_base=service.api_base,
             clock=self._clock,
         )
         dialog.created.connect(self._add_key)
