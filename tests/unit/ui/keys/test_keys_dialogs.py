@@ -571,7 +571,7 @@ async def test_rotation_retries_a_lost_response_with_the_same_request(
     qtbot: Any, service: FakeKeysService, runner: TaskRunner
 ) -> None:
     # The rotation sends its new key through the same submission as "Create API key".
-    old = make_key("ingest", scopes=("write:telemetry",), expires_in_days=None)
+    old = make_key("ingest", scopes=("write:telemetry",))  # a 90-day policy: from the clock
     service.keys.append(old)
     dialog = RotateKeyDialog(
         old,
