@@ -24,7 +24,6 @@ from PySide6.QtCore import QByteArray, QObject, QRect, QRectF, QSize, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
-    QFontDatabase,
     QGuiApplication,
     QIcon,
     QIconEngine,
@@ -272,6 +271,8 @@ def monospace_font() -> QFont:
     With the Monospace style hint, so a system whose "fixed" font is missing still
     falls back to a monospace face rather than the UI font.
     """
+    from PySide6.QtGui import QFontDatabase  # not for the first frame (see main_window.py)
+
     font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
     font.setStyleHint(QFont.StyleHint.Monospace)
     return font

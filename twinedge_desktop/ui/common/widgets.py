@@ -1,5 +1,4 @@
-"""Small widgets shared by the pages: a message banner, an inline message, labels, a centred
-column.
+"""Small widgets shared by the pages: a message banner, labels, a centred column.
 
 Kept apart from the pages so the window's first paint needs only these (no
 asyncio, no services).
@@ -7,8 +6,6 @@ asyncio, no services).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QTimer
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -20,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop.ui.common.messages import MessageLevel
-from twinedge_desktop.ui.common.style import ToneKind, icon, set_role, tone
+from twinedge_desktop.ui.common.style import icon, set_role
 
 
 def centered_column(page: QWidget, content: QWidget, *, max_width: int) -> None:
@@ -97,60 +94,3 @@ class Banner(QFrame):
         self.title.setText(title)
         self.title.setVisible(bool(title))
         self.message.setText(message)
-
-
-class InlineMessage(QLabel):
-    """A wrapped label for an inline error, warning or note; hidden when empty.
-
-    The accessible name says what kind of message it is, so a screen reader
-    announces "Error: …" rather than bare text.
-    """
-
-    def __init__(self, kind: ToneKind = "error", parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._kind = kind
-        self._applying = False
-        self._wanted = False  # shown once it has a parent, if it has a message
-        self.setWordWrap(True)
-        self.setTextFormat(self.textFormat().PlainText)
-        self.setAccessibleName(kind.capitalize())
-        self._apply_tone()
-        self.hide()
-
-    def show_message(self, text: str) -> None:
-        self.setText(text)
-        self.setAccessibleDescription(text)
-        self._wanted = bool(text)
-        # Not yet in a layout, showing it would open it as a window of its own for a
-        # moment, which takes the keyboard focus from the dialog: wait for the parent.
-        if not self.isWindow():
-            self.setVisible(self._wanted)
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ParentChange and not self.isWindow():
-            self.setVisible(self._wanted)
-            # Placed into a widget already on screen, Qt's setParent() marks the label
-            # hidden again after this event: apply the wish once more when it is done.
-            QTimer.singleShot(0, self, self._apply_wanted)
-        return super().event(event)
-
-    def _apply_wanted(self) -> None:
-        if not self.isWindow():
-            self.setVisible(self._wanted)
-
-    def clear_message(self) -> None:
-        self.show_message("")
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange and not self._applying:
-            self._apply_tone()  # light/dark switch: recompute the accent
-
-    def _apply_tone(self) -> None:
-        self._applying = True  # setPalette() sends PaletteChange again
-        try:
-            palette = self.palette()
-            palette.setColor(QPalette.ColorRole.WindowText, tone(palette, self._kind))
-            self.setPalette(palette)
-        finally:
-            self._applying = False

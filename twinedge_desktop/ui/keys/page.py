@@ -55,10 +55,10 @@ from twinedge_desktop.config import Preferences
 from twinedge_desktop.timefmt import Clock, utc_now
 from twinedge_desktop.ui.common import style
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
+from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import SessionBinding
 from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
-from twinedge_desktop.ui.common.widgets import InlineMessage
 from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
 from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
 from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog

@@ -38,7 +38,6 @@ from twinedge_desktop.config import ProfileStore
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import Page, PageContext, PageInfo, SessionBinding
 from twinedge_desktop.ui.common.style import app_icon, icon, set_role
-from twinedge_desktop.ui.shell.help import Help
 from twinedge_desktop.ui.shell.message_view import MessageView
 from twinedge_desktop.ui.shell.pages import ACCOUNT, DEFAULT_PAGE, PAGES, StartingView
 
@@ -93,7 +92,6 @@ class MainWindow(QMainWindow):
         self.painted = False
         self.setObjectName("MainWindow")
         self.setMinimumSize(QSize(760, 520))
-        self.help = Help(self, profiles, messages)
 
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
@@ -140,6 +138,7 @@ class MainWindow(QMainWindow):
             return
         from twinedge_desktop.ui.account.profiles import ProfileSwitcher, ProfileSwitching
         from twinedge_desktop.ui.shell.actions import WindowActions
+        from twinedge_desktop.ui.shell.help import Help
 
         window_icon = app_icon()
         if window_icon is not None:
@@ -151,6 +150,7 @@ class MainWindow(QMainWindow):
         self.profile_switcher.profile_chosen.connect(self.profile_switching.switch_to)
         self.profile_switcher.add_requested.connect(self.profile_switching.add_profile)
         self.profile_switching.current_changed.connect(self._profile_changed)
+        self.help: Help = Help(self, self._profiles, self._messages)
         actions = self.window_actions = WindowActions(self, self.help, PAGES)
         self.toolbar = actions.build_toolbar(self, self.profile_switcher)
         self.help_menu = actions.build_menus(self)

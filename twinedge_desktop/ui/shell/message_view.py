@@ -3,16 +3,23 @@ status bar (after qutebrowser's ``mainwindow/messageview.py``: the window shows 
 the view decides how).
 
 Everything the :class:`MessageBridge` posts arrives here. The first frame does not wait
-for the banner (an icon, a style sheet, a button): until :meth:`MessageView.build` makes
-it, right after the first paint, messages wait in a queue and are then shown in order.
+for the banner (an icon, a style sheet, a button; even importing their Qt classes costs):
+until :meth:`MessageView.build` makes it, right after the first paint, messages wait in a
+queue and are then shown in order.
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QPushButton, QStatusBar, QVBoxLayout, QWidget
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from twinedge_desktop.ui.common.messages import MessageBridge, MessageLevel
-from twinedge_desktop.ui.common.widgets import Banner
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QStatusBar
+
+    from twinedge_desktop.ui.common.widgets import Banner
 
 INFO_SHOWN_MS = 8000  # information stays in the status bar this long
 
@@ -38,6 +45,10 @@ class MessageView(QWidget):
         """Make the banner and show what waited for it (once)."""
         if self.banner is not None:
             return
+        from PySide6.QtWidgets import QPushButton
+
+        from twinedge_desktop.ui.common.widgets import Banner
+
         banner = Banner(MessageLevel.ERROR)
         banner.setVisible(False)
         dismiss = QPushButton("Dismiss")

@@ -727,7 +727,7 @@ async def test_rotation_for_a_viewer_drops_scopes_they_cannot_grant(
 def test_a_message_given_before_its_label_is_placed_never_opens_a_window(qtbot: Any) -> None:
     from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
-    from twinedge_desktop.ui.common.widgets import InlineMessage
+    from twinedge_desktop.ui.common.inline_message import InlineMessage
 
     windows_before = set(QApplication.topLevelWidgets())
     message = InlineMessage("warning")

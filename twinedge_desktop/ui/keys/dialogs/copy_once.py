@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
 from twinedge_desktop.api.models import CreatedApiKey, Me
 from twinedge_desktop.timefmt import format_duration
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
+from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.style import monospace_font
 from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
 from twinedge_desktop.ui.common.text import escape
-from twinedge_desktop.ui.common.widgets import InlineMessage
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.keys import ApiKeysService

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QProgressBar, Q
 
 from twinedge_desktop.api.models import CreatedApiKey
 from twinedge_desktop.timefmt import Clock, utc_now
+from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.tasks import TaskRunner
-from twinedge_desktop.ui.common.widgets import InlineMessage
 from twinedge_desktop.ui.keys.dialogs.form import KeyForm
 from twinedge_desktop.ui.keys.dialogs.submit import KeySubmission
 

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
 from twinedge_desktop.api.models import ApiKey
 from twinedge_desktop.scopes import describe
 from twinedge_desktop.timefmt import Clock, absolute_time, relative_time, utc_now
+from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.style import monospace_font
-from twinedge_desktop.ui.common.widgets import InlineMessage
 from twinedge_desktop.ui.keys.model import (
     Badge,
     KeyStatus,

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from twinedge_desktop.api.models import ApiKey
 from twinedge_desktop.scopes import RESOURCES, SCOPES_BY_NAME
 from twinedge_desktop.timefmt import Clock, utc_now
-from twinedge_desktop.ui.common.widgets import InlineMessage
+from twinedge_desktop.ui.common.inline_message import InlineMessage
 
 if TYPE_CHECKING:
     pass

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 from twinedge_desktop.api.errors import NotFound
 from twinedge_desktop.api.models import ApiKey
 from twinedge_desktop.timefmt import Clock, relative_time, utc_now
+from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
 from twinedge_desktop.ui.common.text import escape
-from twinedge_desktop.ui.common.widgets import InlineMessage
 from twinedge_desktop.ui.keys.dialogs.summary import add_key_summary
 
 if TYPE_CHECKING:

@@ -41,9 +41,9 @@ from PySide6.QtWidgets import (
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey
 from twinedge_desktop.timefmt import Clock, absolute_time, utc_now
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
+from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
 from twinedge_desktop.ui.common.text import escape
-from twinedge_desktop.ui.common.widgets import InlineMessage
 from twinedge_desktop.ui.keys.dialogs.copy_once import NOT_SHOWN_AGAIN, CopyOncePanel
 from twinedge_desktop.ui.keys.dialogs.form import NAME_MAX, KeyForm, lifetime_days
 from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog

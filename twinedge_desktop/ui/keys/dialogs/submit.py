@@ -18,8 +18,8 @@ from PySide6.QtCore import QObject, Signal
 from twinedge_desktop.api.errors import NetworkError
 from twinedge_desktop.api.keys import new_idempotency_key
 from twinedge_desktop.api.models import CreatedApiKey
+from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
-from twinedge_desktop.ui.common.widgets import InlineMessage
 from twinedge_desktop.ui.keys.dialogs.form import KeyDraft, KeyForm
 
 if TYPE_CHECKING:
