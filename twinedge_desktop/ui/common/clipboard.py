@@ -2,10 +2,16 @@
 
 :class:`SecretClipboard` copies a secret marked as one for clipboard managers and
 history features (KeePassXC's approach), counts down, and clears the clipboard
-after a delay and when the application quits, but only if the clipboard still
-holds *this* secret: if the person has copied something else meanwhile, that is
-theirs and stays. To tell, it keeps a salted SHA-256 digest of the secret, never
-the secret itself.
+after a delay, when the application quits and when the SecretClipboard itself is
+destroyed (with the page that owns it), but only if the clipboard still holds
+*this* secret: if the person has copied something else meanwhile, that is theirs
+and stays. To tell, it keeps a salted SHA-256 digest of the secret, never the
+secret itself.
+
+Clearing on destruction also keeps a Qt-owned ``QMimeData`` made in Python from
+outliving its maker: measured with PySide6 6.11 (offscreen), a process that ends
+with such data on the clipboard crashes in Qt's clean-up (exit status 139), and a
+later clipboard write in the same process can crash the same way.
 
 Markers, by platform (:func:`secret_mime_data`):
 
@@ -34,6 +40,7 @@ import hmac
 import secrets
 import struct
 import sys
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QCoreApplication, QMimeData, QObject, QTimer, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication
@@ -65,6 +72,42 @@ def secret_mime_data(secret: str, platform: str = sys.platform) -> QMimeData:
     return mime
 
 
+@dataclass
+class _Copied:
+    """What a SecretClipboard last copied, enough to recognise it: a salted digest, never
+    the secret. Apart from the SecretClipboard so its clean-up can run while it is destroyed."""
+
+    salt: bytes = b""
+    digest: bytes | None = None
+    modes: list[QClipboard.Mode] = field(default_factory=list)
+
+    def remember(self, secret: str, modes: list[QClipboard.Mode]) -> None:
+        self.salt = secrets.token_bytes(16)
+        self.digest = self.hash(secret)
+        self.modes = modes
+
+    def hash(self, text: str) -> bytes:
+        return hashlib.sha256(self.salt + text.encode("utf-8")).digest()
+
+    def held_in(self, clipboard: QClipboard, mode: QClipboard.Mode) -> bool:
+        if self.digest is None:
+            return False
+        mime = clipboard.mimeData(mode)
+        if mime is None or not mime.hasText():
+            return False
+        return hmac.compare_digest(self.hash(mime.text()), self.digest)
+
+    def clear_from(self, clipboard: QClipboard) -> bool:
+        """Clear every mode that still holds the secret; forget it. True if anything was."""
+        cleared = False
+        for mode in self.modes:
+            if self.held_in(clipboard, mode):
+                clipboard.clear(mode)
+                cleared = True
+        self.salt, self.digest, self.modes = b"", None, []
+        return cleared
+
+
 class SecretClipboard(QObject):
     """Copies one secret at a time; clears it after a delay and on quit if still there."""
 
@@ -81,9 +124,7 @@ class SecretClipboard(QObject):
         super().__init__(parent)
         self._clipboard = clipboard or QGuiApplication.clipboard()
         self._platform = platform
-        self._salt = b""
-        self._digest: bytes | None = None
-        self._modes: list[QClipboard.Mode] = []
+        self._copied = _Copied()
         self._remaining = 0
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -92,6 +133,9 @@ class SecretClipboard(QObject):
         if app is not None:
             # The secret must not outlive the app on the clipboard.
             app.aboutToQuit.connect(self.clear_now)
+        # Nor the page that would clear it. Not a method of self: it runs while self goes.
+        clipboard_in_use, copied = self._clipboard, self._copied
+        self.destroyed.connect(lambda *_: copied.clear_from(clipboard_in_use))
 
     @property
     def remaining(self) -> int:
@@ -100,25 +144,20 @@ class SecretClipboard(QObject):
 
     @property
     def active(self) -> bool:
-        return self._digest is not None
+        return self._copied.digest is not None
 
     def copy(self, secret: str, clear_after_seconds: int) -> None:
         """Put ``secret`` on the clipboard (and the X11 selection) and start the countdown.
 
         ``clear_after_seconds`` <= 0 still clears on quit, but starts no countdown.
         """
-        self._salt = secrets.token_bytes(16)
-        self._digest = self._hash(secret)
-        self._modes = [QClipboard.Mode.Clipboard]
-        # Qt takes ownership of each QMimeData it is given: one object per mode, none kept here.
-        self._clipboard.setMimeData(
-            secret_mime_data(secret, self._platform), QClipboard.Mode.Clipboard
-        )
+        modes = [QClipboard.Mode.Clipboard]
         if self._clipboard.supportsSelection():
-            self._clipboard.setMimeData(
-                secret_mime_data(secret, self._platform), QClipboard.Mode.Selection
-            )
-            self._modes.append(QClipboard.Mode.Selection)
+            modes.append(QClipboard.Mode.Selection)
+        self._copied.remember(secret, modes)
+        # Qt takes ownership of each QMimeData it is given: one object per mode, none kept here.
+        for mode in modes:
+            self._clipboard.setMimeData(secret_mime_data(secret, self._platform), mode)
         self._remaining = max(0, int(clear_after_seconds))
         if self._remaining:
             self._timer.start()
@@ -128,17 +167,13 @@ class SecretClipboard(QObject):
 
     def holds_secret(self) -> bool:
         """Whether the clipboard (or the selection) still holds the copied secret."""
-        return any(self._holds(mode) for mode in self._modes)
+        return any(self._copied.held_in(self._clipboard, mode) for mode in self._copied.modes)
 
     def clear_now(self) -> bool:
         """Clear every mode that still holds the secret; forget it. True if anything was cleared."""
-        if self._digest is None:
+        if self._copied.digest is None:
             return False
-        cleared = False
-        for mode in self._modes:
-            if self._holds(mode):
-                self._clipboard.clear(mode)
-                cleared = True
+        cleared = self._copied.clear_from(self._clipboard)
         self._forget()
         self.finished.emit(cleared)
         return cleared
@@ -149,22 +184,8 @@ class SecretClipboard(QObject):
         if self._remaining == 0:
             self.clear_now()
 
-    def _holds(self, mode: QClipboard.Mode) -> bool:
-        if self._digest is None:
-            return False
-        mime = self._clipboard.mimeData(mode)
-        if mime is None or not mime.hasText():
-            return False
-        return hmac.compare_digest(self._hash(mime.text()), self._digest)
-
-    def _hash(self, text: str) -> bytes:
-        return hashlib.sha256(self._salt + text.encode("utf-8")).digest()
-
     def _forget(self) -> None:
         self._timer.stop()
-        self._digest = None
-        self._salt = b""
-        self._modes = []
         if self._remaining:
             self._remaining = 0
             self.remaining_changed.emit(0)

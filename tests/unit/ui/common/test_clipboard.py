@@ -141,3 +141,56 @@ def test_a_second_copy_replaces_the_first(clipboard: QClipboard, qtbot: Any) -> 
     assert clipboard.text() == second
     assert board.clear_now() is True
     assert clipboard.text() == ""
+
+
+def _delete(qtbot: Any, owner: Any, board: SecretClipboard) -> None:
+    with qtbot.waitSignal(board.destroyed, timeout=2000):
+        owner.deleteLater()
+
+
+def test_clears_when_its_owner_goes_if_still_ours(clipboard: QClipboard, qtbot: Any) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    page = QWidget()
+    board = SecretClipboard(clipboard, page, platform="linux")
+    board.copy(generate_key(), 300)
+    _delete(qtbot, page, board)  # the page (and its countdown) is gone: the secret goes too
+    assert clipboard.text() == ""
+    assert clipboard.mimeData() is None or not clipboard.mimeData().hasFormat(KDE_HINT_FORMAT)
+
+    page = QWidget()
+    board = SecretClipboard(clipboard, page, platform="linux")
+    board.copy(generate_key(), 300)
+    clipboard.setText("the person's own text")
+    _delete(qtbot, page, board)
+    assert clipboard.text() == "the person's own text"  # not ours any more: left alone
+
+
+def test_a_process_ends_cleanly_after_its_page_copied_a_secret(tmp_path: Any) -> None:
+    """PySide6 6.11 (offscreen) crashes at exit when a QMimeData made in Python is still on
+    the clipboard; the SecretClipboard takes its secret with it when its page goes."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from PySide6.QtCore import QCoreApplication, QEvent\n"
+        "from PySide6.QtWidgets import QApplication, QWidget\n"
+        "from twinedge_desktop.ui.common.clipboard import SecretClipboard\n"
+        "app = QApplication([])\n"
+        "page = QWidget()\n"
+        "SecretClipboard(parent=page, platform='linux').copy('te_' + 'a' * 38, 300)\n"
+        "page.deleteLater()\n"
+        "QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)\n"
+        "print(repr(app.clipboard().text()))\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "''"), done.stderr[-2000:]
