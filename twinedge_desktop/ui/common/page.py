@@ -40,13 +40,6 @@ class SessionBinding(NamedTuple):
     session: Session | None
     info: SessionInfo | None  # None: nobody is signed in
 
-    @property
-    def signed_in(self) -> bool:
-        return self.session is not None and self.info is not None
-
-
-NOT_BOUND = SessionBinding(None, None, None)
-
 
 class PageContext(NamedTuple):
     """Everything a page may be built with, made once by ``app.py`` and passed in."""
