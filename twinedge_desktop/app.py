@@ -146,17 +146,17 @@ class DesktopApp:
         """After the first paint: sandbox, services, the pages, then restore the session."""
         import asyncio
 
-        from twinedge_desktop.tokens.service import TokenInspector
-        from twinedge_desktop.ui.common.page import PageContext
-
         await self._first_paint()
         if self._start_sandbox:
             await self._start_embedded_sandbox()
         # The first import of httpx, keyring and PyJWT takes a few hundred milliseconds
         # of pure Python; done in a worker thread, the window keeps painting meanwhile.
         await asyncio.to_thread(_preload_services)
+        # Loaded by now (the preload above): importing them here costs nothing on the loop.
         from twinedge_desktop.api.http import build_http_client
         from twinedge_desktop.services import CoreServices
+        from twinedge_desktop.tokens.service import TokenInspector
+        from twinedge_desktop.ui.common.page import PageContext
 
         # Building the client loads the system's CA certificates: also off the loop.
         http = await asyncio.to_thread(build_http_client)
