@@ -143,12 +143,12 @@ async def main_async(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from tests.helpers.sandbox import SandboxControls
-    from tests.integration.ui.keys_sandbox_support import signed_in
+    from tests.helpers.sandbox_signin import signed_in
     from twinedge_desktop.config import Preferences
     from twinedge_desktop.sandbox.embedded import start_in_thread
-    from twinedge_desktop.ui.keys_page import KeysPage
-    from twinedge_desktop.ui.messages import MessageBridge
-    from twinedge_desktop.ui.tasks import TaskRunner
+    from twinedge_desktop.ui.common.messages import MessageBridge
+    from twinedge_desktop.ui.common.tasks import TaskRunner
+    from twinedge_desktop.ui.keys.page import KeysPage
 
     if args.in_process:
         sandbox: Any = start_in_thread(test_controls=True)
@@ -169,7 +169,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 # As the app does (twinedge_desktop.app.run), so the numbers are the app's:
                 # cyclic garbage collected from the event loop, start-up objects frozen.
                 from twinedge_desktop.app import freeze_startup_objects
-                from twinedge_desktop.ui.collector import MainThreadCollector
+                from twinedge_desktop.ui.common.collector import MainThreadCollector
 
                 collector = MainThreadCollector()
                 collector.start()

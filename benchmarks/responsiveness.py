@@ -115,9 +115,10 @@ async def measure(base_url: str, paths: Any, count: int, calls: int) -> list[tup
     from PySide6.QtCore import QSettings
 
     from twinedge_desktop.app import DesktopApp
+    from twinedge_desktop.auth.kinds import SessionState
     from twinedge_desktop.config import ProfileStore
-    from twinedge_desktop.ui.messages import MessageBridge
-    from twinedge_desktop.ui.tasks import TaskRunner
+    from twinedge_desktop.ui.common.messages import MessageBridge
+    from twinedge_desktop.ui.common.tasks import TaskRunner
 
     heartbeat = Heartbeat()
     results: list[tuple[str, Any]] = []
@@ -141,13 +142,13 @@ async def measure(base_url: str, paths: Any, count: int, calls: int) -> list[tup
     heartbeat.start_phase()
     started = time.perf_counter()
     await app.start()
-    await wait_for(lambda: app.controller.state_name == "SIGNED_IN" or bool(errors))
+    await wait_for(lambda: app.controller.state is SessionState.SIGNED_IN or bool(errors))
     restore_ms = (time.perf_counter() - started) * 1000
     results.append((f"start + session restore ({restore_ms:.0f} ms)", heartbeat.end_phase()))
     if errors:
         raise RuntimeError(f"restore failed: {errors}")
 
-    keys_page: Any = app.window.keys_page
+    keys_page: Any = app.window.page("keys")
     heartbeat.start_phase()
     started = time.perf_counter()
     await wait_for(lambda: not keys_page.loading and keys_page.model.rowCount() >= count)

@@ -109,7 +109,7 @@ def _child(kind: str) -> None:
         return
     from twinedge_desktop.app import run
     from twinedge_desktop.cli import build_parser
-    from twinedge_desktop.ui.main_window import MainWindow
+    from twinedge_desktop.ui.shell.main_window import MainWindow
 
     shown = MainWindow.show
 

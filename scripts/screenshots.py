@@ -30,7 +30,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 
-SIZE = (1280, 800)  # the first window's size (ui/main_window.DEFAULT_WINDOW)
+SIZE = (1280, 800)  # the first window's size (ui/shell/main_window.DEFAULT_WINDOW)
 STEP_TIMEOUT = 60.0
 
 
@@ -80,11 +80,14 @@ async def capture(out_dir: Path) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
     from twinedge_desktop.app import DesktopApp
+    from twinedge_desktop.auth.kinds import SessionState
     from twinedge_desktop.config import AppPaths, ProfileStore, sandbox_profile
     from twinedge_desktop.sandbox.embedded import start_in_thread
-    from twinedge_desktop.ui.messages import MessageBridge
-    from twinedge_desktop.ui.style import ThemeManager
-    from twinedge_desktop.ui.tasks import TaskRunner
+    from twinedge_desktop.ui.common.messages import MessageBridge
+    from twinedge_desktop.ui.common.style import ThemeManager
+    from twinedge_desktop.ui.common.tasks import TaskRunner
+    from twinedge_desktop.ui.inspector.page import InspectorPage
+    from twinedge_desktop.ui.keys.page import KeysPage
     from twinedge_desktop.vault import MemoryStore
 
     qapp = QApplication.instance()
@@ -113,7 +116,7 @@ async def capture(out_dir: Path) -> list[Path]:
         window.resize(*SIZE)
         window.show()
         await desktop.start()
-        await _until(lambda: desktop.controller.state_name == "SIGNED_OUT")
+        await _until(lambda: desktop.controller.state is SessionState.SIGNED_OUT)
         await _until(lambda: not desktop.controller.restoring)
         window.statusBar().clearMessage()
 
@@ -134,7 +137,7 @@ async def capture(out_dir: Path) -> list[Path]:
         await shoot("signing-in")
 
         browser.complete()
-        await _until(lambda: desktop.controller.state_name == "SIGNED_IN")
+        await _until(lambda: desktop.controller.state is SessionState.SIGNED_IN)
         await _until(lambda: not desktop.controller.signing_in)
         window.statusBar().clearMessage()
         await shoot("account")
@@ -156,23 +159,21 @@ async def capture(out_dir: Path) -> list[Path]:
                 await keys.create(name, scopes, None, idempotency_key=new_idempotency_key())
             )
         await keys.revoke(created[-1].key.id)
+        keys_page = window.page("keys")
+        assert isinstance(keys_page, KeysPage)
         window.show_page("keys")
-        refresh = getattr(window.keys_page, "refresh", None)
-        if callable(refresh):
-            refresh()
-        await _until(lambda: not getattr(window.keys_page, "loading", False))
+        keys_page.refresh()
+        await _until(lambda: not keys_page.loading)
         await shoot("api-keys")
 
+        inspector = window.page("inspector")
+        assert isinstance(inspector, InspectorPage)
         window.show_page("inspector")
-        inspect_current = getattr(window.inspector_page, "inspect_current_token", None)
-        if callable(inspect_current):
-            inspect_current()
-            task = getattr(window.inspector_page, "last_task", None)
-            if task is not None:
-                await asyncio.wait({task}, timeout=STEP_TIMEOUT)
-            verification = getattr(window.inspector_page, "verification", None)
-            if verification is not None:  # the signature check against the JWKS
-                await asyncio.wait({verification}, timeout=STEP_TIMEOUT)
+        inspector.inspect_current_token()
+        if inspector.last_task is not None:
+            await asyncio.wait({inspector.last_task}, timeout=STEP_TIMEOUT)
+        if inspector.verification is not None:  # the signature check against the JWKS
+            await asyncio.wait({inspector.verification}, timeout=STEP_TIMEOUT)
         await shoot("token-inspector")
 
         window.close()

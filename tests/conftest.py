@@ -58,7 +58,7 @@ def isolated_app_home(
 @pytest.fixture
 def messages(qtbot: Any) -> Iterator[Any]:
     """A MessageBridge that records what it posts, as (level, text) pairs in ``.records``."""
-    from twinedge_desktop.ui.messages import MessageBridge
+    from twinedge_desktop.ui.common.messages import MessageBridge
 
     bridge = MessageBridge()
     records: list[tuple[str, str]] = []

@@ -1,11 +1,13 @@
 """The window's entry point: builds everything in one place and passes it by constructor.
 
-Order matters for a fast first paint: the QApplication, the qasync loop, the
-message bridge, the task runner and the main window are built and the window is
-shown *before* anything slow is imported or touched. Then, on the loop, the
-embedded sandbox (``--sandbox``), the services (keychain, HTTP client) and the
-token inspector are created and handed to the window, and the saved session is
-restored. httpx, keyring, PyJWT and the sandbox are imported only then.
+Order matters for a fast first paint: the QApplication, the message bridge and the
+main window's first frame are built and the window is shown *before* anything slow is
+imported or touched; its menus come right after the paint, then the qasync loop and
+the task runner. Then, on the loop, the embedded sandbox (``--sandbox``), the
+services (keychain, HTTP client) and the token inspector are created, the feature
+pages are built with them (one per loop turn; their modules were imported in a worker
+thread meanwhile) and the saved session is restored. httpx, keyring, PyJWT and the
+sandbox are imported only then.
 
 Shutdown is orderly: closing the window cancels the UI's tasks (bounded wait),
 closes the HTTP client and stops the embedded sandbox, then the loop ends.
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import logging
 import sys
 import time
@@ -28,9 +29,10 @@ from PySide6.QtWidgets import QApplication
 
 from twinedge_desktop import APP_NAME, __version__
 from twinedge_desktop.config import CLOUD_PROFILE, AppPaths, ConfigError, ProfileStore
-from twinedge_desktop.ui.main_window import MainWindow
-from twinedge_desktop.ui.messages import MessageBridge
-from twinedge_desktop.ui.style import ThemeManager
+from twinedge_desktop.ui.common.messages import MessageBridge
+from twinedge_desktop.ui.common.style import ThemeManager
+from twinedge_desktop.ui.shell.main_window import MainWindow
+from twinedge_desktop.ui.shell.pages import PAGES
 
 # asyncio, qasync, the task runner and the session controller are imported only after
 # the window's first paint (see run()); here they are needed for type hints only.
@@ -41,7 +43,8 @@ if TYPE_CHECKING:
 
     from twinedge_desktop.sandbox.embedded import RunningSandbox
     from twinedge_desktop.services import CoreServices
-    from twinedge_desktop.ui.tasks import TaskRunner
+    from twinedge_desktop.ui.account.session_controller import SessionController
+    from twinedge_desktop.ui.common.tasks import TaskRunner
     from twinedge_desktop.vault import CredentialStore
 
 log = logging.getLogger(__name__)
@@ -62,7 +65,7 @@ def install_excepthook(messages: MessageBridge) -> Callable[..., None]:
             return
         log.error("Uncaught exception", exc_info=(kind, exc, traceback))
         try:
-            from twinedge_desktop.ui.tasks import describe_error
+            from twinedge_desktop.ui.common.tasks import describe_error
 
             messages.error(describe_error(exc))
         except Exception:  # the bridge is gone during teardown: the log has it
@@ -83,7 +86,7 @@ def _loop_exception_handler(messages: MessageBridge) -> Callable[..., None]:
             exc_info=exc if isinstance(exc, BaseException) else None,
         )
         if isinstance(exc, BaseException):
-            from twinedge_desktop.ui.tasks import describe_error
+            from twinedge_desktop.ui.common.tasks import describe_error
 
             messages.error(describe_error(exc))
 
@@ -112,10 +115,8 @@ class DesktopApp:
         window: MainWindow | None = None,
         freeze_gc: bool = False,
     ) -> None:
-        from twinedge_desktop.ui.session_controller import SessionController
-
         if open_browser is None:  # the system browser (QDesktopServices / $BROWSER)
-            from twinedge_desktop.ui.browser import open_browser as system_open_browser
+            from twinedge_desktop.ui.common.browser import open_browser as system_open_browser
 
             open_browser = system_open_browser
 
@@ -123,6 +124,8 @@ class DesktopApp:
         self.profiles = profiles
         self.messages = messages
         self.runner = runner
+        self.settings = settings
+        self._open_browser = open_browser
         self._credential_store = credential_store
         self._start_sandbox = start_sandbox
         # The real app (run()) freezes startup's objects; tests that build many apps in
@@ -130,18 +133,17 @@ class DesktopApp:
         self._freeze_gc = freeze_gc
         self.services: CoreServices | None = None
         self.sandbox: RunningSandbox | None = None
-        self.controller = SessionController(
-            runner,
-            messages,
-            open_browser=open_browser,
-            sign_in_timeout=float(profiles.preferences.sign_in_timeout_seconds),
-        )
         # ``run`` passes the window it has already painted; tests let it be built here.
         self.window = window or MainWindow(messages=messages, profiles=profiles, settings=settings)
-        self.window.attach_runtime(runner, self.controller)
+        self.window.build_chrome()
+
+    @property
+    def controller(self) -> SessionController:
+        """The window's session controller (the Account page's), once :meth:`start` ran."""
+        return self.window.account.controller
 
     async def start(self) -> None:
-        """After the first paint: sandbox, services, inspector, then restore the session."""
+        """After the first paint: sandbox, services, the pages, then restore the session."""
         import asyncio
 
         await self._first_paint()
@@ -150,21 +152,32 @@ class DesktopApp:
         # The first import of httpx, keyring and PyJWT takes a few hundred milliseconds
         # of pure Python; done in a worker thread, the window keeps painting meanwhile.
         await asyncio.to_thread(_preload_services)
+        # Loaded by now (the preload above): importing them here costs nothing on the loop.
         from twinedge_desktop.api.http import build_http_client
         from twinedge_desktop.services import CoreServices
+        from twinedge_desktop.tokens.service import TokenInspector
+        from twinedge_desktop.ui.common.page import PageContext
 
         # Building the client loads the system's CA certificates: also off the loop.
         http = await asyncio.to_thread(build_http_client)
         self.services = await CoreServices.create(
             self.paths, self.profiles, credential_store=self._credential_store, http=http
         )
-        inspector = self._make_inspector(self.services)
+        context = PageContext(
+            runner=self.runner,
+            messages=self.messages,
+            profiles=self.profiles,
+            settings=self.settings,
+            services=self.services,
+            token_inspector=TokenInspector(self.services.http),
+            open_browser=self._open_browser,
+            show_sign_in=self.window.show_sign_in,
+        )
         # One page per loop turn: the window stays responsive while they are built.
-        self.window.install_keys_page()
-        await asyncio.sleep(0)
-        self.window.install_inspector_page(inspector)
-        await asyncio.sleep(0)
-        self.window.attach_services(self.services, inspector)
+        for page in PAGES:
+            self.window.install_page(page, context)
+            await asyncio.sleep(0)
+        self.window.attach_services(context)
         if self._freeze_gc:
             await asyncio.sleep(0)
             freeze_startup_objects()
@@ -189,15 +202,6 @@ class DesktopApp:
             log.debug("No paint within %.1f s (hidden or offscreen); starting anyway", limit)
         finally:
             window.first_painted.disconnect(done)
-
-    @staticmethod
-    def _make_inspector(services: CoreServices) -> Any | None:
-        try:
-            from twinedge_desktop.tokens.service import TokenInspector
-        except ImportError:
-            log.warning("The token inspector is not available in this build")
-            return None
-        return TokenInspector(services.http)
 
     async def _start_embedded_sandbox(self) -> None:
         import asyncio
@@ -300,7 +304,7 @@ def run(args: argparse.Namespace) -> int:
     # ~20 ms of imports, so after the paint too.
     from twinedge_desktop.logging_setup import configure_logging
 
-    window.log_file = configure_logging(paths, bool(getattr(args, "debug", False)))
+    window.help.log_file = configure_logging(paths, bool(getattr(args, "debug", False)))
     log.info("%s %s starting", APP_NAME, __version__)
 
     # Only now the event loop's machinery: asyncio alone costs more to import than
@@ -309,14 +313,14 @@ def run(args: argparse.Namespace) -> int:
 
     import qasync
 
-    from twinedge_desktop.ui.collector import MainThreadCollector
-    from twinedge_desktop.ui.tasks import TaskRunner
+    from twinedge_desktop.ui.common.collector import MainThreadCollector
+    from twinedge_desktop.ui.common.tasks import TaskRunner
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(_loop_exception_handler(messages))
     # Before any worker thread runs Python (the imports below, the embedded sandbox):
-    # cyclic garbage is collected on this thread only (see ui/collector.py).
+    # cyclic garbage is collected on this thread only (see ui/common/collector.py).
     collector = MainThreadCollector()
     collector.start()
     runner = TaskRunner(messages)
@@ -413,20 +417,19 @@ _PRELOAD = (
     "anyio._backends._asyncio",
     "twinedge_desktop.tokens.service",
     # The feature pages' modules (class definitions only; widgets are made on the UI thread).
-    "twinedge_desktop.ui.keys_page",
-    "twinedge_desktop.ui.inspector",
+    *(page.module for page in PAGES),
 )
 
 
 def _preload_services() -> None:
-    """Import the service stack (httpx, keyring, PyJWT…) in a worker thread.
+    """Import the service stack (httpx, keyring, PyJWT…) and the pages in a worker thread.
 
     Importing is pure Python holding the GIL in small slices, so the UI thread keeps
     handling events meanwhile; the same imports on the loop would freeze the window.
+    A module that fails here fails again where it is used, on the loop, and is shown there.
     """
     for name in _PRELOAD:
         try:
-            if importlib.util.find_spec(name) is not None:
-                importlib.import_module(name)
-        except ImportError:  # an optional part of the stack: the window says what is missing
-            log.debug("Preloading %s failed", name, exc_info=True)
+            importlib.import_module(name)
+        except ImportError:
+            log.warning("Preloading %s failed", name, exc_info=True)

@@ -38,7 +38,7 @@ def _drive(mode: str) -> None:
 
     from twinedge_desktop.app import run
     from twinedge_desktop.cli import build_parser
-    from twinedge_desktop.ui import main_window
+    from twinedge_desktop.ui.shell import main_window
 
     qapp = QApplication([])
     report: dict[str, object] = {"mode": mode, "pressed_sign_in": False}

@@ -24,10 +24,10 @@ from tests.helpers.keychain import (  # noqa: F401 - the *_fixture import regist
     PrivateSecretService,
     secret_service_fixture,
 )
-from tests.unit.ui.waiting import expect, until
+from tests.helpers.waiting import expect, until
 from twinedge_desktop.app import DesktopApp
 from twinedge_desktop.config import AppPaths, ProfileStore, sandbox_profile
-from twinedge_desktop.ui.tasks import TaskRunner
+from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.vault import open_system_store
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.keychain, pytest.mark.qt]

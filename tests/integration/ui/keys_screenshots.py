@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 async def shoot(out: Path) -> None:
     from PySide6.QtWidgets import QApplication, QWidget
 
-    from tests.unit.ui.test_keys_support import (
+    from tests.helpers.keys import (
         ENGINEER_SCOPES,
         FakeKeysService,
         fixed_clock,
@@ -31,11 +31,11 @@ async def shoot(out: Path) -> None:
         session_info,
     )
     from twinedge_desktop.config import Preferences
-    from twinedge_desktop.ui.key_copy_once_dialog import CopyOnceDialog
-    from twinedge_desktop.ui.keys_page import KeysPage
-    from twinedge_desktop.ui.messages import MessageBridge
-    from twinedge_desktop.ui.style import ThemeManager
-    from twinedge_desktop.ui.tasks import TaskRunner
+    from twinedge_desktop.ui.common.messages import MessageBridge
+    from twinedge_desktop.ui.common.style import ThemeManager
+    from twinedge_desktop.ui.common.tasks import TaskRunner
+    from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
+    from twinedge_desktop.ui.keys.page import KeysPage
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)

@@ -30,24 +30,19 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QWidget
 
-from tests.integration.ui.keys_sandbox_support import signed_in
-from tests.integration.ui.test_keys_sandbox import make_page
-from tests.unit.ui.test_keys_support import settle, until
+from tests.helpers.keys import make_keys_page
+from tests.helpers.sandbox_signin import signed_in
+from tests.helpers.waiting import settle, until
 from twinedge_desktop.api.keys import new_idempotency_key
 from twinedge_desktop.keyformat import is_valid_key
-from twinedge_desktop.ui.key_copy_once_dialog import CopyOnceDialog
-from twinedge_desktop.ui.key_create_dialog import DEFAULT_EXPIRY_DAYS, CreateKeyDialog
-from twinedge_desktop.ui.key_details_dialog import KeyDetailsDialog
-from twinedge_desktop.ui.key_revoke_dialog import RevokeKeyDialog
-from twinedge_desktop.ui.key_rotate_dialog import (
-    STEP_COPY,
-    STEP_CREATE,
-    STEP_REVOKE,
-    STEP_UPDATE,
-    RotateKeyDialog,
-)
-from twinedge_desktop.ui.keys_model import Column
-from twinedge_desktop.ui.keys_page import STATE_EMPTY, STATE_LIST, KeysPage
+from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
+from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
+from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
+from twinedge_desktop.ui.keys.dialogs.form import DEFAULT_EXPIRY_DAYS
+from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
+from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog, RotationStep
+from twinedge_desktop.ui.keys.model import Column
+from twinedge_desktop.ui.keys.page import KeysPage, PageState
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 
@@ -205,11 +200,11 @@ async def test_create_copy_rotate_and_revoke_the_old_key_from_the_keyboard(
     sandbox: Any, qtbot: Any, messages: Any
 ) -> None:
     kb = Keyboard(qtbot)
-    page = make_page(qtbot, messages)
+    page = make_keys_page(qtbot, messages)
     async with signed_in(sandbox.base_url) as s:
         page.set_service(s.service, s.info)
         await settle(page.load_task)
-        assert page.state == STATE_EMPTY
+        assert page.state is PageState.EMPTY
         await activate(page)
         assert page.isAncestorOf(kb.focus())
 
@@ -254,7 +249,7 @@ async def test_create_copy_rotate_and_revoke_the_old_key_from_the_keyboard(
         await back_to_page(page, kb)
 
         # -- The new key is listed and selected. -------------------------------------------
-        assert page.state == STATE_LIST
+        assert page.state is PageState.LIST
         old = page.selected_key()
         assert old is not None and (old.name, old.scopes) == (NAME, SCOPES)
         assert secret.startswith(old.prefix)
@@ -264,7 +259,7 @@ async def test_create_copy_rotate_and_revoke_the_old_key_from_the_keyboard(
         rotate = await modal(kb, RotateKeyDialog, "Ctrl+R on the selected key")
         rotated = recorder(rotate.created)
         closed = recorder(rotate.finished)
-        assert rotate.step == STEP_CREATE
+        assert rotate.step is RotationStep.CREATE
         assert rotate.form.selected_scopes() == SCOPES
         assert rotate.form.expiry_combo.currentData() == DEFAULT_EXPIRY_DAYS
 
@@ -281,7 +276,7 @@ async def test_create_copy_rotate_and_revoke_the_old_key_from_the_keyboard(
             )
             await kb.press(Key.Key_C, ALT)  # &Create new key
             await until(creating)
-        await until(lambda: rotate.step == STEP_COPY, NETWORK_TIMEOUT)
+        await until(lambda: rotate.step is RotationStep.COPY, NETWORK_TIMEOUT)
         await settle()
         copy_panel = rotate.copy_panel
         assert copy_panel is not None
@@ -303,12 +298,12 @@ async def test_create_copy_rotate_and_revoke_the_old_key_from_the_keyboard(
         await until(copy_panel.ack_box.isChecked)  # a mnemonic clicks after a short animation
         assert rotate.next_button.isEnabled()
         await kb.press(Key.Key_Return)  # Enter is Next once the key is stored
-        assert rotate.step == STEP_UPDATE
+        assert rotate.step is RotationStep.UPDATE
         # The old key's last use, read afresh: it was tested a moment ago.
         await until(rotate.check_again_button.isEnabled, NETWORK_TIMEOUT)
         assert "just now" in rotate.last_use.text()
         await kb.press(Key.Key_Return)  # Next
-        assert rotate.step == STEP_REVOKE
+        assert rotate.step is RotationStep.REVOKE
         assert kb.focus() is rotate.revoke_now_button
         await kb.press(Key.Key_Return)  # Revoke old key now…
 
@@ -343,7 +338,7 @@ async def test_filter_details_and_delete_from_the_keyboard(
     sandbox: Any, qtbot: Any, messages: Any
 ) -> None:
     kb = Keyboard(qtbot)
-    page = make_page(qtbot, messages)
+    page = make_keys_page(qtbot, messages)
     async with signed_in(sandbox.base_url) as s:
         # Set-up through the API, not the page: two keys, the gateway's used just now, so
         # revoking it asks for its name.
@@ -355,7 +350,7 @@ async def test_filter_details_and_delete_from_the_keyboard(
         await s.service.test_key(gateway.secret)
         page.set_service(s.service, s.info)
         await settle(page.load_task)
-        assert page.state == STATE_LIST and page.proxy.rowCount() == 2
+        assert page.state is PageState.LIST and page.proxy.rowCount() == 2
         await activate(page)
 
         # -- Ctrl+F, type, over to the list, Enter: the details. -----------------------

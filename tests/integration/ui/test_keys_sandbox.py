@@ -14,17 +14,16 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from tests.helpers.keys import all_texts, make_keys_page
 from tests.helpers.sandbox import SandboxControls
-from tests.integration.ui.keys_sandbox_support import signed_in
-from tests.unit.ui.test_keys_support import all_texts, settle, until, wait_signal
-from twinedge_desktop.config import Preferences
+from tests.helpers.sandbox_signin import signed_in
+from tests.helpers.waiting import settle, until, wait_signal
 from twinedge_desktop.keyformat import is_valid_key
-from twinedge_desktop.ui.key_copy_once_dialog import CopyOnceDialog
-from twinedge_desktop.ui.key_create_dialog import CreateKeyDialog
-from twinedge_desktop.ui.key_rotate_dialog import STEP_COPY, STEP_REVOKE, RotateKeyDialog
-from twinedge_desktop.ui.keys_model import Column
-from twinedge_desktop.ui.keys_page import STATE_EMPTY, STATE_LIST, KeysPage
-from twinedge_desktop.ui.tasks import TaskRunner
+from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
+from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
+from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog, RotationStep
+from twinedge_desktop.ui.keys.model import Column
+from twinedge_desktop.ui.keys.page import KeysPage, PageState
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 
@@ -37,14 +36,6 @@ def collect_qt_garbage_on_the_main_thread() -> Iterator[None]:
     gc.collect()
     yield
     gc.collect()
-
-
-def make_page(qtbot: Any, messages: Any) -> KeysPage:
-    page = KeysPage(TaskRunner(messages), messages, Preferences())
-    qtbot.addWidget(page)
-    page.resize(1100, 600)
-    page.show()
-    return page
 
 
 def visible(page: KeysPage, kind: type) -> list[Any]:
@@ -67,11 +58,11 @@ async def create_through_dialog(
 async def test_create_copy_rotate_and_revoke_end_to_end(
     sandbox: Any, qtbot: Any, messages: Any
 ) -> None:
-    page = make_page(qtbot, messages)
+    page = make_keys_page(qtbot, messages)
     async with signed_in(sandbox.base_url) as s:
         page.set_service(s.service, s.info)
         await settle(page.load_task)
-        assert page.state == STATE_EMPTY
+        assert page.state is PageState.EMPTY
 
         dialog = await create_through_dialog(
             page, qtbot, "line 3 collector", ("read:telemetry", "write:telemetry")
@@ -98,13 +89,13 @@ async def test_create_copy_rotate_and_revoke_end_to_end(
         assert rotate.form.selected_scopes() == ("read:telemetry", "write:telemetry")
         rotate.next_step()
         await wait_signal(rotate.created, timeout=15)
-        assert rotate.step == STEP_COPY
+        assert rotate.step is RotationStep.COPY
         new_secret = rotate.copy_panel._secret
         assert new_secret is not None and new_secret != secret
         rotate.copy_panel.ack_box.setChecked(True)
         rotate.next_step()
         rotate.next_step()  # goes on once the old key's last use is read afresh
-        await until(lambda: rotate.step == STEP_REVOKE, 15)
+        await until(lambda: rotate.step is RotationStep.REVOKE, 15)
         assert "just now" in rotate.last_use.text()  # the Test above used the old key
         rotate.revoke_now_button.click()
         confirm = rotate.revoke_dialog
@@ -145,7 +136,7 @@ async def wait_signal_text(label: Any, timeout: float = 15.0) -> None:
 async def test_lost_create_response_still_gives_exactly_one_key(
     sandbox: Any, sandbox_controls: SandboxControls, qtbot: Any, messages: Any
 ) -> None:
-    page = make_page(qtbot, messages)
+    page = make_keys_page(qtbot, messages)
     async with signed_in(sandbox.base_url) as s:
         page.set_service(s.service, s.info)
         await settle(page.load_task)
@@ -169,7 +160,7 @@ async def test_lost_create_response_still_gives_exactly_one_key(
 async def test_lost_response_when_every_retry_fails_then_press_create_again(
     sandbox: Any, sandbox_controls: SandboxControls, qtbot: Any, messages: Any
 ) -> None:
-    page = make_page(qtbot, messages)
+    page = make_keys_page(qtbot, messages)
     async with signed_in(sandbox.base_url) as s:
         page.set_service(s.service, s.info)
         await settle(page.load_task)
@@ -208,7 +199,7 @@ async def test_error_statuses_show_their_message_and_keep_the_input(
     count: int,
     expected: str,
 ) -> None:
-    page = make_page(qtbot, messages)
+    page = make_keys_page(qtbot, messages)
     async with signed_in(sandbox.base_url) as s:
         page.set_service(s.service, s.info)
         await settle(page.load_task)
@@ -227,13 +218,13 @@ async def test_error_statuses_show_their_message_and_keep_the_input(
         qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
         await wait_signal(dialog.finished, timeout=30)
         assert [k.name for k in await s.service.list_all()] == ["keeps its name"]
-        assert page.state == STATE_LIST
+        assert page.state is PageState.LIST
 
 
 async def test_viewer_sees_write_scopes_disabled_against_the_real_session(
     sandbox: Any, qtbot: Any, messages: Any
 ) -> None:
-    page = make_page(qtbot, messages)
+    page = make_keys_page(qtbot, messages)
     async with signed_in(sandbox.base_url, "viewer@example.com") as s:
         assert "write:assets" not in s.info.scopes
         page.set_service(s.service, s.info)

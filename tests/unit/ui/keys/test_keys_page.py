@@ -1,0 +1,317 @@
+"""The API Keys page against a fake service: states, paged loading, keyboard, flows, export."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.helpers.keys import (
+    ENGINEER_SCOPES,
+    VIEWER_SCOPES,
+    FakeKeysService,
+    all_texts,
+    fixed_clock,
+    make_key,
+    session_info,
+)
+from tests.helpers.waiting import settle, until, wait_signal
+from twinedge_desktop.api.errors import NetworkError, ServerError
+from twinedge_desktop.config import Preferences
+from twinedge_desktop.ui.common.tasks import TaskRunner
+from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
+from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
+from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
+from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
+from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog, RotationStep
+from twinedge_desktop.ui.keys.model import Column
+from twinedge_desktop.ui.keys.page import KeysPage, PageState
+
+pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
+
+
+@pytest.fixture
+def page(qtbot: Any, messages: Any) -> KeysPage:
+    runner = TaskRunner(messages)
+    widget = KeysPage(runner, messages, Preferences(clipboard_clear_seconds=30), clock=fixed_clock)
+    widget.runner = runner  # type: ignore[attr-defined]
+    qtbot.addWidget(widget)
+    widget.resize(1000, 600)
+    widget.show()
+    widget.activateWindow()
+    return widget
+
+
+async def load(
+    page: KeysPage, service: FakeKeysService, scopes: tuple[str, ...] = ENGINEER_SCOPES
+) -> None:
+    page.set_service(service, session_info(scopes))  # type: ignore[arg-type]
+    await settle(page.load_task)
+
+
+def dialogs_of(page: KeysPage, kind: type) -> list[Any]:
+    return [d for d in page.findChildren(kind) if d.isVisible()]
+
+
+def visible_names(page: KeysPage) -> list[str]:
+    return [page.proxy.index(r, Column.NAME).data() for r in range(page.proxy.rowCount())]
+
+
+def test_signed_out_invites_sign_in(page: KeysPage, qtbot: Any) -> None:
+    page.set_service(None, None)
+    assert page.state is PageState.SIGNED_OUT
+    assert "Sign in to manage API keys" in page.signed_out_label.text()
+    assert page.toolbar_widget.isHidden()
+    with qtbot.waitSignal(page.sign_in_requested, timeout=1000):
+        page.sign_in_button.click()
+    assert not page.new_action.isEnabled()
+
+
+async def test_loads_every_page_with_progress(page: KeysPage) -> None:
+    service = FakeKeysService(keys=[make_key(f"k{i:03d}", created_days_ago=i) for i in range(450)])
+    service.page_gate = asyncio.Event()
+    page.set_service(service, session_info(ENGINEER_SCOPES))  # type: ignore[arg-type]
+    await until(lambda: page.model.rowCount() == 200)
+    # The first page is on screen while the rest is still coming.
+    assert page.state is PageState.LIST and page.loading
+    assert page.progress.isVisible()
+    assert "200 so far" in page.progress_label.text()
+    # The scroll bar stays put while rows arrive (no narrowing, no relayout).
+    always = Qt.ScrollBarPolicy.ScrollBarAlwaysOn
+    assert page.table.verticalScrollBarPolicy() == always
+    table_size = page.table.size()
+    service.page_gate.set()
+    await settle(page.load_task)
+    assert page.model.rowCount() == 450 and not page.loading
+    assert page.progress.isHidden()
+    assert page.table.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded
+    # The busy bar came and went in the status line: the table kept its size.
+    assert page.table.size() == table_size
+    assert page.count_label.text() == "450 keys"
+    assert visible_names(page)[:2] == ["k000", "k001"]
+
+
+async def test_empty_state_invites_the_first_key(page: KeysPage) -> None:
+    await load(page, FakeKeysService())
+    assert page.state is PageState.EMPTY
+    page.empty_create_button.click()
+    assert len(dialogs_of(page, CreateKeyDialog)) == 1
+
+
+async def test_error_state_and_retry(page: KeysPage) -> None:
+    service = FakeKeysService(keys=[make_key("a")])
+    service.fail["list"] = NetworkError()
+    await load(page, service)
+    assert page.state is PageState.ERROR
+    assert "could not be reached" in page.error_text.text()
+    page.retry_button.click()
+    await settle(page.load_task)
+    assert page.state is PageState.LIST and visible_names(page) == ["a"]
+
+
+async def test_failed_refresh_keeps_the_rows_with_a_banner(page: KeysPage) -> None:
+    service = FakeKeysService(keys=[make_key("a"), make_key("b")])
+    await load(page, service)
+    service.fail["list"] = ServerError(status=500)
+    page.refresh()
+    await settle(page.load_task)
+    assert page.state is PageState.LIST and page.model.rowCount() == 2
+    assert page.banner.isVisible() and "Refreshing failed" in page.banner.text()
+    assert page.banner_retry.isVisible()
+
+
+async def test_signing_out_clears_the_list(page: KeysPage) -> None:
+    await load(page, FakeKeysService(keys=[make_key("a")]))
+    page.set_service(None, None)
+    assert page.model.rowCount() == 0 and page.state is PageState.SIGNED_OUT
+
+
+async def test_filter_and_show_revoked(page: KeysPage, qtbot: Any) -> None:
+    await load(
+        page,
+        FakeKeysService(
+            keys=[
+                make_key("alpha", scopes=("read:alerts",)),
+                make_key("beta"),
+                make_key("gamma", revoked=True),
+            ]
+        ),
+    )
+    assert sorted(visible_names(page)) == ["alpha", "beta"]
+    qtbot.keyClicks(page.filter_edit, "ALERTS")
+    assert visible_names(page) == ["alpha"]
+    await settle()  # the count is updated once per event-loop turn
+    assert page.count_label.text() == "1 of 3 keys shown"
+    page.filter_edit.clear()
+    page.show_revoked_box.setChecked(True)
+    assert "gamma" in visible_names(page)
+
+
+async def test_selection_survives_filtering(page: KeysPage, qtbot: Any) -> None:
+    keys = [make_key("alpha"), make_key("beta"), make_key("alps")]
+    await load(page, FakeKeysService(keys=keys))
+    assert page.select_key(keys[2].id)
+    qtbot.keyClicks(page.filter_edit, "al")
+    assert sorted(visible_names(page)) == ["alpha", "alps"]
+    selected = page.selected_key()
+    assert selected is not None and selected.name == "alps"
+
+
+async def test_keyboard_shortcuts(page: KeysPage, qtbot: Any) -> None:
+    service = FakeKeysService(keys=[make_key("alpha", last_used_days_ago=30)])
+    await load(page, service)
+    page.table.setFocus()
+    page.table.selectRow(0)
+    qtbot.keyClick(page.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert page.filter_edit.hasFocus()
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    assert len(dialogs_of(page, KeyDetailsDialog)) == 1
+    dialogs_of(page, KeyDetailsDialog)[0].reject()
+    qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+    assert len(dialogs_of(page, RevokeKeyDialog)) == 1
+    dialogs_of(page, RevokeKeyDialog)[0].reject()
+    qtbot.keyClick(page.table, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert len(dialogs_of(page, RotateKeyDialog)) == 1
+    dialogs_of(page, RotateKeyDialog)[0].reject()
+    qtbot.keyClick(page.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert len(dialogs_of(page, CreateKeyDialog)) == 1
+    dialogs_of(page, CreateKeyDialog)[0].reject()
+    service.keys.append(make_key("beta", created_days_ago=0))
+    qtbot.keyClick(page.table, Qt.Key.Key_F5)
+    await settle(page.load_task)
+    assert sorted(visible_names(page)) == ["alpha", "beta"]
+
+
+async def test_create_then_copy_once_then_listed(
+    page: KeysPage, qtbot: Any, messages: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    service = FakeKeysService(keys=[make_key("existing")])
+    await load(page, service)
+    dialog = page.create_key()
+    assert dialog is not None
+    qtbot.keyClicks(dialog.form.name_edit, "fresh key")
+    dialog.form.scope_boxes["read:assets"].setChecked(True)
+    dialog.submit()
+    await wait_signal(dialog.finished)
+    await settle()
+    copy = dialogs_of(page, CopyOnceDialog)
+    assert len(copy) == 1
+    secret = copy[0].panel._secret
+    assert secret is not None and secret.startswith("te_")
+    assert page.selected_key() is not None and page.selected_key().name == "fresh key"  # type: ignore[union-attr]
+    copy[0].panel.ack_box.setChecked(True)
+    copy[0].accept()
+    await settle()
+    # The secret is nowhere on the page: not in the list, not in any widget.
+    assert not any(secret in text for text in all_texts(page))
+    for row in range(page.model.rowCount()):
+        for column in Column:
+            assert secret not in str(page.model.index(row, column).data())
+    # Nor in the log or the messages shown to the person.
+    assert secret not in caplog.text
+    assert not any(secret in text for _level, text in messages.records)
+
+
+async def test_viewer_gets_restricted_create_dialog(page: KeysPage) -> None:
+    await load(page, FakeKeysService(keys=[make_key("a")]), VIEWER_SCOPES)
+    dialog = page.create_key()
+    assert dialog is not None
+    assert not dialog.form.scope_boxes["write:assets"].isEnabled()
+
+
+async def test_revoke_updates_the_row_in_place(page: KeysPage) -> None:
+    service = FakeKeysService(keys=[make_key("old", last_used_days_ago=20), make_key("other")])
+    await load(page, service)
+    page.show_revoked_box.setChecked(True)
+    row_before = page.model.row_of(service.keys[0].id)
+    assert page.select_key(service.keys[0].id)
+    page.revoke_selected()
+    dialog = dialogs_of(page, RevokeKeyDialog)[0]
+    dialog.submit()
+    await wait_signal(dialog.finished)
+    row = page.model.row_of(service.keys[0].id)
+    assert row == row_before
+    assert page.model.index(row, Column.STATUS).data() == "revoked"  # type: ignore[arg-type]
+    assert page.model.rowCount() == 2
+    assert not page.revoke_button.isEnabled()
+
+
+async def test_rotate_later_leaves_the_reminder_on_the_row(page: KeysPage) -> None:
+    old = make_key("pusher", scopes=("read:telemetry",))
+    service = FakeKeysService(keys=[old])
+    await load(page, service)
+    assert page.select_key(old.id)
+    page.rotate_selected()
+    dialog = dialogs_of(page, RotateKeyDialog)[0]
+    dialog.next_step()
+    await wait_signal(dialog.created)
+    assert page.model.rowCount() == 2  # the new key is listed at once
+    dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
+    dialog.next_step()
+    dialog.next_step()
+    await until(lambda: dialog.step is RotationStep.REVOKE)
+    dialog.later_button.click()
+    row = page.model.row_of(old.id)
+    assert page.model.index(row, Column.STATUS).data() == "active · revoke pending"  # type: ignore[arg-type]
+    # It survives a refresh.
+    page.refresh()
+    await settle(page.load_task)
+    row = page.model.row_of(old.id)
+    assert page.model.index(row, Column.STATUS).data() == "active · revoke pending"  # type: ignore[arg-type]
+
+
+async def test_closing_a_rotation_while_it_reads_the_last_use_shows_no_error(
+    page: KeysPage, messages: Any
+) -> None:
+    old = make_key("pusher")
+    service = FakeKeysService(keys=[old])
+    await load(page, service)
+    assert page.select_key(old.id)
+    page.rotate_selected()
+    dialog = dialogs_of(page, RotateKeyDialog)[0]
+    dialog.next_step()
+    await wait_signal(dialog.created)
+    dialog.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
+    service.find_gate = asyncio.Event()
+    dialog.next_step()  # step 3: reading the old key's last use...
+    dialog.reject()  # ...when the person closes the dialog (deleted on close)
+    service.find_gate.set()
+    await settle()
+    await settle()
+    assert [text for level, text in messages.records if level == "error"] == []
+    # Closing counts as "later": the old key keeps a reminder.
+    row = page.model.row_of(old.id)
+    assert page.model.index(row, Column.STATUS).data() == "active · revoke pending"  # type: ignore[arg-type]
+
+
+async def test_export_csv(page: KeysPage, tmp_path: Path, messages: Any) -> None:
+    service = FakeKeysService(keys=[make_key("a"), make_key("b", revoked=True)])
+    await load(page, service)
+    target = tmp_path / "keys.csv"
+    await settle(page.export_csv_to(target))
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("id,name,prefix,scopes,status")
+    assert len(lines) == 3  # revoked keys are exported too
+    assert ("info", f"Exported 2 keys to {target}.") in messages.records
+
+
+async def test_a_new_service_for_the_same_person_keeps_the_list(page: KeysPage) -> None:
+    service = FakeKeysService(keys=[make_key("a")])
+    await load(page, service)
+    first_task = page.load_task
+    again = FakeKeysService(keys=[make_key("b")])
+    page.set_service(again, session_info(ENGINEER_SCOPES))  # type: ignore[arg-type]
+    assert page.load_task is first_task  # no reload
+    assert page.service is again and visible_names(page) == ["a"]
+    # Someone else (another account) gets a fresh list.
+    other = session_info(VIEWER_SCOPES, email="viewer@example.com", subject="user-2")
+    page.set_service(again, other)  # type: ignore[arg-type]
+    assert page.load_task is not first_task
+    await settle(page.load_task)
+    assert visible_names(page) == ["b"]

@@ -1,0 +1,205 @@
+"""The keys table view: what it repaints when rows arrive, and the badges it draws."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPalette
+
+from tests.helpers.keys import NOW, fixed_clock, make_key
+from twinedge_desktop.api.models import ApiKey
+from twinedge_desktop.ui.keys.model import Column, KeysFilterProxy, KeysTableModel
+from twinedge_desktop.ui.keys.table import KeysTableView
+
+
+class PaintCounter(QObject):
+    """Counts the paint events a widget receives."""
+
+    def __init__(self, watched: QObject) -> None:
+        super().__init__()
+        self.count = 0
+        watched.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def keys(count: int, start: int = 0) -> list[ApiKey]:
+    # Newest first, as the API pages them, so appends go at the end.
+    return [
+        make_key(f"key {n:05d}", created_days_ago=n / 1000) for n in range(start, start + count)
+    ]
+
+
+class Table:
+    def __init__(self, qtbot: Any) -> None:
+        self.qtbot = qtbot
+        self.model = KeysTableModel(clock=fixed_clock)
+        self.proxy = KeysFilterProxy()
+        self.proxy.setSourceModel(self.model)
+        self.view = KeysTableView(self.proxy)
+        self.view.horizontalHeader().setSortIndicator(Column.CREATED, Qt.SortOrder.DescendingOrder)
+        self.view.setSortingEnabled(True)
+        self.view.resize(900, 400)
+        qtbot.addWidget(self.view)
+        self.view.show()
+        qtbot.waitExposed(self.view)
+        self.paints = PaintCounter(self.view.viewport())
+
+    def settle(self, slice_ms: int = 60, slices: int = 30) -> int:
+        """Let every posted layout and paint happen; the paints since the last settle().
+
+        Waits until a whole slice passes without a paint (at most ``slices`` of them): on a
+        loaded machine a paint can come later than one slice, and it must be counted for the
+        step that caused it, not the next one.
+        """
+        painted = 0
+        for _ in range(slices):
+            self.qtbot.wait(slice_ms)
+            fresh, self.paints.count = self.paints.count, 0
+            painted += fresh
+            if not fresh:
+                break
+        return painted
+
+    def visible_names(self) -> list[str]:
+        grid = self.view.viewport().rect()
+        first = self.view.rowAt(grid.top())
+        last = self.view.rowAt(grid.bottom())
+        last = last if last != -1 else self.proxy.rowCount() - 1
+        return [self.proxy.index(row, Column.NAME).data() for row in range(first, last + 1)]
+
+
+@pytest.fixture
+def table(qtbot: Any) -> Iterator[Table]:
+    yield Table(qtbot)
+
+
+def test_rows_added_below_the_visible_ones_do_not_repaint_them(table: Table) -> None:
+    table.model.set_keys(keys(200))
+    assert table.settle() >= 1
+    shown = table.visible_names()
+    scroll = table.view.verticalScrollBar()
+    before = scroll.maximum()
+
+    table.model.append_keys(keys(1000, start=200))
+    assert table.settle() == 0
+    assert scroll.maximum() > before  # the scroll bar knows about the new rows
+    assert table.visible_names() == shown
+    assert shows_what_a_full_repaint_shows(table)
+
+    # Scrolling to them paints them.
+    table.view.scrollToBottom()
+    assert table.settle() >= 1
+    assert table.visible_names()[-1] == "key 01199"
+
+
+def test_rows_added_into_a_view_with_room_are_painted(table: Table) -> None:
+    table.model.set_keys(keys(3))
+    table.settle()
+    table.model.append_keys(keys(2, start=3))
+    assert table.settle() >= 1
+    assert table.visible_names() == [f"key {n:05d}" for n in range(5)]
+    assert shows_what_a_full_repaint_shows(table)
+
+
+def on_screen(view: KeysTableView) -> QImage:
+    """What the window shows now (its backing store), not a fresh rendering as grab() gives."""
+    return view.screen().grabWindow(view.window().winId()).toImage()
+
+
+def shows_what_a_full_repaint_shows(table: Table) -> bool:
+    table.settle()
+    shown = on_screen(table.view)
+    table.view.viewport().update()
+    table.settle()
+    return on_screen(table.view) == shown
+
+
+def _rename_first(table: Table) -> None:
+    first = table.model.key_at(0)
+    table.model.upsert(replace(first, name="renamed in place"))
+
+
+def _revoke_second(table: Table) -> None:
+    second = table.model.key_at(1)
+    table.model.upsert(replace(second, revoked_at=NOW))
+
+
+def _a_month_later(table: Table) -> None:
+    table.model._clock = lambda: NOW + timedelta(days=30)
+    table.model.refresh_times()
+
+
+def _bigger_font(table: Table) -> None:
+    font = QFont(table.view.font())
+    font.setPointSize(font.pointSize() + 4)
+    table.view.setFont(font)
+
+
+def _darker_palette(table: Table) -> None:
+    palette = QPalette(table.view.palette())
+    palette.setColor(QPalette.ColorRole.Base, QColor("#102030"))
+    table.view.setPalette(palette)
+
+
+SAME_TURN_CHANGES: dict[str, Callable[[Table], None]] = {
+    "filter": lambda t: t.proxy.set_filter_text("key 001"),  # 100 rows: still scrolls
+    "sort": lambda t: t.proxy.sort(Column.NAME, Qt.SortOrder.DescendingOrder),
+    "remove": lambda t: t.model.remove_key(t.model.key_at(0).id),
+    "rename in place": _rename_first,
+    "revoke in place": _revoke_second,
+    "reminder": lambda t: t.model.set_reminder(t.model.key_at(2).id, "Rotated: revoke later"),
+    "times refreshed": _a_month_later,
+    "font": _bigger_font,
+    "palette": _darker_palette,
+    "select": lambda t: t.view.selectRow(1),
+    "taller": lambda t: t.view.resize(900, 600),
+    "column resized": lambda t: t.view.horizontalHeader().resizeSection(Column.SCOPES, 300),
+}
+
+
+@pytest.mark.parametrize("change", list(SAME_TURN_CHANGES))
+def test_any_other_change_with_rows_added_below_is_painted(table: Table, change: str) -> None:
+    table.proxy.set_show_revoked(True)
+    table.model.set_keys(keys(200))
+    table.settle()
+    # Both in the same turn of the event loop, before the view lays out again.
+    table.model.append_keys(keys(100, start=200))
+    SAME_TURN_CHANGES[change](table)
+    assert shows_what_a_full_repaint_shows(table)
+
+
+def test_rows_added_while_scrolled_to_the_end_are_painted(table: Table) -> None:
+    table.model.set_keys(keys(200))
+    table.view.scrollToBottom()
+    table.settle()
+    for start in (200, 205):  # the rows shift up as the scroll range grows
+        table.model.append_keys(keys(5, start=start))
+        assert shows_what_a_full_repaint_shows(table)
+
+
+def test_the_scroll_bar_is_held_while_rows_arrive(table: Table) -> None:
+    table.view.hold_scroll_bar(True)
+    assert table.view.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOn
+    table.view.hold_scroll_bar(False)
+    assert table.view.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded
+
+
+def test_badges_are_drawn_once_and_reused(table: Table) -> None:
+    expiring = [make_key(f"soon {n}", expires_in_days=3) for n in range(20)]
+    table.model.set_keys(expiring)
+    table.settle()
+    delegate: Any = table.view.itemDelegateForColumn(Column.EXPIRES)
+    pills = dict(delegate._pills)
+    assert len(pills) == 1  # twenty identical "expiring soon" pills: one pixmap
+    table.view.viewport().update()
+    table.settle()
+    assert delegate._pills == pills

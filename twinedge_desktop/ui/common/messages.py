@@ -1,0 +1,53 @@
+"""One message bridge for everything a view wants the person to see.
+
+Views and the task runner report errors, warnings and information here; the
+shell's message view shows them (a banner for problems, the status bar for news) and
+they go to the log, redacted. Tests record them with the ``messages`` fixture.
+
+Signals:
+    posted(level, text): a message to show; level is a :class:`MessageLevel` value.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+
+from PySide6.QtCore import QObject, Signal
+
+from twinedge_desktop.redaction import redact
+
+log = logging.getLogger(__name__)
+
+
+class MessageLevel(StrEnum):
+    """How serious a message is. A ``StrEnum``: the signal carries it as its string."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+_LOG_LEVELS = {
+    MessageLevel.ERROR: logging.ERROR,
+    MessageLevel.WARNING: logging.WARNING,
+    MessageLevel.INFO: logging.INFO,
+}
+
+
+class MessageBridge(QObject):
+    posted = Signal(str, str)
+
+    def error(self, text: str) -> None:
+        self._post(MessageLevel.ERROR, text)
+
+    def warning(self, text: str) -> None:
+        self._post(MessageLevel.WARNING, text)
+
+    def info(self, text: str) -> None:
+        self._post(MessageLevel.INFO, text)
+
+    def _post(self, level: MessageLevel, text: str) -> None:
+        safe = redact(text)  # messages end up on screen and in logs: never a secret
+        log.log(_LOG_LEVELS[level], "%s", safe)
+        self.posted.emit(level, safe)

@@ -1,0 +1,82 @@
+"""How the window's shell and a feature page talk: :class:`Page`, :class:`PageInfo`, and what
+a page is built with (:class:`PageContext`) and bound to (:class:`SessionBinding`).
+
+A feature is a package under ``ui/`` whose ``__init__`` defines one ``PAGE = PageInfo(…)``:
+the navigation's title, icon and extra shortcuts, the module that holds the page (imported
+in a worker thread during startup) and the function that builds it. The shell lists the
+``PAGE`` of every feature once; it shows the navigation in the first frame, from the
+``PageInfo`` alone, and builds each page once the services exist.
+
+This module is imported for the first frame: it holds declarations only (no asyncio, no
+services; their types are named for the type checker alone), as named tuples: a frozen
+dataclass takes ~0.4 ms to define, a named tuple ~0.06 ms (measured).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QSettings
+
+    from twinedge_desktop.auth.session import Session, SessionInfo
+    from twinedge_desktop.config import Profile, ProfileStore
+    from twinedge_desktop.services import CoreServices
+    from twinedge_desktop.tokens import TokenInspector
+    from twinedge_desktop.ui.common.messages import MessageBridge
+    from twinedge_desktop.ui.common.tasks import TaskRunner
+
+
+class SessionBinding(NamedTuple):
+    """The session a page shows: the current profile's, and who is signed in to it.
+
+    The shell hands every page a new binding whenever the session changes (sign-in,
+    sign-out, profile switch, a renewed token). Bindings compare by value, so a page can
+    ignore one equal to the last it saw.
+    """
+
+    profile: Profile | None
+    session: Session | None
+    info: SessionInfo | None  # None: nobody is signed in
+
+
+class PageContext(NamedTuple):
+    """Everything a page may be built with, made once by ``app.py`` and passed in."""
+
+    runner: TaskRunner
+    messages: MessageBridge
+    profiles: ProfileStore
+    settings: QSettings
+    services: CoreServices
+    token_inspector: TokenInspector
+    open_browser: Callable[[str], bool]  # the system browser, for the sign-in
+    show_sign_in: Callable[[], None]  # take the person to the sign-in (a page's "Sign in…")
+
+
+class Page(Protocol):
+    """What the shell needs of a feature's page, besides it being a ``QWidget``."""
+
+    def bind(self, binding: SessionBinding) -> None:
+        """Show ``binding``'s session (called on every change; equal bindings may be ignored)."""
+
+    def refresh(self) -> None:
+        """Reload what the page shows (F5, unless the page has an F5 action of its own)."""
+
+
+class PageInfo(NamedTuple):
+    """A page as the navigation knows it before its module is imported.
+
+    ``key`` names the page in the settings (the page shown at the last quit) and to
+    :meth:`MainWindow.show_page`; the shell gives the pages Ctrl+1, Ctrl+2… in the order
+    it lists them, and ``extra_shortcuts`` besides. ``module`` is the module ``build``
+    imports: startup imports it in a worker thread, so building the page on the UI
+    thread finds it loaded.
+    """
+
+    key: str
+    title: str
+    icon: str
+    module: str
+    build: Callable[[PageContext], Page]
+    extra_shortcuts: tuple[str, ...] = ()

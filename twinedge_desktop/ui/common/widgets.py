@@ -1,0 +1,96 @@
+"""Small widgets shared by the pages: a message banner, labels, a centred column.
+
+Kept apart from the pages so the window's first paint needs only these (no
+asyncio, no services).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twinedge_desktop.ui.common.messages import MessageLevel
+from twinedge_desktop.ui.common.style import icon, set_role
+
+
+def centered_column(page: QWidget, content: QWidget, *, max_width: int) -> None:
+    """Lay ``content`` out as a column of at most ``max_width``, centred, at the top.
+
+    The column takes the full width up to its maximum (rather than its size hint),
+    so word-wrapped labels get their real width and height.
+    """
+    content.setMaximumWidth(max_width)
+    content.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(content, 100)
+    row.addStretch(1)
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(32, 28, 32, 28)
+    outer.addLayout(row)
+    outer.addStretch(1)
+
+
+def label(text: str = "", role: str | None = None, *, wrap: bool = True) -> QLabel:
+    """A selectable, word-wrapped label with an optional look (see ``style.set_role``)."""
+    from PySide6.QtCore import Qt  # not at import: see shell/main_window.py's note on Qt
+
+    widget = QLabel(text)
+    widget.setWordWrap(wrap)
+    widget.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if role:
+        set_role(widget, role)
+    return widget
+
+
+class Banner(QFrame):
+    """A coloured box with an icon, a title, a message and optional buttons."""
+
+    def __init__(self, level: MessageLevel, parent: QWidget | None = None) -> None:
+        from PySide6.QtCore import Qt
+
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setProperty("level", level)
+        set_role(self, "banner")
+        self._icon = QLabel()
+        self._icon.setFixedSize(24, 24)
+        self._icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.title = label(role="subheading")
+        self.message = label()
+        self.buttons = QHBoxLayout()
+        self.buttons.setContentsMargins(0, 4, 0, 0)
+        self.buttons.addStretch(1)
+        text = QVBoxLayout()
+        text.setSpacing(4)
+        text.addWidget(self.title)
+        text.addWidget(self.message)
+        text.addLayout(self.buttons)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(12, 12, 12, 12)
+        row.setSpacing(10)
+        row.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(text, 1)
+        self.set_level(level)
+
+    def set_level(self, level: MessageLevel) -> None:
+        # The style sheet picks the colours by this property (style.py, "banner").
+        self.setProperty("level", str(level))
+        self._icon.setPixmap(icon(str(level)).pixmap(22, 22))
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+    def add_button(self, button: QPushButton) -> None:
+        self.buttons.insertWidget(self.buttons.count() - 1, button)
+
+    def set_text(self, title: str, message: str) -> None:
+        self.title.setText(title)
+        self.title.setVisible(bool(title))
+        self.message.setText(message)

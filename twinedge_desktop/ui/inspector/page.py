@@ -1,0 +1,638 @@
+"""The Token Inspector page: paste or drop a token, see what it is, verify it, compare two.
+
+The window's shell builds one :class:`InspectorPage` and binds it to the session
+(:meth:`InspectorPage.bind`: the profile to verify against, the signed-in session's
+token for "Inspect my current token"). Decoding is instant (synchronous, no
+network); verification runs through the :class:`TaskRunner` shortly after the
+text stops changing, on Ctrl+Enter, or at once after Paste, a drop or "Inspect my
+current token". The clipboard is read only when the person presses Paste (or
+Ctrl+V): never silently.
+
+Signals:
+    inspected(object): an :class:`InspectionReport` was shown (decode-only or verified).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twinedge_desktop.config import Profile
+from twinedge_desktop.timefmt import Clock, utc_now
+from twinedge_desktop.tokens import (
+    InspectionReport,
+    Severity,
+    TokenInspector,
+    TokenKind,
+    VerdictStatus,
+)
+from twinedge_desktop.ui.common.messages import MessageBridge
+from twinedge_desktop.ui.common.page import SessionBinding
+from twinedge_desktop.ui.common.style import monospace_font
+from twinedge_desktop.ui.common.tasks import TaskRunner
+from twinedge_desktop.ui.common.text import expiry_text
+from twinedge_desktop.ui.inspector.models import (
+    ComparisonModel,
+    ExplanationModel,
+    FindingsModel,
+    compare_values,
+)
+from twinedge_desktop.ui.inspector.widgets import (
+    VERDICT_COLORS,
+    VERDICT_TITLES,
+    Chip,
+    FlowLayout,
+    TokenEdit,
+)
+
+TokenSource = Callable[[], Awaitable[str]]
+AUTO_VERIFY_DELAY_MS = 600  # after the last keystroke: verification fetches keys, so not per key
+
+
+class VerdictBanner(QFrame):
+    """The one-glance answer: a coloured band with the verdict and the failed checks."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("verdictBanner")
+        self.title = QLabel()
+        self.title.setObjectName("verdictTitle")
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 10, 14, 10)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.detail)
+        self.status = ""
+        self.show_state("empty", "Paste a token, drop one here, or inspect your current token.")
+
+    def show_state(self, status: str, detail: str) -> None:
+        self.status = status
+        color = VERDICT_COLORS.get(status, VERDICT_COLORS["empty"])
+        self.setStyleSheet(
+            f"QFrame#verdictBanner {{ background: {color}; border-radius: 8px; }}"
+            "QFrame#verdictBanner QLabel { color: #ffffff; background: transparent; }"
+            "QLabel#verdictTitle { font-size: 17px; font-weight: 700; }"
+        )
+        self.title.setText(VERDICT_TITLES.get(status, status))
+        self.detail.setText(detail)
+        self.setAccessibleName(f"Verdict: {self.title.text()}. {detail}")
+
+
+class InspectorPage(QWidget):
+    """Decode, explain, verify and compare tokens. Built once by the main window."""
+
+    inspected = Signal(object)
+
+    def __init__(
+        self,
+        inspector: TokenInspector,
+        runner: TaskRunner,
+        messages: MessageBridge,
+        parent: QWidget | None = None,
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("inspectorPage")
+        self._clock = clock  # for the expiry countdown
+        self._inspector = inspector
+        self._runner = runner
+        self._messages = messages
+        self._profile: Profile | None = None
+        self._current_token: TokenSource | None = None
+        self._verify_task: asyncio.Task[InspectionReport] | None = None
+        self.last_task: asyncio.Task[Any] | None = None  # the newest task started (for tests)
+        self._generation = 0
+        self.report: InspectionReport | None = None
+        self._binding: SessionBinding | None = None
+        self.setAcceptDrops(True)
+
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Inspector views")
+        self.tabs.addTab(self._build_inspect_tab(), "Inspect")
+        self.tabs.addTab(self._build_compare_tab(), "Compare two tokens")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        heading = QLabel("Token Inspector")
+        heading.setProperty("role", "heading")
+        layout.addWidget(heading)
+        layout.addWidget(self.tabs)
+
+        self._auto_verify = QTimer(self)
+        self._auto_verify.setSingleShot(True)
+        self._auto_verify.setInterval(AUTO_VERIFY_DELAY_MS)
+        self._auto_verify.timeout.connect(self.verify)
+        self._countdown = QTimer(self)
+        self._countdown.setInterval(1000)
+        self._countdown.timeout.connect(self.update_countdown)
+
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.verify)
+        # Ctrl+V outside the token field pastes into it (inside, the field pastes itself).
+        paste = QShortcut(QKeySequence.StandardKey.Paste, self)
+        paste.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        paste.activated.connect(self.paste_from_clipboard)
+
+        self.set_context(None, None)
+        self._show_report(None)
+
+    # --- construction ---------------------------------------------------------------
+    def _build_inspect_tab(self) -> QWidget:
+        page = QWidget()
+        self.token_edit = TokenEdit()
+        self.token_edit.setPlaceholderText(
+            "Paste a JWT (or Bearer …, or a te_ API key) here, or drop one"
+        )
+        self.token_edit.setAccessibleName("Token")
+        self.token_edit.setAccessibleDescription(
+            "The token to inspect; its header, payload and signature are shown in colour"
+        )
+        self.token_edit.setFixedHeight(92)
+        self.highlighter = self.token_edit.highlighter
+        self.token_edit.textChanged.connect(self._text_changed)
+        self.token_edit.dropped.connect(self.verify)
+        self.token_edit.submitted.connect(self.verify)
+
+        self.paste_button = QPushButton("Paste")
+        self.paste_button.setToolTip("Read a token from the clipboard (Ctrl+V)")
+        self.paste_button.setAccessibleName("Paste token from clipboard")
+        self.paste_button.clicked.connect(self.paste_from_clipboard)
+        self.current_button = QPushButton("Inspect my current token")
+        self.current_button.setAccessibleName("Inspect my current token")
+        self.current_button.clicked.connect(self.inspect_current_token)
+        self.verify_button = QPushButton("Verify")
+        self.verify_button.setProperty("primary", True)
+        self.verify_button.setToolTip("Verify the signature and claims now (Ctrl+Enter)")
+        self.verify_button.setAccessibleName("Verify token")
+        self.verify_button.clicked.connect(self.verify)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setAccessibleName("Clear token")
+        self.clear_button.clicked.connect(self.token_edit.clear)
+        self.current_reason = QLabel()
+        self.current_reason.setProperty("role", "muted")
+        self.current_reason.setWordWrap(True)
+
+        buttons = QVBoxLayout()
+        buttons.setSpacing(6)
+        for button in (self.paste_button, self.current_button, self.verify_button):
+            buttons.addWidget(button)
+        buttons.addWidget(self.clear_button)
+        buttons.addStretch(1)
+        top = QHBoxLayout()
+        top.addWidget(self.token_edit, 1)
+        top.addLayout(buttons)
+
+        self.against_label = QLabel()
+        self.against_label.setWordWrap(True)
+        self.against_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_source_edit = QLineEdit()
+        self.key_source_edit.setPlaceholderText(
+            "Keys: the issuer's published JWKS — or give a JWKS URL, JWKS file or PEM key"
+        )
+        self.key_source_edit.setAccessibleName("Verification key source")
+        self.key_source_edit.setClearButtonEnabled(True)
+        self.key_source_edit.editingFinished.connect(self._schedule_verify)
+        browse = QPushButton("Browse…")
+        browse.setAccessibleName("Choose a JWKS or PEM file")
+        browse.clicked.connect(self._browse_key_file)
+        self.leeway_spin = QSpinBox()
+        self.leeway_spin.setRange(0, 3600)
+        self.leeway_spin.setValue(60)
+        self.leeway_spin.setSuffix(" s")
+        self.leeway_spin.setAccessibleName("Clock leeway in seconds")
+        self.leeway_spin.setToolTip("Allowance for clock differences when checking exp, nbf, iat")
+        self.leeway_spin.valueChanged.connect(self._leeway_changed)
+        keys_row = QHBoxLayout()
+        keys_row.addWidget(self.key_source_edit, 1)
+        keys_row.addWidget(browse)
+        leeway_label = QLabel("Leeway")
+        leeway_label.setBuddy(self.leeway_spin)
+        keys_row.addWidget(leeway_label)
+        keys_row.addWidget(self.leeway_spin)
+
+        self.banner = VerdictBanner()
+
+        self.summary_label = QLabel()
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.countdown_label = QLabel()
+        self.countdown_label.setProperty("role", "countdown")
+        self.countdown_label.setAccessibleName("Time until the token expires")
+        self.chips_box = QWidget()
+        self.chips = FlowLayout(self.chips_box)
+        self.chips_box.setAccessibleName("Scopes")
+        summary = QGridLayout()
+        summary.setColumnStretch(0, 1)
+        summary.addWidget(self.summary_label, 0, 0)
+        summary.addWidget(self.countdown_label, 0, 1, Qt.AlignmentFlag.AlignRight)
+        summary.addWidget(self.chips_box, 1, 0, 1, 2)
+
+        self.claims_model = ExplanationModel(self)
+        self.header_model = ExplanationModel(self)
+        self.findings_model = FindingsModel(self)
+        self.claims_view = _table(self.claims_model, "Claims", stretch=(1, 2))
+        self.header_view = _table(self.header_model, "Header", stretch=(1, 2))
+        self.findings_view = _table(self.findings_model, "Findings")
+        self.raw_json = QPlainTextEdit()
+        self.raw_json.setReadOnly(True)
+        self.raw_json.setFont(monospace_font())
+        self.raw_json.setAccessibleName("Decoded JSON")
+        copy_json = QPushButton("Copy JSON")
+        copy_json.setAccessibleName("Copy decoded JSON")
+        copy_json.clicked.connect(self.copy_json)
+        raw_page = QWidget()
+        raw_layout = QVBoxLayout(raw_page)
+        raw_layout.setContentsMargins(0, 6, 0, 0)
+        raw_layout.addWidget(self.raw_json)
+        copy_row = QHBoxLayout()
+        copy_row.addStretch(1)
+        copy_row.addWidget(copy_json)
+        raw_layout.addLayout(copy_row)
+        self.details = QTabWidget()
+        self.details.setAccessibleName("Token details")
+        self.details.addTab(self.findings_view, "Findings")
+        self.details.addTab(self.claims_view, "Claims")
+        self.details.addTab(self.header_view, "Header")
+        self.details.addTab(raw_page, "JSON")
+
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 10, 0, 0)
+        layout.setSpacing(8)
+        layout.addLayout(top)
+        layout.addWidget(self.current_reason)
+        layout.addWidget(self.against_label)
+        layout.addLayout(keys_row)
+        layout.addWidget(self.banner)
+        layout.addLayout(summary)
+        layout.addWidget(self.details, 1)
+        return page
+
+    def _build_compare_tab(self) -> QWidget:
+        page = QWidget()
+        self.compare_a = TokenEdit()
+        self.compare_b = TokenEdit()
+        self.compare_model = ComparisonModel(self)
+        columns = QSplitter(Qt.Orientation.Horizontal)
+        for name, edit in (("A", self.compare_a), ("B", self.compare_b)):
+            box = QWidget()
+            box_layout = QVBoxLayout(box)
+            box_layout.setContentsMargins(0, 0, 0, 0)
+            row = QHBoxLayout()
+            label = QLabel(f"Token {name}")
+            label.setProperty("role", "subheading")
+            row.addWidget(label)
+            row.addStretch(1)
+            paste = QPushButton("Paste")
+            paste.setAccessibleName(f"Paste token {name} from clipboard")
+            paste.clicked.connect(lambda _=False, target=edit: self._paste_into(target))
+            row.addWidget(paste)
+            if name == "A":
+                self.compare_current_button = QPushButton("My current token")
+                self.compare_current_button.setAccessibleName("Use my current token as token A")
+                self.compare_current_button.clicked.connect(self._compare_current)
+                row.addWidget(self.compare_current_button)
+            box_layout.addLayout(row)
+            edit.setAccessibleName(f"Token {name}")
+            edit.setPlaceholderText(f"Token {name}: paste or drop")
+            edit.setFixedHeight(80)
+            edit.textChanged.connect(self.update_comparison)
+            box_layout.addWidget(edit)
+            columns.addWidget(box)
+        self.compare_summary = QLabel("Paste two tokens to compare them claim by claim.")
+        self.compare_summary.setWordWrap(True)
+        self.compare_view = _table(self.compare_model, "Comparison", stretch=(1, 2, 3))
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 10, 0, 0)
+        layout.addWidget(columns)
+        layout.addWidget(self.compare_summary)
+        layout.addWidget(self.compare_view, 1)
+        return page
+
+    # --- context from the shell ------------------------------------------------------
+    def bind(self, binding: SessionBinding) -> None:
+        """Verify against ``binding``'s profile; offer its session's token when signed in."""
+        if binding == self._binding:
+            return
+        self._binding = binding
+        session = binding.session if binding.info is not None else None
+        self.set_context(binding.profile, session.access_token if session is not None else None)
+
+    def refresh(self) -> None:
+        """F5: verify the token in the field again (the issuer's keys are fetched anew if due)."""
+        self._schedule_verify()
+
+    def set_context(self, profile: Profile | None, current_token: TokenSource | None) -> None:
+        """The profile to verify against, and how to get the signed-in session's token."""
+        self._profile = profile
+        self._current_token = current_token
+        signed_in = current_token is not None
+        for button in (self.current_button, self.compare_current_button):
+            button.setEnabled(signed_in)
+        reason = "" if signed_in else "Sign in to inspect your current token."
+        self.current_button.setToolTip(reason or "Load and verify the signed-in session's token")
+        self.compare_current_button.setToolTip(reason or "Use the signed-in session's token as A")
+        self.current_reason.setText(reason)
+        self.current_reason.setVisible(not signed_in)
+        if profile is None:
+            self.against_label.setText(
+                "Verifying against: no profile — give a key source below to verify signatures."
+            )
+        else:
+            audience = profile.audience or "not checked"
+            self.against_label.setText(
+                f"Verifying against {profile.name}: issuer {profile.issuer}, audience {audience}. "
+                "Algorithm allow-list: RS256."
+            )
+        if self.token_edit.toPlainText().strip():
+            self._text_changed()
+
+    # --- actions --------------------------------------------------------------------
+    def paste_from_clipboard(self) -> None:
+        """Read the clipboard (only now, because the person asked) and verify what it holds."""
+        self._paste_into(self.token_edit)
+        if self.token_edit.toPlainText().strip():
+            self.verify()
+
+    def _paste_into(self, target: QPlainTextEdit) -> None:
+        text = QGuiApplication.clipboard().text()
+        if not text.strip():
+            self._messages.info("The clipboard holds no text to inspect.")
+            return
+        target.setPlainText(text)
+
+    def inspect_current_token(self) -> None:
+        if self._current_token is None:
+            return
+        self.last_task = self._runner.start(
+            self._load_current(self.token_edit, verify=True),
+            owner=self,
+            name="inspector-current-token",
+        )
+
+    def _compare_current(self) -> None:
+        if self._current_token is not None:
+            self.last_task = self._runner.start(
+                self._load_current(self.compare_a, verify=False),
+                owner=self,
+                name="inspector-compare-current",
+            )
+
+    async def _load_current(self, target: QPlainTextEdit, *, verify: bool) -> None:
+        assert self._current_token is not None
+        self.current_button.setEnabled(False)
+        try:
+            token = await self._current_token()
+        finally:
+            self.current_button.setEnabled(self._current_token is not None)
+        target.setPlainText(token)
+        if verify:
+            self.verify()
+
+    def verify(self) -> None:
+        """Verify the token in the field now (cancelling a verification still running)."""
+        self._auto_verify.stop()
+        text = self.token_edit.toPlainText()
+        if not text.strip():
+            return
+        if self._verify_task is not None and not self._verify_task.done():
+            self._verify_task.cancel()
+        self._generation += 1
+        generation = self._generation
+        self.banner.show_state("checking", self._checking_text())
+        self._verify_task = self._runner.start(
+            self._verify(text, generation), owner=self, name="inspector-verify"
+        )
+        self.last_task = self._verify_task
+
+    @property
+    def verification(self) -> asyncio.Task[InspectionReport] | None:
+        """The verification running or last run (awaitable; cancelled when superseded)."""
+        return self._verify_task
+
+    def _checking_text(self) -> str:
+        source = self.key_source_edit.text().strip()
+        if source:
+            return "Checking the signature with the key source you gave…"
+        if self._profile is not None:
+            return f"Fetching {self._profile.name}'s published keys and checking the signature…"
+        return "Checking…"
+
+    async def _verify(self, text: str, generation: int) -> InspectionReport:
+        profile = self._profile
+        source = self.key_source_edit.text().strip() or None
+        report = await self._inspector.inspect(
+            text,
+            issuer=profile.issuer if profile else None,
+            audience=profile.audience if profile else None,
+            jwks_source=source,
+            leeway=self.leeway_spin.value(),
+        )
+        if generation == self._generation:  # a newer edit or verification supersedes this one
+            self._show_report(report)
+        return report
+
+    def copy_json(self) -> None:
+        QGuiApplication.clipboard().setText(self.raw_json.toPlainText())
+        self._messages.info("Copied the decoded header and claims.")
+
+    def _browse_key_file(self) -> None:
+        dialog = QFileDialog(self, "Choose a JWKS or PEM file")
+        dialog.setNameFilters(["Keys (*.json *.jwks *.pem *.crt *.pub)", "All files (*)"])
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self._key_file_chosen)
+        dialog.open()  # not exec(): the event loop keeps running
+
+    def _key_file_chosen(self, path: str) -> None:
+        self.key_source_edit.setText(path)
+        self._schedule_verify()
+
+    def _schedule_verify(self) -> None:
+        if self.token_edit.toPlainText().strip():
+            self.verify()
+
+    def _leeway_changed(self, _value: int) -> None:
+        self._text_changed()
+
+    def _text_changed(self) -> None:
+        """Instant decode; verification follows once typing pauses."""
+        self._generation += 1  # results of an older verification no longer apply
+        if self._verify_task is not None and not self._verify_task.done():
+            self._verify_task.cancel()
+        text = self.token_edit.toPlainText()
+        if not text.strip():
+            self._auto_verify.stop()
+            self._show_report(None)
+            return
+        profile = self._profile
+        report = self._inspector.decode_only(
+            text,
+            issuer=profile.issuer if profile else None,
+            audience=profile.audience if profile else None,
+            leeway=self.leeway_spin.value(),
+        )
+        self._show_report(report)
+        if report.kind is TokenKind.JWS:
+            self._auto_verify.start()
+
+    # --- display --------------------------------------------------------------------
+    def _show_report(self, report: InspectionReport | None) -> None:
+        self.report = report
+        self.chips.clear()
+        if report is None:
+            self.banner.show_state(
+                "empty", "Paste a token, drop one here, or inspect your current token."
+            )
+            for model in (self.claims_model, self.header_model):
+                model.set_rows([])
+            self.findings_model.set_rows([])
+            self.summary_label.setText("")
+            self.raw_json.setPlainText("")
+            self.countdown_label.setText("")
+            self._countdown.stop()
+            return
+        self.banner.show_state(report.verdict.status.value, self._verdict_detail(report))
+        self.findings_model.set_rows(report.findings)
+        self.claims_model.set_rows(report.claim_explanations)
+        self.header_model.set_rows(report.header_explanations)
+        self.summary_label.setText(_summary(report))
+        for scope in report.scopes:
+            self.chips.add(Chip(scope.name, scope.description))
+        self.chips_box.setVisible(bool(report.scopes))
+        self.raw_json.setPlainText(_raw_json(report))
+        if report.expires_at is not None:
+            self.update_countdown()
+            self._countdown.start()
+        else:
+            self.countdown_label.setText("")
+            self._countdown.stop()
+        self.inspected.emit(report)
+
+    def _verdict_detail(self, report: InspectionReport) -> str:
+        verdict = report.verdict
+        # The banner's title already says "Valid" / "Invalid": drop it from the headline.
+        headline = verdict.headline.split(": ", 1)[-1]
+        headline = headline[:1].upper() + headline[1:]
+        if verdict.status is VerdictStatus.INVALID and verdict.failed_checks:
+            failed = [f.message for f in report.findings if f.severity is Severity.ERROR]
+            return headline + "\n" + "\n".join(f"• {m}" for m in failed[:4])
+        if verdict.status is VerdictStatus.UNVERIFIED and self._auto_verify.isActive():
+            return "Decoded; checking the signature shortly…"
+        if verdict.status is VerdictStatus.VALID:
+            signature = next((f.message for f in report.findings_for("signature")), "")
+            return f"Every check passed. {signature}".strip()
+        return headline
+
+    def update_countdown(self) -> None:
+        report = self.report
+        expires = report.expires_at if report is not None else None
+        self.countdown_label.setText("" if expires is None else expiry_text(expires, self._clock()))
+
+    def update_comparison(self) -> None:
+        a_text, b_text = self.compare_a.toPlainText(), self.compare_b.toPlainText()
+        if not a_text.strip() or not b_text.strip():
+            self.compare_model.set_rows([])
+            self.compare_summary.setText("Paste two tokens to compare them claim by claim.")
+            return
+        a = self._inspector.decode_only(a_text)
+        b = self._inspector.decode_only(b_text)
+        rows = compare_values(a.header, b.header, "header.") + compare_values(a.claims, b.claims)
+        self.compare_model.set_rows(rows)
+        differing = [r.name for r in rows if r.status != "same"]
+        kinds = f"A: {a.kind.value}, B: {b.kind.value}"
+        if a.claims is None or b.claims is None:
+            self.compare_summary.setText(f"Only decoded tokens can be compared ({kinds}).")
+        elif differing:
+            self.compare_summary.setText(
+                f"{len(differing)} of {len(rows)} differ: {', '.join(differing)}."
+            )
+        else:
+            self.compare_summary.setText("The two tokens carry identical headers and claims.")
+
+    # --- Qt events ------------------------------------------------------------------
+    def dragEnterEvent(self, event: Any) -> None:
+        self.token_edit.dragEnterEvent(event)
+
+    def dropEvent(self, event: Any) -> None:
+        self.token_edit.dropEvent(event)
+
+
+def _table(model: Any, name: str, stretch: tuple[int, ...] = ()) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setAccessibleName(name)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setWordWrap(True)
+    view.setAlternatingRowColors(True)
+    view.setStyleSheet("QTableView::item { padding: 4px 6px; }")
+    view.verticalHeader().setVisible(False)
+    # Rows grow to fit wrapped explanations (scope lists, dates): tables here are short.
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(True)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+    for column in stretch:
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+    return view
+
+
+def _summary(report: InspectionReport) -> str:
+    if report.kind is TokenKind.API_KEY:
+        return f"TwinEdge API key {report.key_prefix}… — opaque: test it from the API keys page."
+    claims = report.claims or {}
+    if not claims:
+        alg = report.algorithm or "?"
+        return f"{report.kind.value.upper()} · alg {alg}" if report.header else ""
+    who = claims.get("sub", "no subject")
+    parts = [f"Subject {who}"]
+    if "org" in claims:
+        parts.append(f"organization {claims['org']}")
+    if "client_id" in claims:
+        parts.append(f"client {claims['client_id']}")
+    line = " · ".join(str(p) for p in parts)
+    issuer = claims.get("iss", "no issuer")
+    audience = claims.get("aud", "no audience")
+    leeway = f" · leeway {report.leeway_seconds} s" if report.leeway_seconds is not None else ""
+    return f"{line}\nIssued by {issuer} for {audience} · {report.algorithm or '?'}{leeway}"
+
+
+def _raw_json(report: InspectionReport) -> str:
+    document: dict[str, Any] = {"header": report.header}
+    if report.claims is not None:
+        document["payload"] = report.claims
+    elif report.payload_text is not None:
+        document["payload_text"] = report.payload_text
+    if report.header is None and report.kind is not TokenKind.API_KEY:
+        return ""
+    if report.kind is TokenKind.API_KEY:
+        document = {"api_key_prefix": report.key_prefix}
+    return json.dumps(document, indent=2, ensure_ascii=False)

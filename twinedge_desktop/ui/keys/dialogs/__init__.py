@@ -1,0 +1,1 @@
+"""The API-key dialogs: create, copy once, revoke, rotate, details."""

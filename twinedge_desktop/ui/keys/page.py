@@ -1,0 +1,761 @@
+"""The API Keys page: list, filter, create, copy once, revoke, rotate, export.
+
+The window's shell builds one :class:`KeysPage` (see ``ui/keys/__init__.py``) and binds
+it to the session whenever that changes (:meth:`KeysPage.bind`, which hands
+:meth:`KeysPage.set_service` the signed-in person's keys service). Every network call
+runs through the :class:`~twinedge_desktop.ui.common.tasks.TaskRunner`; errors are
+shown where they happen (inline in dialogs, a banner or an error state on the page) and
+the message bridge gets the rest. Dialogs are opened with ``open()`` and report through
+signals: nothing here blocks the event loop.
+
+Loading follows the API's cursor a page at a time and appends each page to the
+model as it arrives, so the first rows show at once, a progress line counts
+the rest and the window stays responsive with 10,000 keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QKeyEvent,
+    QKeySequence,
+    QPalette,
+)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twinedge_desktop.api.models import ApiKey, CreatedApiKey
+from twinedge_desktop.config import Preferences
+from twinedge_desktop.timefmt import Clock, utc_now
+from twinedge_desktop.ui.common import style
+from twinedge_desktop.ui.common.clipboard import SecretClipboard
+from twinedge_desktop.ui.common.inline_message import InlineMessage
+from twinedge_desktop.ui.common.messages import MessageBridge
+from twinedge_desktop.ui.common.page import SessionBinding
+from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
+from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
+from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
+from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
+from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
+from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog
+from twinedge_desktop.ui.keys.export import keys_to_csv
+from twinedge_desktop.ui.keys.model import (
+    OBJECT_ROLE,
+    KeysFilterProxy,
+    KeysTableModel,
+    KeyStatus,
+    key_status,
+)
+from twinedge_desktop.ui.keys.reminders import RevokeReminders
+from twinedge_desktop.ui.keys.table import KeysTableView
+
+if TYPE_CHECKING:
+    from twinedge_desktop.api.keys import ApiKeysService
+    from twinedge_desktop.auth.session import Session, SessionInfo
+
+
+class PageState(IntEnum):
+    """What the page shows; the value is the view's index in the page's stack."""
+
+    SIGNED_OUT = 0
+    LIST = 1
+    EMPTY = 2
+    ERROR = 3
+
+
+TIME_REFRESH_MS = 60_000
+# While loading, pages are added to the table a batch at a time: every addition lays the
+# view out again (and repaints it, ~15 ms, when the new rows show), so not more often
+# than this...
+LOAD_FLUSH_SECONDS = 0.25
+# ...and not in batches so large that adding them stalls the window on its own.
+LOAD_FLUSH_ROWS = 1000
+
+
+def _same_person(old: SessionInfo | None, new: SessionInfo | None) -> bool:
+    if old is None or new is None:
+        return False
+    return (old.profile_id, old.subject, old.org) == (new.profile_id, new.subject, new.org)
+
+
+class KeysPage(QWidget):
+    """The API keys of the signed-in person.
+
+    Signals:
+        sign_in_requested(): the signed-out state's "Sign in" button was pressed.
+        loading_changed(bool): a load started (True) or ended (False).
+    """
+
+    sign_in_requested = Signal()
+    loading_changed = Signal(bool)
+
+    def __init__(
+        self,
+        runner: TaskRunner,
+        messages: MessageBridge,
+        preferences: Preferences,
+        parent: QWidget | None = None,
+        *,
+        clipboard: SecretClipboard | None = None,
+        reminders: RevokeReminders | None = None,
+        clock: Clock = utc_now,
+        service_for: Callable[[Session], ApiKeysService] | None = None,
+    ) -> None:
+        """``service_for`` gives :meth:`bind` the keys service of a signed-in session; a page
+        built without it is bound through :meth:`set_service` alone (tests, benchmarks)."""
+        super().__init__(parent)
+        self._service_for = service_for
+        self._binding: SessionBinding | None = None
+        self.setAccessibleName("API keys")
+        # Where "revoke later" reminders outlive the app; None keeps them for this run only.
+        self._reminder_store = reminders
+        self._runner = runner
+        self._messages = messages
+        self._preferences = preferences
+        self._clock = clock
+        self._service: ApiKeysService | None = None
+        self._info: SessionInfo | None = None
+        self._generation = 0
+        self._loading = False
+        self._load_owner = QObject(self)  # lets a refresh cancel the previous load only
+        self.load_task: asyncio.Task[None] | None = None
+        self.clipboard = clipboard or SecretClipboard(parent=self)
+
+        self.model = KeysTableModel(self, clock=clock)
+        self.proxy = KeysFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self._build_signed_out())
+        self.stack.addWidget(self._build_list())
+        self.stack.addWidget(self._build_empty())
+        self.stack.addWidget(self._build_error())
+
+        self.toolbar = self._build_toolbar()
+        self.toolbar_widget = QWidget()
+        self.toolbar_widget.setLayout(self.toolbar)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.toolbar_widget)
+        layout.addWidget(self.stack, 1)
+
+        self._build_actions()
+        self._time_timer = QTimer(self)
+        self._time_timer.setInterval(TIME_REFRESH_MS)
+        self._time_timer.timeout.connect(self.model.refresh_times)
+        self._time_timer.start()
+        # A filter change can remove rows in thousands of separate ranges: count once after.
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(0)
+        self._count_timer.timeout.connect(self._update_count)
+        for signal in (
+            self.proxy.rowsInserted,
+            self.proxy.rowsRemoved,
+            self.proxy.modelReset,
+            self.proxy.layoutChanged,
+        ):
+            signal.connect(self._count_timer.start)
+        self.model.dataChanged.connect(self._update_actions)
+        # Filtering resets the model: keep the selected key selected across it.
+        self._reselect: str | None = None
+        self.proxy.modelAboutToBeReset.connect(self._remember_selection)
+        self.proxy.modelReset.connect(self._restore_selection)
+        self._set_state(PageState.SIGNED_OUT)
+
+    # -- construction --------------------------------------------------------------------
+
+    def _build_toolbar(self) -> QHBoxLayout:
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by name, prefix or scope (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setAccessibleName("Filter keys")
+        self.filter_edit.textChanged.connect(self.proxy.set_filter_text)
+        self.filter_edit.installEventFilter(self)  # Down goes on to the list
+        self.show_revoked_box = QCheckBox("Show re&voked")
+        self.show_revoked_box.setAccessibleName("Show revoked keys")
+        self.show_revoked_box.toggled.connect(self.proxy.set_show_revoked)
+        self.new_button = QPushButton("&New key…")
+        self.new_button.setAccessibleName("Create a new API key")
+        self.new_button.setToolTip("Create a new API key (Ctrl+N)")
+        self.rotate_button = QPushButton("R&otate…")
+        self.rotate_button.setAccessibleName("Rotate the selected key")
+        self.rotate_button.setToolTip("Replace the selected key with a new one (Ctrl+R)")
+        self.revoke_button = QPushButton("&Revoke…")
+        self.revoke_button.setAccessibleName("Revoke the selected key")
+        self.revoke_button.setToolTip("Revoke the selected key (Delete)")
+        self.refresh_button = QPushButton("Re&fresh")
+        self.refresh_button.setAccessibleName("Refresh the list")
+        self.refresh_button.setToolTip("Load the list again (F5)")
+        self.export_button = QPushButton("&Export CSV…")
+        self.export_button.setAccessibleName("Export the list as CSV")
+        self.export_button.setToolTip("Save the list (no secrets) as a CSV file")
+        self.new_button.setProperty("primary", True)  # the app style sheet's main action
+        self.new_button.setIcon(style.icon("add", QPalette.ColorRole.HighlightedText))
+        self.refresh_button.setIcon(style.icon("refresh"))
+        self.export_button.setIcon(style.icon("copy"))
+        self.new_button.clicked.connect(self.create_key)
+        self.rotate_button.clicked.connect(self.rotate_selected)
+        self.revoke_button.clicked.connect(self.revoke_selected)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.export_button.clicked.connect(self.export_csv)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.filter_edit, 1)
+        row.addWidget(self.show_revoked_box)
+        for button in (
+            self.new_button,
+            self.rotate_button,
+            self.revoke_button,
+            self.refresh_button,
+            self.export_button,
+        ):
+            row.addWidget(button)
+        return row
+
+    def _build_signed_out(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        self.signed_out_label = QLabel("Sign in to manage API keys.")
+        self.signed_out_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.signed_out_label.setAccessibleName("Signed out")
+        font = self.signed_out_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        self.signed_out_label.setFont(font)
+        hint = QLabel("API keys belong to your TwinEdge account; sign in to see and create them.")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.sign_in_button = QPushButton("&Sign in…")
+        self.sign_in_button.setAccessibleName("Sign in")
+        self.sign_in_button.setProperty("primary", True)
+        self.sign_in_button.clicked.connect(self.sign_in_requested)
+        layout.addWidget(self.signed_out_label)
+        layout.addWidget(hint)
+        layout.addWidget(self.sign_in_button, 0, Qt.AlignmentFlag.AlignCenter)
+        layout.addStretch(2)
+        return page
+
+    def _build_list(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.banner = InlineMessage("error")
+        self.banner.setObjectName("loadBanner")
+        self.banner_retry = QPushButton("Try again")
+        self.banner_retry.setAccessibleName("Try loading again")
+        self.banner_retry.clicked.connect(self.refresh)
+        self.banner_retry.hide()
+        banner_row = QHBoxLayout()
+        banner_row.addWidget(self.banner, 1)
+        banner_row.addWidget(self.banner_retry)
+        # The busy bar sits in the status line, beside its text: showing and hiding it
+        # leaves the table's size alone (a resized table repaints every visible cell).
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setFixedSize(120, 6)
+        self.progress.setTextVisible(False)
+        self.progress.setAccessibleName("Loading keys")
+        self.progress_label = QLabel()
+        self.progress_label.setAccessibleName("Loading progress")
+        self.count_label = QLabel()
+        self.count_label.setAccessibleName("Number of keys")
+        self.count_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignVCenter)
+        status_row.addWidget(self.progress_label)
+        status_row.addStretch(1)
+        status_row.addWidget(self.count_label)
+
+        self.table = KeysTableView(self.proxy)
+        self.table.horizontalHeader().setSortIndicator(
+            self.model.sort_column, self.model.sort_order
+        )
+        # After the indicator: enabling sorting sorts by it at once (newest first).
+        self.table.setSortingEnabled(True)
+        self.table.activated.connect(self._activated)
+        selection = self.table.selectionModel()
+        selection.selectionChanged.connect(self._update_actions)
+        selection.currentRowChanged.connect(self._update_actions)
+
+        layout.addLayout(banner_row)
+        layout.addLayout(status_row)
+        layout.addWidget(self.table, 1)
+        return page
+
+    def _build_empty(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        title = QLabel("No API keys yet")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        title.setFont(font)
+        text = QLabel(
+            "API keys let scripts, services and devices call the TwinEdge API without you.\n"
+            "Create one with just the scopes it needs."
+        )
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.empty_create_button = QPushButton("Create your first key…")
+        self.empty_create_button.setAccessibleName("Create your first API key")
+        self.empty_create_button.setProperty("primary", True)
+        self.empty_create_button.clicked.connect(self.create_key)
+        layout.addWidget(title)
+        layout.addWidget(text)
+        layout.addWidget(self.empty_create_button, 0, Qt.AlignmentFlag.AlignCenter)
+        layout.addStretch(2)
+        return page
+
+    def _build_error(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        title = QLabel("The API keys could not be loaded")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.error_text = InlineMessage("error")
+        self.error_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.error_text.setObjectName("loadError")
+        self.retry_button = QPushButton("&Try again")
+        self.retry_button.setAccessibleName("Try loading again")
+        self.retry_button.clicked.connect(self.refresh)
+        layout.addWidget(title)
+        layout.addWidget(self.error_text)
+        layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignCenter)
+        layout.addStretch(2)
+        return page
+
+    def _build_actions(self) -> None:
+        def action(
+            text: str,
+            shortcut: QKeySequence | QKeySequence.StandardKey | str,
+            slot: Callable[[], Any],
+        ) -> QAction:
+            act = QAction(text, self)
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            act.triggered.connect(slot)
+            self.addAction(act)
+            return act
+
+        self.new_action = action("New key", "Ctrl+N", self.create_key)
+        self.revoke_action = action("Revoke", QKeySequence(Qt.Key.Key_Delete), self.revoke_selected)
+        self.rotate_action = action("Rotate", "Ctrl+R", self.rotate_selected)
+        self.filter_action = action("Filter", "Ctrl+F", self.focus_filter)
+        self.refresh_action = action("Refresh", QKeySequence(Qt.Key.Key_F5), self.refresh)
+
+    # -- session -------------------------------------------------------------------------
+
+    @property
+    def service(self) -> ApiKeysService | None:
+        return self._service
+
+    @property
+    def loading(self) -> bool:
+        return self._loading
+
+    def bind(self, binding: SessionBinding) -> None:
+        """Show the keys of whoever ``binding`` says is signed in (none when nobody is)."""
+        if binding == self._binding:
+            return
+        self._binding = binding
+        if binding.session is None or binding.info is None:
+            self.set_service(None, None)
+            return
+        if self._service_for is None:
+            raise RuntimeError("This keys page was built without a way to reach the API.")
+        self.set_service(self._service_for(binding.session), binding.info)
+
+    def set_service(self, service: ApiKeysService | None, info: SessionInfo | None) -> None:
+        """Show ``service``'s keys; None means signed out. Called on every session change."""
+        # The same person in the same profile (a refreshed token, a new service object for
+        # the same session): keep the list rather than reload 10,000 keys.
+        same = service is not None and _same_person(self._info, info)
+        self._service = service
+        self._info = info
+        if service is None:
+            self._cancel_load()
+            self.model.clear()
+            self.model.replace_reminders({})
+            self._set_state(PageState.SIGNED_OUT)
+            return
+        if not same or self.state is PageState.SIGNED_OUT:
+            self.model.clear()
+            self.model.replace_reminders(self._stored_reminders())
+            self.refresh()
+        else:
+            self._update_actions()
+
+    # -- loading -------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """(Re)load every page; the previous load, if any, is cancelled."""
+        service = self._service
+        if service is None:
+            return
+        self._cancel_load()
+        self._generation += 1
+        self.load_task = self._runner.start(
+            self._load(service, self._generation),
+            owner=self._load_owner,
+            on_error=functools.partial(self._load_failed, generation=self._generation),
+            name="load-api-keys",
+        )
+
+    def _cancel_load(self) -> None:
+        self._runner.cancel_owned_by(self._load_owner)
+        self._set_loading(False)
+
+    async def _load(self, service: ApiKeysService, generation: int) -> None:
+        self._set_loading(True)
+        self.banner.clear_message()
+        self.banner_retry.hide()
+        if self.model.total_count() or self.state is not PageState.LIST:
+            self._set_state(PageState.LIST)
+        self.progress_label.setText("Loading keys…")
+        first_page = True
+        loaded = 0
+        pending: list[ApiKey] = []
+        loop = asyncio.get_running_loop()
+        last_flush = loop.time()
+        async for page in service.list_pages():
+            if generation != self._generation:
+                return
+            loaded += len(page)
+            if first_page:
+                # A refresh replaces the rows only once fresh data is here: no blank flash.
+                self.model.set_keys(page)
+                first_page = False
+                last_flush = loop.time()
+            else:
+                # Every insertion lays the view out (see LOAD_FLUSH_SECONDS); a few
+                # batches a second look just as live and leave the loop free in between.
+                pending.extend(page)
+                if (
+                    loop.time() - last_flush >= LOAD_FLUSH_SECONDS
+                    or len(pending) >= LOAD_FLUSH_ROWS
+                ):
+                    self.model.append_keys(pending)
+                    pending = []
+                    last_flush = loop.time()
+            self.progress_label.setText(f"Loading keys… {loaded:,} so far")
+        if pending:
+            self.model.append_keys(pending)
+        if first_page:
+            self.model.set_keys(())
+        self._forget_settled_reminders()
+        self._set_loading(False)
+        self.progress_label.setText("")
+        self._set_state(PageState.LIST if self.model.total_count() else PageState.EMPTY)
+        self._update_count()
+
+    def _load_failed(self, exc: BaseException, generation: int) -> bool:
+        if generation != self._generation:
+            return True
+        self._set_loading(False)
+        self.progress_label.setText("")
+        text = error_message(exc)
+        if self.model.total_count():
+            # Keep what is already shown; say what failed and offer to retry.
+            self.banner.show_message(f"Refreshing failed: {text}")
+            self.banner_retry.show()
+            self._set_state(PageState.LIST)
+        else:
+            self.error_text.show_message(text)
+            self._set_state(PageState.ERROR)
+            self.retry_button.setFocus()
+        return True
+
+    def _set_loading(self, loading: bool) -> None:
+        if loading != self._loading:
+            self._loading = loading
+            self.loading_changed.emit(loading)
+        self.progress.setVisible(loading)
+        self.table.hold_scroll_bar(loading)
+        self.refresh_action.setEnabled(self._service is not None)
+        self._update_actions()
+
+    # -- state and actions ---------------------------------------------------------------
+
+    @property
+    def state(self) -> PageState:
+        return PageState(self.stack.currentIndex())
+
+    def _set_state(self, state: PageState) -> None:
+        self.stack.setCurrentIndex(state)
+        self.toolbar_widget.setVisible(state is not PageState.SIGNED_OUT)
+        self._update_actions()
+
+    def selected_key(self) -> ApiKey | None:
+        index = self.table.selectionModel().currentIndex()
+        if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row()):
+            return None
+        key = index.siblingAtColumn(0).data(OBJECT_ROLE)
+        return key if isinstance(key, ApiKey) else None
+
+    def select_key(self, key_id: str) -> bool:
+        row = self.model.row_of(key_id)
+        if row is None:
+            return False
+        proxy_index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not proxy_index.isValid():
+            return False
+        self.table.selectionModel().setCurrentIndex(
+            proxy_index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(proxy_index)
+        return True
+
+    def _update_actions(self, *_args: object) -> None:
+        signed_in = self._service is not None
+        key = self.selected_key() if signed_in else None
+        active = key is not None and key_status(key, self._clock()) is KeyStatus.ACTIVE
+        for widget in (self.new_button, self.new_action, self.refresh_button, self.export_button):
+            widget.setEnabled(signed_in)
+        self.rotate_button.setEnabled(active)
+        self.rotate_action.setEnabled(active)
+        revocable = key is not None and key.revoked_at is None
+        self.revoke_button.setEnabled(revocable)
+        self.revoke_action.setEnabled(revocable)
+
+    def _update_count(self, *_args: object) -> None:
+        total = self.model.total_count()
+        shown = self.proxy.rowCount()
+        if total == 0:
+            self.count_label.setText("")
+        elif shown == total:
+            self.count_label.setText(f"{total:,} keys" if total != 1 else "1 key")
+        else:
+            self.count_label.setText(f"{shown:,} of {total:,} keys shown")
+        self._update_actions()
+
+    def _remember_selection(self) -> None:
+        key = self.selected_key()
+        self._reselect = key.id if key is not None else None
+
+    def _restore_selection(self) -> None:
+        key_id, self._reselect = self._reselect, None
+        if key_id is not None:
+            self.select_key(key_id)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.filter_edit
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Down
+            and self.state is PageState.LIST
+        ):
+            # From the filter to what it found, as in a search field's suggestions.
+            self.table.setFocus(Qt.FocusReason.TabFocusReason)
+            return True
+        return super().eventFilter(watched, event)
+
+    def focus_filter(self) -> None:
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
+
+    def _activated(self, index: QModelIndex) -> None:
+        key = index.siblingAtColumn(0).data(OBJECT_ROLE)
+        if isinstance(key, ApiKey):
+            self.show_details(key)
+
+    # -- dialogs -------------------------------------------------------------------------
+
+    def _open(self, dialog: Any) -> None:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def show_details(self, key: ApiKey) -> KeyDetailsDialog:
+        dialog = KeyDetailsDialog(
+            key, self, reminder=self.model.reminder_for(key.id), clock=self._clock
+        )
+        dialog.rotate_requested.connect(self.rotate_key)
+        dialog.revoke_requested.connect(self.revoke_key)
+        self._open(dialog)
+        return dialog
+
+    def create_key(self) -> CreateKeyDialog | None:
+        if self._service is None:
+            return None
+        dialog = CreateKeyDialog(
+            self._service,
+            self._runner,
+            self._info.scopes if self._info is not None else None,
+            self,
+            clock=self._clock,
+        )
+        dialog.created.connect(self._key_created)
+        self._open(dialog)
+        return dialog
+
+    def _key_created(self, created: CreatedApiKey) -> None:
+        self._add_key(created.key)
+        service = self._service
+        if service is None:
+            return
+        dialog = CopyOnceDialog(
+            created,
+            service,
+            self._runner,
+            self.clipboard,
+            self._preferences.clipboard_clear_seconds,
+            self,
+            api_base=service.api_base,
+        )
+        del created
+        self._open(dialog)
+
+    def _add_key(self, key: ApiKey) -> None:
+        self.model.upsert(key)
+        if self.state in (PageState.EMPTY, PageState.ERROR):
+            self._set_state(PageState.LIST)
+        if not self.select_key(key.id) and self.filter_edit.text():
+            self.filter_edit.clear()  # the new key is filtered out: show it anyway
+            self.select_key(key.id)
+        self._update_count()
+
+    def revoke_selected(self) -> None:
+        key = self.selected_key()
+        if key is not None:
+            self.revoke_key(key)
+
+    def revoke_key(self, key: ApiKey) -> RevokeKeyDialog | None:
+        if self._service is None or key.revoked_at is not None:
+            return None
+        dialog = RevokeKeyDialog(key, self._service, self._runner, self, clock=self._clock)
+        dialog.revoked.connect(self._key_revoked)
+        self._open(dialog)
+        return dialog
+
+    def _key_revoked(self, key: ApiKey) -> None:
+        self.model.upsert(key)
+        self.model.set_reminder(key.id, None)
+        self._save_reminders()
+        self._update_actions()
+        self._messages.info(f"Revoked the API key “{key.name}” ({key.prefix}…).")
+
+    def rotate_selected(self) -> None:
+        key = self.selected_key()
+        if key is not None:
+            self.rotate_key(key)
+
+    def rotate_key(self, key: ApiKey) -> RotateKeyDialog | None:
+        service = self._service
+        if service is None or key_status(key, self._clock()) is not KeyStatus.ACTIVE:
+            return None
+        dialog = RotateKeyDialog(
+            key,
+            service,
+            self._runner,
+            self._info.scopes if self._info is not None else None,
+            self.clipboard,
+            self._preferences.clipboard_clear_seconds,
+            self,
+            api_base=service.api_base,
+            clock=self._clock,
+        )
+        dialog.created.connect(self._add_key)
+        dialog.old_revoked.connect(self._key_revoked)
+        dialog.revoke_later.connect(self._revoke_later)
+        dialog.old_updated.connect(self._key_updated)
+        self._open(dialog)
+        return dialog
+
+    def _key_updated(self, key: ApiKey) -> None:
+        """A key read afresh (its last use, or revoked elsewhere): its row, and the actions."""
+        self.model.upsert(key)
+        self._update_actions()
+
+    def _revoke_later(self, old: ApiKey, reminder: str) -> None:
+        self.model.set_reminder(old.id, reminder)
+        self._save_reminders()
+        self._messages.info(f"“{old.name}” is still active: revoke it once nothing uses it.")
+
+    # -- reminders -----------------------------------------------------------------------
+
+    def _reminder_owner(self) -> tuple[str, str, str] | None:
+        info = self._info
+        if self._reminder_store is None or info is None or not info.subject:
+            return None
+        return info.profile_id, info.org or "", info.subject
+
+    def _stored_reminders(self) -> dict[str, str]:
+        owner = self._reminder_owner()
+        if owner is None or self._reminder_store is None:
+            return {}
+        return self._reminder_store.load(*owner)
+
+    def _save_reminders(self) -> None:
+        owner = self._reminder_owner()
+        if owner is not None and self._reminder_store is not None:
+            self._reminder_store.save(*owner, self.model.reminders())
+
+    def _forget_settled_reminders(self) -> None:
+        """After a full load: a reminder whose key is revoked (elsewhere, say) or expired
+        has nothing left to remind of. A key missing from the list is left alone: another
+        session may see fewer keys than the one that rotated it."""
+        now = self._clock()
+        settled = [
+            key_id
+            for key_id in self.model.reminders()
+            if (key := self.model.key_by_id(key_id)) is not None
+            and key_status(key, now) is not KeyStatus.ACTIVE
+        ]
+        for key_id in settled:
+            self.model.set_reminder(key_id, None)
+        if settled:
+            self._save_reminders()
+
+    # -- export --------------------------------------------------------------------------
+
+    def export_csv(self) -> QFileDialog | None:
+        if not self.model.total_count():
+            self._messages.info("There are no keys to export.")
+            return None
+        dialog = QFileDialog(self, "Export API keys as CSV", str(Path.home() / "api-keys.csv"))
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter("CSV files (*.csv)")
+        dialog.setDefaultSuffix("csv")
+        dialog.fileSelected.connect(lambda path: self.export_csv_to(Path(path)))
+        self._open(dialog)
+        return dialog
+
+    def export_csv_to(self, path: Path) -> asyncio.Task[None]:
+        """Write every loaded key (revoked too, never a secret) to ``path`` off the UI thread."""
+        text = keys_to_csv(self.model.all_keys(), self._clock())
+        count = self.model.total_count()
+
+        async def write() -> None:
+            await asyncio.to_thread(path.write_text, text, encoding="utf-8", newline="")
+            self._messages.info(f"Exported {count:,} keys to {path}.")
+
+        return self._runner.start(write(), owner=self, name="export-api-keys")

@@ -1,0 +1,205 @@
+"""The window's actions, its toolbar and its menus, and which actions the session allows.
+
+Every action is added to the window, so its shortcut works even when the menu bar is
+hidden. Built right after the first paint (``MainWindow.build_chrome``): the actions'
+icons and the menus are not needed for the first frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSizePolicy, QToolBar, QWidget
+
+from twinedge_desktop.ui.common.page import PageInfo
+from twinedge_desktop.ui.common.style import icon, set_role
+
+if TYPE_CHECKING:
+    from twinedge_desktop.ui.account.session_controller import SessionController
+    from twinedge_desktop.ui.account.view import AccountView
+    from twinedge_desktop.ui.shell.help import Help
+    from twinedge_desktop.ui.shell.main_window import MainWindow
+
+REFRESH_KEY = "F5"
+
+
+def _action(
+    window: QMainWindow,
+    text: str,
+    slot: Callable[[], object],
+    shortcuts: Sequence[str] = (),
+    icon_name: str | None = None,
+) -> QAction:
+    action = QAction(text, window)
+    if icon_name:
+        action.setIcon(icon(icon_name))
+    if shortcuts:
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.setToolTip(f"{text.rstrip('…')} ({shortcuts[0]})")
+    action.triggered.connect(slot)
+    window.addAction(action)  # shortcuts work even when the menu bar is hidden
+    return action
+
+
+def page_shortcuts(pages: Sequence[PageInfo]) -> dict[str, tuple[str, ...]]:
+    """Ctrl+1, Ctrl+2… in navigation order, then each page's own extra shortcuts."""
+    return {
+        page.key: (f"Ctrl+{number}", *page.extra_shortcuts)
+        for number, page in enumerate(pages, start=1)
+    }
+
+
+class WindowActions:
+    """The window's actions: File (sign-in), Profile, View (pages, refresh), Help."""
+
+    def __init__(self, window: MainWindow, help_: Help, pages: Sequence[PageInfo]) -> None:
+        def add(
+            text: str,
+            slot: Callable[[], object],
+            shortcuts: Sequence[str] = (),
+            icon_name: str | None = None,
+        ) -> QAction:
+            return _action(window, text, slot, shortcuts, icon_name)
+
+        def on_account(
+            act: Callable[[AccountView], object], *, show: bool = False
+        ) -> Callable[[], None]:
+            return lambda: window.on_account(act, show=show)
+
+        self.sign_in = add(
+            "Sign in with browser",
+            on_account(lambda account: account.sign_in(), show=True),
+            ("Ctrl+L",),
+            "sign-in",
+        )
+        self.service = add(
+            "Service account sign-in…",
+            on_account(lambda account: account.service_sign_in(), show=True),
+            ("Ctrl+Shift+S",),
+            "service",
+        )
+        self.api_key = add(
+            "Use an API key…",
+            on_account(lambda account: account.use_api_key(), show=True),
+            ("Ctrl+Shift+K",),
+            "key",
+        )
+        self.sign_out = add(
+            "Sign out",
+            on_account(lambda account: account.sign_out()),
+            ("Ctrl+Shift+L",),
+            "sign-out",
+        )
+        self.cancel = add("Cancel sign-in", on_account(lambda account: account.cancel_sign_in()))
+        self.copy_link = add(
+            "Copy sign-in link",
+            on_account(lambda account: account.copy_sign_in_link()),
+            ("Ctrl+Shift+C",),
+            "copy",
+        )
+        self.quit = add("Quit", window.close, ("Ctrl+Q",))
+        self.quit.setMenuRole(QAction.MenuRole.QuitRole)
+        shortcuts = page_shortcuts(pages)
+        self.pages = {
+            page.key: add(
+                page.title, partial(window.show_page, page.key), shortcuts[page.key], page.icon
+            )
+            for page in pages
+        }
+        self.refresh = add("Refresh", window.refresh, (REFRESH_KEY,), "refresh")
+        self.switch_profile = add(
+            "Switch profile…", window.open_profile_list, ("Ctrl+P",), "server"
+        )
+        self.add_profile = add(
+            "Add profile…", window.profile_switching.add_profile, ("Ctrl+Shift+N",), "add"
+        )
+        self.about = add("About TwinEdge Desktop", help_.about)
+        self.about.setMenuRole(QAction.MenuRole.AboutRole)
+        self.diagnostics = add("Copy diagnostics", help_.copy_diagnostics, icon_name="copy")
+        self.log_location = add("Show log file location…", help_.show_log_location)
+        self.open_log_folder = add("Open log folder", help_.open_log_folder)
+        self.sign_in_actions = (
+            self.sign_in,
+            self.service,
+            self.api_key,
+            self.sign_out,
+            self.copy_link,
+            self.cancel,
+        )
+        for action in self.sign_in_actions:
+            action.setEnabled(False)  # until a session is bound
+        self.sign_out.setVisible(False)
+
+    def follow_session(self, controller: SessionController) -> None:
+        """Enable what the bound session allows now: sign in or out, cancel, copy the link."""
+        session = controller.session
+        signed_in = controller.signed_in_info is not None
+        busy = controller.signing_in or controller.busy or controller.restoring
+        ready = session is not None and not busy
+        self.sign_in.setVisible(not signed_in)
+        self.sign_in.setEnabled(ready)
+        self.service.setEnabled(ready and not signed_in)
+        self.api_key.setEnabled(ready and not signed_in)
+        self.sign_out.setVisible(signed_in)
+        self.sign_out.setEnabled(signed_in and not controller.busy)
+        self.copy_link.setEnabled(controller.authorization_url is not None)
+        self.cancel.setEnabled(controller.signing_in)
+
+    def claim_refresh_key(self, page: QWidget | None) -> None:
+        """Give F5 to ``page`` when it has its own F5 action; else to the window's Refresh.
+
+        Two actions on one key in one window are ambiguous to Qt, and then neither fires.
+        """
+        f5 = QKeySequence(REFRESH_KEY)
+        page_has_own = page is not None and any(a.shortcut() == f5 for a in page.actions())
+        self.refresh.setShortcuts([] if page_has_own else [f5])
+        self.refresh.setVisible(not page_has_own)  # no second Refresh button
+
+    def build_toolbar(self, window: QMainWindow, profile_list: QWidget) -> QToolBar:
+        """Profile list on the left; Refresh, Sign in / Sign out on the right."""
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        set_role(toolbar, "toolbar")
+        toolbar.setMovable(False)
+        toolbar.setFloatable(False)
+        toolbar.setIconSize(QSize(18, 18))
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        label = QLabel("  Profile ")
+        label.setBuddy(profile_list)
+        toolbar.addWidget(label)
+        toolbar.addWidget(profile_list)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        toolbar.addAction(self.refresh)
+        toolbar.addAction(self.sign_in)
+        toolbar.addAction(self.sign_out)
+        window.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        return toolbar
+
+    def build_menus(self, window: QMainWindow) -> QMenu:
+        """File, Profile, View and Help; returns the Help menu."""
+        bar = window.menuBar()
+        file_menu = bar.addMenu("&File")
+        for action in (self.sign_in, self.service, self.api_key, self.copy_link, self.sign_out):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit)
+        profile_menu = bar.addMenu("&Profile")
+        profile_menu.addAction(self.switch_profile)
+        profile_menu.addAction(self.add_profile)
+        view_menu = bar.addMenu("&View")
+        for action in self.pages.values():
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.refresh)
+        help_menu = bar.addMenu("&Help")
+        for action in (self.diagnostics, self.log_location, self.open_log_folder):
+            help_menu.addAction(action)
+        help_menu.addSeparator()
+        help_menu.addAction(self.about)
+        return help_menu
