@@ -210,18 +210,20 @@ async def test_the_create_dialog_fits_with_every_message_it_shows(
         existing_names={"CI deploys"},
     )
     parented(qtbot, page, dialog)
-    await at_minimum(dialog)
+    await fits(dialog)  # as it opens, at its own size
     height = dialog.height()
     dialog.submit()  # nothing filled in: the name and scopes errors
     assert dialog.form.name_error.isVisible() and dialog.form.scopes_error.isVisible()
-    await fits(dialog)
     dialog.form.scope_boxes["admin"].setChecked(True)
     dialog.form.expiry_combo.setCurrentIndex(dialog.form.expiry_combo.findData("never"))
     assert dialog.form.never_warning.isVisible() and dialog.form.admin_warning.isVisible()
     await fits(dialog)
+    # It grew to show them (the screen has room): nothing squeezed, nothing to scroll.
+    assert dialog.height() > height + 40
+    assert dialog.body.verticalScrollBar().maximum() == 0
+    await at_minimum(dialog)
     dialog.form.name_edit.setText("x" * 70)
     await fits(dialog)
-    assert dialog.height() >= height  # it grew (or scrolls) rather than squeeze the form
     dialog.form.name_edit.setText("ci deploys")  # a name an active key has
     assert dialog.form.duplicate_warning.isVisible()
     dialog.error.show_message(

@@ -200,6 +200,22 @@ async def test_an_entry_without_an_id_offers_details_only(page: KeysPage, api: F
     assert api.revoked == []
 
 
+async def test_an_entry_without_an_id_stays_selected_through_sorts_and_filters(
+    page: KeysPage, qtbot: Any
+) -> None:
+    # Two entries have no id: each row is still itself (they do not share an identity).
+    row = next(r for r in range(5) if str(cell(page, r, Column.NAME)).startswith("damaged: "))
+    select_row(page, row)
+    chosen = page.selected_key()
+    assert chosen is not None and chosen.id == "" and "not an object" in str(chosen.problem)
+    for column in Column:
+        for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+            page.table.sortByColumn(column, order)
+            assert page.selected_key() is chosen, (column, order)
+    qtbot.keyClicks(page.filter_edit, "damaged")  # a filter that keeps it: still selected
+    assert page.selected_key() is chosen
+
+
 async def test_details_of_a_damaged_key_never_show_the_stand_ins(
     qtbot: Any, page: KeysPage
 ) -> None:
