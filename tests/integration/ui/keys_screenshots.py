@@ -29,10 +29,9 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 WINDOWS = {"min": (800, 520), "large": (1920, 1080)}
-# README picture -> the artifact it is.
+# README picture -> the artifact it is (the README's page pictures, api-keys-*.png, show
+# the whole window: scripts/screenshots.py makes them).
 README = {
-    "api-keys-light.png": "keys-list-large-light.png",
-    "api-keys-dark.png": "keys-list-large-dark.png",
     "key-create-light.png": "keys-create-large-light.png",
     "key-copy-once-dark.png": "keys-copy-once-large-dark.png",
 }
@@ -172,7 +171,7 @@ async def shoot(out: Path) -> list[Path]:
             await page.load_task
             page.model.set_reminder(keys[3].id, "Rotated: revoke this key once nothing uses it.")
             page.show_revoked_box.setChecked(True)
-            page.select_key(keys[0].id)
+            page.select_key(keys[2].id)  # a selected row with its badges
             await pause()
             save(page, "list")
             page.filter_edit.setText("plant 9")
@@ -182,14 +181,20 @@ async def shoot(out: Path) -> list[Path]:
 
             create = page.create_key()
             assert create is not None
+            create.form.name_edit.setText("Edge gateway, plant 3")
+            create.form.scope_boxes["read:telemetry"].setChecked(True)
+            create.form.scope_boxes["write:telemetry"].setChecked(True)
             await dialog_shot(create, "create")
             create.form.name_edit.setText("Nightly export")  # an active key's name
+            for box in create.form.scope_boxes.values():
+                box.setChecked(False)
             create.form.expiry_combo.setCurrentIndex(create.form.expiry_combo.findData("never"))
             create.submit()  # no scope: the error, with the warnings
             await dialog_shot(create, "create-messages")
             create.form.name_edit.setText("Edge gateway, plant 3")
             create.form.scope_boxes["read:telemetry"].setChecked(True)
             create.form.scope_boxes["write:telemetry"].setChecked(True)
+            create.form.expiry_combo.setCurrentIndex(create.form.expiry_combo.findData(90))
             create.submit()
             for _ in range(100):
                 await asyncio.sleep(0.02)
