@@ -242,3 +242,26 @@ async def test_the_csv_says_damaged_and_why(page: KeysPage, tmp_path: Path) -> N
     assert by_name["bad expiry"]["problem"].startswith("expires_at:")
     assert by_name["healthy key"]["problem"] == ""
     assert json.dumps(rows).count("1970") == 0
+
+
+async def test_a_key_with_an_unreadable_name_is_confirmed_by_its_id(
+    qtbot: Any, messages: Any
+) -> None:
+    from dataclasses import replace
+
+    from tests.helpers.keys import FakeKeysService, fixed_clock, make_key
+
+    used = make_key("", last_used_days_ago=1, key_id="key_unnamed")  # used yesterday
+    key = replace(used, problem="name: a list, not text", unreadable=("name",))
+    service = FakeKeysService(keys=[key])
+    dialog = RevokeKeyDialog(key, service, TaskRunner(messages), clock=fixed_clock)  # type: ignore[arg-type]
+    qtbot.addWidget(dialog)
+    dialog.open()
+    assert dialog.typed_confirmation_required
+    assert dialog.name_confirm.placeholderText() == "Type the key's id"
+    assert not dialog.revoke_button.isEnabled()  # an empty name must not confirm it
+    qtbot.keyClicks(dialog.name_confirm, "key_unnamed")
+    assert dialog.revoke_button.isEnabled()
+    dialog.submit()
+    await wait_signal(dialog.finished)
+    assert service.revoke_calls == ["key_unnamed"]
