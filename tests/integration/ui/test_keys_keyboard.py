@@ -326,11 +326,15 @@ async def test_create_copy_rotate_and_revoke_the_old_key_from_the_keyboard(
         assert keys[new.id].revoked_at is None
         assert keys[new.id].scopes == SCOPES
         assert new_secret.startswith(keys[new.id].prefix)
-        # And so does the list: the old key revoked in place, the new one shown.
+        # And so does the list: the old key gone from view at once (revoked keys are
+        # hidden), listed as revoked once they are shown; the new one shown.
+        assert page.model.row_of(old.id) is None
+        assert page.model.row_of(new.id) is not None
+        await kb.press(Key.Key_V, ALT)  # Show re&voked
+        await until(page.show_revoked_box.isChecked)
         old_row = page.model.row_of(old.id)
         assert old_row is not None
         assert page.model.index(old_row, Column.STATUS).data() == "revoked"
-        assert page.model.row_of(new.id) is not None
         kb.check()
 
 

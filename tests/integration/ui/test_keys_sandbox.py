@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +19,9 @@ from tests.helpers.keys import all_texts, make_keys_page
 from tests.helpers.sandbox import SandboxControls
 from tests.helpers.sandbox_signin import signed_in
 from tests.helpers.waiting import settle, until, wait_signal
+from twinedge_desktop.api.errors import InsufficientScope
+from twinedge_desktop.api.keys import new_idempotency_key
+from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.keyformat import is_valid_key
 from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
 from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
@@ -235,3 +239,41 @@ async def test_viewer_sees_write_scopes_disabled_against_the_real_session(
         assert not dialog.form.scope_boxes["write:assets"].isEnabled()
         assert not dialog.form.scope_boxes["admin"].isEnabled()
         dialog.reject()
+
+
+@pytest.mark.parametrize("kind", ["api key", "service"])
+async def test_an_api_key_or_service_session_is_told_to_sign_in_as_a_person(
+    sandbox: Any, qtbot: Any, messages: Any, kind: str
+) -> None:
+    page = make_keys_page(qtbot, messages)
+    requested: list[bool] = []
+    page.sign_in_requested.connect(lambda: requested.append(True))
+    async with signed_in(sandbox.base_url) as s:
+        expires = datetime.now(UTC) + timedelta(days=1)
+        created = await s.service.create(
+            "automation", ("read:assets",), expires, idempotency_key=new_idempotency_key()
+        )
+        session = s.session
+        if kind == "api key":
+            info = await session.use_api_key(created.secret)
+        else:
+            info = await session.sign_in_with_client_credentials(
+                sandbox.service_client_id, sandbox.service_client_secret
+            )
+        assert info.kind is not CredentialKind.USER
+        service = s.core.api_keys_for(session)
+        # What the page spares the person: the real API refuses key management here.
+        with pytest.raises(InsufficientScope):
+            await service.list_all()
+        page.set_service(service, info)
+        await settle(page.load_task)
+        assert page.state is PageState.NOT_A_PERSON
+        assert page.load_task is None  # nothing was asked of the server
+        text = page.not_a_person_text.text()
+        assert "Only a person's sign-in can list, create, rotate or revoke API keys" in text
+        assert not page.new_button.isEnabled() and not page.revoke_button.isEnabled()
+        assert "only a person's sign-in can manage API keys" in page.new_button.toolTip()
+        assert page.create_key() is None
+        page.person_sign_in_button.click()
+        assert requested == [True]
+        assert not any(level == "error" for level, _text in messages.records)

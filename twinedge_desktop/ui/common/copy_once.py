@@ -145,6 +145,34 @@ class SnippetView(QPlainTextEdit):
         return QSize(160, self._height_for(min(self._lines, SNIPPET_MIN_LINES)))
 
 
+class SnippetTabs(QTabWidget):
+    """The snippets, a tab each, as tall as the tab shown: a one-line shell snippet is not
+    given the room of a ten-line Python one (``QTabWidget`` sizes for its tallest tab)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.currentChanged.connect(lambda _index: self.updateGeometry())
+
+    def _taller_than_current(self, minimum: bool) -> int:
+        pages = [page for i in range(self.count()) if (page := self.widget(i)) is not None]
+        current = self.currentWidget()
+        if current is None or not pages:
+            return 0
+
+        def height(page: QWidget) -> int:
+            return (page.minimumSizeHint() if minimum else page.sizeHint()).height()
+
+        return max(height(page) for page in pages) - height(current)
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), hint.height() - self._taller_than_current(False))
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(hint.width(), hint.height() - self._taller_than_current(True))
+
+
 class CopyOncePanel(QWidget):
     """The secret, its snippets, Copy and the "I have stored it" confirmation (see module).
 
@@ -215,7 +243,7 @@ class CopyOncePanel(QWidget):
         self.snippet_note = InlineMessage("warning")
         self.snippet_note.setObjectName("snippetNote")
         self.snippet_note.show_message(note)
-        self.snippet_tabs = QTabWidget()
+        self.snippet_tabs = SnippetTabs()
         self.snippet_tabs.setAccessibleName("Use it")
         self.snippet_tabs.setDocumentMode(True)
         self.snippet_tabs.setUsesScrollButtons(True)
@@ -476,6 +504,7 @@ __all__ = [
     "CopyOncePanel",
     "DiscardSecretBox",
     "Snippet",
+    "SnippetTabs",
     "SnippetView",
     "ask_close_without_storing",
     "masked",

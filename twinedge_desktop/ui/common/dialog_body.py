@@ -68,9 +68,10 @@ class DialogBody(QScrollArea):
             return QSize(0, 0)
         minimum = content.minimumSizeHint()
         width = max(self._preferred_width, minimum.width())
-        layout = content.layout()
-        if layout is not None and layout.hasHeightForWidth():
-            height = layout.totalHeightForWidth(width)
+        # The widget's own (virtual) answers, not its layout's: a content widget may
+        # size itself differently (a stack as tall as the page it shows).
+        if content.hasHeightForWidth():
+            height = content.heightForWidth(width)
         else:
             height = content.sizeHint().height()
         return QSize(width, max(height, minimum.height()))

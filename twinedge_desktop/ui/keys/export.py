@@ -1,6 +1,9 @@
 """The API keys as CSV for a spreadsheet: public fields only, never a secret.
 
 Names are written so a spreadsheet does not run them as formulas (CSV injection).
+A damaged entry (the server's could not be read in full) is written with what was
+readable, empty cells where a value was unreadable (never the 1970 stand-in), its status
+"damaged" and the reason in ``problem``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from twinedge_desktop.api.models import ApiKey
+from twinedge_desktop.ui.keys.model import key_status
 
 CSV_FIELDS = (
     "id",
@@ -23,14 +27,18 @@ CSV_FIELDS = (
     "last_used_at",
     "revoked_at",
     "created_by",
+    "problem",
 )
 
 
 def keys_to_csv(keys: Iterable[ApiKey], now: datetime) -> str:
     """The keys as CSV for a spreadsheet: public fields only (the prefix, never a secret)."""
 
-    def stamp(value: datetime | None) -> str:
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else ""
+    def stamp(key: ApiKey, field: str) -> str:
+        value: datetime | None = getattr(key, field)
+        if value is None or field in key.unreadable:
+            return ""
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -42,12 +50,13 @@ def keys_to_csv(keys: Iterable[ApiKey], now: datetime) -> str:
                 _spreadsheet_safe(key.name),
                 key.prefix,
                 " ".join(key.scopes),
-                key.status(now),
-                stamp(key.created_at),
-                stamp(key.expires_at),
-                stamp(key.last_used_at),
-                stamp(key.revoked_at),
+                key_status(key, now).value,
+                stamp(key, "created_at"),
+                stamp(key, "expires_at"),
+                stamp(key, "last_used_at"),
+                stamp(key, "revoked_at"),
                 _spreadsheet_safe(key.created_by),
+                _spreadsheet_safe(key.problem or ""),
             )
         )
     return out.getvalue()

@@ -6,6 +6,13 @@ answers the usual roles plus :data:`SORT_ROLE` (a value that sorts correctly),
 "expires" and "status" cells should flag). :class:`KeysFilterProxy` sits between the
 model and the view and filters by text (name, prefix, scopes) and by "show revoked".
 
+Damaged entries (the server sent an entry the client could not read in full:
+:attr:`ApiKey.problem`) are rows like any other: they say "damaged: <why>", carry a
+"damaged" badge, sort and filter, and show "unreadable" where a value was (never a
+1970 date or a "never" that is not known). Each row has an *identity*: the key's id, or,
+for an entry whose id itself was unreadable, one made up here, so two such entries
+never collide (they cannot be acted on: the page offers them Details only).
+
 Why the model sorts and filters itself: a ``QSortFilterProxyModel`` sorting by a
 role calls ``data()`` across the C++/Python boundary for every comparison (measured
 ~600 ms for 10,000 keys), and filtering through a Python ``filterAcceptsRow`` costs a
@@ -26,6 +33,7 @@ format dates again. Measured: a full repaint of the table went from ~19 to ~14 m
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -89,11 +97,38 @@ class KeyStatus(StrEnum):
     ACTIVE = "active"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    DAMAGED = "damaged"
 
 
 def key_status(key: ApiKey, now: datetime) -> KeyStatus:
-    """``key``'s status at ``now`` (revocation wins over expiry)."""
+    """``key``'s status at ``now``: revocation wins; then any damaged entry is "damaged"
+    (never offered as active: what the server sent about it is not all known), then expiry."""
+    if key.revoked_at is not None:
+        return KeyStatus.REVOKED
+    if key.damaged:
+        return KeyStatus.DAMAGED
     return KeyStatus(key.status(now))
+
+
+def can_revoke(key: ApiKey) -> bool:
+    """Whether the window may revoke ``key``: not revoked, and its id is known. A damaged
+    entry with a readable id can be revoked (the way out of a key whose bad expiry broke
+    the list); one without an id cannot be named to the server."""
+    return key.revoked_at is None and bool(key.id)
+
+
+def can_rotate(key: ApiKey, now: datetime) -> bool:
+    """Whether ``key`` can be rotated: active and read in full (rotation copies its scopes
+    and expiry policy, which a damaged entry may not hold)."""
+    return key_status(key, now) is KeyStatus.ACTIVE
+
+
+UNREADABLE = "unreadable"
+
+
+def damage_text(key: ApiKey) -> str:
+    """ "damaged: <why>" for a damaged entry, "" otherwise."""
+    return f"damaged: {key.problem}" if key.problem else ""
 
 
 class Badge(StrEnum):
@@ -103,11 +138,12 @@ class Badge(StrEnum):
     EXPIRING = "expiring"  # within 14 days
     REVOKED = "revoked"
     REMINDER = "reminder"  # active, but a rotation left "revoke this key" on it
+    DAMAGED = "damaged"  # the server's entry could not be read in full
 
 
 def expiry_badge(key: ApiKey, now: datetime) -> Badge | None:
     """Expired, expiring (within 14 days) or None; revoked keys get no expiry badge."""
-    if key.revoked_at is not None or key.expires_at is None:
+    if key.revoked_at is not None or key.expires_at is None or key.damaged:
         return None
     if key.expires_at <= now:
         return Badge.EXPIRED
@@ -119,6 +155,7 @@ def expiry_badge(key: ApiKey, now: datetime) -> Badge | None:
 @dataclass(slots=True)
 class _Row:
     key: ApiKey
+    identity: str  # the key's id, or a made-up one for an entry whose id was unreadable
     search: str  # lower-cased name, prefix and scopes: what the filter box matches
     revoked: bool
     # What the view paints, worked out once per "epoch" of the model (see
@@ -129,14 +166,27 @@ class _Row:
     epoch: int = -1
 
 
+# Identities for entries without a readable id: "\0" never starts an id the server gives.
+_unnamed = itertools.count(1)
+
+
 def _row(key: ApiKey) -> _Row:
-    search = " ".join((key.name, key.prefix, *key.scopes)).casefold()
-    return _Row(key, search, key.revoked_at is not None)
+    words = [key.name, key.prefix, *key.scopes]
+    if key.problem:
+        words.append(damage_text(key))
+    search = " ".join(words).casefold()
+    identity = key.id or f"\0unreadable-{next(_unnamed)}"
+    return _Row(key, identity, search, key.revoked_at is not None)
 
 
 # Keyed by the status strings ApiKey.status gives: sorting 10,000 keys by status asks each
 # key's status, and looking the string up directly skips making a KeyStatus of it.
-_STATUS_ORDER: dict[str, int] = {KeyStatus.ACTIVE: 0, KeyStatus.EXPIRED: 1, KeyStatus.REVOKED: 2}
+_STATUS_ORDER: dict[str, int] = {
+    KeyStatus.ACTIVE: 0,
+    KeyStatus.EXPIRED: 1,
+    KeyStatus.DAMAGED: 2,
+    KeyStatus.REVOKED: 3,
+}
 
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -287,22 +337,7 @@ class KeysTableModel(QAbstractTableModel):
         return item
 
     def _display(self, key: ApiKey, column: Column, now: datetime) -> str:
-        if column == Column.NAME:
-            return key.name
-        if column == Column.PREFIX:
-            return display_prefix(key)
-        if column == Column.SCOPES:
-            return ", ".join(key.scopes) or "(none)"
-        if column == Column.CREATED:
-            return relative_time(key.created_at, now)
-        if column == Column.EXPIRES:
-            return relative_time(key.expires_at, now, none_text="never")
-        if column == Column.LAST_USED:
-            return relative_time(key.last_used_at, now, none_text="never")
-        status = key_status(key, now)
-        if status is KeyStatus.ACTIVE and key.id in self._reminders:
-            return "active · revoke pending"
-        return status.value
+        return display_text(key, column, now, reminder=key.id in self._reminders)
 
     def _badge(self, key: ApiKey, column: Column, now: datetime) -> Badge | None:
         if column == Column.EXPIRES:
@@ -311,10 +346,22 @@ class KeysTableModel(QAbstractTableModel):
             status = key_status(key, now)
             if status is KeyStatus.ACTIVE:
                 return Badge.REMINDER if key.id in self._reminders else None
-            return Badge(status.value)  # expired or revoked
+            return Badge(status.value)  # expired, revoked or damaged
         return None
 
     def _tooltip(self, key: ApiKey, column: Column, now: datetime) -> str | None:
+        if key.problem and column in (Column.NAME, Column.STATUS):
+            action = (
+                "It can be revoked; nothing else."
+                if can_revoke(key)
+                else "Without a readable id it cannot be acted on."
+            )
+            return (
+                f"The server's entry for this key could not be read in full: {key.problem}. "
+                f"Details shows what could be read. {action}"
+            )
+        if column in _TIME_COLUMNS and _TIME_COLUMNS[column] in key.unreadable:
+            return f"The server sent a {HEADERS[column].lower()} time that could not be read."
         if column == Column.SCOPES:
             return "\n".join(f"{s}: {describe(s) or 'unknown scope'}" for s in key.scopes) or None
         if column == Column.CREATED:
@@ -352,9 +399,24 @@ class KeysTableModel(QAbstractTableModel):
         """The key shown at ``row`` (rows are the keys that pass the filter)."""
         return self._rows[row].key
 
+    def identity_at(self, row: int) -> str:
+        """The identity of the row (see module docstring): to find it again after a reset."""
+        return self._rows[row].identity
+
     def row_of(self, key_id: str) -> int | None:
-        """The row showing ``key_id``, or None when it is unknown or filtered out."""
-        return self._row_of().get(key_id)
+        """The row showing ``key_id`` (or a row identity), or None when it is unknown or
+        filtered out. "" finds nothing: an unreadable id names no row."""
+        return self._row_of().get(key_id) if key_id else None
+
+    def active_names(self) -> set[str]:
+        """The names of the loaded keys that are active, case-folded (a new key's name is
+        checked against them: the revoke confirmation asks for a name)."""
+        now = self._clock()
+        return {
+            row.key.name.strip().casefold()
+            for row in self._all
+            if not row.revoked and key_status(row.key, now) is KeyStatus.ACTIVE
+        }
 
     def all_keys(self) -> list[ApiKey]:
         """Every loaded key, filtered out or not, in the current order."""
@@ -364,12 +426,19 @@ class KeysTableModel(QAbstractTableModel):
         return len(self._all)
 
     def has_key(self, key_id: str) -> bool:
-        return key_id in self._by_id
+        return bool(key_id) and key_id in self._by_id
 
     def key_by_id(self, key_id: str) -> ApiKey | None:
         """The loaded key with this id, filtered out or not."""
-        item = self._by_id.get(key_id)
+        item = self._by_id.get(key_id) if key_id else None
         return item.key if item is not None else None
+
+    def count_matching_hidden_revoked(self) -> int:
+        """How many revoked keys would match the filter if "show revoked" were on."""
+        if self._show_revoked:
+            return 0
+        needle = self._needle
+        return sum(1 for row in self._all if row.revoked and needle in row.search)
 
     def reminder_for(self, key_id: str) -> str | None:
         return self._reminders.get(key_id)
@@ -428,7 +497,7 @@ class KeysTableModel(QAbstractTableModel):
     def set_keys(self, keys: Iterable[ApiKey]) -> None:
         self.beginResetModel()
         self._all = [_row(k) for k in keys]
-        self._by_id = {row.key.id: row for row in self._all}
+        self._by_id = {row.identity: row for row in self._all}
         self._sort_all()
         self._rows = [row for row in self._all if self._matches(row)]
         self._reindex()
@@ -441,11 +510,11 @@ class KeysTableModel(QAbstractTableModel):
         """Add a page of keys. In the API's order they go at the end; otherwise re-sort."""
         fresh: list[_Row] = []
         for key in keys:
-            if key.id in self._by_id:
+            if key.id and key.id in self._by_id:
                 self.upsert(key)  # seen before (a page boundary shifted): update in place
             else:
                 item = _row(key)
-                self._by_id[key.id] = item
+                self._by_id[item.identity] = item
                 fresh.append(item)
         if not fresh:
             return
@@ -461,24 +530,32 @@ class KeysTableModel(QAbstractTableModel):
         self._rows.extend(shown)
         for offset, item in enumerate(shown):
             if self._row_index is not None:
-                self._row_index[item.key.id] = first + offset
+                self._row_index[item.identity] = first + offset
         self.endInsertRows()
 
-    def upsert(self, key: ApiKey) -> None:
+    def upsert(self, key: ApiKey, *, refilter: bool = False) -> None:
         """Replace the key with the same id in place, or insert it at its sorted place.
 
         A replaced key keeps its row even if it no longer passes the filter (a key just
-        revoked stays in view, marked revoked) until the filter changes.
+        changed elsewhere stays in view) unless ``refilter``: then a row the filter now
+        hides goes at once (a key just revoked while revoked keys are hidden).
         """
-        old = self._by_id.get(key.id)
+        old = self._by_id.get(key.id) if key.id else None
         item = _row(key)
-        self._by_id[key.id] = item
+        self._by_id[item.identity] = item
         if old is not None:
             self._all[self._all.index(old)] = item
-            row = self._row_of().get(key.id)
-            if row is not None:
-                self._rows[row] = item
-                self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMN_COUNT - 1))
+            row = self._row_of().get(item.identity)
+            if row is None:
+                return
+            if refilter and not self._matches(item):
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row]
+                self._reindex()
+                self.endRemoveRows()
+                return
+            self._rows[row] = item
+            self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMN_COUNT - 1))
             return
         self._all.insert(self._insert_position(self._all, key), item)
         if not self._matches(item):
@@ -490,7 +567,7 @@ class KeysTableModel(QAbstractTableModel):
         self.endInsertRows()
 
     def remove_key(self, key_id: str) -> None:
-        item = self._by_id.pop(key_id, None)
+        item = self._by_id.pop(key_id, None) if key_id else None
         if item is None:
             return
         self._all.remove(item)
@@ -553,7 +630,7 @@ class KeysTableModel(QAbstractTableModel):
             self._rows.extend(shown_new)
             self.endInsertRows()
         self.layoutAboutToBeChanged.emit()
-        old_ids = [row.key.id for row in self._rows]
+        old_ids = [row.identity for row in self._rows]
         self._sort_column = Column(column)
         self._sort_order = order
         self._sort_all()
@@ -600,7 +677,7 @@ class KeysTableModel(QAbstractTableModel):
 
     def _row_of(self) -> dict[str, int]:
         if self._row_index is None:
-            self._row_index = {row.key.id: position for position, row in enumerate(self._rows)}
+            self._row_index = {row.identity: position for position, row in enumerate(self._rows)}
         return self._row_index
 
 
@@ -620,7 +697,48 @@ def _sort_value(key: ApiKey, column: Column, now: datetime) -> Any:
     if column == Column.LAST_USED:
         # "never used" sorts before every use.
         return key.last_used_at.timestamp() if key.last_used_at else float("-inf")
-    return (_STATUS_ORDER.get(key.status(now), 3), key.created_at.timestamp())
+    return (_STATUS_ORDER.get(_status_text(key, now), 4), key.created_at.timestamp())
+
+
+def _status_text(key: ApiKey, now: datetime) -> str:
+    # key_status() without making a KeyStatus: this runs for every key of a sort.
+    if key.revoked_at is not None:
+        return "revoked"
+    if key.problem is not None:
+        return "damaged"
+    return key.status(now)
+
+
+_TIME_COLUMNS = {
+    Column.CREATED: "created_at",
+    Column.EXPIRES: "expires_at",
+    Column.LAST_USED: "last_used_at",
+}
+
+
+def display_text(key: ApiKey, column: Column, now: datetime, *, reminder: bool = False) -> str:
+    """What the list shows in ``column`` for ``key`` (``reminder``: a rotation left one)."""
+    if column == Column.NAME:
+        damage = damage_text(key)
+        if damage:
+            return f"{key.name} · {damage}" if key.name else damage
+        return key.name
+    if column == Column.PREFIX:
+        return display_prefix(key) if key.prefix else UNREADABLE
+    if column == Column.SCOPES:
+        if "scopes" in key.unreadable:
+            return UNREADABLE
+        return ", ".join(key.scopes) or "(none)"
+    if column in _TIME_COLUMNS:
+        field = _TIME_COLUMNS[column]
+        if field in key.unreadable:
+            return UNREADABLE
+        value = getattr(key, field)
+        return relative_time(value, now, none_text="never")
+    status = key_status(key, now)
+    if status is KeyStatus.ACTIVE and reminder:
+        return "active · revoke pending"
+    return status.value
 
 
 class KeysFilterProxy(QSortFilterProxyModel):

@@ -11,6 +11,14 @@ signals: nothing here blocks the event loop.
 Loading follows the API's cursor a page at a time and appends each page to the
 model as it arrives, so the first rows show at once, a progress line counts
 the rest and the window stays responsive with 10,000 keys.
+
+Key management accepts only a person's access token (DESIGN.md): signed in with an API
+key or as a service account, the page says so and what to do instead (sign in as a
+person), loads nothing and offers no action that could only fail.
+
+Laid out for the window's minimum size (800×520) as well as a large screen: the toolbar's
+less used buttons move into a "More" menu when it is narrow (:mod:`.toolbar`), a filter
+that matches nothing says so in the table's place.
 """
 
 from __future__ import annotations
@@ -51,6 +59,7 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey
+from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.timefmt import Clock, utc_now
 from twinedge_desktop.ui.common import style
@@ -70,10 +79,13 @@ from twinedge_desktop.ui.keys.model import (
     KeysFilterProxy,
     KeysTableModel,
     KeyStatus,
+    can_revoke,
+    can_rotate,
     key_status,
 )
 from twinedge_desktop.ui.keys.reminders import RevokeReminders
 from twinedge_desktop.ui.keys.table import KeysTableView
+from twinedge_desktop.ui.keys.toolbar import OverflowToolbar
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.keys import ApiKeysService
@@ -87,6 +99,17 @@ class PageState(IntEnum):
     LIST = 1
     EMPTY = 2
     ERROR = 3
+    NOT_A_PERSON = 4  # signed in with an API key or as a service: keys need a person
+
+
+# Why the key actions are off in an API-key or service session (their tooltips say it).
+NOT_A_PERSON_REASON = {
+    CredentialKind.API_KEY: "You are signed in with an API key",
+    CredentialKind.SERVICE: "You are signed in as a service account (client credentials)",
+}
+# The filter's hint, and the short one for a narrow toolbar (the tooltip has the long one).
+FILTER_HINT = "Filter by name, prefix or scope (Ctrl+F)"
+FILTER_HINT_SHORT = "Filter (Ctrl+F)"
 
 
 TIME_REFRESH_MS = 60_000
@@ -156,15 +179,16 @@ class KeysPage(QWidget):
         self.stack.addWidget(self._build_list())
         self.stack.addWidget(self._build_empty())
         self.stack.addWidget(self._build_error())
+        self.stack.addWidget(self._build_not_a_person())
 
-        self.toolbar = self._build_toolbar()
-        self.toolbar_widget = QWidget()
-        self.toolbar_widget.setLayout(self.toolbar)
+        self._build_actions()
+        self.toolbar_widget = self._build_toolbar()
         layout = QVBoxLayout(self)
         layout.addWidget(self.toolbar_widget)
         layout.addWidget(self.stack, 1)
+        # Once every widget the filter looks at exists (it is called from now on).
+        self.table.viewport().installEventFilter(self)
 
-        self._build_actions()
         self._time_timer = QTimer(self)
         self._time_timer.setInterval(TIME_REFRESH_MS)
         self._time_timer.timeout.connect(self.model.refresh_times)
@@ -190,9 +214,10 @@ class KeysPage(QWidget):
 
     # -- construction --------------------------------------------------------------------
 
-    def _build_toolbar(self) -> QHBoxLayout:
+    def _build_toolbar(self) -> OverflowToolbar:
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter by name, prefix or scope (Ctrl+F)")
+        self.filter_edit.setPlaceholderText(FILTER_HINT)
+        self.filter_edit.setToolTip(FILTER_HINT)
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setAccessibleName("Filter keys")
         self.filter_edit.textChanged.connect(self.proxy.set_filter_text)
@@ -200,6 +225,8 @@ class KeysPage(QWidget):
         self.show_revoked_box = QCheckBox("Show re&voked")
         self.show_revoked_box.setAccessibleName("Show revoked keys")
         self.show_revoked_box.toggled.connect(self.proxy.set_show_revoked)
+        self.show_revoked_box.toggled.connect(self.show_revoked_action.setChecked)
+        self.show_revoked_action.toggled.connect(self.show_revoked_box.setChecked)
         self.new_button = QPushButton("&New key…")
         self.new_button.setAccessibleName("Create a new API key")
         self.new_button.setToolTip("Create a new API key (Ctrl+N)")
@@ -224,19 +251,19 @@ class KeysPage(QWidget):
         self.revoke_button.clicked.connect(self.revoke_selected)
         self.refresh_button.clicked.connect(self.refresh)
         self.export_button.clicked.connect(self.export_csv)
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.filter_edit, 1)
-        row.addWidget(self.show_revoked_box)
-        for button in (
-            self.new_button,
-            self.rotate_button,
-            self.revoke_button,
-            self.refresh_button,
-            self.export_button,
-        ):
-            row.addWidget(button)
-        return row
+        toolbar = OverflowToolbar()
+        # Room for the short hint, the field's padding and its clear button.
+        short = self.filter_edit.fontMetrics().horizontalAdvance(FILTER_HINT_SHORT)
+        toolbar.set_stretch_widget(self.filter_edit, short + 48)
+        # In the row's order; the lowest priority goes into "More" first.
+        toolbar.add_overflowing(self.show_revoked_box, self.show_revoked_action, priority=3)
+        toolbar.add_fixed(self.new_button)
+        toolbar.add_overflowing(self.rotate_button, self.rotate_action, priority=5)
+        toolbar.add_overflowing(self.revoke_button, self.revoke_action, priority=4)
+        toolbar.add_overflowing(self.refresh_button, self.refresh_action, priority=2)
+        toolbar.add_overflowing(self.export_button, self.export_action, priority=1)
+        self.more_button = toolbar.more_button
+        return toolbar
 
     def _build_signed_out(self) -> QWidget:
         page = QWidget()
@@ -302,6 +329,15 @@ class KeysPage(QWidget):
         selection = self.table.selectionModel()
         selection.selectionChanged.connect(self._update_actions)
         selection.currentRowChanged.connect(self._update_actions)
+        # A filter that matches nothing says so where the rows would be.
+        self.no_match_label = QLabel(self.table.viewport())
+        self.no_match_label.setObjectName("noMatch")
+        self.no_match_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.no_match_label.setWordWrap(True)
+        self.no_match_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_match_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.no_match_label.setAccessibleName("No matching keys")
+        self.no_match_label.hide()
 
         layout.addLayout(banner_row)
         layout.addLayout(status_row)
@@ -351,6 +387,31 @@ class KeysPage(QWidget):
         layout.addStretch(2)
         return page
 
+    def _build_not_a_person(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        title = QLabel("Managing API keys needs a person's sign-in")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        title.setWordWrap(True)
+        font = title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        title.setFont(font)
+        self.not_a_person_text = QLabel()
+        self.not_a_person_text.setObjectName("notAPerson")
+        self.not_a_person_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.not_a_person_text.setWordWrap(True)
+        self.not_a_person_text.setAccessibleName("Why API keys cannot be managed")
+        self.person_sign_in_button = QPushButton("&Sign in as a person…")
+        self.person_sign_in_button.setAccessibleName("Sign in as a person")
+        self.person_sign_in_button.setProperty("primary", True)
+        self.person_sign_in_button.clicked.connect(self.sign_in_requested)
+        layout.addWidget(title)
+        layout.addWidget(self.not_a_person_text)
+        layout.addWidget(self.person_sign_in_button, 0, Qt.AlignmentFlag.AlignCenter)
+        layout.addStretch(2)
+        return page
+
     def _build_actions(self) -> None:
         def action(
             text: str,
@@ -364,11 +425,18 @@ class KeysPage(QWidget):
             self.addAction(act)
             return act
 
-        self.new_action = action("New key", "Ctrl+N", self.create_key)
-        self.revoke_action = action("Revoke", QKeySequence(Qt.Key.Key_Delete), self.revoke_selected)
-        self.rotate_action = action("Rotate", "Ctrl+R", self.rotate_selected)
+        self.new_action = action("&New key…", "Ctrl+N", self.create_key)
+        self.revoke_action = action(
+            "&Revoke…", QKeySequence(Qt.Key.Key_Delete), self.revoke_selected
+        )
+        self.rotate_action = action("R&otate…", "Ctrl+R", self.rotate_selected)
         self.filter_action = action("Filter", "Ctrl+F", self.focus_filter)
-        self.refresh_action = action("Refresh", QKeySequence(Qt.Key.Key_F5), self.refresh)
+        self.refresh_action = action("Re&fresh", QKeySequence(Qt.Key.Key_F5), self.refresh)
+        # For the toolbar's "More" menu (no shortcut of their own).
+        self.export_action = QAction("&Export CSV…", self)
+        self.export_action.triggered.connect(self.export_csv)
+        self.show_revoked_action = QAction("Show re&voked keys", self)
+        self.show_revoked_action.setCheckable(True)
 
     # -- session -------------------------------------------------------------------------
 
@@ -405,19 +473,51 @@ class KeysPage(QWidget):
             self.model.replace_reminders({})
             self._set_state(PageState.SIGNED_OUT)
             return
-        if not same or self.state is PageState.SIGNED_OUT:
+        if not self.person_signed_in:
+            # The API refuses key management to API keys and service tokens (403): say so
+            # rather than load a list that can only fail.
+            self._cancel_load()
+            self.model.clear()
+            self.model.replace_reminders({})
+            self.not_a_person_text.setText(self.not_a_person_explanation())
+            self._set_state(PageState.NOT_A_PERSON)
+            return
+        if not same or self.state in (PageState.SIGNED_OUT, PageState.NOT_A_PERSON):
             self.model.clear()
             self.model.replace_reminders(self._stored_reminders())
             self.refresh()
         else:
             self._update_actions()
 
+    @property
+    def person_signed_in(self) -> bool:
+        """Whether a person (not an API key, not a service) is signed in."""
+        return self._info is not None and self._info.kind is CredentialKind.USER
+
+    def not_a_person_explanation(self) -> str:
+        """What the page says in an API-key or service session: why, and what to do."""
+        info = self._info
+        who = NOT_A_PERSON_REASON.get(info.kind, "") if info is not None else ""
+        who = who or "This session is not a person's sign-in"
+        return (
+            f"{who}. Only a person's sign-in can list, create, rotate or revoke API keys: "
+            "sign in as yourself to manage them. This session keeps working for the API."
+        )
+
+    def not_a_person_reason(self) -> str:
+        """Why key management is off in this session, with what to do instead ("" when on)."""
+        info = self._info
+        if info is None or info.kind is CredentialKind.USER:
+            return ""
+        who = NOT_A_PERSON_REASON.get(info.kind, "This session is not a person's sign-in")
+        return f"{who}: only a person's sign-in can manage API keys"
+
     # -- loading -------------------------------------------------------------------------
 
     def refresh(self) -> None:
         """(Re)load every page; the previous load, if any, is cancelled."""
         service = self._service
-        if service is None:
+        if service is None or not self.person_signed_in:
             return
         self._cancel_load()
         self._generation += 1
@@ -498,7 +598,6 @@ class KeysPage(QWidget):
             self.loading_changed.emit(loading)
         self.progress.setVisible(loading)
         self.table.hold_scroll_bar(loading)
-        self.refresh_action.setEnabled(self._service is not None)
         self._update_actions()
 
     # -- state and actions ---------------------------------------------------------------
@@ -511,6 +610,7 @@ class KeysPage(QWidget):
         self.stack.setCurrentIndex(state)
         self.toolbar_widget.setVisible(state is not PageState.SIGNED_OUT)
         self._update_actions()
+        self._update_no_match()
 
     def selected_key(self) -> ApiKey | None:
         index = self.table.selectionModel().currentIndex()
@@ -536,15 +636,35 @@ class KeysPage(QWidget):
 
     def _update_actions(self, *_args: object) -> None:
         signed_in = self._service is not None
-        key = self.selected_key() if signed_in else None
-        active = key is not None and key_status(key, self._clock()) is KeyStatus.ACTIVE
-        for widget in (self.new_button, self.new_action, self.refresh_button, self.export_button):
-            widget.setEnabled(signed_in)
-        self.rotate_button.setEnabled(active)
-        self.rotate_action.setEnabled(active)
-        revocable = key is not None and key.revoked_at is None
+        person = signed_in and self.person_signed_in
+        key = self.selected_key() if person else None
+        rotatable = key is not None and can_rotate(key, self._clock())
+        revocable = key is not None and can_revoke(key)
+        for widget in (
+            self.new_button,
+            self.new_action,
+            self.refresh_button,
+            self.refresh_action,
+            self.export_button,
+            self.export_action,
+            self.filter_edit,
+            self.show_revoked_box,
+            self.show_revoked_action,
+        ):
+            widget.setEnabled(person)
+        self.rotate_button.setEnabled(rotatable)
+        self.rotate_action.setEnabled(rotatable)
         self.revoke_button.setEnabled(revocable)
         self.revoke_action.setEnabled(revocable)
+        # Disabled for a reason the person cannot see: the tooltip says it.
+        reason = self.not_a_person_reason()
+        tips = {
+            self.new_button: "Create a new API key (Ctrl+N)",
+            self.rotate_button: "Replace the selected key with a new one (Ctrl+R)",
+            self.revoke_button: "Revoke the selected key (Delete)",
+        }
+        for button, tip in tips.items():
+            button.setToolTip(f"{reason}." if reason else tip)
 
     def _update_count(self, *_args: object) -> None:
         total = self.model.total_count()
@@ -556,10 +676,43 @@ class KeysPage(QWidget):
         else:
             self.count_label.setText(f"{shown:,} of {total:,} keys shown")
         self._update_actions()
+        self._update_no_match()
+
+    def _update_no_match(self) -> None:
+        """Say so when keys are loaded but the filter (or "show revoked") hides them all."""
+        total = self.model.total_count()
+        if self.state is not PageState.LIST or total == 0 or self.proxy.rowCount():
+            self.no_match_label.hide()
+            return
+        text = self.filter_edit.text().strip()
+        hidden_revoked = self.model.count_matching_hidden_revoked()
+        if text:
+            message = f"No keys match “{text}”."
+            if hidden_revoked:
+                message += (
+                    f" {hidden_revoked:,} revoked key{'s' if hidden_revoked != 1 else ''} "
+                    f"match{'es' if hidden_revoked == 1 else ''}: turn on “Show revoked” to see "
+                    f"{'it' if hidden_revoked == 1 else 'them'}."
+                )
+            else:
+                message += " Clear the filter to see every key."
+        else:
+            message = "Every key is revoked. Turn on “Show revoked” to see them."
+        self.no_match_label.setText(message)
+        self._place_no_match()
+        self.no_match_label.show()
+
+    def _place_no_match(self) -> None:
+        viewport = self.table.viewport()
+        self.no_match_label.setGeometry(viewport.rect().adjusted(16, 16, -16, -16))
 
     def _remember_selection(self) -> None:
-        key = self.selected_key()
-        self._reselect = key.id if key is not None else None
+        index = self.table.selectionModel().currentIndex()
+        if not index.isValid() or self.selected_key() is None:
+            self._reselect = None
+            return
+        # The row's identity, not the key's id: an entry whose id was unreadable has none.
+        self._reselect = self.model.identity_at(self.proxy.mapToSource(index).row())
 
     def _restore_selection(self) -> None:
         key_id, self._reselect = self._reselect, None
@@ -567,6 +720,15 @@ class KeysPage(QWidget):
             self.select_key(key_id)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._place_no_match()
+            return False
+        if watched is self.filter_edit and event.type() == QEvent.Type.Resize:
+            # The whole hint where it fits, the short one where it would be cut.
+            room = self.filter_edit.width() - 48
+            fits = self.filter_edit.fontMetrics().horizontalAdvance(FILTER_HINT) <= room
+            self.filter_edit.setPlaceholderText(FILTER_HINT if fits else FILTER_HINT_SHORT)
+            return False
         if (
             watched is self.filter_edit
             and event.type() == QEvent.Type.KeyPress
@@ -596,7 +758,11 @@ class KeysPage(QWidget):
 
     def show_details(self, key: ApiKey) -> KeyDetailsDialog:
         dialog = KeyDetailsDialog(
-            key, self, reminder=self.model.reminder_for(key.id), clock=self._clock
+            key,
+            self,
+            reminder=self.model.reminder_for(key.id) if key.id else None,
+            clock=self._clock,
+            actions_reason=self.not_a_person_reason(),
         )
         dialog.rotate_requested.connect(self.rotate_key)
         dialog.revoke_requested.connect(self.revoke_key)
@@ -604,7 +770,7 @@ class KeysPage(QWidget):
         return dialog
 
     def create_key(self) -> CreateKeyDialog | None:
-        if self._service is None:
+        if self._service is None or not self.person_signed_in:
             return None
         dialog = CreateKeyDialog(
             self._service,
@@ -612,6 +778,7 @@ class KeysPage(QWidget):
             self._info.scopes if self._info is not None else None,
             self,
             clock=self._clock,
+            existing_names=self.model.active_names(),
         )
         dialog.created.connect(self._key_created)
         self._open(dialog)
@@ -649,7 +816,7 @@ class KeysPage(QWidget):
             self.revoke_key(key)
 
     def revoke_key(self, key: ApiKey) -> RevokeKeyDialog | None:
-        if self._service is None or key.revoked_at is not None:
+        if self._service is None or not self.person_signed_in or not can_revoke(key):
             return None
         dialog = RevokeKeyDialog(key, self._service, self._runner, self, clock=self._clock)
         dialog.revoked.connect(self._key_revoked)
@@ -657,7 +824,8 @@ class KeysPage(QWidget):
         return dialog
 
     def _key_revoked(self, key: ApiKey) -> None:
-        self.model.upsert(key)
+        # With revoked keys hidden, the row goes at once; shown, it stays, marked revoked.
+        self.model.upsert(key, refilter=True)
         self.model.set_reminder(key.id, None)
         self._save_reminders()
         self._update_actions()
@@ -670,7 +838,7 @@ class KeysPage(QWidget):
 
     def rotate_key(self, key: ApiKey) -> RotateKeyDialog | None:
         service = self._service
-        if service is None or key_status(key, self._clock()) is not KeyStatus.ACTIVE:
+        if service is None or not self.person_signed_in or not can_rotate(key, self._clock()):
             return None
         dialog = RotateKeyDialog(
             key,
@@ -682,6 +850,7 @@ class KeysPage(QWidget):
             self,
             api_base=service.api_base,
             clock=self._clock,
+            existing_names=self.model.active_names(),
         )
         dialog.created.connect(self._add_key)
         dialog.old_revoked.connect(self._key_revoked)
@@ -692,7 +861,7 @@ class KeysPage(QWidget):
 
     def _key_updated(self, key: ApiKey) -> None:
         """A key read afresh (its last use, or revoked elsewhere): its row, and the actions."""
-        self.model.upsert(key)
+        self.model.upsert(key, refilter=True)
         self._update_actions()
 
     def _revoke_later(self, old: ApiKey, reminder: str) -> None:

@@ -28,6 +28,7 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QPixmap,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,6 +44,11 @@ from PySide6.QtWidgets import (
 from twinedge_desktop.ui.common.style import ToneKind, is_dark, monospace_font, tone
 from twinedge_desktop.ui.keys.model import BADGE_ROLE, Badge, Column
 
+# The columns that are hidden, in this order, when the table is too narrow for them all
+# beside a readable name (the window's minimum size): what identifies a key (name), says
+# whether it works (status, expiry) and what it may do (scopes) stays longest.
+GIVE_WAY = (Column.PREFIX, Column.CREATED, Column.LAST_USED, Column.SCOPES)
+
 # The view gets a badge back from the model as its string (through QVariant): these are
 # keyed by Badge, a StrEnum, so the string finds its entry.
 _BADGE_TEXT = {
@@ -50,17 +56,38 @@ _BADGE_TEXT = {
     Badge.EXPIRING: "expiring soon",
     Badge.REVOKED: "revoked",
     Badge.REMINDER: "revoke pending",
+    Badge.DAMAGED: "damaged",
 }
 _BADGE_TONE: dict[str, ToneKind] = {
     Badge.EXPIRED: "error",
     Badge.REVOKED: "error",
     Badge.EXPIRING: "warning",
     Badge.REMINDER: "warning",
+    Badge.DAMAGED: "error",
 }
+# Pills whose label is the badge's own word, not the cell's text.
+_LABELLED_BY_BADGE = frozenset({Badge.REMINDER, Badge.DAMAGED})
+
+
+def pill_colors(palette: QPalette, badge: str, selected: bool) -> tuple[QColor, QColor]:
+    """A badge's text colour and fill on ``palette``, on a plain or a selected row.
+
+    On a plain row, a translucent wash of the accent over the row. On a selected row the
+    row is the Highlight colour, against which the accents (chosen for the window and base
+    colours) do not read, so the pill is filled with the palette's Base colour, opaque:
+    the accent keeps its contrast of at least 4.5:1 on it (style.tone()'s promise).
+    """
+    accent = tone(palette, _BADGE_TONE[badge])
+    if selected:
+        return accent, QColor(palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Base))
+    fill = QColor(accent)
+    fill.setAlpha(56 if is_dark(palette) else 24)
+    return accent, fill
 
 
 class KeysDelegate(QStyledItemDelegate):
-    """Draws the "expires" and "status" badges as tinted pills that follow the palette.
+    """Draws the "expires" and "status" badges as tinted pills that follow the palette
+    (:func:`pill_colors`: readable on a selected row too).
 
     Set only on those two columns: a Python delegate costs a Python call per painted
     cell, which the other five columns do not need. Each distinct pill (label, colours,
@@ -73,7 +100,7 @@ class KeysDelegate(QStyledItemDelegate):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pills: dict[tuple[object, ...], QPixmap] = {}
-        self._tones: dict[tuple[int, str], tuple[QColor, QColor]] = {}
+        self._tones: dict[tuple[int, str, bool], tuple[QColor, QColor]] = {}
 
     def paint(
         self,
@@ -95,10 +122,12 @@ class KeysDelegate(QStyledItemDelegate):
         # The cell's background, selection and focus, as any other cell.
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
         palette: QPalette = opt.palette
-        accent, fill = self._tone(palette, str(badge))
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        accent, fill = self._tone(palette, str(badge), selected)
         # The expiry pill names the badge beside the date; the status pill is the status,
-        # except a reminder's, which says only what is pending (the row is active).
-        shown_alone = column == Column.EXPIRES or badge == Badge.REMINDER
+        # except a reminder's, which says only what is pending (the row is active), and a
+        # damaged entry's, which says "damaged" (the name column says why).
+        shown_alone = column == Column.EXPIRES or badge in _LABELLED_BY_BADGE
         label = _BADGE_TEXT[Badge(badge)] if shown_alone else text
         rect = opt.rect.adjusted(4, 3, -4, -3)
         metrics = opt.fontMetrics
@@ -106,7 +135,6 @@ class KeysDelegate(QStyledItemDelegate):
         if column == Column.EXPIRES:
             # Relative time, then the pill.
             text = metrics.elidedText(text, elide, rect.width())
-            selected = bool(opt.state & QStyle.StateFlag.State_Selected)
             role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
             painter.save()
             painter.setPen(palette.color(role))
@@ -124,16 +152,12 @@ class KeysDelegate(QStyledItemDelegate):
         pill = self._pill(label, accent, fill, QSize(width, rect.height()), opt.font, ratio)
         painter.drawPixmap(rect.left(), rect.top(), pill)
 
-    def _tone(self, palette: QPalette, badge: str) -> tuple[QColor, QColor]:
-        """The badge's text colour and its translucent fill for this palette."""
-        cache_key = (palette.cacheKey(), badge)
+    def _tone(self, palette: QPalette, badge: str, selected: bool) -> tuple[QColor, QColor]:
+        """The badge's text colour and fill for this palette (see :func:`pill_colors`)."""
+        cache_key = (palette.cacheKey(), badge, selected)
         found = self._tones.get(cache_key)
         if found is None:
-            accent = tone(palette, _BADGE_TONE[badge])
-            # A translucent wash of the accent: readable text on either palette.
-            fill = QColor(accent)
-            fill.setAlpha(56 if is_dark(palette) else 36)
-            found = self._tones[cache_key] = (accent, fill)
+            found = self._tones[cache_key] = pill_colors(palette, badge, selected)
         return found
 
     def _pill(
@@ -181,7 +205,8 @@ class KeysDelegate(QStyledItemDelegate):
 
 
 class KeysTableView(QTableView):
-    """The keys table: one row per key, badges as pills, column widths that fit the content.
+    """The keys table: one row per key, badges as pills, column widths that fit the content,
+    and columns that give way on a narrow window (:meth:`fit_columns`).
 
     It also skips one repaint Qt would do for nothing. While 10,000 keys load a page at
     a time, each batch added at the end makes ``QTableView`` lay out again and repaint
@@ -251,6 +276,51 @@ class KeysTableView(QTableView):
         for column, size in widths.items():
             header.resizeSection(column, size)
         header.setMinimumSectionSize(width("Name"))
+        # What each column takes when shown (the person may drag them wider or narrower).
+        self._widths: dict[Column, int] = dict(widths)
+        self.name_minimum = width("Line 3 telemetry collect")
+        header.sectionResized.connect(self._remember_width)
+
+    # -- columns that give way ------------------------------------------------------------
+
+    def _remember_width(self, section: int, _old: int, new: int) -> None:
+        column = Column(section)
+        if column is not Column.NAME and new > 0 and not self._fitting:
+            self._widths[column] = new
+
+    _fitting = False
+
+    def fit_columns(self) -> None:
+        """Hide the columns that give way (:data:`GIVE_WAY`, first to last) until the rest
+        fit beside a readable name: at the window's minimum size the name keeps its room
+        and nothing scrolls sideways; every value stays in the key's Details."""
+        header = self.horizontalHeader()
+        available = self.viewport().width()
+        shown = [c for c in Column if c is not Column.NAME]
+        needed = self.name_minimum + sum(self._widths[c] for c in shown)
+        hidden: set[Column] = set()
+        for column in GIVE_WAY:
+            if needed <= available:
+                break
+            hidden.add(column)
+            needed -= self._widths[column]
+        self._fitting = True
+        try:
+            for column in GIVE_WAY:
+                if header.isSectionHidden(column) != (column in hidden):
+                    header.setSectionHidden(column, column in hidden)
+                    if column not in hidden:
+                        header.resizeSection(column, self._widths[column])
+        finally:
+            self._fitting = False
+
+    def hidden_columns(self) -> list[Column]:
+        header = self.horizontalHeader()
+        return [c for c in Column if header.isSectionHidden(c)]
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def hold_scroll_bar(self, hold: bool) -> None:
         """Keep the vertical scroll bar shown (while rows arrive): when it appears on

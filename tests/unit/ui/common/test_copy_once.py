@@ -157,3 +157,15 @@ def test_a_dialog_body_grows_its_window_for_what_appears(qtbot: Any) -> None:
     qtbot.waitUntil(lambda: window.height() > before + 100, timeout=2000)
     assert_layout_fits(window)
     assert body.verticalScrollBar().maximum() == 0  # grown, not scrolled
+
+
+def test_the_snippets_are_as_tall_as_the_tab_shown(qtbot: Any) -> None:
+    dialog = client_secret_dialog(qtbot, secrets.token_urlsafe(32))
+    tabs = dialog.panel.snippet_tabs
+    one_line = tabs.sizeHint().height()  # ".env": one line
+    tabs.setCurrentIndex(1)  # "Python": three lines
+    three_lines = tabs.sizeHint().height()
+    line = dialog.panel.snippet_edits[1].fontMetrics().lineSpacing()
+    assert three_lines - one_line >= 2 * line - 2
+    tabs.setCurrentIndex(0)
+    assert tabs.sizeHint().height() == one_line

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QClipboard, QGuiApplication
-from PySide6.QtWidgets import QDialog, QLineEdit
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLineEdit
 
 from tests.helpers.keys import (
     ENGINEER_SCOPES,
@@ -38,9 +38,9 @@ from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.keys.dialogs.copy_once import NOT_SHOWN_AGAIN, CopyOnceDialog
 from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
 from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
-from twinedge_desktop.ui.keys.dialogs.form import NEVER_WARNING
+from twinedge_desktop.ui.keys.dialogs.form import NAME_MAX, NEVER_WARNING
 from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
-from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog, RotationStep
+from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog, RotationStep, rotated_name
 
 # Qt's offscreen platform warns on every shown top-level window; not a problem in the code.
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
@@ -759,3 +759,123 @@ def test_a_message_given_before_its_label_is_placed_never_opens_a_window(qtbot: 
     holder.hide()
     holder.show()
     assert late.isVisible()  # and stays so: not marked hidden behind its back
+
+
+# -- issue 11: rotated names, and Enter never destroys ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "expected"),
+    [
+        ("gateway", "gateway (rotated 2026-11-27)"),
+        ("gateway (rotated 2026-08-29)", "gateway (rotated 2026-11-27)"),
+        # What the earlier version made of a name rotated twice: cut, then another suffix.
+        ("gateway (rotated 2026-12 (rotated 2026-12-04)", "gateway (rotated 2026-11-27)"),
+        ("gateway (rotated", "gateway (rotated 2026-11-27)"),
+        ("(rotated 2026-01-01)", "(rotated 2026-11-27)"),
+    ],
+)
+def test_a_rotated_name_replaces_the_earlier_suffix(old: str, expected: str) -> None:
+    assert rotated_name(old, NOW) == expected
+
+
+def test_a_long_rotated_name_keeps_its_suffix_whole_within_the_limit() -> None:
+    long = "Plant 3 north line telemetry collector for the compressor station"  # 66
+    name = rotated_name(long + " (rotated 2026-08-29)", NOW)
+    assert len(name) <= NAME_MAX
+    assert name.endswith("… (rotated 2026-11-27)")
+    assert name.startswith("Plant 3 north line telemetry collector")
+    assert name.count("rotated") == 1
+    again = rotated_name(name, NOW + timedelta(days=90))
+    assert len(again) <= NAME_MAX and again.count("rotated") == 1
+    assert again.endswith(" (rotated 2027-02-25)")
+
+
+def destructive_buttons(dialog: Any) -> list[Any]:
+    """The buttons that destroy at once: destructive role or "danger" look, except those
+    whose "…" says they open a confirmation first (which is tested on its own)."""
+    from PySide6.QtWidgets import QDialogButtonBox, QPushButton
+
+    found = []
+    for box in dialog.findChildren(QDialogButtonBox):
+        for button in box.buttons():
+            if box.buttonRole(button) == QDialogButtonBox.ButtonRole.DestructiveRole:
+                found.append(button)
+    found += [b for b in dialog.findChildren(QPushButton) if b.property("danger")]
+    return [b for b in found if not b.text().endswith("…")]
+
+
+async def test_enter_right_after_delete_does_not_revoke_a_never_used_key(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    key = make_key("never used")  # no typed confirmation: one keystroke away before
+    service.keys.append(key)
+    window = QWidget()  # the page under the dialog: closing the dialog is not quitting
+    qtbot.addWidget(window)
+    window.show()
+
+    def revoke_dialog(*_args: Any) -> RevokeKeyDialog:
+        made = RevokeKeyDialog(key, service, runner, window, clock=fixed_clock)  # type: ignore[arg-type]
+        made.open()
+        return made
+
+    dialog = revoke_dialog()
+    dialog.activateWindow()
+    await until(dialog.isActiveWindow)
+    focus = QApplication.focusWidget()
+    assert focus is not None
+    qtbot.keyClick(focus, Qt.Key.Key_Return)
+    await settle()
+    assert service.revoke_calls == []
+    assert dialog.result() == QDialog.DialogCode.Rejected
+    assert focus is dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+    # Tabbing onto "Revoke key" does not make Enter revoke either: Space does.
+    again = revoke_dialog()
+    again.revoke_button.setFocus()
+    qtbot.keyClick(again.revoke_button, Qt.Key.Key_Return)
+    await settle()
+    assert service.revoke_calls == []
+    qtbot.keyClick(again.revoke_button, Qt.Key.Key_Space)
+    await wait_signal(again.finished)
+    assert service.revoke_calls == [key.id]
+
+
+async def test_no_keys_dialog_has_a_destructive_default(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
+    key = make_key("pusher", last_used_days_ago=30)
+    service.keys.append(key)
+    details = KeyDetailsDialog(key, clock=fixed_clock)
+    qtbot.addWidget(details)
+    details.open()
+    revoke = revoke_dialog(qtbot, service, runner, key)
+    rotate = rotate_dialog(qtbot, service, runner, key)
+    copy = copy_dialog(qtbot, service, runner, created_key())
+    create = create_dialog(qtbot, service, runner)
+    for dialog in (details, revoke, copy, create, rotate):
+        for button in destructive_buttons(dialog):
+            assert not button.isDefault(), (dialog.windowTitle(), button.text())
+            assert not button.autoDefault(), (dialog.windowTitle(), button.text())
+    # The rotation's last step: its "Revoke old key now…" opens the confirmation, whose
+    # default is Cancel.
+    rotate.next_step()
+    await wait_signal(rotate.created)
+    rotate.copy_panel.ack_box.setChecked(True)  # type: ignore[union-attr]
+    rotate.next_step()
+    rotate.next_step()
+    await until(lambda: rotate.step is RotationStep.REVOKE)
+    rotate.revoke_now_button.click()
+    confirm = rotate.revoke_dialog
+    assert confirm is not None and confirm.cancel_button.isDefault()
+    qtbot.keyClick(confirm.cancel_button, Qt.Key.Key_Return)
+    await settle()
+    assert service.revoke_calls == []
+    # Closing the copy step unstored: "Go back" is the default of the question.
+    copy.reject()
+    assert copy.confirmation is not None
+    assert copy.confirmation.defaultButton() is copy.confirmation.back_button
+    copy.confirmation.back_button.click()
+    await settle()
+    assert copy.isVisible()

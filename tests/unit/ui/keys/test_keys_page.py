@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from tests.helpers.keys import (
     session_info,
 )
 from tests.helpers.waiting import settle, until, wait_signal
-from twinedge_desktop.api.errors import NetworkError, ServerError
+from twinedge_desktop.api.errors import InsufficientScope, NetworkError, ServerError
+from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
@@ -315,3 +317,143 @@ async def test_a_new_service_for_the_same_person_keeps_the_list(page: KeysPage) 
     assert page.load_task is not first_task
     await settle(page.load_task)
     assert visible_names(page) == ["b"]
+
+
+# -- issue 11: what a new user hit ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "who"),
+    [
+        (CredentialKind.API_KEY, "signed in with an API key"),
+        (CredentialKind.SERVICE, "signed in as a service account"),
+    ],
+)
+async def test_an_api_key_or_service_session_is_told_plainly_and_offered_nothing_that_fails(
+    page: KeysPage, qtbot: Any, kind: CredentialKind, who: str
+) -> None:
+    service = FakeKeysService(keys=[make_key("a")])
+    service.fail["list"] = InsufficientScope(status=403)  # what the API would answer
+    info = replace(session_info(ENGINEER_SCOPES), kind=kind)
+    page.set_service(service, info)  # type: ignore[arg-type]
+    await settle(page.load_task)
+    assert page.state is PageState.NOT_A_PERSON
+    assert page.load_task is None and "list" in service.fail  # nothing was asked
+    assert who in page.not_a_person_text.text()
+    assert "sign in as yourself" in page.not_a_person_text.text()
+    # No "Try again" that cannot help, no red permission error.
+    assert not page.retry_button.isVisible() and not page.banner_retry.isVisible()
+    assert not page.error_text.isVisible()
+    assert page.person_sign_in_button.isVisible()
+    with qtbot.waitSignal(page.sign_in_requested, timeout=1000):
+        page.person_sign_in_button.click()
+    for button in (page.new_button, page.rotate_button, page.revoke_button):
+        assert not button.isEnabled()
+        assert who in button.toolTip()
+    assert not page.new_action.isEnabled() and not page.refresh_action.isEnabled()
+    assert page.create_key() is None
+    page.refresh()  # F5: still nothing to load
+    assert page.load_task is None
+    # Signing in as a person afterwards loads the list.
+    page.set_service(FakeKeysService(keys=[make_key("mine")]), session_info(ENGINEER_SCOPES))  # type: ignore[arg-type]
+    await settle(page.load_task)
+    assert page.state is PageState.LIST and visible_names(page) == ["mine"]
+    assert page.new_button.isEnabled() and "Ctrl+N" in page.new_button.toolTip()
+
+
+@pytest.mark.parametrize("show_revoked", [False, True])
+async def test_a_revoked_key_leaves_the_list_at_once_unless_revoked_keys_are_shown(
+    page: KeysPage, show_revoked: bool
+) -> None:
+    keys = [make_key("old", last_used_days_ago=20), make_key("other")]
+    await load(page, FakeKeysService(keys=keys))
+    page.show_revoked_box.setChecked(show_revoked)
+    assert page.select_key(keys[0].id)
+    page.revoke_selected()
+    dialog = dialogs_of(page, RevokeKeyDialog)[0]
+    dialog.submit()
+    await wait_signal(dialog.finished)
+    await settle()
+    if show_revoked:
+        row = page.model.row_of(keys[0].id)
+        assert row is not None
+        assert page.model.index(row, Column.STATUS).data() == "revoked"
+        assert set(visible_names(page)) == {"old", "other"}
+    else:
+        assert visible_names(page) == ["other"]
+        assert page.count_label.text() == "1 of 2 keys shown"
+    selected = page.selected_key()
+    if selected is not None and selected.id == keys[0].id:  # still shown, as revoked
+        assert not page.revoke_button.isEnabled()
+
+
+async def test_a_filter_that_matches_nothing_says_so_with_the_filter_text(
+    page: KeysPage, qtbot: Any
+) -> None:
+    await load(page, FakeKeysService(keys=[make_key("alpha"), make_key("gamma", revoked=True)]))
+    assert page.no_match_label.isHidden()
+    qtbot.keyClicks(page.filter_edit, "zeta")
+    await settle()
+    assert page.no_match_label.isVisible()
+    assert page.no_match_label.text() == "No keys match “zeta”. Clear the filter to see every key."
+    assert page.table.viewport().rect().contains(page.no_match_label.geometry())
+    page.filter_edit.clear()
+    qtbot.keyClicks(page.filter_edit, "gam")
+    await settle()
+    assert "1 revoked key matches: turn on “Show revoked” to see it." in page.no_match_label.text()
+    page.show_revoked_box.setChecked(True)
+    await settle()
+    assert page.no_match_label.isHidden() and visible_names(page) == ["gamma"]
+
+
+async def test_a_90_day_key_expires_in_90_days(page: KeysPage) -> None:
+    key = make_key("rotating", created_days_ago=0, expires_in_days=90)
+    await load(page, FakeKeysService(keys=[key]))
+    assert page.proxy.index(0, Column.EXPIRES).data() == "in 90 days"
+    details = page.show_details(key)
+    assert any(text.startswith("in 90 days (") for text in all_texts(details))
+
+
+async def test_the_create_dialog_warns_of_a_name_an_active_key_has(
+    page: KeysPage, qtbot: Any
+) -> None:
+    keys = [make_key("CI deploys"), make_key("old one", revoked=True)]
+    await load(page, FakeKeysService(keys=keys))
+    dialog = page.create_key()
+    assert dialog is not None
+    warning = dialog.form.duplicate_warning
+    qtbot.keyClicks(dialog.form.name_edit, "ci deploys ")
+    assert warning.isVisible() and "already have an active key named" in warning.text()
+    assert dialog.form.name_error.isHidden()  # a warning, not an error: Create still works
+    dialog.form.name_edit.clear()
+    qtbot.keyClicks(dialog.form.name_edit, "old one")  # revoked: not in the way
+    assert warning.isHidden()
+
+
+async def test_the_toolbar_moves_what_does_not_fit_into_more(page: KeysPage, qtbot: Any) -> None:
+    await load(page, FakeKeysService(keys=[make_key("a")]))
+    page.resize(1400, 600)
+    await until(lambda: page.export_button.isVisible())
+    assert page.more_button.isHidden()
+    page.resize(560, 400)  # about what the window's minimum leaves the page
+    await until(lambda: page.more_button.isVisible())
+    assert page.new_button.isVisible() and page.filter_edit.isVisible()
+    assert page.filter_edit.width() >= 150
+    hidden = page.toolbar_widget.hidden_actions()
+    assert page.export_action in hidden and page.refresh_action in hidden
+    # The menu offers them, from the keyboard: the button is in the tab order.
+    assert page.more_button.focusPolicy() & Qt.FocusPolicy.TabFocus
+    page.toolbar_widget.menu.aboutToShow.emit()
+    offered = page.toolbar_widget.menu.actions()
+    assert offered == hidden and all(action.isEnabled() for action in offered)
+    exported = page.export_action
+    exported.trigger()  # Export CSV… from the menu
+    await settle()
+    from PySide6.QtWidgets import QFileDialog
+
+    file_dialogs = [d for d in page.findChildren(QFileDialog) if d.isVisible()]
+    assert len(file_dialogs) == 1
+    file_dialogs[0].reject()
+    # Every visible toolbar widget is inside the toolbar.
+    for widget in (page.filter_edit, page.new_button, page.more_button):
+        assert page.toolbar_widget.rect().contains(widget.geometry())

@@ -141,7 +141,10 @@ async def test_a_reminder_ends_when_its_key_is_revoked_here_or_elsewhere(
     assert dialog is not None
     dialog.submit()
     await wait_signal(dialog.finished)
-    assert status_of(page, revoked_here.id) == "revoked"
+    # Revoked keys are hidden: its row is gone; the model has it, revoked.
+    assert page.model.row_of(revoked_here.id) is None
+    revoked = page.model.key_by_id(revoked_here.id)
+    assert revoked is not None and revoked.revoked_at is not None
     assert page.model.reminders() == {deleted.id: "Rotated: revoke later"}
     assert store.load("sandbox", "org-456", "user-1") == {deleted.id: "Rotated: revoke later"}
 

@@ -203,3 +203,105 @@ def test_badges_are_drawn_once_and_reused(table: Table) -> None:
     table.view.viewport().update()
     table.settle()
     assert delegate._pills == pills
+
+
+def _luminance(color: QColor) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return (
+        0.2126 * channel(color.red())
+        + 0.7152 * channel(color.green())
+        + 0.0722 * channel(color.blue())
+    )
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _pill_contrast(table: Table, row: int) -> float:
+    """The contrast, as painted, between a status pill's label and its fill: the fill
+    sampled inside the pill's left padding, the label as its pixel that stands out most."""
+    index = table.proxy.index(row, Column.STATUS)
+    image: QImage = table.view.viewport().grab().toImage()
+    rect = table.view.visualRect(index).adjusted(4, 3, -4, -3)
+    ratio = image.devicePixelRatio()
+    label = {"revoked": "revoked", "expired": "expired"}.get(str(index.data()), "damaged")
+    if "revoke pending" in str(index.data()):
+        label = "revoke pending"
+    width = table.view.fontMetrics().horizontalAdvance(label) + 14
+
+    def pixel(x: int, y: int) -> QColor:
+        return QColor(image.pixel(int(x * ratio), int(y * ratio)))
+
+    middle = rect.center().y()
+    fill = pixel(rect.left() + 4, middle)
+    label_pixels = [
+        pixel(x, y)
+        for x in range(rect.left() + 7, rect.left() + width - 7)
+        for y in range(rect.top() + 2, rect.bottom() - 1)
+    ]
+    return max(_contrast(fill, color) for color in label_pixels)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_badges_stay_readable_on_a_selected_row(table: Table, scheme: str) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from twinedge_desktop.ui.common.style import build_palette
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    saved = app.palette()
+    app.setPalette(build_palette(scheme))
+    try:
+        damaged = replace(make_key("damaged"), problem="expires_at: unreadable")
+        damaged = replace(damaged, unreadable=("expires_at",))
+        rows = [
+            make_key("revoked", revoked=True),
+            make_key("expired", expires_in_days=-3),
+            damaged,
+            make_key("pending"),
+        ]
+        table.proxy.set_show_revoked(True)
+        table.model.set_keys(rows)
+        table.model.set_reminder(rows[3].id, "Rotated: revoke later")
+        table.view.horizontalHeader().resizeSection(Column.STATUS, 160)
+        table.settle()
+        for row in range(table.proxy.rowCount()):
+            table.view.clearSelection()
+            table.settle()
+            plain = _pill_contrast(table, row)
+            table.view.selectRow(row)
+            table.settle()
+            selected = _pill_contrast(table, row)
+            name = table.proxy.index(row, Column.NAME).data()
+            assert plain >= 4.5, (scheme, name, "plain", round(plain, 2))
+            assert selected >= 4.5, (scheme, name, "selected", round(selected, 2))
+    finally:
+        app.setPalette(saved)
+
+
+def test_narrow_tables_hide_the_columns_that_give_way(table: Table) -> None:
+    from twinedge_desktop.ui.keys.table import GIVE_WAY
+
+    table.model.set_keys(keys(30))
+    table.view.resize(1500, 400)
+    table.settle()
+    assert table.view.hidden_columns() == []
+    widths = {c: table.view.columnWidth(c) for c in GIVE_WAY}
+    table.view.resize(580, 400)  # about the page's room at the window's minimum size
+    table.settle()
+    hidden = table.view.hidden_columns()
+    assert hidden and set(hidden) == set(GIVE_WAY[: len(hidden)])  # in the order they give way
+    assert table.view.horizontalScrollBar().maximum() == 0  # nothing scrolls sideways
+    assert table.view.columnWidth(Column.NAME) >= table.view.name_minimum
+    for column in (Column.NAME, Column.EXPIRES, Column.STATUS):
+        assert not table.view.isColumnHidden(column)
+    table.view.resize(1500, 400)
+    table.settle()
+    assert table.view.hidden_columns() == []
+    assert {c: table.view.columnWidth(c) for c in GIVE_WAY} == widths  # back as they were

@@ -3,18 +3,23 @@
 The request goes through :class:`~twinedge_desktop.ui.keys.dialogs.submit.KeySubmission`
 (one Idempotency-Key per dialog, so pressing Create again after a lost response cannot
 make a second key); the new key and its secret go to the copy-once dialog.
+
+The form sits in a :class:`~twinedge_desktop.ui.common.dialog_body.DialogBody`: when
+validation messages or the "never expires" warning appear, the dialog grows to show them
+(the scopes box keeps its rows) and, on a small screen, scrolls.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from twinedge_desktop.api.models import CreatedApiKey
 from twinedge_desktop.timefmt import Clock, utc_now
+from twinedge_desktop.ui.common.dialog_body import DialogBody
 from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.keys.dialogs.form import KeyForm
@@ -42,12 +47,14 @@ class CreateKeyDialog(QDialog):
         parent: QWidget | None = None,
         *,
         clock: Clock = utc_now,
+        existing_names: Collection[str] = (),
     ) -> None:
+        """``existing_names``: the person's active keys' names (a reused one gets a warning)."""
         super().__init__(parent)
         self.setWindowTitle("Create API key")
         self.setAccessibleName("Create API key")
         self._runner = runner
-        self.form = KeyForm(session_scopes, self, clock=clock)
+        self.form = KeyForm(session_scopes, clock=clock, existing_names=existing_names)
         self.error = InlineMessage("error")
         self.error.setObjectName("createError")
         self.submission = KeySubmission(
@@ -75,15 +82,22 @@ class CreateKeyDialog(QDialog):
         self.create_button.setDefault(True)
         self.create_button.setProperty("primary", True)
 
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
         intro = QLabel(
             "The full key is shown once, right after it is created. Grant only the scopes "
             "the key needs."
         )
         intro.setWordWrap(True)
-        layout.addWidget(intro)
-        layout.addWidget(self.form)
-        layout.addWidget(self.error)
+        column.addWidget(intro)
+        column.addWidget(self.form)
+        column.addWidget(self.error)
+        column.addStretch(1)
+        self.body = DialogBody(content, self, preferred_width=520)
+        self.body.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.body, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
 

@@ -1,8 +1,13 @@
-"""Everything the API says about one key (never its secret), with Rotate and Revoke."""
+"""Everything the API says about one key (never its secret), with Rotate and Revoke.
+
+A damaged entry shows what could be read, "unreadable" for the rest and why; it can be
+revoked when its id is known (the way out of a key whose bad data broke the list), never
+rotated. Close is the default button: Enter closes, it never starts a revocation.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -15,12 +20,17 @@ from PySide6.QtWidgets import (
 from twinedge_desktop.api.models import ApiKey
 from twinedge_desktop.scopes import describe
 from twinedge_desktop.timefmt import Clock, absolute_time, relative_time, utc_now
+from twinedge_desktop.ui.common.dialog_body import DialogBody
 from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.style import monospace_font
 from twinedge_desktop.ui.keys.model import (
+    UNREADABLE,
     Badge,
+    Column,
     KeyStatus,
-    display_prefix,
+    can_revoke,
+    can_rotate,
+    display_text,
     expiry_badge,
     key_status,
 )
@@ -44,7 +54,10 @@ class KeyDetailsDialog(QDialog):
         *,
         reminder: str | None = None,
         clock: Clock = utc_now,
+        actions_reason: str = "",
     ) -> None:
+        """``actions_reason``: why Rotate and Revoke are off whatever the key (an API-key
+        session, say), for their tooltips; "" when they follow the key."""
         super().__init__(parent)
         self.setWindowTitle("API key details")
         self.setAccessibleName("API key details")
@@ -65,29 +78,33 @@ class KeyDetailsDialog(QDialog):
             form.addRow(f"{label}:", value)
             return value
 
-        def when(value: object, none_text: str) -> str:
+        def when(field: str, none_text: str) -> str:
+            if field in key.unreadable:
+                return UNREADABLE
+            value = getattr(key, field)
             if value is None:
                 return none_text
-            assert hasattr(value, "tzinfo")
-            return f"{relative_time(value, now)} ({absolute_time(value)})"  # type: ignore[arg-type]
+            return f"{relative_time(value, now)} ({absolute_time(value)})"
 
-        row("Name", key.name)
-        row("Key", display_prefix(key), mono=True)
-        row("ID", key.id, mono=True)
-        row(
-            "Scopes",
-            "\n".join(f"{s} — {describe(s) or 'unknown scope'}" for s in key.scopes) or "(none)",
+        if key.problem:
+            row("Damaged", f"The server's entry could not be read in full: {key.problem}")
+        row("Name", key.name or f"({UNREADABLE})")
+        row("Key", display_text(key, Column.PREFIX, now), mono=True)
+        row("ID", key.id or f"({UNREADABLE})", mono=True)
+        scopes = (
+            "\n".join(f"{s} — {describe(s) or 'unknown scope'}" for s in key.scopes) or "(none)"
         )
+        row("Scopes", UNREADABLE if "scopes" in key.unreadable else scopes)
         row("Status", status.value)
-        row("Created", f"{when(key.created_at, '')} by {key.created_by or 'unknown'}")
+        row("Created", f"{when('created_at', '')} by {key.created_by or 'unknown'}")
         badge = expiry_badge(key, now)
-        expires = when(key.expires_at, "never")
+        expires = when("expires_at", "never")
         if badge is Badge.EXPIRING:
             expires += " — expires within 14 days"
         row("Expires", expires)
-        row("Last used", when(key.last_used_at, "never"))
+        row("Last used", when("last_used_at", "never"))
         if key.revoked_at is not None:
-            row("Revoked", when(key.revoked_at, ""))
+            row("Revoked", when("revoked_at", ""))
 
         note = InlineMessage("warning")
         if reminder and status is KeyStatus.ACTIVE:
@@ -102,17 +119,37 @@ class KeyDetailsDialog(QDialog):
         )
         self.rotate_button.setAccessibleName("Rotate key")
         self.revoke_button.setAccessibleName("Revoke key")
-        active = status is KeyStatus.ACTIVE
-        self.rotate_button.setEnabled(active)
-        self.revoke_button.setEnabled(key.revoked_at is None)
+        close = self.buttons.button(QDialogButtonBox.StandardButton.Close)
+        close.setDefault(True)
+        for button in (self.rotate_button, self.revoke_button):
+            button.setAutoDefault(False)  # Enter closes; it never starts a flow
+        self.rotate_button.setEnabled(not actions_reason and can_rotate(key, now))
+        self.revoke_button.setEnabled(not actions_reason and can_revoke(key))
+        if actions_reason:
+            for button in (self.rotate_button, self.revoke_button):
+                button.setToolTip(f"{actions_reason}.")
+        elif key.problem:
+            self.rotate_button.setToolTip(
+                "A damaged entry cannot be rotated: its scopes and expiry are not all known."
+            )
+            if not key.id:
+                self.revoke_button.setToolTip("Without a readable id, the key cannot be revoked.")
 
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(form)
+        column.addWidget(note)
+        column.addStretch(1)
+        self.body = DialogBody(content, self, preferred_width=480)
+        self.body.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(note)
+        layout.addWidget(self.body, 1)
         layout.addWidget(self.buttons)
         self.buttons.rejected.connect(self.reject)
         self.rotate_button.clicked.connect(self._rotate)
         self.revoke_button.clicked.connect(self._revoke)
+        close.setFocus()
 
     def _rotate(self) -> None:
         self.accept()

@@ -3,17 +3,19 @@
 :class:`KeyForm` is used by "Create API key" and by the rotation's first step (pre-filled
 from the old key); it validates as the person types and shows the server's field errors
 next to the field they name. Nothing typed is lost on an error: the form is only made
-read-only while a request runs.
+read-only while a request runs. A name already used by one of the person's active keys
+gets a warning as it is typed (not an error: the API allows it, but the revoke
+confirmation asks for the name, which two keys then share).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import QDate, QSize, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,9 +35,6 @@ from twinedge_desktop.scopes import RESOURCES, SCOPES_BY_NAME
 from twinedge_desktop.timefmt import Clock, utc_now
 from twinedge_desktop.ui.common.inline_message import InlineMessage
 
-if TYPE_CHECKING:
-    pass
-
 NAME_MAX = 64
 EXPIRY_PRESETS = (30, 60, 90)
 DEFAULT_EXPIRY_DAYS = 90  # the product page: "Rotate keys every 90 days"
@@ -47,6 +46,26 @@ NEVER_WARNING = (
     "A key that never expires stays valid until someone revokes it. "
     "TwinEdge recommends rotating keys every 90 days."
 )
+
+
+class ChoiceBox(QComboBox):
+    """A combo box at least as wide as its longest choice. The app's style sheet pads the
+    field, and QComboBox's own size hint then leaves the longest text a few pixels short."""
+
+    def _text_width(self) -> int:
+        metrics = self.fontMetrics()
+        widest = max(
+            (metrics.horizontalAdvance(self.itemText(i)) for i in range(self.count())), default=0
+        )
+        return widest + 40  # the padding and the arrow
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(max(hint.width(), self._text_width()), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(max(hint.width(), self._text_width()), hint.height())
 
 
 @dataclass(frozen=True)
@@ -93,11 +112,14 @@ class KeyForm(QWidget):
         parent: QWidget | None = None,
         *,
         clock: Clock = utc_now,
+        existing_names: Collection[str] = (),
     ) -> None:
+        """``existing_names``: the names of the person's active keys (any case)."""
         super().__init__(parent)
         self._clock = clock
         self._grantable = grantable_scopes(session_scopes)
         self._name_touched = False
+        self._existing = {name.strip().casefold() for name in existing_names}
 
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("e.g. Line 3 telemetry collector")
@@ -105,6 +127,8 @@ class KeyForm(QWidget):
         self.name_edit.setAccessibleDescription(f"1 to {NAME_MAX} characters")
         self.name_error = InlineMessage("error")
         self.name_error.setObjectName("nameError")
+        self.duplicate_warning = InlineMessage("warning")
+        self.duplicate_warning.setObjectName("duplicateNameWarning")
         self.name_count = QLabel()
         self.name_count.setForegroundRole(self.name_count.foregroundRole().PlaceholderText)
 
@@ -145,7 +169,7 @@ class KeyForm(QWidget):
         else:
             self.restricted_note.hide()
 
-        self.expiry_combo = QComboBox()
+        self.expiry_combo = ChoiceBox()
         self.expiry_combo.setAccessibleName("Expiry")
         for days in EXPIRY_PRESETS:
             label = f"{days} days" + (" (recommended)" if days == DEFAULT_EXPIRY_DAYS else "")
@@ -174,6 +198,7 @@ class KeyForm(QWidget):
         name_line.addWidget(self.name_count)
         name_row.addLayout(name_line)
         name_row.addWidget(self.name_error)
+        name_row.addWidget(self.duplicate_warning)
         expiry_row = QVBoxLayout()
         expiry_line = QHBoxLayout()
         expiry_line.addWidget(self.expiry_combo)
@@ -345,7 +370,18 @@ class KeyForm(QWidget):
         # Validate as the person types, but do not scold an empty field before they start.
         problem = self.name_problem() if self._name_touched else None
         self.name_error.show_message(problem or "")
+        self.duplicate_warning.show_message(self.duplicate_text())
         self.changed.emit()
+
+    def duplicate_text(self) -> str:
+        """The warning for a name one of the person's active keys already has ("" if none)."""
+        name = self.name()
+        if not name or name.casefold() not in self._existing:
+            return ""
+        return (
+            f"You already have an active key named “{name}”. A different name tells them "
+            "apart: revoking a key asks for its name."
+        )
 
     def _scopes_changed(self, _checked: bool = False) -> None:
         self.admin_warning.show_message(

@@ -4,6 +4,11 @@ The dialog shows what is about to stop working (name, prefix, scopes, last use).
 A key used within the last 7 days is probably still in service somewhere, so the
 person types its name to confirm, as GitHub does for destructive actions. A 404
 means the key is already gone, which is what was asked for: it counts as done.
+
+Enter never revokes by itself: **Cancel** has the focus and is the default button, and
+"Revoke key" is not an auto-default button (in a dialog, the focused push button would
+otherwise take Enter). Revoking takes a deliberate key: Alt+R, or Tab to it and Space, or
+Enter in the name field once the typed name matches.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from PySide6.QtWidgets import (
 from twinedge_desktop.api.errors import NotFound
 from twinedge_desktop.api.models import ApiKey
 from twinedge_desktop.timefmt import Clock, relative_time, utc_now
+from twinedge_desktop.ui.common.dialog_body import DialogBody
 from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
 from twinedge_desktop.ui.common.text import escape
@@ -43,6 +49,11 @@ RECENT_USE = timedelta(days=7)
 def needs_typed_confirmation(key: ApiKey, now: datetime) -> bool:
     """True when the key was used within the last 7 days."""
     return key.last_used_at is not None and now - key.last_used_at <= RECENT_USE
+
+
+def confirmation_text(key: ApiKey) -> str:
+    """What the person types to confirm: the key's name (its id when the name is unreadable)."""
+    return key.name or key.id
 
 
 class RevokeKeyDialog(QDialog):
@@ -86,15 +97,19 @@ class RevokeKeyDialog(QDialog):
         form = QFormLayout()
         add_key_summary(form, key, now)
 
+        self._expected = confirmation_text(key)
+        what = "name" if key.name else "id"
         self.name_confirm = QLineEdit()
-        self.name_confirm.setAccessibleName("Type the key's name to confirm")
-        self.name_confirm.setPlaceholderText("Type the key's name")
+        self.name_confirm.setAccessibleName(f"Type the key's {what} to confirm")
+        self.name_confirm.setPlaceholderText(f"Type the key's {what}")
         why = (
             f"This key was used {relative_time(key.last_used_at, now)}."
             if recently_used
             else "Whether this key is still in use could not be checked."
         )
-        confirm_label = QLabel(f"{why} Type its name, <b>{escape(key.name)}</b>, to confirm:")
+        confirm_label = QLabel(
+            f"{why} Type its {what}, <b>{escape(self._expected)}</b>, to confirm:"
+        )
         confirm_label.setWordWrap(True)
         confirm_label.setBuddy(self.name_confirm)
         self.error = InlineMessage("error")
@@ -110,19 +125,28 @@ class RevokeKeyDialog(QDialog):
             "&Revoke key", QDialogButtonBox.ButtonRole.DestructiveRole
         )
         self.revoke_button.setAccessibleName("Revoke key")
-        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        cancel.setDefault(True)  # Enter must not destroy anything by accident
+        # Not the default, and never made one by having the focus: Enter does not revoke.
+        self.revoke_button.setAutoDefault(False)
+        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button.setDefault(True)  # Enter must not destroy anything by accident
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro_label)
-        layout.addLayout(form)
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(intro_label)
+        column.addLayout(form)
         if self._typed_required:
-            layout.addWidget(confirm_label)
-            layout.addWidget(self.name_confirm)
+            column.addWidget(confirm_label)
+            column.addWidget(self.name_confirm)
         else:
             confirm_label.hide()
             self.name_confirm.hide()
-        layout.addWidget(self.error)
+        column.addWidget(self.error)
+        column.addStretch(1)
+        self.body = DialogBody(content, self, preferred_width=460)
+        self.body.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.body, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
 
@@ -131,8 +155,7 @@ class RevokeKeyDialog(QDialog):
         self.name_confirm.textChanged.connect(self._update_button)
         self._busy = False
         self._update_button()
-        if self._typed_required:
-            self.name_confirm.setFocus()
+        (self.name_confirm if self._typed_required else self.cancel_button).setFocus()
 
     @property
     def key(self) -> ApiKey:
@@ -163,7 +186,7 @@ class RevokeKeyDialog(QDialog):
         return True
 
     def _confirmed(self) -> bool:
-        return not self._typed_required or self.name_confirm.text() == self._key.name
+        return not self._typed_required or self.name_confirm.text() == self._expected
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy

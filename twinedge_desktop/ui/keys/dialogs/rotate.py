@@ -15,15 +15,23 @@ Steps, in one dialog:
    case a reminder stays on the old key's row.
 
 Closing after the new key exists counts as "later": the reminder is set either way.
+
+The new key's name is the old one with a "(rotated YYYY-MM-DD)" suffix that *replaces* an
+earlier one (:func:`rotated_name`), within the API's 64 characters. The dialog is as tall
+as the step it shows (a stack sized by its current page, in a
+:class:`~twinedge_desktop.ui.common.dialog_body.DialogBody`): step 2's snippets get their
+room, steps 3 and 4 no empty area, and a small screen scrolls.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -41,6 +49,7 @@ from twinedge_desktop.api.models import ApiKey, CreatedApiKey
 from twinedge_desktop.timefmt import Clock, absolute_time, utc_now
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
 from twinedge_desktop.ui.common.copy_once import DiscardSecretBox, ask_close_without_storing
+from twinedge_desktop.ui.common.dialog_body import DialogBody
 from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
 from twinedge_desktop.ui.common.text import escape
@@ -50,6 +59,11 @@ from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
 from twinedge_desktop.ui.keys.dialogs.submit import KeySubmission
 from twinedge_desktop.ui.keys.dialogs.summary import add_key_summary, last_use_text
 from twinedge_desktop.ui.keys.model import KeyStatus, key_status
+
+# One or more "(rotated …)" suffixes at the end of a name, whole or cut short (an earlier
+# version cut the old suffix at 64 characters and added another: "x (rotated 2026-12
+# (rotated 2026-12-04)").
+_ROTATED_SUFFIXES = re.compile(r"(?:\s*\(rotated(?:\s[\d-]*)?\)?)+\s*$")
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -75,8 +89,37 @@ STEP_TITLES = {
 
 
 def rotated_name(old_name: str, now: datetime) -> str:
-    suffix = f" (rotated {now.astimezone().strftime('%Y-%m-%d')})"
-    return old_name[: NAME_MAX - len(suffix)] + suffix
+    """The new key's name: ``old_name`` without its "(rotated …)" suffixes, plus today's,
+    within :data:`NAME_MAX` characters. The suffix stays whole; a base too long for the
+    rest is cut and ends in "…"."""
+    suffix = f"(rotated {now.astimezone().strftime('%Y-%m-%d')})"
+    base = _ROTATED_SUFFIXES.sub("", old_name).strip()
+    room = NAME_MAX - len(suffix) - 1  # the space between them
+    if len(base) > room:
+        base = base[: room - 1].rstrip() + "…"
+    return f"{base} {suffix}" if base else suffix
+
+
+class CurrentPageStack(QStackedWidget):
+    """A stack as large as the page it shows (``QStackedWidget`` is as large as its largest
+    page, which leaves the short steps mostly empty)."""
+
+    def sizeHint(self) -> QSize:
+        current = self.currentWidget()
+        return current.sizeHint() if current is not None else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:
+        current = self.currentWidget()
+        return current.minimumSizeHint() if current is not None else super().minimumSizeHint()
+
+    def hasHeightForWidth(self) -> bool:
+        current = self.currentWidget()
+        return current.hasHeightForWidth() if current is not None else False
+
+    def heightForWidth(self, width: int) -> int:
+        # QStackedLayout answers for its tallest page; a scroll area asks this.
+        current = self.currentWidget()
+        return current.heightForWidth(width) if current is not None else -1
 
 
 def reminder_text(old: ApiKey, new: ApiKey, now: datetime) -> str:
@@ -113,6 +156,7 @@ class RotateKeyDialog(QDialog):
         *,
         api_base: str | None = None,
         clock: Clock = utc_now,
+        existing_names: Collection[str] = (),
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Rotate API key")
@@ -135,7 +179,8 @@ class RotateKeyDialog(QDialog):
 
         self.step_title = QLabel()
         self.step_title.setAccessibleName("Rotation step")
-        self.stack = QStackedWidget()
+        self.step_title.setWordWrap(True)
+        self.stack = CurrentPageStack()
 
         # Step 1: the new key, like the old one.
         create_page = QWidget()
@@ -148,7 +193,7 @@ class RotateKeyDialog(QDialog):
         )
         intro.setWordWrap(True)
         create_layout.addWidget(intro)
-        self.form = KeyForm(session_scopes, create_page, clock=clock)
+        self.form = KeyForm(session_scopes, create_page, clock=clock, existing_names=existing_names)
         self.form.prefill(
             rotated_name(old_key.name, clock()),
             [s for s in old_key.scopes if self.form.restriction_reason(s) is None],
@@ -246,9 +291,11 @@ class RotateKeyDialog(QDialog):
         self.next_button.setProperty("primary", True)
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
 
+        self.body = DialogBody(self.stack, self, preferred_width=560)
+        self.body.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
         layout.addWidget(self.step_title)
-        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.body, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
 
@@ -277,7 +324,12 @@ class RotateKeyDialog(QDialog):
         return self._confirm
 
     def _show_step(self, step: RotationStep) -> None:
+        changed = self.stack.currentIndex() != step
         self.stack.setCurrentIndex(step)
+        self.stack.updateGeometry()
+        if changed and self.isVisible():
+            # Once the new page's layout is done: as tall as this step, no taller.
+            QTimer.singleShot(0, self, self.body.fit_window)
         self.step_title.setText(f"<b>{STEP_TITLES[step]}</b>")
         labels = {
             RotationStep.CREATE: "&Create new key",
