@@ -57,9 +57,12 @@ _INTROSPECTION = """<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Intr
     <method name="GetCapabilities"><arg type="as" name="capabilities" direction="out"/></method>
     <method name="GetServerInformation">
       <arg type="s" name="name" direction="out"/><arg type="s" name="vendor" direction="out"/>
-      <arg type="s" name="version" direction="out"/><arg type="s" name="spec_version" direction="out"/>
+      <arg type="s" name="version" direction="out"/>
+      <arg type="s" name="spec_version" direction="out"/>
     </method>
-    <signal name="NotificationClosed"><arg type="u" name="id"/><arg type="u" name="reason"/></signal>
+    <signal name="NotificationClosed">
+      <arg type="u" name="id"/><arg type="u" name="reason"/>
+    </signal>
     <signal name="ActionInvoked"><arg type="u" name="id"/><arg type="s" name="action_key"/></signal>
   </interface>
 </node>

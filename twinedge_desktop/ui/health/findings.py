@@ -194,7 +194,8 @@ class FindingDelegate(QStyledItemDelegate):
                 painter.drawRect(card.adjusted(_STRIPE + 1, 1, -1, -1))
             button = self.button_rect(rect, font, row.short_action_label)
             self._paint_button(painter, palette, font, button, row, index.row())
-            metrics = QFontMetrics(font)
+            painter.setFont(font)
+            metrics = painter.fontMetrics()  # of the device painted on (its resolution)
             text_left = card.left() + _STRIPE + _PAD
             text_width = max(0, button.left() - _PAD - text_left)
             first = QRect(text_left, card.top() + _PAD, text_width, metrics.lineSpacing())
@@ -202,11 +203,10 @@ class FindingDelegate(QStyledItemDelegate):
             text_color = palette.color(
                 QPalette.ColorRole.PlaceholderText if row.dismissed else QPalette.ColorRole.Text
             )
-            bold = _bold(font)
-            bold_metrics = QFontMetrics(bold)
+            painter.setFont(_bold(font))
+            bold_metrics = painter.fontMetrics()
             title = row.title + (" (dismissed)" if row.dismissed else "")
-            title_width = min(bold_metrics.horizontalAdvance(title), text_width)
-            painter.setFont(bold)
+            title_width = min(bold_metrics.horizontalAdvance(title) + 2, text_width)
             painter.setPen(accent)
             painter.drawText(
                 QRect(first.left(), first.top(), title_width, first.height()),

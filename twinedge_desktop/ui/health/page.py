@@ -386,16 +386,20 @@ class HealthPage(QWidget):
         self.dismiss_button = QPushButton("&Dismiss")
         self.dismiss_button.setToolTip("Hide this finding until it changes (Ctrl+D)")
         self.dismiss_button.clicked.connect(self.toggle_dismissed)
+        # The buttons right under the reason: at the window's smallest they stay in sight,
+        # and the chart (for unusual activity) scrolls below them.
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.details_title, 1)
+        title_row.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignTop)
         buttons = QHBoxLayout()
         buttons.addWidget(self.action_button)
         buttons.addWidget(self.key_details_button)
         buttons.addStretch(1)
-        buttons.addWidget(self.dismiss_button)
-        column.addWidget(self.details_title)
+        column.addLayout(title_row)
         column.addWidget(self.details_key)
         column.addWidget(self.details_reason)
-        column.addWidget(self.details_chart)
         column.addLayout(buttons)
+        column.addWidget(self.details_chart)
         column.addStretch(1)
         self.details_card = card
         scroll = QScrollArea()

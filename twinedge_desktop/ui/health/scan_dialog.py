@@ -75,17 +75,26 @@ def match(
     ]
 
 
-def occurrence_text(occurrence: Occurrence) -> str:
-    """Where a key was seen: ``path:line:column`` (history: the commit and its date too)."""
+def occurrence_text(occurrence: Occurrence, root: str = "") -> str:
+    """Where a key was seen: ``path:line:column`` (relative to ``root``, the folder scanned;
+    history: the commit and its date too, the path relative to the repository)."""
     if occurrence.commit is None:
         note = " (ignored by git: not committed)" if occurrence.git_ignored else ""
-        return occurrence.location + note
+        location = occurrence.location
+        prefix = root.rstrip(os.sep) + os.sep if root else ""
+        if prefix and location.startswith(prefix):
+            location = location[len(prefix) :]
+        return location + note
     when = f"{occurrence.author_date:%Y-%m-%d}" if occurrence.author_date else "?"
     gone = "; file deleted since" if occurrence.file_at_head is False else ""
     return f"history {occurrence.commit[:10]} {when}: {occurrence.location}{gone}"
 
 
 def _megabytes(count: int) -> str:
+    if count < 1000:
+        return f"{count} bytes"
+    if count < 1_000_000:
+        return f"{count / 1000:,.0f} kB"
     return f"{count / 1_000_000:,.1f} MB"
 
 
@@ -153,8 +162,12 @@ class ScanDialog(QDialog):
         self.results.setHeaderLabels(["Key", "Status", "Where"])
         self.results.setAccessibleName("Keys found")
         self.results.setUniformRowHeights(True)
+        self.results.setIndentation(14)
+        self.results.setFont(self.font())
         header = self.results.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        # A masked key is always 13 characters: room for the widest, the branch arrow and a gap.
+        widest = self.results.fontMetrics().horizontalAdvance("te_WWWWWWWWW…")
+        self.results.setColumnWidth(0, widest + self.results.indentation() + 24)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.results.currentItemChanged.connect(self._update_buttons)
@@ -300,6 +313,7 @@ class ScanDialog(QDialog):
         self.results.clear()
         for matched in self.matched:
             self.results.addTopLevelItem(self._item(matched, now))
+        self.results.expandAll()
         first = self.results.topLevelItem(0)
         if first is not None:
             self.results.setCurrentItem(first)
@@ -348,9 +362,15 @@ class ScanDialog(QDialog):
     def _item(self, matched: MatchedFinding, now: datetime) -> QTreeWidgetItem:
         finding = matched.finding
         occurrences = finding.occurrences
-        where = occurrence_text(occurrences[0]) if occurrences else ""
-        if len(occurrences) > 1:
-            where += f" (and {len(occurrences) - 1} more)"
+        root = self.report.roots[0] if self.report is not None and self.report.roots else ""
+        places = len(occurrences)
+        where = f"{places} place{'s' if places != 1 else ''}"
+        kinds = []
+        if any(o.commit is None for o in occurrences):
+            kinds.append("in files now")
+        if any(o.commit is not None for o in occurrences):
+            kinds.append("in git history" + ("" if finding.in_head is not False else " only"))
+        where += ": " + " and ".join(kinds) if kinds else ""
         status = STATUS_TEXT[matched.status]
         key = matched.key
         if key is not None:
@@ -361,8 +381,9 @@ class ScanDialog(QDialog):
         item.setData(0, KEY_ROLE, matched)
         item.setToolTip(2, where)
         for occurrence in occurrences[:SHOWN_OCCURRENCES]:
-            child = QTreeWidgetItem(["", "", occurrence_text(occurrence)])
-            child.setToolTip(2, occurrence_text(occurrence))
+            text = occurrence_text(occurrence, root)
+            child = QTreeWidgetItem(["", "", text])
+            child.setToolTip(2, text)
             item.addChild(child)
         if len(occurrences) > SHOWN_OCCURRENCES:
             rest = len(occurrences) - SHOWN_OCCURRENCES
