@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from twinedge_desktop.api.models import ApiKey, KeyUsage
+from twinedge_desktop.api.models import UNKNOWN_TIME, ApiKey, KeyUsage
 from twinedge_desktop.health.rules import (
     WINDOW_DAYS,
     Action,
@@ -169,7 +169,8 @@ def keys_needing_usage(keys: Iterable[ApiKey], now: datetime) -> list[ApiKey]:
             or (key.last_used_at is not None and key.last_used_at >= since)
         )
     ]
-    wanted.sort(key=lambda key: key.last_used_at or now, reverse=True)
+    # Most recently used first (the likeliest to show unusual activity); unknown last.
+    wanted.sort(key=lambda key: key.last_used_at or UNKNOWN_TIME, reverse=True)
     return wanted
 
 
@@ -233,6 +234,7 @@ def build_report(
                 )
                 reminded = True
     rows.sort(key=lambda row: (row.dismissed, _ORDER[row.finding.kind], row.key.name.casefold()))
+    reminders.sort(key=lambda reminder: (_ORDER[reminder.finding_id[1]], reminder.title))
     unread = set(usage_unread)
     settled = frozenset(
         (key_id, kind)
