@@ -8,8 +8,12 @@ usage reports the rules need.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.helpers.keys import FakeKeysService, fixed_clock, make_key, usage_report
 from twinedge_desktop.api.models import ApiKey
@@ -85,3 +89,17 @@ def make_health_page(
     page.resize(*size)
     page.show()
     return page
+
+
+@pytest.fixture(autouse=True)
+def collect_qt_garbage_on_the_main_thread() -> Iterator[None]:
+    """Collect the Qt objects earlier tests left in reference cycles here, on the GUI
+    thread, before and after each test (import this fixture into a test module to use it).
+
+    The Health page works in worker threads (``asyncio.to_thread``); the garbage collector
+    may run there and destroy such objects in the wrong thread, and Qt warns "Timers cannot
+    be stopped from another thread", which fails the test. The app itself collects cycles
+    on the GUI thread only (ui/common/collector.py)."""
+    gc.collect()
+    yield
+    gc.collect()

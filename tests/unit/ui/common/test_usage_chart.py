@@ -54,8 +54,7 @@ def render(chart: UsageChart) -> QImage:
 
 def near(actual: QColor, expected: QColor, slack: int = 12) -> bool:
     return all(
-        abs(a - b) <= slack
-        for a, b in zip(actual.getRgb()[:3], expected.getRgb()[:3], strict=True)
+        abs(a - b) <= slack for a, b in zip(actual.getRgb()[:3], expected.getRgb()[:3], strict=True)
     )
 
 

@@ -205,7 +205,9 @@ async def test_dismissals_are_kept_per_person_and_survive_a_restart(
     assert row.id not in [r.id for r in page.model.shown_rows()]
     assert page.summary.text() == "5 keys need attention"
     assert "1 finding dismissed" in page.detail.text()
-    await until(lambda: not [t for t in asyncio.all_tasks() if t.get_name() == "remember-dismissal"])
+    await until(
+        lambda: not [t for t in asyncio.all_tasks() if t.get_name() == "remember-dismissal"]
+    )
     # "Show dismissed" lists it again, marked, with "Bring back".
     page.show_dismissed_box.setChecked(True)
     page.select_finding(row.id)
@@ -226,7 +228,9 @@ async def test_dismissals_are_kept_per_person_and_survive_a_restart(
     again.show_dismissed_box.setChecked(True)
     again.select_finding(row.id)
     again.toggle_dismissed()
-    await until(lambda: not [t for t in asyncio.all_tasks() if t.get_name() == "remember-dismissal"])
+    await until(
+        lambda: not [t for t in asyncio.all_tasks() if t.get_name() == "remember-dismissal"]
+    )
     assert again.attention == 6
     third = make_health_page(qtbot, messages, settings_file=settings_file)
     await check(third, service)
@@ -240,7 +244,9 @@ async def test_a_dismissal_lasts_until_the_finding_goes_away(
     service = FakeKeysService(keys=[forever])
     await check(page, service)
     page.toggle_dismissed()
-    await until(lambda: not [t for t in asyncio.all_tasks() if t.get_name() == "remember-dismissal"])
+    await until(
+        lambda: not [t for t in asyncio.all_tasks() if t.get_name() == "remember-dismissal"]
+    )
     assert page.attention == 0 and page.state is HealthState.ALL_GOOD
     # The key gets an expiry (replaced, say): the finding is gone, and so is its dismissal...
     service.keys = [make_key("ci", key_id=forever.id, expires_in_days=80, last_used_days_ago=1)]
@@ -311,9 +317,7 @@ async def test_no_secret_and_no_markup_from_key_names(page: HealthPage) -> None:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-async def test_fits_the_windows_smallest_size(
-    page: HealthPage, qtbot: Any, scheme: str
-) -> None:
+async def test_fits_the_windows_smallest_size(page: HealthPage, qtbot: Any, scheme: str) -> None:
     # The window's minimum is 800×520: without the navigation (196), menu, toolbar and
     # status line, the page gets about 600×420.
     page.setPalette(build_palette(scheme))

@@ -75,9 +75,7 @@ def test_unreadable_entries_are_skipped(path: Path, caplog: pytest.LogCaptureFix
     settings = QSettings(str(path), QSettings.Format.IniFormat)
     group = next(k for k in settings.allKeys() if "dismissed" in k).rsplit("/", 1)[0]
     settings.setValue(f"{group}/key_2%3Ano_such_kind", "2030-06-01")
-    settings.setValue(
-        f"{group.replace('dismissed', 'reminded')}/key_3", "not a date"
-    )
+    settings.setValue(f"{group.replace('dismissed', 'reminded')}/key_3", "not a date")
     settings.sync()
     assert store.dismissed(ME) == {("key_1", FindingKind.UNUSED)}
     assert "unreadable dismissed finding" in caplog.text
