@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from twinedge_desktop.health.rules import FindingKind  # noqa: E402
-from twinedge_desktop.ui.health.store import HealthSettings  # noqa: E402
+from twinedge_desktop.health.rules import FindingKind
+from twinedge_desktop.ui.health.store import HealthSettings
 
 OWNER = ("sandbox", "org-456", "user-1")
 DISMISSALS_PER_WORKER = 5

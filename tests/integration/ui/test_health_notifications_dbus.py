@@ -178,7 +178,7 @@ async def test_no_service_on_the_bus_falls_back(bus: PrivateSecretService) -> No
     from tests.helpers.notifications import FakeNotifier
 
     lone = FreedesktopNotifier(bus.address)
-    with pytest.raises(NotificationsUnavailable, match="ServiceUnknown|did not answer"):
+    with pytest.raises(NotificationsUnavailable, match=r"ServiceUnknown|did not answer"):
         await lone.notify("t", "title", "body")
     await lone.aclose()
     recorded = FakeNotifier()

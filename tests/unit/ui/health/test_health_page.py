@@ -45,6 +45,11 @@ async def check(page: HealthPage, service: FakeKeysService, subject: str = "user
     await settle(page.check_task)
 
 
+async def dismissals_saved() -> None:
+    """Until the page's writes of dismissals (in worker threads) are done."""
+    await until(lambda: all(t.get_name() != "remember-dismissal" for t in asyncio.all_tasks()))
+
+
 def kinds(page: HealthPage) -> list[tuple[str, FindingKind]]:
     return [(row.key.name, row.finding.kind) for row in page.model.shown_rows()]
 

@@ -21,19 +21,19 @@ K = FindingKind
 
 def demo_keys() -> dict[str, object]:
     """One key per kind of finding (and a healthy one), as the sandbox's demo data has."""
+    used = {"last_used_days_ago": 1}
     return {
-        "old": make_key("historian", created_days_ago=130, expires_in_days=200, last_used_days_ago=1),
+        "old": make_key("historian", created_days_ago=130, expires_in_days=200, **used),
         "idle": make_key("dashboard", created_days_ago=80, last_used_days_ago=42),
-        "forever": make_key("ci", created_days_ago=45, expires_in_days=None, last_used_days_ago=1),
-        "soon": make_key("contractor", created_days_ago=60, expires_in_days=5, last_used_days_ago=1),
+        "forever": make_key("ci", created_days_ago=45, expires_in_days=None, **used),
+        "soon": make_key("contractor", created_days_ago=60, expires_in_days=5, **used),
         "writer": make_key(
-            "uploader", scopes=("read:telemetry", "write:telemetry"), created_days_ago=50,
-            last_used_days_ago=1,
+            "uploader", scopes=("read:telemetry", "write:telemetry"), created_days_ago=50, **used
         ),
-        "spiky": make_key("gateway", created_days_ago=70, last_used_days_ago=1),
-        "healthy": make_key("reporting", created_days_ago=20, last_used_days_ago=1),
+        "spiky": make_key("gateway", created_days_ago=70, **used),
+        "healthy": make_key("reporting", created_days_ago=20, **used),
         "revoked": make_key("gone", created_days_ago=400, expires_in_days=None, revoked=True),
-    }  # fmt: skip
+    }
 
 
 def demo_usage(keys: dict[str, object]) -> dict[str, object]:
