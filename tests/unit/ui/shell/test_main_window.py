@@ -571,3 +571,77 @@ async def test_attach_services_builds_a_deferred_chrome(
     assert shell.window_actions is not None
     assert shell.account_container.currentWidget() is shell.signin_page
     await until(lambda: not shell._controller.restoring)
+
+
+@pytest.mark.qt_log_ignore(r"This plugin does not support raise")  # offscreen: no windows
+async def test_the_health_page_reports_a_count_and_asks_the_keys_page_for_actions(
+    window: MainWindow, attach: Attach
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from tests.helpers.keys import make_key
+    from twinedge_desktop.ui.common.key_actions import KeyAction, KeyActionRequest
+    from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
+
+    attach()
+    keys, health = window.page("keys"), window.page("health")
+    assert isinstance(keys, KeysPage) and isinstance(health, HealthPage)
+    item = window.navigation.item([info.key for info in PAGES].index("health"))
+    # The count a page reports is on its navigation entry, and said to screen readers.
+    health.attention_changed.emit(3, "3 keys need attention")
+    assert item.text() == "Health (3)"
+    assert item.toolTip() == "Health: 3 keys need attention (Ctrl+4)"
+    assert item.data(Qt.ItemDataRole.AccessibleTextRole) == "Health, 3 keys need attention"
+    health.attention_changed.emit(0, "No key needs attention")
+    assert (item.text(), item.toolTip()) == ("Health", "Health (Ctrl+4)")
+    # A clicked notification brings the window forward on that page.
+    window.show_page("keys")
+    health.show_requested.emit()
+    assert window.current_page == "health"
+    # A key action the Health page asks for opens on the keys page (the page stays).
+    key = make_key("gateway")
+    health.key_action_requested.emit(KeyActionRequest(KeyAction.SHOW_DETAILS, key))
+    details = [d for d in keys.findChildren(KeyDetailsDialog) if d.isVisible()]
+    assert len(details) == 1 and window.current_page == "health"
+    details[0].reject()
+
+
+def test_routes_connect_pages_in_whatever_order_they_are_built(qtbot: Any) -> None:
+    from PySide6.QtCore import QObject, Signal
+
+    from twinedge_desktop.ui.common.page import PageInfo
+    from twinedge_desktop.ui.shell.routes import PageRoutes
+
+    class Asker(QObject):
+        key_action_requested = Signal(object)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.updated: list[object] = []
+
+        def key_updated(self, key: object) -> None:
+            self.updated.append(key)
+
+    class Doer(QObject):
+        key_changed = Signal(object)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.performed: list[object] = []
+
+        def perform_key_action(self, request: object) -> object:
+            self.performed.append(request)
+            return None
+
+    def info(key: str) -> PageInfo:
+        return PageInfo(key, key, "key", "x", lambda context: None)  # type: ignore[arg-type,return-value]
+
+    for order in ("asker first", "doer first"):
+        routes = PageRoutes(lambda *args: None, lambda key: None)
+        asker, doer = Asker(), Doer()
+        pages = [(info("a"), asker), (info("d"), doer)]
+        for page_info, page in pages if order == "asker first" else pages[::-1]:
+            routes.page_installed(page_info, page)  # type: ignore[arg-type]
+        asker.key_action_requested.emit("rotate k")
+        doer.key_changed.emit("k changed")
+        assert (doer.performed, asker.updated) == (["rotate k"], ["k changed"]), order
