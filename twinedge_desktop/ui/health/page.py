@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
@@ -600,8 +601,9 @@ class HealthPage(QWidget):
                 build_report, keys, usage, now, frozenset(self._dismissed), frozenset(unread)
             )
         finally:
-            self.check_button.setEnabled(True)
-            self.refresh_action.setEnabled(True)
+            if shiboken6.isValid(self):  # not when cancelled because the page is gone
+                self.check_button.setEnabled(True)
+                self.refresh_action.setEnabled(True)
         self._set_progress(None)
         self._keys = {key.id: key for key in keys if key.id}
         self._usage = usage
@@ -613,7 +615,7 @@ class HealthPage(QWidget):
         await self._remind(report)
 
     def _check_failed(self, exc: BaseException, service: ApiKeysService) -> bool:
-        if service is not self._service:
+        if not shiboken6.isValid(self) or service is not self._service:
             return True  # a check for a session that is gone
         self._set_progress(None)
         text = error_message(exc)

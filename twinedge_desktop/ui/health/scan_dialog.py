@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -255,26 +256,30 @@ class ScanDialog(QDialog):
             return self.scan_task
         self.error.clear_message()
         request = ScanRequest(paths=(folder,), history=self.history_box.isChecked())
+        self._set_busy(True)
+        self.progress_label.setText("Scanning…")
         self.scan_task = self._runner.start(
             self._scan(request), owner=self, on_error=self._failed, name="scan-folder"
         )
         return self.scan_task
 
     async def _scan(self, request: ScanRequest) -> None:
-        self._set_busy(True)
-        self.progress_label.setText("Scanning…")
         try:
             report = await scan_async(request, on_progress=self._progress)
             self.progress_label.setText("Matching the keys found with yours…")
             if report.findings and not self._keys:
                 self._keys = await self._keys_provider()
         finally:
-            self._set_busy(False)
+            # Closed while scanning: the dialog's widgets are gone (the scan is cancelled).
+            if shiboken6.isValid(self):
+                self._set_busy(False)
         self.report = report
         self._show(report)
         self.finished_scan.emit(report)
 
     def _progress(self, update: ScanProgress) -> None:
+        if not shiboken6.isValid(self):
+            return  # a last update after the dialog closed
         what = "file versions" if update.phase == "history" else "files"
         where = mask_keys(update.current_path)  # a file may be named after a key
         self.progress_label.setText(
@@ -291,6 +296,8 @@ class ScanDialog(QDialog):
             self.summary.show()
 
     def _failed(self, exc: BaseException) -> bool:
+        if not shiboken6.isValid(self):
+            return True
         self._set_busy(False)
         self.progress_label.setText("")
         self.error.show_message(f"The scan stopped: {error_message(exc)}")
