@@ -15,7 +15,7 @@ the same record, DESIGN.md "Key usage"), so only keys used within the window are
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -190,22 +190,45 @@ def reminder_title(key: ApiKey, finding: Finding) -> str:
     return f"API key {name}: {TITLES[finding.kind].lower()}"
 
 
+# Keys checked between two pauses (~1.5 ms of work here): see build_report's ``pause``.
+PAUSE_EVERY = 150
+
+
 def build_report(
     keys: Collection[ApiKey],
     usage: Mapping[str, KeyUsage],
     now: datetime,
     dismissed: Collection[FindingId] = (),
     usage_unread: Collection[str] = (),
+    *,
+    pause: Callable[[], None] | None = None,
 ) -> HealthReport:
     """Check ``keys`` at ``now`` with the usage reports there are; mark ``dismissed``
-    findings; name the reminders worth a notification today and the dismissals settled."""
-    found = check_keys(keys, usage, now)
+    findings; name the reminders worth a notification today and the dismissals settled.
+
+    ``pause`` is called every :data:`PAUSE_EVERY` keys. In a worker thread it should let
+    the UI thread have the interpreter (``time.sleep`` for a moment): pure-Python work in
+    one thread otherwise keeps it for 5 ms at a time (``sys.getswitchinterval``), and a UI
+    thread that needs it for every callback of a repaint or a relayout waits that long
+    each time: measured, single stalls of 50 ms while 10,000 keys were checked.
+    """
+    found: dict[str, tuple[Finding, ...]] = {}
+    listed = list(keys)
+    checked = 0
+    for start in range(0, len(listed), PAUSE_EVERY):
+        batch = listed[start : start + PAUSE_EVERY]
+        found.update(check_keys(batch, usage, now))
+        checked += sum(1 for key in batch if key.id and key.status(now) == "active")
+        if pause is not None:
+            pause()
     dismissed_set = set(dismissed)
     rows: list[FindingRow] = []
     reminders: list[Reminder] = []
     attention_keys: set[str] = set()
     by_id = {key.id: key for key in keys if key.id}
-    for key_id, findings in found.items():
+    for position, (key_id, findings) in enumerate(found.items()):
+        if pause is not None and position % PAUSE_EVERY == PAUSE_EVERY - 1:
+            pause()
         key = by_id[key_id]
         report = usage.get(key_id)
         key_text = f"{key.name or '(no name)'} · {key.prefix}…"
@@ -233,7 +256,15 @@ def build_report(
                     Reminder((key_id, finding.kind), reminder_title(key, finding), finding.reason)
                 )
                 reminded = True
-    rows.sort(key=lambda row: (row.dismissed, _ORDER[row.finding.kind], row.key.name.casefold()))
+    # Sorted by precomputed keys, in batches with pauses; the sort itself then compares
+    # tuples in C (a few milliseconds for 10,000 rows).
+    order: list[tuple[bool, int, str, int]] = []
+    for position, row in enumerate(rows):
+        if pause is not None and position % (4 * PAUSE_EVERY) == 4 * PAUSE_EVERY - 1:
+            pause()
+        order.append((row.dismissed, _ORDER[row.finding.kind], row.key.name.casefold(), position))
+    order.sort()
+    rows = [rows[entry[3]] for entry in order]
     reminders.sort(key=lambda reminder: (_ORDER[reminder.finding_id[1]], reminder.title))
     unread = set(usage_unread)
     settled = frozenset(
@@ -246,7 +277,7 @@ def build_report(
     return HealthReport(
         rows=tuple(rows),
         keys=tuple(keys),
-        checked=sum(1 for key in keys if key.id and key.status(now) == "active"),
+        checked=checked,
         attention=len(attention_keys),
         dismissed=sum(1 for row in rows if row.dismissed),
         usage_unread=len(unread),

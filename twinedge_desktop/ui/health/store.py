@@ -159,12 +159,15 @@ class HealthSettings:
             settings.endGroup()
         return claimed
 
-    def release_reminder(self, owner: Owner, key_id: str, today: date) -> None:
-        """Undo a claim whose notification could not be shown (so a later try may)."""
-        name = f"{self._prefix(owner)}/reminded/" + quote(key_id, safe="")
+    def release_reminders(self, owner: Owner, key_ids: Collection[str], today: date) -> None:
+        """Undo claims whose notifications could not be shown (so a later try may)."""
+        if not key_ids:
+            return
         with self._locked() as settings:
-            if str(settings.value(name, "")) == today.isoformat():
-                settings.remove(name)
+            for key_id in key_ids:
+                name = f"{self._prefix(owner)}/reminded/" + quote(key_id, safe="")
+                if str(settings.value(name, "")) == today.isoformat():
+                    settings.remove(name)
 
     def reminded_on(self, owner: Owner, key_id: str) -> date | None:
         value = self._read().value(f"{self._prefix(owner)}/reminded/" + quote(key_id, safe=""))

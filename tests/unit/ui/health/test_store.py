@@ -65,7 +65,7 @@ def test_a_reminder_is_claimed_once_a_day(path: Path) -> None:
 def test_a_released_claim_can_be_claimed_again(path: Path) -> None:
     store = HealthSettings(path)
     assert store.claim_reminders(ME, ["key_1"], DAY) == ["key_1"]
-    store.release_reminder(ME, "key_1", DAY)
+    store.release_reminders(ME, ["key_1"], DAY)
     assert store.claim_reminders(ME, ["key_1"], DAY) == ["key_1"]
 
 
