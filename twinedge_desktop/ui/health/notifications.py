@@ -9,9 +9,9 @@ and its ``messageClicked``.
 
 Why D-Bus through ``jeepney`` on the asyncio loop and not Qt's own D-Bus module:
 ``Notify``'s second argument is a ``uint32`` (``susssasa{sv}i``), and PySide6 cannot put
-one in a D-Bus message: a Python ``int`` is marshalled as ``int32`` (``i``), ``QDBusArgument << int``
-as ``uint16`` (``q``), and there is no ``QVariant`` to choose the type with; the
-dynamic ``QDBusInterface`` route blocks on introspection and cannot call a method with
+one in a D-Bus message: a Python ``int`` is marshalled as ``int32`` (``i``),
+``QDBusArgument << int`` as ``uint16`` (``q``), and there is no ``QVariant`` to choose the
+type with; the dynamic ``QDBusInterface`` route blocks on introspection and cannot call a method with
 an ``a{sv}`` argument from the introspection data (measured with PySide6 6.11.3 against
 the stand-in daemon in tests/helpers/notification_daemon.py). Notification daemons
 check the signature (GDBus-based ones refuse the call), so that is not a detail. (Naming
