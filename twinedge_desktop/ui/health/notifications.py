@@ -11,15 +11,14 @@ Why D-Bus through ``jeepney`` on the asyncio loop and not Qt's own D-Bus module:
 ``Notify``'s second argument is a ``uint32`` (``susssasa{sv}i``), and PySide6 cannot put
 one in a D-Bus message: a Python ``int`` is marshalled as ``int32`` (``i``),
 ``QDBusArgument << int`` as ``uint16`` (``q``), and there is no ``QVariant`` to choose the
-type with; the dynamic ``QDBusInterface`` route blocks on introspection and cannot call a method with
-an ``a{sv}`` argument from the introspection data (measured with PySide6 6.11.3 against
-the stand-in daemon in tests/helpers/notification_daemon.py). Notification daemons
-check the signature (GDBus-based ones refuse the call), so that is not a detail. (Naming
-the Qt module here in full would also make the bundle ship it: packaging's spec looks for
-the name in the source.)
-``jeepney`` (pure Python, already installed on Linux as keyring's D-Bus library) takes
-the signature as written, and its asyncio connection runs on the app's qasync loop: no
-thread, nothing blocks the window.
+type with; the dynamic ``QDBusInterface`` route blocks on introspection and cannot call a
+method with an ``a{sv}`` argument from the introspection data (measured with PySide6
+6.11.3 against the stand-in daemon in tests/helpers/notification_daemon.py). Notification
+daemons check the signature (GDBus-based ones refuse the call), so that is not a detail.
+(Naming the Qt module here in full would also make the bundle ship it: packaging's spec
+looks for the name in the source.) ``jeepney`` (pure Python, already installed on Linux as
+keyring's D-Bus library) takes the signature as written, and its asyncio connection runs
+on the app's qasync loop: no thread, nothing blocks the window.
 
 Signals (Notifier):
     activated(str): the person clicked the notification shown for this token.
