@@ -15,6 +15,7 @@ from tests.helpers.gitrepo import GitRepo
 from tests.helpers.gitrepo import make_key as make_secret
 from tests.helpers.health import collect_qt_garbage_on_the_main_thread, make_health_page
 from tests.helpers.keys import all_texts, make_keys_page
+from tests.helpers.layout import assert_layout_fits
 from tests.helpers.sandbox_signin import signed_in
 from tests.helpers.waiting import expect, settle, until
 from twinedge_desktop.api.keys import new_idempotency_key
@@ -104,6 +105,10 @@ async def test_a_repository_with_an_active_a_revoked_and_a_strangers_key(
         assert "revoking is what makes them harmless" in dialog.notes.text()
         # Masked everywhere: no full key in any text of the dialog.
         assert not [t for t in all_texts(dialog) if FULL_KEY.search(t)]
+        # Everything fits at the size it opens with (within the window's smallest, 800×520).
+        assert (dialog.width(), dialog.height()) == (720, 520)
+        await settle()
+        assert_layout_fits(dialog)
 
         # Revoke and Rotate only for the active key; Revoke goes to the keys page's flow.
         dialog.results.setCurrentItem(revoked_item)
@@ -183,3 +188,15 @@ def _no_keys_runner(messages: Any) -> Any:
 
 async def _no_keys() -> list[Any]:
     return []
+
+
+def test_the_progress_line_masks_a_key_in_a_file_name(qtbot: Any, messages: Any) -> None:
+    from twinedge_desktop.scan import ScanProgress
+
+    dialog = ScanDialog(_no_keys_runner(messages), _no_keys, utc_now)
+    qtbot.addWidget(dialog)
+    secret = make_secret("a key someone named a file after")
+    dialog._progress(ScanProgress("files", 12, 3000, f"backup/{secret}.txt", 0))
+    text = dialog.progress_label.text()
+    assert text == f"Scanning: 12 files, 3 kB — backup/{display_prefix(secret)}….txt"
+    assert secret not in text

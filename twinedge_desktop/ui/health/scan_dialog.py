@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -156,6 +157,8 @@ class ScanDialog(QDialog):
         self.progress.hide()
         self.progress_label = label("", "muted", wrap=False)
         self.progress_label.setProperty("elides", True)
+        # A long path in it must not widen the dialog (nor lay it out at every update).
+        self.progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.summary = label("", "subheading")
         self.summary.setAccessibleName("Scan result")
         self.results = QTreeWidget()
