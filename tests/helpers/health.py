@@ -80,7 +80,7 @@ def make_health_page(
     page = HealthPage(
         TaskRunner(messages),
         messages,
-        preferences or Preferences(),
+        lambda: preferences or Preferences(),
         store=HealthSettings(settings_file) if settings_file is not None else None,
         notifier=notifier,
         clock=clock,

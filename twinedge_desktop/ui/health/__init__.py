@@ -23,9 +23,9 @@ def _build(context: PageContext) -> HealthPage:
     page = HealthPage(
         context.runner,
         context.messages,
-        context.profiles.preferences,
+        lambda: context.profiles.preferences,  # replaced when the profiles file is saved
         store=HealthSettings.beside(context.settings),
-        notifier=system_notifier(),
+        notifier=system_notifier(spawn=context.runner.start),
         service_for=context.services.api_keys_for,
     )
     page.sign_in_requested.connect(context.show_sign_in)

@@ -32,6 +32,7 @@ import html
 import logging
 import os
 import sys
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -49,6 +50,8 @@ INTERFACE = BUS_NAME
 DEFAULT_ACTION = "default"  # the action a click on the notification itself invokes
 CALL_TIMEOUT = 10.0  # a daemon being started by D-Bus activation takes a moment
 TRAY_MESSAGE_MS = 15_000
+# Starts a background task (the runner's ``start``, or ``asyncio.ensure_future``).
+Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None]"]
 _REASON_DISMISSED = 2
 
 
@@ -81,9 +84,18 @@ class FreedesktopNotifier(Notifier):
     it closed, so a click maps back to its token.
     """
 
-    def __init__(self, address: str | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        address: str | None = None,
+        parent: QObject | None = None,
+        *,
+        spawn: Spawn = asyncio.ensure_future,
+    ) -> None:
+        """``spawn`` starts the task that listens for the service's signals: the app passes
+        its task runner's ``start``, so the task ends with the app's others at quit."""
         super().__init__(parent)
         self._address = address
+        self._spawn = spawn
         self._router: Any = None
         self._exit: contextlib.AsyncExitStack | None = None
         self._listener: asyncio.Task[None] | None = None
@@ -143,7 +155,7 @@ class FreedesktopNotifier(Notifier):
         self._service = service
         self._router = router
         self._exit = stack
-        self._listener = asyncio.ensure_future(self._listen(queue))
+        self._listener = self._spawn(self._listen(queue))
 
     async def notify(self, token: str, title: str, body: str) -> None:
         from jeepney import new_method_call
@@ -178,16 +190,22 @@ class FreedesktopNotifier(Notifier):
     async def _listen(self, queue: asyncio.Queue[Any]) -> None:
         from jeepney import HeaderFields
 
-        while True:
-            message = await queue.get()
-            member = message.header.fields.get(HeaderFields.member)
-            if member == "ActionInvoked":
-                notification, action = message.body
-                token = self._tokens.get(int(notification))
-                if token is not None and action == DEFAULT_ACTION:
-                    self.activated.emit(token)
-            elif member == "NotificationClosed":
-                self._tokens.pop(int(message.body[0]), None)
+        try:
+            while True:
+                message = await queue.get()
+                member = message.header.fields.get(HeaderFields.member)
+                if member == "ActionInvoked":
+                    notification, action = message.body
+                    token = self._tokens.get(int(notification))
+                    if token is not None and action == DEFAULT_ACTION:
+                        self.activated.emit(token)
+                elif member == "NotificationClosed":
+                    self._tokens.pop(int(message.body[0]), None)
+        finally:
+            # Cancelled (at quit, by the runner): the connection goes with the listener.
+            if self._listener is asyncio.current_task():
+                self._listener = None
+                await self._close_connection()
 
     async def aclose(self) -> None:
         listener, self._listener = self._listener, None
@@ -195,6 +213,9 @@ class FreedesktopNotifier(Notifier):
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
+        await self._close_connection()
+
+    async def _close_connection(self) -> None:
         stack, self._exit = self._exit, None
         self._router = None
         if stack is not None:
@@ -269,10 +290,12 @@ class FallbackNotifier(Notifier):
             await notifier.aclose()
 
 
-def system_notifier(parent: QObject | None = None) -> Notifier:
+def system_notifier(
+    parent: QObject | None = None, *, spawn: Spawn = asyncio.ensure_future
+) -> Notifier:
     """The platform's notifications: D-Bus first where there is a session bus, then the tray."""
     if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
-        return FallbackNotifier(FreedesktopNotifier(), TrayNotifier(), parent=parent)
+        return FallbackNotifier(FreedesktopNotifier(spawn=spawn), TrayNotifier(), parent=parent)
     return FallbackNotifier(TrayNotifier(), parent=parent)
 
 

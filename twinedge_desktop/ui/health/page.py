@@ -201,7 +201,7 @@ class HealthPage(QWidget):
         self,
         runner: TaskRunner,
         messages: MessageBridge,
-        preferences: Preferences,
+        preferences: Callable[[], Preferences],
         parent: QWidget | None = None,
         *,
         store: HealthSettings | None = None,
@@ -209,7 +209,9 @@ class HealthPage(QWidget):
         clock: Clock = utc_now,
         service_for: Callable[[Session], ApiKeysService] | None = None,
     ) -> None:
-        """``store`` keeps dismissals and reminder days (None: for this run only);
+        """``preferences`` gives the preferences as they are now (they may change while the
+        app runs: the notifications setting is read at each reminder); ``store`` keeps
+        dismissals and reminder days (None: for this run only);
         ``notifier`` shows reminders (None: no reminders); ``service_for`` gives :meth:`bind`
         the keys service of a signed-in session (without it, use :meth:`set_service`)."""
         super().__init__(parent)
@@ -590,7 +592,10 @@ class HealthPage(QWidget):
                 progress(f"Reading your keys… {len(keys):,} so far")
             owner = self._owner()
             if owner is not None and self._store is not None:
-                self._dismissed = await asyncio.to_thread(self._store.dismissed, owner)
+                try:
+                    self._dismissed = await asyncio.to_thread(self._store.dismissed, owner)
+                except OSError as exc:  # the check goes on; dismissals of this run count
+                    log.warning("Could not read the dismissed findings: %s", exc)
             now = self._clock()
             wanted = keys_needing_usage(keys, now)
             total = len(wanted)
@@ -868,15 +873,19 @@ class HealthPage(QWidget):
         notifier = self._notifier
         if notifier is None or not report.reminders:
             return
-        if not getattr(self._preferences, "notifications_enabled", True):
+        if not self._preferences().notifications_enabled:
             return
         owner = self._owner()
         today = local_day(self._clock())
         wanted = [reminder.finding_id[0] for reminder in report.reminders]
         if owner is not None and self._store is not None:
-            claimed = set(
-                await asyncio.to_thread(self._store.claim_reminders, owner, wanted, today)
-            )
+            try:
+                claimed = set(
+                    await asyncio.to_thread(self._store.claim_reminders, owner, wanted, today)
+                )
+            except OSError as exc:  # no reminder rather than one in every window
+                log.warning("Could not note today's reminders, so none is shown: %s", exc)
+                return
         else:
             claimed = {key_id for key_id in wanted if self._reminded.get(key_id) != today}
             self._reminded.update(dict.fromkeys(claimed, today))

@@ -451,3 +451,39 @@ async def test_signing_out_forgets_the_findings(page: HealthPage) -> None:
 def test_relative_times_move_on() -> None:
     clock = TickingClock()
     assert clock() < clock()  # (the page reads its clock for "checked … ago")
+
+
+async def test_an_admin_is_told_the_keys_are_the_organisations(page: HealthPage) -> None:
+    page.set_service(demo_service(), session_info(("admin",)))  # type: ignore[arg-type]
+    await until(lambda: page.check_task is not None)
+    await settle(page.check_task)
+    assert page.detail.text() == "7 active keys of the organisation checked just now."
+
+
+async def test_the_notifications_setting_is_read_when_reminding(
+    qtbot: Any, messages: Any, settings_file: Path
+) -> None:
+    """The preferences object may be replaced while the app runs (a save of the profiles
+    file makes a new one): the page asks for it at each reminder, never keeps one."""
+    current = {"preferences": Preferences(notifications_enabled=False)}
+    notifier = FakeNotifier()
+    from tests.helpers.keys import fixed_clock
+    from twinedge_desktop.ui.common.tasks import TaskRunner
+    from twinedge_desktop.ui.health.store import HealthSettings
+
+    page = HealthPage(
+        TaskRunner(messages),
+        messages,
+        lambda: current["preferences"],
+        store=HealthSettings(settings_file),
+        notifier=notifier,
+        clock=fixed_clock,
+    )
+    qtbot.addWidget(page)
+    page.show()
+    await check(page, demo_service())
+    assert notifier.shown == []
+    current["preferences"] = Preferences(notifications_enabled=True)  # switched on
+    page.refresh()
+    await settle(page.check_task)
+    assert len(notifier.shown) == 2
