@@ -167,6 +167,7 @@ class Preferences:
     clipboard_clear_seconds: int = 30
     jwt_leeway_seconds: int = 60
     sign_in_timeout_seconds: int = 300
+    notifications_enabled: bool = True
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.helpers.session_fakes import user_info
-from twinedge_desktop.api.errors import ValidationFailed
-from twinedge_desktop.api.models import ApiKey, CreatedApiKey, Me
+from twinedge_desktop.api.errors import NotFound, ValidationFailed
+from twinedge_desktop.api.models import ApiKey, CreatedApiKey, DayUsage, KeyUsage, Me
 from twinedge_desktop.auth.session import SessionInfo
 from twinedge_desktop.keyformat import display_prefix, generate_key
 
@@ -88,6 +88,10 @@ class FakeKeysService:
     tested_secrets: list[str] = field(default_factory=list)
     page_gate: asyncio.Event | None = None  # when set, list_pages waits on it after page 1
     find_gate: asyncio.Event | None = None  # when set, find waits on it
+    # Usage reports by key id (a key without one reports days of zeros); every call's key id.
+    usage_reports: dict[str, KeyUsage] = field(default_factory=dict)
+    usage_calls: list[str] = field(default_factory=list)
+    usage_gate: asyncio.Event | None = None  # when set, usage waits on it
     api_base: str = "https://api.example.test/v1"
     _replays: dict[str, CreatedApiKey] = field(default_factory=dict)
 
@@ -159,6 +163,19 @@ class FakeKeysService:
         self._maybe_fail("create_after")  # the server did it, the answer got lost
         return created
 
+    async def usage(self, key_id: str, days: int = 30) -> KeyUsage:
+        await asyncio.sleep(0)
+        self.usage_calls.append(key_id)
+        if self.usage_gate is not None:
+            await self.usage_gate.wait()
+        self._maybe_fail("usage")
+        if not any(k.id == key_id for k in self.keys):
+            raise NotFound("That API key does not exist.", status=404)
+        report = self.usage_reports.get(key_id)
+        if report is None:
+            report = usage_report(key_id, [0] * days)
+        return report
+
     async def revoke(self, key_id: str) -> None:
         await asyncio.sleep(0)
         self.revoke_calls.append(key_id)
@@ -173,6 +190,39 @@ class FakeKeysService:
         self.tested_secrets.append(secret)
         self._maybe_fail("test")
         return Me("key", "org-456", None, None, ("read:assets",), "api_key")
+
+
+def usage_report(
+    key_id: str,
+    requests: Sequence[int],
+    errors: Sequence[int] | None = None,
+    endpoints: dict[str, int] | None = None,
+    *,
+    last_used_days_ago: float | None = None,
+    address: str | None = "192.0.2.10",
+) -> KeyUsage:
+    """A report of ``len(requests)`` days ending on :data:`NOW`'s day, oldest first."""
+    failed = list(errors) if errors is not None else [0] * len(requests)
+    today = NOW.date()
+    days = tuple(
+        DayUsage(today - timedelta(days=len(requests) - 1 - i), count, failed[i])
+        for i, count in enumerate(requests)
+    )
+    total = sum(requests)
+    calls = endpoints if endpoints is not None else ({"GET /v1/assets": total} if total else {})
+    last_used = None
+    if last_used_days_ago is not None:
+        last_used = NOW - timedelta(days=last_used_days_ago)
+    elif total:
+        last_day = max(i for i, count in enumerate(requests) if count)
+        last_used = NOW - timedelta(days=len(requests) - 1 - last_day, hours=2)
+    return KeyUsage(
+        key_id=key_id,
+        days=days,
+        by_endpoint=tuple(sorted(calls.items(), key=lambda item: (-item[1], item[0]))),
+        last_used_at=last_used,
+        last_used_ip=address if last_used else None,
+    )
 
 
 def session_info(

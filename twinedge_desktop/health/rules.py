@@ -49,6 +49,11 @@ Decisions, and why:
   (a stand-in creation time would make every such key "older than 90 days").
 - Usage may be missing for a key (not fetched, or refused): then only the rules that
   need none run (age, never used since creation, expiry).
+- **Reminders** (a desktop notification while the app runs, :func:`wants_reminder`): only
+  for what cannot wait until the person next opens the app's Health page, a key that
+  expires within 7 days (7 days exactly included) and unusual activity. The other
+  findings stand for weeks; a notification a day about them would teach people to
+  ignore the notifications.
 
 Cost (``benchmarks/health_rules.py``, this shared 2-core machine): ~11 µs per key with a
 30-day report, 10,000 keys in ~0.11 s, about a sixth of what reading those 10,000 reports
@@ -75,6 +80,7 @@ SPIKE_FACTOR = 5
 ERROR_RATE_PERCENT = 20
 MIN_REQUESTS_FOR_ERROR_RATE = 20
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REMINDER_EXPIRY = timedelta(days=7)  # a reminder, beyond the Health page, from here on
 
 # The resource each read endpoint belongs to, for the narrower key's scopes.
 _RESOURCE_OF_PATH = {"/v1/assets": "assets", "/v1/telemetry": "telemetry", "/v1/alerts": "alerts"}
@@ -173,6 +179,16 @@ def check_key(key: ApiKey, usage: KeyUsage | None, now: datetime) -> tuple[Findi
         if unusual is not None:
             found.append(unusual)
     return tuple(found)
+
+
+def wants_reminder(finding: Finding, key: ApiKey, now: datetime) -> bool:
+    """Whether ``finding`` (about ``key``, found at or before ``now``) is worth a desktop
+    notification: unusual activity, or an expiry within :data:`REMINDER_EXPIRY`."""
+    if finding.kind is FindingKind.UNUSUAL_ACTIVITY:
+        return True
+    if finding.kind is FindingKind.EXPIRES_SOON and key.expires_at is not None:
+        return timedelta(0) < key.expires_at - now <= REMINDER_EXPIRY
+    return False
 
 
 def _span(delta: timedelta) -> str:
@@ -296,4 +312,5 @@ __all__ = [
     "FindingKind",
     "check_key",
     "check_keys",
+    "wants_reminder",
 ]

@@ -11,7 +11,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from twinedge_desktop.api.models import UNKNOWN_TIME, ApiKey, DayUsage, KeyUsage
-from twinedge_desktop.health.rules import Action, Finding, FindingKind, check_key, check_keys
+from twinedge_desktop.health.rules import (
+    Action,
+    Finding,
+    FindingKind,
+    check_key,
+    check_keys,
+    wants_reminder,
+)
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -220,3 +227,35 @@ def test_a_days_date_is_what_the_report_says() -> None:
     report = usage([100] * 29 + [600])
     assert report.days[-1].date == date(2030, 6, 1)
     assert only(key(), report).reason.startswith("On 2030-06-01")
+
+
+REMINDER_CASES: list[tuple[str, ApiKey, KeyUsage | None, bool]] = [
+    ("expires in exactly 7 days", key(expires_in=7 * DAY), None, True),
+    ("expires in 7 days and a second", key(expires_in=7 * DAY + SECOND), None, False),
+    ("expires in a second", key(expires_in=SECOND), None, True),
+    ("a spike", key(), usage([100] * 29 + [501]), True),
+    ("failing requests", key(), usage([100, 100], [21, 20]), True),
+    ("older than 90 days", key(age=200 * DAY), None, False),
+    ("never expires", key(expires_in=None), None, False),
+    ("unused", key(last_used=60 * DAY), None, False),
+    ("write access never used", key(scopes=("write:assets",)), usage(), False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "key_", "usage_", "expected"), REMINDER_CASES, ids=[c[0] for c in REMINDER_CASES]
+)
+def test_reminders_only_for_what_cannot_wait(
+    case: str, key_: ApiKey, usage_: KeyUsage | None, expected: bool
+) -> None:
+    (finding,) = check_key(key_, usage_, NOW)
+    assert wants_reminder(finding, key_, NOW) is expected
+
+
+def test_a_reminder_is_judged_at_the_time_asked() -> None:
+    """Found 10 days before the expiry, a finding wants a reminder once 7 days are left."""
+    expiring = key(expires_in=10 * DAY)
+    (finding,) = check_key(expiring, None, NOW)
+    assert not wants_reminder(finding, expiring, NOW)
+    assert wants_reminder(finding, expiring, NOW + 3 * DAY)
+    assert not wants_reminder(finding, expiring, NOW + 10 * DAY)  # expired: too late

@@ -15,15 +15,17 @@ dataclass takes ~0.4 ms to define, a named tuple ~0.06 ms (measured).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QSettings, SignalInstance
 
+    from twinedge_desktop.api.models import ApiKey
     from twinedge_desktop.auth.session import Session, SessionInfo
     from twinedge_desktop.config import Profile, ProfileStore
     from twinedge_desktop.services import CoreServices
     from twinedge_desktop.tokens import TokenInspector
+    from twinedge_desktop.ui.common.key_actions import KeyActionRequest
     from twinedge_desktop.ui.common.messages import MessageBridge
     from twinedge_desktop.ui.common.tasks import TaskRunner
 
@@ -62,6 +64,58 @@ class Page(Protocol):
 
     def refresh(self) -> None:
         """Reload what the page shows (F5, unless the page has an F5 action of its own)."""
+
+
+# What a page may do besides being a Page; the shell connects each one a page has
+# (ui/shell/routes.py). Signals are named as the page's class defines them.
+
+
+@runtime_checkable
+class ReportsAttention(Protocol):
+    """A page whose navigation entry shows a count (the Health page: keys that need
+    attention), and which may ask to be brought to the front (a notification was clicked).
+
+    Signals:
+        attention_changed(int, str): the count (0: none) and a sentence saying what it
+            counts ("3 keys need attention"), for the entry's tooltip and screen readers.
+        show_requested(): show this page, with the window raised and active.
+    """
+
+    @property
+    def attention_changed(self) -> SignalInstance: ...
+
+    @property
+    def show_requested(self) -> SignalInstance: ...
+
+
+@runtime_checkable
+class RequestsKeyActions(Protocol):
+    """A page that asks for key actions the API Keys page performs (rotate, revoke…).
+
+    Signals:
+        key_action_requested(KeyActionRequest): start this flow.
+    """
+
+    @property
+    def key_action_requested(self) -> SignalInstance: ...
+
+    def key_updated(self, key: ApiKey) -> None:
+        """A key changed through such a flow (revoked, created, read afresh)."""
+
+
+@runtime_checkable
+class PerformsKeyActions(Protocol):
+    """The page that performs key actions for the others (the API Keys page).
+
+    Signals:
+        key_changed(ApiKey): a key changed through an action it performed.
+    """
+
+    @property
+    def key_changed(self) -> SignalInstance: ...
+
+    def perform_key_action(self, request: KeyActionRequest) -> object:
+        """Start the flow ``request`` names (its dialog, or None when it cannot start)."""
 
 
 class PageInfo(NamedTuple):

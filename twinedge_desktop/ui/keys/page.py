@@ -61,18 +61,20 @@ from PySide6.QtWidgets import (
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey
 from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import Preferences
-from twinedge_desktop.timefmt import Clock, utc_now
+from twinedge_desktop.timefmt import Clock, absolute_time, utc_now
 from twinedge_desktop.ui.common import style
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
 from twinedge_desktop.ui.common.inline_message import InlineMessage
+from twinedge_desktop.ui.common.key_actions import KeyAction, KeyActionRequest
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import SessionBinding
 from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
 from twinedge_desktop.ui.keys.dialogs.copy_once import CopyOnceDialog
 from twinedge_desktop.ui.keys.dialogs.create import CreateKeyDialog
 from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
+from twinedge_desktop.ui.keys.dialogs.form import DEFAULT_EXPIRY_DAYS
 from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
-from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog
+from twinedge_desktop.ui.keys.dialogs.rotate import RotateKeyDialog, rotated_name
 from twinedge_desktop.ui.keys.export import keys_to_csv
 from twinedge_desktop.ui.keys.model import (
     OBJECT_ROLE,
@@ -133,10 +135,13 @@ class KeysPage(QWidget):
     Signals:
         sign_in_requested(): the signed-out state's "Sign in" button was pressed.
         loading_changed(bool): a load started (True) or ended (False).
+        key_changed(ApiKey): a key changed here (created, revoked, read afresh), for the
+            pages that show keys too (the Health page, through the shell).
     """
 
     sign_in_requested = Signal()
     loading_changed = Signal(bool)
+    key_changed = Signal(object)
 
     def __init__(
         self,
@@ -757,12 +762,15 @@ class KeysPage(QWidget):
         dialog.open()
 
     def show_details(self, key: ApiKey) -> KeyDetailsDialog:
+        service = self._service
         dialog = KeyDetailsDialog(
             key,
             self,
             reminder=self.model.reminder_for(key.id) if key.id else None,
             clock=self._clock,
             actions_reason=self.not_a_person_reason(),
+            load_usage=functools.partial(service.usage, key.id) if service and key.id else None,
+            runner=self._runner,
         )
         dialog.rotate_requested.connect(self.rotate_key)
         dialog.revoke_requested.connect(self.revoke_key)
@@ -803,6 +811,7 @@ class KeysPage(QWidget):
 
     def _add_key(self, key: ApiKey) -> None:
         self.model.upsert(key)
+        self.key_changed.emit(key)
         if self.state in (PageState.EMPTY, PageState.ERROR):
             self._set_state(PageState.LIST)
         if not self.select_key(key.id) and self.filter_edit.text():
@@ -826,6 +835,7 @@ class KeysPage(QWidget):
     def _key_revoked(self, key: ApiKey) -> None:
         # With revoked keys hidden, the row goes at once; shown, it stays, marked revoked.
         self.model.upsert(key, refilter=True)
+        self.key_changed.emit(key)
         self.model.set_reminder(key.id, None)
         self._save_reminders()
         self._update_actions()
@@ -862,12 +872,62 @@ class KeysPage(QWidget):
     def _key_updated(self, key: ApiKey) -> None:
         """A key read afresh (its last use, or revoked elsewhere): its row, and the actions."""
         self.model.upsert(key, refilter=True)
+        self.key_changed.emit(key)
         self._update_actions()
 
     def _revoke_later(self, old: ApiKey, reminder: str) -> None:
         self.model.set_reminder(old.id, reminder)
         self._save_reminders()
         self._messages.info(f"“{old.name}” is still active: revoke it once nothing uses it.")
+
+    # -- actions other pages ask for (the Health page, through the shell) -------------------
+
+    def perform_key_action(self, request: KeyActionRequest) -> QWidget | None:
+        """Start the flow ``request`` names on its key, as the list has it now (fresher than
+        the asking page's copy when loaded). Returns the dialog opened, or None when the
+        flow cannot start (signed out; the key is no longer active, for a rotation)."""
+        key = self.model.key_by_id(request.key.id) or request.key
+        if request.action is KeyAction.ROTATE:
+            return self.rotate_key(key)
+        if request.action is KeyAction.REVOKE:
+            return self.revoke_key(key)
+        if request.action is KeyAction.REPLACE:
+            return self.replace_key(key, request.scopes or key.scopes, request.why)
+        return self.show_details(key)
+
+    def replace_key(
+        self, old: ApiKey, scopes: tuple[str, ...], why: str = ""
+    ) -> CreateKeyDialog | None:
+        """ "Create API key", pre-filled to replace ``old``: its name (marked as a
+        replacement), ``scopes`` and the recommended expiry; ``why`` heads the dialog.
+        Once created, the new key is shown once as usual and ``old`` gets the reminder to
+        revoke it when nothing uses it any more."""
+        dialog = self.create_key()
+        if dialog is None:
+            return None
+        now = self._clock()
+        dialog.setWindowTitle("Replace API key")
+        dialog.form.prefill(rotated_name(old.name, now), scopes, DEFAULT_EXPIRY_DAYS)
+        note = InlineMessage("warning")
+        note.setObjectName("replaceNote")
+        note.show_message(
+            f"Replaces “{old.name}” ({old.prefix}…). {why}".strip()
+            + " Once your applications use the new key, revoke the old one."
+        )
+        layout = dialog.layout()
+        if isinstance(layout, QVBoxLayout):
+            layout.insertWidget(0, note)
+
+        def remind(created: CreatedApiKey) -> None:
+            new = created.key
+            self._revoke_later(
+                old,
+                f"Replaced on {absolute_time(now)} by “{new.name}” ({new.prefix}…). "
+                "Revoke this key once your applications use the new one.",
+            )
+
+        dialog.created.connect(remind)
+        return dialog
 
     # -- reminders -----------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from twinedge_desktop.ui.common.page import Page, PageContext, PageInfo, Session
 from twinedge_desktop.ui.common.style import app_icon, icon, set_role
 from twinedge_desktop.ui.shell.message_view import MessageView
 from twinedge_desktop.ui.shell.pages import ACCOUNT, DEFAULT_PAGE, PAGES, StartingView
+from twinedge_desktop.ui.shell.routes import PageRoutes
 
 # ``Qt`` (the namespace of enums) is imported inside the methods that use it: importing it
 # builds every one of its enum classes, ~35 ms that the first frame does not need.
@@ -88,6 +89,7 @@ class MainWindow(QMainWindow):
         self._profiles = profiles
         self._settings = settings
         self._pages: dict[str, Page] = {}
+        self._routes = PageRoutes(self.set_badge, self.bring_forward)
         self.window_actions: WindowActions | None = None
         self.painted = False
         self.setObjectName("MainWindow")
@@ -188,6 +190,7 @@ class MainWindow(QMainWindow):
             placeholder.deleteLater()
         self.pages.setCurrentIndex(max(0, self.navigation.currentRow()))
         self._pages[info.key] = page
+        self._routes.page_installed(info, page)
         if info is ACCOUNT:
             self._controller.changed.connect(self._session_changed)
             self._controller.succeeded.connect(self._signed_in)
@@ -230,6 +233,31 @@ class MainWindow(QMainWindow):
         if self.window_actions is not None:
             self.window_actions.claim_refresh_key(self.pages.currentWidget())
         self.page_changed.emit(PAGES[row].key)
+
+    def set_badge(self, key: str, count: int, text: str) -> None:
+        """Show ``count`` on ``key``'s navigation entry ("Health (3)"); ``text`` says what it
+        counts, for the tooltip and screen readers."""
+        from PySide6.QtCore import Qt
+
+        index = _PAGE_KEYS.index(key)
+        info, item = PAGES[index], self.navigation.item(index)
+        item.setText(f"{info.title} ({count:,})" if count else info.title)
+        shortcut = f"Ctrl+{index + 1}"
+        item.setToolTip(
+            f"{info.title}: {text} ({shortcut})" if count else f"{info.title} ({shortcut})"
+        )
+        item.setData(
+            Qt.ItemDataRole.AccessibleTextRole, f"{info.title}, {text}" if count else info.title
+        )
+
+    def bring_forward(self, key: str) -> None:
+        """Show ``key``'s page in a raised, active window (a notification was clicked)."""
+        self.show_page(key)
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     def refresh(self) -> None:
         """F5: reload what the current page shows."""

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from twinedge_desktop.ui import account, inspector, keys
+from twinedge_desktop.ui import account, health, inspector, keys
 from twinedge_desktop.ui.common.page import PageInfo
 from twinedge_desktop.ui.common.style import set_role
 from twinedge_desktop.ui.common.widgets import centered_column
 
-PAGES: tuple[PageInfo, ...] = (keys.PAGE, inspector.PAGE, account.PAGE)
+PAGES: tuple[PageInfo, ...] = (keys.PAGE, inspector.PAGE, account.PAGE, health.PAGE)
 ACCOUNT = account.PAGE  # the shell's File menu and status line speak for it
 DEFAULT_PAGE = ACCOUNT.key  # a first start begins with signing in
 

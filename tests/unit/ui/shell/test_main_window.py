@@ -24,6 +24,7 @@ from twinedge_desktop.tokens import TokenInspector
 from twinedge_desktop.ui.account.view import AccountView
 from twinedge_desktop.ui.common.page import PageContext
 from twinedge_desktop.ui.common.tasks import TaskRunner
+from twinedge_desktop.ui.health.page import HealthPage
 from twinedge_desktop.ui.inspector.page import InspectorPage
 from twinedge_desktop.ui.keys.page import KeysPage, PageState
 from twinedge_desktop.ui.shell.main_window import DEFAULT_WINDOW, MainWindow, default_window_size
@@ -103,7 +104,7 @@ def test_before_the_services_the_window_shows_a_starting_state(window: MainWindo
     window.window_actions.pages["keys"].trigger()  # type: ignore[union-attr]
     assert window.current_page == "keys"
     # No page is built before the services exist; each place says the app is starting.
-    assert [window.page(info.key) for info in PAGES] == [None, None, None]
+    assert [window.page(info.key) for info in PAGES] == [None, None, None, None]
     assert all(isinstance(window.pages.widget(i), StartingView) for i in range(len(PAGES)))
     with pytest.raises(RuntimeError, match="attach_services"):
         _ = window.account
@@ -114,9 +115,14 @@ def test_title_navigation_and_shortcuts(window: MainWindow) -> None:
     assert actions is not None
     assert window.windowTitle() == "TwinEdge Desktop — Local sandbox"
     names = [window.navigation.item(i).text() for i in range(window.navigation.count())]
-    assert names == ["API Keys", "Token Inspector", "Account"]
+    assert names == ["API Keys", "Token Inspector", "Account", "Health"]
     tips = [window.navigation.item(i).toolTip() for i in range(window.navigation.count())]
-    assert tips == ["API Keys (Ctrl+1)", "Token Inspector (Ctrl+2)", "Account (Ctrl+3)"]
+    assert tips == [
+        "API Keys (Ctrl+1)",
+        "Token Inspector (Ctrl+2)",
+        "Account (Ctrl+3)",
+        "Health (Ctrl+4)",
+    ]
     assert window.current_page == "account"  # first start: the sign-in page
     shortcuts = {
         name: [s.toString() for s in action.shortcuts()] for name, action in actions.pages.items()
@@ -125,6 +131,7 @@ def test_title_navigation_and_shortcuts(window: MainWindow) -> None:
         "keys": ["Ctrl+1"],
         "inspector": ["Ctrl+2", "Ctrl+Shift+I"],
         "account": ["Ctrl+3"],
+        "health": ["Ctrl+4", "Ctrl+Shift+H"],
     }
     assert window.sign_in_action.shortcut().toString() == "Ctrl+L"
     assert actions.quit.shortcut().toString() == "Ctrl+Q"
@@ -146,7 +153,7 @@ def test_every_action_has_a_distinct_shortcut(window: MainWindow) -> None:
             key = sequence.toString()
             assert key not in seen, f"{key} is used by {seen[key]!r} and {action.text()!r}"
             seen[key] = action.text()
-    for key in ("Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+L", "Ctrl+Shift+I", "Ctrl+Q", "F5"):
+    for key in ("Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+L", "Ctrl+Shift+I", "Ctrl+Q", "F5"):
         assert key in seen
 
 
@@ -160,10 +167,12 @@ async def test_services_build_every_page_bind_the_session_and_restore(
     await until(lambda: not window._controller.restoring)
     assert session.calls == ["restore"]
     assert window.session_label.text() == "Signed out — Local sandbox"
-    keys, inspector, account = (window.page(info.key) for info in PAGES)
+    keys, inspector, account, health = (window.page(info.key) for info in PAGES)
     assert isinstance(keys, KeysPage) and isinstance(inspector, InspectorPage)
     assert isinstance(account, AccountView) and account is window.account
-    assert [window.pages.indexOf(page) for page in (keys, inspector, account)] == [0, 1, 2]
+    assert isinstance(health, HealthPage)
+    pages = (keys, inspector, account, health)
+    assert [window.pages.indexOf(page) for page in pages] == [0, 1, 2, 3]
     assert window.pages.currentWidget() is account
     assert not window.findChildren(StartingView)  # every place has its page
     # Each page comes from the module startup imports in a worker thread (app._PRELOAD).
@@ -177,7 +186,8 @@ async def test_services_build_every_page_bind_the_session_and_restore(
     assert window.install_page(PAGES[0], context) is keys
 
     session.set_state(SessionState.SIGNED_IN, user_info())
-    assert services.api_keys_calls == ["sandbox"]  # the keys page got the person's keys
+    # The keys page and the Health page each got the person's keys.
+    assert services.api_keys_calls == ["sandbox", "sandbox"]
     assert inspector.current_button.isEnabled()
     await until(lambda: keys.state is PageState.EMPTY)
 
@@ -513,7 +523,7 @@ def test_deferred_chrome_paints_the_shell_first_then_builds_the_rest(
     qtbot.addWidget(shell)
     # The first frame: title, navigation and the "Restoring session…" state, no chrome yet.
     assert shell.windowTitle() == "TwinEdge Desktop — Local sandbox"
-    assert shell.navigation.count() == 3
+    assert shell.navigation.count() == 4
     assert isinstance(shell.pages.currentWidget(), StartingView)
     assert shell.session_label.text() == "Starting…"
     assert shell.window_actions is None and not shell.message_view.built
@@ -561,3 +571,77 @@ async def test_attach_services_builds_a_deferred_chrome(
     assert shell.window_actions is not None
     assert shell.account_container.currentWidget() is shell.signin_page
     await until(lambda: not shell._controller.restoring)
+
+
+@pytest.mark.qt_log_ignore(r"This plugin does not support raise")  # offscreen: no windows
+async def test_the_health_page_reports_a_count_and_asks_the_keys_page_for_actions(
+    window: MainWindow, attach: Attach
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from tests.helpers.keys import make_key
+    from twinedge_desktop.ui.common.key_actions import KeyAction, KeyActionRequest
+    from twinedge_desktop.ui.keys.dialogs.details import KeyDetailsDialog
+
+    attach()
+    keys, health = window.page("keys"), window.page("health")
+    assert isinstance(keys, KeysPage) and isinstance(health, HealthPage)
+    item = window.navigation.item([info.key for info in PAGES].index("health"))
+    # The count a page reports is on its navigation entry, and said to screen readers.
+    health.attention_changed.emit(3, "3 keys need attention")
+    assert item.text() == "Health (3)"
+    assert item.toolTip() == "Health: 3 keys need attention (Ctrl+4)"
+    assert item.data(Qt.ItemDataRole.AccessibleTextRole) == "Health, 3 keys need attention"
+    health.attention_changed.emit(0, "No key needs attention")
+    assert (item.text(), item.toolTip()) == ("Health", "Health (Ctrl+4)")
+    # A clicked notification brings the window forward on that page.
+    window.show_page("keys")
+    health.show_requested.emit()
+    assert window.current_page == "health"
+    # A key action the Health page asks for opens on the keys page (the page stays).
+    key = make_key("gateway")
+    health.key_action_requested.emit(KeyActionRequest(KeyAction.SHOW_DETAILS, key))
+    details = [d for d in keys.findChildren(KeyDetailsDialog) if d.isVisible()]
+    assert len(details) == 1 and window.current_page == "health"
+    details[0].reject()
+
+
+def test_routes_connect_pages_in_whatever_order_they_are_built(qtbot: Any) -> None:
+    from PySide6.QtCore import QObject, Signal
+
+    from twinedge_desktop.ui.common.page import PageInfo
+    from twinedge_desktop.ui.shell.routes import PageRoutes
+
+    class Asker(QObject):
+        key_action_requested = Signal(object)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.updated: list[object] = []
+
+        def key_updated(self, key: object) -> None:
+            self.updated.append(key)
+
+    class Doer(QObject):
+        key_changed = Signal(object)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.performed: list[object] = []
+
+        def perform_key_action(self, request: object) -> object:
+            self.performed.append(request)
+            return None
+
+    def info(key: str) -> PageInfo:
+        return PageInfo(key, key, "key", "x", lambda context: None)  # type: ignore[arg-type,return-value]
+
+    for order in ("asker first", "doer first"):
+        routes = PageRoutes(lambda *args: None, lambda key: None)
+        asker, doer = Asker(), Doer()
+        pages = [(info("a"), asker), (info("d"), doer)]
+        for page_info, page in pages if order == "asker first" else pages[::-1]:
+            routes.page_installed(page_info, page)  # type: ignore[arg-type]
+        asker.key_action_requested.emit("rotate k")
+        doer.key_changed.emit("k changed")
+        assert (doer.performed, asker.updated) == (["rotate k"], ["k changed"]), order

@@ -1,0 +1,64 @@
+"""What the pages ask of each other and of the window, connected in one place.
+
+Features never import each other; a page that wants something of another page or of the
+window says so with a signal, and the shell connects it here when the page is built
+(``MainWindow.install_page``), by what the page can do (the protocols in
+``ui/common/page.py``), not by which page it is:
+
+- a page that :class:`ReportsAttention` gets a count on its navigation entry and may
+  ask to be shown with the window raised (a notification was clicked);
+- a page that :class:`RequestsKeyActions` (Health) has its requests performed by the page
+  that :class:`PerformsKeyActions` (API Keys), and hears of the keys that page changed.
+
+Pages are built one per loop turn in any order, so each connection is made once both
+of its ends exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from twinedge_desktop.ui.common.page import (
+    PerformsKeyActions,
+    ReportsAttention,
+    RequestsKeyActions,
+)
+
+if TYPE_CHECKING:
+    from twinedge_desktop.ui.common.page import Page, PageInfo
+
+
+class PageRoutes:
+    """Connects the pages' requests as the pages are built (see module docstring)."""
+
+    def __init__(
+        self,
+        set_badge: Callable[[str, int, str], None],
+        bring_forward: Callable[[str], None],
+    ) -> None:
+        self._set_badge = set_badge
+        self._bring_forward = bring_forward
+        self._performer: PerformsKeyActions | None = None
+        self._requesters: list[RequestsKeyActions] = []
+
+    def page_installed(self, info: PageInfo, page: Page) -> None:
+        if isinstance(page, ReportsAttention):
+            key = info.key
+            page.attention_changed.connect(
+                lambda count, text: self._set_badge(key, int(count), str(text))
+            )
+            page.show_requested.connect(lambda: self._bring_forward(key))
+        if isinstance(page, PerformsKeyActions) and self._performer is None:
+            self._performer = page
+            for requester in self._requesters:
+                self._connect(requester, page)
+        if isinstance(page, RequestsKeyActions):
+            self._requesters.append(page)
+            if self._performer is not None:
+                self._connect(page, self._performer)
+
+    @staticmethod
+    def _connect(requester: RequestsKeyActions, performer: PerformsKeyActions) -> None:
+        requester.key_action_requested.connect(performer.perform_key_action)
+        performer.key_changed.connect(requester.key_updated)
