@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from twinedge_desktop import __version__
+from twinedge_desktop.cli.common import add_profile_option
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Sign in with the system browser. Honours $BROWSER; prints the sign-in "
         "link so you can open it yourself when no browser opens.",
     )
-    login.add_argument("--profile", metavar="P", help="profile to sign in to")
+    add_profile_option(login, "profile to sign in to")
     login.add_argument("--issuer", metavar="URL", help="authorization server to discover")
     login.add_argument("--client-id", metavar="ID", help="client id registered for this app")
     login.add_argument(
@@ -124,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("logout", "sign out: revoke at the server and forget the stored tokens"),
     ):
         sub = commands.add_parser(name, help=text, description=text[:1].upper() + text[1:] + ".")
-        sub.add_argument("--profile", metavar="P", help="profile (default: the current one)")
+        add_profile_option(sub, "profile (default: the current one)")
         if name == "status":
             sub.add_argument("--json", action="store_true", help="print one JSON document")
         if name == "token":
@@ -157,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--jwks", metavar="URL|FILE", help="JWKS URL or file (or a PEM file)")
     inspect.add_argument("--issuer", metavar="ISS", help="expected issuer")
     inspect.add_argument("--audience", metavar="AUD", help="expected audience")
-    inspect.add_argument("--profile", metavar="P", help="verify against this profile's issuer")
+    add_profile_option(inspect, "verify against this profile's issuer")
     inspect.add_argument(
         "--leeway", type=int, default=60, metavar="S", help="clock leeway in seconds (60)"
     )

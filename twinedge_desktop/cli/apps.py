@@ -29,7 +29,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
-from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, UsageError, say
+from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, UsageError, add_profile_option, say
 from twinedge_desktop.cli.session import run_async_command, signed_in
 
 if TYPE_CHECKING:
@@ -119,11 +119,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_profile(parser: argparse.ArgumentParser) -> None:
-    # SUPPRESS, so the option may come anywhere (``--profile P apps list``, ``apps --profile P
-    # list``, ``apps list --profile P``) without a later default erasing an earlier value.
-    parser.add_argument(
-        "--profile", metavar="P", default=argparse.SUPPRESS, help="profile (default: current)"
-    )
+    # The option may come anywhere (``--profile P apps list``, ``apps --profile P list``,
+    # ``apps list --profile P``) without a later default erasing an earlier value.
+    add_profile_option(parser, "profile (default: current)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ the person goes to stderr.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import TextIO
 
@@ -22,3 +23,15 @@ class UsageError(Exception):
 def say(text: str, stream: TextIO | None = None) -> None:
     """A line for the person: stderr unless another stream is given."""
     print(text, file=stream or sys.stderr, flush=True)
+
+
+def add_profile_option(parser: argparse.ArgumentParser, text: str) -> None:
+    """``--profile P`` on ``parser``, meaning the same wherever it is written.
+
+    The default is ``argparse.SUPPRESS``: a subparser copies every attribute it sets onto
+    the namespace, so a plain ``None`` default would erase ``--profile P`` given before
+    the subcommand (``twinedge-desktop --profile cloud logout`` signed out of the current
+    profile). Only the top-level parser sets the default (None); ``args.profile`` is then
+    the last ``--profile`` written, before or after the subcommand.
+    """
+    parser.add_argument("--profile", metavar="P", default=argparse.SUPPRESS, help=text)

@@ -21,7 +21,14 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, say
+from twinedge_desktop.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    add_profile_option,
+    say,
+)
 from twinedge_desktop.cli.session import run_async_command, signed_in
 
 if TYPE_CHECKING:
@@ -80,8 +87,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     revoke.add_argument("reference", metavar="ID|PREFIX", help="the key's id or prefix")
     revoke.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
+    add_profile_option(parser, "profile (default: the current one)")
     for sub in (listing, create, revoke):
-        sub.add_argument("--profile", metavar="P", help="profile (default: the current one)")
+        add_profile_option(sub, "profile (default: the current one)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, UsageError, say
+from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, UsageError, add_profile_option, say
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.models import ApiKey
@@ -60,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="MB",
         help=f"skip (and report) files larger than this (default {DEFAULT_MAX_FILE_MB} MB)",
     )
-    parser.add_argument("--profile", metavar="P", help="profile whose keys to match against")
+    add_profile_option(parser, "profile whose keys to match against")
 
 
 def run(args: argparse.Namespace) -> int:
