@@ -188,9 +188,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Arguments that name files. A file name may be any bytes (Python keeps the ones that are
+# not UTF-8 as surrogate escapes, and gives them back to the system unchanged); they are
+# used as paths, never sent to a server or stored as text, so they are not checked here.
+_FILE_ARGUMENTS = frozenset({"paths", "exclude", "data", "jwks"})
+
+
+def _option_names(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Every argument's destination → how a person writes it (``--client-id``, ``NAME``)."""
+    names: dict[str, str] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                for dest, shown in _option_names(child).items():
+                    names.setdefault(dest, shown)
+            continue
+        long_options = [o for o in action.option_strings if o.startswith("--")]
+        shown = (long_options or action.option_strings or [str(action.metavar or action.dest)])[0]
+        names.setdefault(action.dest, str(shown))
+    return names
+
+
+def _text_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """Why an argument that must be text is not, or None.
+
+    Bytes that are not UTF-8 (``$'\\xff'`` in a shell) reach Python as lone surrogates;
+    such a name, scope, address or id cannot be encoded into a request, a URL or the
+    keychain, and deep down that was a UnicodeEncodeError traceback. Checked once here,
+    for every subcommand, before anything runs: bad usage, exit 2.
+    """
+    for dest, value in vars(args).items():
+        if dest in _FILE_ARGUMENTS:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and any("\ud800" <= ch <= "\udfff" for ch in item):
+                # Where, never what: the value may be a password or a token.
+                position = next(i for i, ch in enumerate(item) if "\ud800" <= ch <= "\udfff")
+                option = _option_names(parser).get(dest, dest)
+                return (
+                    f"{option} is not text: character {position + 1} is a byte that is not "
+                    "UTF-8. Give it as UTF-8 text."
+                )
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    problem = _text_problem(parser, args)
+    if problem is not None:
+        from twinedge_desktop.cli.common import EXIT_USAGE, say
+
+        say(f"Error: {problem}")
+        return EXIT_USAGE
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:

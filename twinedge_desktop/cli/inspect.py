@@ -45,6 +45,7 @@ _MARKS = {
     Severity.ERROR: "FAIL",
 }
 _STDIN = "-"
+MAX_LEEWAY_SECONDS = 86_400
 
 
 def exit_code(report: InspectionReport) -> int:
@@ -181,8 +182,10 @@ def run(
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     try:
-        if args.leeway < 0:
-            raise UsageError("--leeway must be zero or more seconds.")
+        if not 0 <= args.leeway <= MAX_LEEWAY_SECONDS:
+            # A day is far beyond any real clock skew; more would accept long-expired tokens
+            # (and a huge number overflowed the time arithmetic).
+            raise UsageError(f"--leeway must be from 0 to {MAX_LEEWAY_SECONDS} seconds.")
         text, input_findings = _read_input(args, stdin)
         settings = _settings(args, text)
         if args.token not in (None, _STDIN):

@@ -187,21 +187,32 @@ def parse_expiry(args: argparse.Namespace, now: datetime) -> datetime | None:
     if getattr(args, "no_expiry", False):
         return None
     if args.expires:
+        from twinedge_desktop.api.models import TimeFormatError, parse_time
+
         text = str(args.expires).strip()
         try:
             if len(text) == 10:  # YYYY-MM-DD
-                moment = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+                moment: datetime | None = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
             else:
-                moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-                if moment.tzinfo is None:
-                    raise ValueError("no time zone")
-        except ValueError:
+                # The API's own reader: every failure is a sentence, never an OverflowError
+                # (``9999-12-31T23:59:59-23:59`` is past the year 9999 once in UTC).
+                moment = parse_time(text)
+        except TimeFormatError as exc:
             raise UsageError(
-                f"--expires {text!r} is not a date: use YYYY-MM-DD or an RFC 3339 time such as "
+                f"--expires: {exc}. Use YYYY-MM-DD or an RFC 3339 time such as "
                 "2030-01-31T12:00:00Z."
             ) from None
+        except ValueError:
+            raise UsageError(
+                f"--expires {text[:40]!r} is not a date: use YYYY-MM-DD or an RFC 3339 time "
+                "such as 2030-01-31T12:00:00Z."
+            ) from None
+        if moment is None:
+            raise UsageError("--expires needs a date: YYYY-MM-DD or an RFC 3339 time.")
         if moment <= now:
-            raise UsageError(f"--expires {text!r} is in the past; a key must expire in the future.")
+            raise UsageError(
+                f"--expires {text[:40]!r} is in the past; a key must expire in the future."
+            )
         return moment.astimezone(UTC)
     days = DEFAULT_DAYS if args.days is None else int(args.days)
     if not 1 <= days <= MAX_DAYS:
