@@ -29,7 +29,14 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
-from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, UsageError, add_profile_option, say
+from twinedge_desktop.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_profile_option,
+    say,
+    terminal_safe,
+)
 from twinedge_desktop.cli.session import run_async_command, signed_in
 
 if TYPE_CHECKING:
@@ -172,17 +179,6 @@ def app_json(app: OAuthApp) -> dict[str, Any]:
             else None
         ),
     }
-
-
-def terminal_safe(text: str) -> str:
-    """Server text made safe for a terminal: no control or format characters (an escape
-    sequence in a name from some server must not repaint the terminal)."""
-    import unicodedata
-
-    return "".join(
-        "?" if unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp") else character
-        for character in text
-    )
 
 
 def _secret_column(app: OAuthApp, now: datetime) -> str:

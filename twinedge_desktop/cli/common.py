@@ -35,3 +35,34 @@ def add_profile_option(parser: argparse.ArgumentParser, text: str) -> None:
     the last ``--profile`` written, before or after the subcommand.
     """
     parser.add_argument("--profile", metavar="P", default=argparse.SUPPRESS, help=text)
+
+
+# Characters that can act on a terminal or hide what is shown: C0/C1 controls (ESC starts
+# colour, cursor and title sequences; CR overwrites a line), format characters (bidi
+# overrides such as U+202E reorder what follows), line and paragraph separators, lone
+# surrogates (bytes of a file name that are not UTF-8), private-use and unassigned ones.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` fit for a terminal: every character that could drive it or disguise the
+    output is shown as a visible escape (``\\x1b``, ``\\u202e``, ``\\n``), never sent.
+
+    The one sanitizer for what comes from elsewhere: server text (key and application
+    names, ids), file names found by ``scan``. Escapes, not "?": a file name must stay
+    recognisable, and two different hostile names must not look alike. A byte of a file
+    name that was not UTF-8 (a surrogate escape) is shown as that byte, ``\\xff``.
+    """
+    import unicodedata
+
+    if text.isprintable():  # the usual case, and a fast one (also true for "")
+        return text
+    shown: list[str] = []
+    for character in text:
+        if unicodedata.category(character) not in _UNSAFE_CATEGORIES:
+            shown.append(character)
+        elif "\udc80" <= character <= "\udcff":
+            shown.append(f"\\x{ord(character) - 0xDC00:02x}")
+        else:
+            shown.append(character.encode("unicode_escape").decode("ascii"))
+    return "".join(shown)

@@ -28,6 +28,7 @@ from twinedge_desktop.cli.common import (
     UsageError,
     add_profile_option,
     say,
+    terminal_safe,
 )
 from twinedge_desktop.cli.session import run_async_command, signed_in
 
@@ -138,7 +139,9 @@ def describe_expiry(key: ApiKey, now: datetime) -> str:
 
 
 def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    """Server text for one table cell: runs of whitespace folded to one space, everything
+    else that could drive the terminal escaped (``terminal_safe``), then cut to ``width``."""
+    text = terminal_safe(" ".join(text.split()))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -161,7 +164,7 @@ async def _list(args: argparse.Namespace) -> int:
     for key in keys:
         rows.append(
             (
-                mask_prefix(key.prefix),
+                terminal_safe(mask_prefix(key.prefix)),
                 _clip(key.name, 28),
                 key.status(now),
                 _clip(" ".join(key.scopes), 36),
@@ -271,8 +274,8 @@ async def _create(args: argparse.Namespace) -> int:
         else "never expires"
     )
     say(
-        f"Created “{key.name}” ({mask_prefix(key.prefix)}, id {key.id}) with "
-        f"{' '.join(key.scopes)}; {expiry}."
+        f"Created “{terminal_safe(key.name)}” ({terminal_safe(mask_prefix(key.prefix))}, id "
+        f"{terminal_safe(key.id)}) with {terminal_safe(' '.join(key.scopes))}; {expiry}."
     )
     if key.expires_at is None:
         say(
@@ -349,15 +352,25 @@ async def _revoke(args: argparse.Namespace) -> int:
         now = utc_now()
         shown = _shown_reference(str(args.reference))
         if not matches:
-            say(f"No key of yours has the id or prefix {shown}. See: twinedge-desktop keys list")
+            say(
+                f"No key of yours has the id or prefix {terminal_safe(shown)}. "
+                "See: twinedge-desktop keys list"
+            )
             return EXIT_FAILED
         if len(matches) > 1:
-            say(f"{shown} matches {len(matches)} keys; give the id or a longer prefix:")
+            say(
+                f"{terminal_safe(shown)} matches {len(matches)} keys; give the id or a longer "
+                "prefix:"
+            )
             for key in matches:
-                say(f"  {key.id}  {mask_prefix(key.prefix)}  {key.status(now):8}  {key.name}")
+                say(
+                    terminal_safe(
+                        f"  {key.id}  {mask_prefix(key.prefix)}  {key.status(now):8}  {key.name}"
+                    )
+                )
             return EXIT_USAGE
         key = matches[0]
-        label = f"“{key.name}” ({mask_prefix(key.prefix)}, id {key.id})"
+        label = terminal_safe(f"“{key.name}” ({mask_prefix(key.prefix)}, id {key.id})")
         if key.revoked_at is not None:
             say(f"{label} was already revoked on {key.revoked_at:%Y-%m-%d %H:%M} UTC.")
             return EXIT_OK

@@ -23,7 +23,14 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, UsageError, add_profile_option, say
+from twinedge_desktop.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_profile_option,
+    say,
+    terminal_safe,
+)
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.models import ApiKey
@@ -118,7 +125,7 @@ async def _scan(args: argparse.Namespace) -> int:
     finally:
         progress.clear()
     for warning in report.warnings:
-        say(f"Warning: {_safe(warning)}")
+        say(f"Warning: {terminal_safe(warning)}")
     keys, account_note, profile_id = await _account_keys(args, report)
     from twinedge_desktop.scan.match import match_findings
     from twinedge_desktop.timefmt import utc_now
@@ -161,17 +168,6 @@ async def _account_keys(
 # -- output -------------------------------------------------------------------------------------
 
 
-def _safe(text: str) -> str:
-    """Text for a terminal: control characters (a newline in a file name could forge a line)
-    and undecodable bytes shown as escapes."""
-    return "".join(
-        ch
-        if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF
-        else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
-        for ch in text
-    )
-
-
 def _megabytes(count: int) -> str:
     return f"{count / 1_000_000:,.1f} MB"
 
@@ -182,7 +178,7 @@ def revoke_command(prefix: str, profile: str | None) -> str:
 
 def _occurrence_text(o: Occurrence) -> str:
     if o.commit is None:
-        text = _safe(o.location)
+        text = terminal_safe(o.location)
         notes = []
         if o.git_ignored:
             notes.append("ignored by git: not committed")
@@ -194,7 +190,9 @@ def _occurrence_text(o: Occurrence) -> str:
     if o.encoding:
         notes.append(o.encoding)
     note = "; ".join(n for n in notes if n)
-    return f"history {o.commit[:10]} {when} {_safe(o.location)}" + (f"  ({note})" if note else "")
+    return f"history {o.commit[:10]} {when} {terminal_safe(o.location)}" + (
+        f"  ({note})" if note else ""
+    )
 
 
 def _status_line(m: MatchedFinding, now: Any) -> str:
@@ -205,9 +203,9 @@ def _status_line(m: MatchedFinding, now: Any) -> str:
     head = f"{m.finding.masked}  {STATUS_TEXT[m.status]}"
     if key is None:
         return head
-    details = [f"key “{_safe(key.name)}”"]
+    details = [f"key “{terminal_safe(key.name)}”"]
     if key.created_by:
-        details.append(f"created by {_safe(key.created_by)}")
+        details.append(f"created by {terminal_safe(key.created_by)}")
     if m.status is KeyStatus.REVOKED and key.revoked_at is not None:
         details.append(f"revoked {key.revoked_at:%Y-%m-%d}")
     elif m.status is KeyStatus.EXPIRED and key.expires_at is not None:
@@ -275,7 +273,8 @@ def _print_human(report: ScanReport, matched: list[MatchedFinding], profile: str
     for advice in report.ignore_advice:
         out.append("")
         out.append(
-            f"{_safe(advice.repository)}: .gitignore does not cover {', '.join(advice.missing)}. "
+            f"{terminal_safe(advice.repository)}: .gitignore does not cover "
+            f"{', '.join(advice.missing)}. "
             "Never commit keys: add these lines to .gitignore and keep keys in environment "
             "variables (TWINEDGE_API_KEY)."
         )
@@ -284,7 +283,7 @@ def _print_human(report: ScanReport, matched: list[MatchedFinding], profile: str
     listed_large = [s for s in report.skipped if s.reason.value == "too_large"]
     for skipped in listed_large[:20]:
         where = f" (history, {skipped.commit[:10]})" if skipped.commit else ""
-        out.append(f"  skipped, too large: {_safe(skipped.path)}{where}")
+        out.append(f"  skipped, too large: {terminal_safe(skipped.path)}{where}")
     print("\n".join(out), flush=True)
 
 
