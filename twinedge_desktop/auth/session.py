@@ -300,6 +300,12 @@ class Session:
 
     # -- discovery ----------------------------------------------------------------------------
 
+    def use_metadata(self, metadata: ServerMetadata) -> None:
+        """Keep ``metadata`` the caller already discovered for this profile's issuer (``login
+        --issuer`` discovers first, to make the profile): the sign-in then asks no twice."""
+        if metadata.issuer.rstrip("/") == self.profile.issuer.rstrip("/"):
+            self._metadata = metadata
+
     async def metadata(self) -> ServerMetadata:
         """The profile's authorization server metadata (discovered on first need, then kept)."""
         if self._metadata is None:

@@ -232,20 +232,37 @@ def _text_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     return None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    problem = _text_problem(parser, args)
-    if problem is not None:
-        from twinedge_desktop.cli.common import EXIT_USAGE, say
+def _stdout_gone() -> int:
+    """stdout's reader left early. Point stdout at /dev/null so the interpreter's final
+    flush cannot fail again ("Exception ignored … BrokenPipeError"), and end quietly."""
+    import os
 
-        say(f"Error: {problem}")
-        return EXIT_USAGE
+    from twinedge_desktop.cli.common import EXIT_BROKEN_PIPE
+
     try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout with no descriptor (a test's capture): nothing to do
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)  # --help and --version print here
+        problem = _text_problem(parser, args)
+        if problem is not None:
+            from twinedge_desktop.cli.common import EXIT_USAGE, say
+
+            say(f"Error: {problem}")
+            return EXIT_USAGE
         return int(args.handler(args))
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _stdout_gone()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """What every subcommand shares: exit codes, the one usage error, and where messages go.
 
-Exit codes: 0 success; 1 the command could not do its job; 2 bad usage. stdout
+Exit codes: 0 success; 1 the command could not do its job; 2 bad usage; 141 (quietly)
+when whatever read stdout stopped reading. stdout
 carries only results (so ``$(twinedge-desktop token)`` works); everything meant for
 the person goes to stderr.
 """
@@ -9,11 +10,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from twinedge_desktop.vault import KeychainUnavailable
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# The reader of stdout went away (``twinedge-desktop status | head -3``): what a program
+# ended by SIGPIPE reports (128 + 13), as git and coreutils do; nothing is printed.
+EXIT_BROKEN_PIPE = 141
 
 
 class UsageError(Exception):
@@ -66,3 +73,13 @@ def terminal_safe(text: str) -> str:
         else:
             shown.append(character.encode("unicode_escape").decode("ascii"))
     return "".join(shown)
+
+
+def keychain_problem(profile_name: str, error: KeychainUnavailable) -> str:
+    """What to say when the keychain that holds the sign-in cannot be used (locked, absent).
+
+    Not "Not signed in … run login": the person may well be signed in, and signing in
+    again would fail the same way. The keychain's own sentence says how to unlock or
+    start it. (The SDK reads this text from ``token --json``'s stderr and passes it on.)
+    """
+    return f"Your sign-in to {profile_name} cannot be read: {error.user_message}"

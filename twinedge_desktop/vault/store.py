@@ -210,13 +210,14 @@ def _translate(exc: BaseException) -> KeychainUnavailable:
     if isinstance(exc, KeyringLocked):
         return KeychainUnavailable(
             "locked",
-            f"The system keychain is locked, so the sign-in cannot be saved. {_UNLOCK_HINT}",
+            "The system keychain is locked, so TwinEdge Desktop can neither read nor save your "
+            f"sign-in. {_UNLOCK_HINT}",
         )
     if isinstance(exc, InitError) and "dismissed" in text.lower():
         return KeychainUnavailable(
             "prompt-dismissed",
-            "The keychain's unlock prompt was dismissed, so the sign-in cannot be saved. "
-            + _UNLOCK_HINT,
+            "The keychain's unlock prompt was dismissed, so TwinEdge Desktop can neither read "
+            "nor save your sign-in. " + _UNLOCK_HINT,
         )
     if isinstance(exc, NoKeyringError):
         return _no_backend_error()

@@ -478,6 +478,9 @@ _INSTALL_HINT = (
     "(or TWINEDGE_CLIENT_ID and TWINEDGE_CLIENT_SECRET)"
 )
 _SIGNED_OUT = re.compile(r"not signed in|twinedge-desktop login|sign in again", re.IGNORECASE)
+# A keychain that is locked, absent or broken: the person may well be signed in, and
+# `login` would fail the same way. The app's sentence says how to unlock or start it.
+_KEYCHAIN = re.compile(r"keychain|keyring|secret service|d-bus", re.IGNORECASE)
 _TOO_OLD = re.compile(r"unrecognized arguments|invalid choice", re.IGNORECASE)
 
 
@@ -576,6 +579,12 @@ class DesktopCredential(_RenewingCredential):
                 raise CredentialUnavailable(
                     f"This TwinEdge Desktop is too old for the SDK (it has no `{shown}`): "
                     "update TwinEdge Desktop, or set TWINEDGE_API_KEY."
+                )
+            if _KEYCHAIN.search(said):
+                raise CredentialUnavailable(
+                    "TwinEdge Desktop cannot read its sign-in from the system keychain, so "
+                    "there is no token to use until the keychain is unlocked (or running). "
+                    f"It said: {said} Or set TWINEDGE_API_KEY."
                 )
             if _SIGNED_OUT.search(said):
                 raise CredentialUnavailable(
