@@ -22,7 +22,11 @@ One sign-in, many processes (DESIGN.md):
   ``keychain_problem`` says so meanwhile, and :meth:`Session.aclose` says what an
   unsaved rotation means at exit.
 - A sign-out elsewhere (the entry is gone) ends this session with a reason
-  instead of using stale tokens; a sign-in elsewhere is adopted.
+  instead of using stale tokens; a sign-in elsewhere is adopted. When it is a new
+  sign-in (another sign-in id, or another subject), the previous person's name and
+  e-mail are dropped and ``GET /v1/me`` is asked afresh, outside the lock.
+- A new sign-in revokes the refresh token it replaces (this session's, and the one
+  the entry held), in the background: the sign-in never waits for it.
 
 How each kind of credential renews, is stored, refused and revoked is its
 strategy's business (:mod:`twinedge_desktop.auth.credentials`).
@@ -56,6 +60,7 @@ from twinedge_desktop.auth.credentials import (
     UserCredential,
     access_from,
     encode_entry,
+    new_sign_in_id,
     read_entry,
     unverified_claims,
 )
@@ -91,6 +96,9 @@ NOT_STORED = "not stored (this session only)"
 TRANSPORT_RETRY_PAUSE = 0.5
 # When an unsaved rotation is saved again (seconds after the failure, then every last one).
 SAVE_RETRY_DELAYS: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0)
+# Revoking the refresh token a new sign-in replaced: each step (discovery, the request)
+# at most this long; it runs in the background and never delays the sign-in.
+REVOKE_REPLACED_WAIT = 15.0
 # Sign-out and a new sign-in wait at most this long for another process's renewal; then
 # they go ahead (forgetting, or saving a new sign-in, must never be blocked for long).
 WRITE_LOCK_WAIT = 10.0
@@ -129,6 +137,17 @@ class SessionInfo:
     scopes: tuple[str, ...]
     access_expires_at: datetime | None
     keychain: str
+
+
+def _same_person(
+    previous: SessionInfo | None, credential: Credential, info: SessionInfo
+) -> bool:
+    """Whether ``info`` (from a new token) describes whom ``previous`` described: the same
+    kind of sign-in, and not a different subject when both are known. Only then may the
+    previous name and e-mail stand in for what the new token does not say."""
+    if previous is None or previous.kind is not credential.kind:
+        return False
+    return info.subject is None or previous.subject is None or info.subject == previous.subject
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -192,6 +211,12 @@ class Session:
         # Bumped whenever the tokens in memory are replaced or forgotten (sign-in, sign-out,
         # end of session): a renewal answered after that belongs to a session that is gone.
         self._generation = 0
+        # Set when a sign-in made in another process (perhaps by someone else) was adopted:
+        # who it is must be asked afresh (``GET /v1/me``) once the entry lock is released.
+        self._describe_pending = False
+        # Best-effort work that must not delay a sign-in (revoking what it replaced); kept
+        # so it is not collected, and awaited (bounded) by aclose.
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- listeners ----------------------------------------------------------------------------
 
@@ -414,7 +439,9 @@ class Session:
                 tokens = await (await self._oauth()).exchange_code(
                     code, listener.redirect_uri, verifier
                 )
-                credential = UserCredential(self.profile.client_id, tokens.refresh_token)
+                credential = UserCredential(
+                    self.profile.client_id, tokens.refresh_token, sign_in_id=new_sign_in_id()
+                )
                 info = await self._adopt_new_sign_in(credential, tokens, requested)
                 listener.finish(True, "You are signed in to TwinEdge Desktop.")
                 return info
@@ -496,7 +523,16 @@ class Session:
         """Make a fresh sign-in this session's: keychain first (under the lock, so no other
         process's renewal writes over it), then memory, then who it is."""
         access = access_from(tokens, self._clock(), requested)
+        replaced: list[Credential] = [self._credential] if self._credential is not None else []
         async with self._exclusive_or_go_ahead():
+            try:
+                previous_entry = await self._read_entry()
+            except KeychainUnavailable:
+                previous_entry = None
+            if previous_entry is not None and previous_entry.sign_in is not None:
+                # Another process may have renewed the old sign-in since we last looked: what
+                # the entry holds is what lives at the server now.
+                replaced.append(previous_entry.sign_in.credential)
             if credential.stored:
                 try:
                     await self._write_entry(credential, access)
@@ -511,6 +547,10 @@ class Session:
             known = self._entry_known
             self._clear_memory()
             self._entry_known = known
+        # The sign-in this one replaces is not needed by anyone any more: revoke its refresh
+        # token rather than leave it live at the server (best effort, in the background, so
+        # the new sign-in never waits for it; aclose gives it a bounded moment to finish).
+        self._revoke_in_background(replaced, keep=credential)
         self._credential = credential
         self._access = access
         self.signed_out_reason = None
@@ -519,6 +559,29 @@ class Session:
             info = await self._enrich_with_me(info, access.value)
         self._set_state(SessionState.SIGNED_IN, info)
         return info
+
+    def _revoke_in_background(self, replaced: list[Credential], *, keep: Credential) -> None:
+        kept = {token for token, _ in keep.revocations()}
+        pairs: list[tuple[Credential, str, str]] = []
+        for old in replaced:
+            for token, hint in old.revocations():
+                if token not in kept and all(token != seen for _, seen, _ in pairs):
+                    pairs.append((old, token, hint))
+        if not pairs:
+            return
+
+        async def revoke() -> None:
+            for old, token, hint in pairs:
+                try:
+                    oauth = await asyncio.wait_for(self._oauth_for(old), REVOKE_REPLACED_WAIT)
+                    await asyncio.wait_for(oauth.revoke(token, hint), REVOKE_REPLACED_WAIT)
+                except (SignInError, ApiError, TimeoutError, httpx.HTTPError) as exc:
+                    log.info("Could not revoke the replaced sign-in: %s", type(exc).__name__)
+            log.info("Revoked the sign-in that a new sign-in replaced for %s", self.profile.id)
+
+        task = asyncio.create_task(revoke(), name=f"revoke-replaced:{self.profile.id}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _info_for(
         self,
@@ -539,7 +602,7 @@ class Session:
             access_expires_at=access.expires_at,
             keychain=self.keychain_name if credential.stored else NOT_STORED,
         )
-        if previous is not None and previous.kind is credential.kind:
+        if previous is not None and _same_person(previous, credential, info):
             # The same sign-in renewed: who it is does not change with the token.
             info = replace(
                 info,
@@ -587,7 +650,9 @@ class Session:
         register_secret(client_secret)  # typed or pasted in: hidden from now on, used or not
         async with self._flow_lock:
             self._require_keychain()
-            credential = ServiceCredential(client_id, client_secret, tuple(scopes))
+            credential = ServiceCredential(
+                client_id, client_secret, tuple(scopes), sign_in_id=new_sign_in_id()
+            )
             tokens = await credential.renew(self._oauth_credential)
             return await self._adopt_new_sign_in(credential, tokens, tuple(scopes))
 
@@ -672,9 +737,14 @@ class Session:
         """Take a sign-in from the keychain entry into memory (restore, or another process
         renewed). Its access token replaces ours unless ours lives longer."""
         previous_kind = self._credential.kind if self._credential is not None else None
+        another = _another_sign_in(self._credential, stored.credential)
         self._credential = stored.credential
         mine, theirs = self._access, stored.access
-        if theirs is not None and (
+        if another:
+            # Our access token belongs to the sign-in that was replaced (perhaps someone
+            # else's): never keep it with the new sign-in's credential.
+            self._access = theirs
+        elif theirs is not None and (
             mine is None
             or previous_kind is not stored.credential.kind
             or mine.expires_at is None
@@ -729,6 +799,27 @@ class Session:
         async with self._entry_lock:  # after any renewal of this process, never during one
             if self._credential is not None:
                 await self._catch_up()
+        await self._describe_if_pending()
+
+    async def _describe_if_pending(self) -> None:
+        """Ask ``GET /v1/me`` who is signed in, after adopting another process's new sign-in
+        (best effort and bounded, like at sign-in; never under the entry lock)."""
+        if not self._describe_pending:
+            return
+        self._describe_pending = False
+        credential, access, info = self._credential, self._access, self.info
+        if (
+            credential is None
+            or access is None
+            or info is None
+            or self.state is not SessionState.SIGNED_IN
+            or not credential.described_by_api
+        ):
+            return
+        generation = self._generation
+        described = await self._enrich_with_me(info, access.value)
+        if generation == self._generation and self.info is info:
+            self._set_state(SessionState.SIGNED_IN, described)
 
     async def _refresh_shared(self, stale: str | None) -> str:
         task = self._refresh_task
@@ -741,6 +832,11 @@ class Session:
         return await asyncio.shield(task)
 
     async def _refresh(self, stale: str | None) -> str:
+        token = await self._refresh_entry(stale)
+        await self._describe_if_pending()  # a new sign-in adopted under the lock: who is it?
+        return token
+
+    async def _refresh_entry(self, stale: str | None) -> str:
         credential = self._credential
         if credential is None:
             raise SignedOut(NOT_SIGNED_IN)
@@ -779,14 +875,27 @@ class Session:
             return
         if read.sign_in is not None:
             previous = self.info
+            anew = _another_sign_in(self._credential, read.sign_in.credential)
             self._adopt_stored(read.sign_in, read.data)
             access = self._access
             if access is not None and self.state is SessionState.SIGNED_IN:
                 info = self._info_for(
-                    read.sign_in.credential, access, tuple(self.profile.scopes), previous
+                    read.sign_in.credential,
+                    access,
+                    tuple(self.profile.scopes),
+                    None if anew else previous,
                 )
+                if anew or not _same_person(previous, read.sign_in.credential, info):
+                    # Signed in anew elsewhere, maybe as someone else: the previous person's
+                    # name and e-mail must not stay on this one. Asked afresh (/me) soon.
+                    anew = True
+                    self._describe_pending = True
                 self._set_state(SessionState.SIGNED_IN, info)
-            log.info("Adopted the sign-in renewed by another process for %s", self.profile.id)
+            log.info(
+                "Adopted the sign-in %s by another process for %s",
+                "made anew" if anew else "renewed",
+                self.profile.id,
+            )
             return
         reasons = {
             "absent": SIGNED_OUT_ELSEWHERE,
@@ -971,6 +1080,11 @@ class Session:
     async def aclose(self, *, save_wait: float = 5.0) -> str | None:
         """Stop background work. An unsaved sign-in gets one last save attempt; returns what
         it means when that fails too (for the window or the command line to say), else None."""
+        if self._background:
+            # Revoking what a new sign-in replaced: worth a moment before the process ends.
+            _, unfinished = await asyncio.wait(set(self._background), timeout=save_wait)
+            for task in unfinished:
+                task.cancel()
         await self._stop_save_retries()
         if self._save_pending:
             try:
@@ -1035,6 +1149,18 @@ class Session:
             self._clear_memory()
             self.signed_out_reason = None
             self._set_state(SessionState.SIGNED_OUT)
+
+
+def _another_sign_in(mine: Credential | None, theirs: Credential) -> bool:
+    """Whether ``theirs`` (read from the entry) is a different sign-in than ``mine``, not a
+    renewal of it. Known only when both carry a sign-in id (entries of older versions do
+    not); the subject of the tokens is the other clue (``_same_person``)."""
+    return (
+        mine is not None
+        and mine.sign_in_id is not None
+        and theirs.sign_in_id is not None
+        and mine.sign_in_id != theirs.sign_in_id
+    )
 
 
 def _retrieve_exception(task: asyncio.Task[Any]) -> None:
