@@ -49,9 +49,16 @@ def pytest_asyncio_loop_factories(
 def isolated_app_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Every test gets its own config/data/log directories: never a person's real files."""
+    """Every test gets its own config/data/log directories: never a person's real files.
+
+    And its own runtime directory: the sign-in locks live in the user's runtime directory
+    (auth/locking.py), and tests of other runs on the same machine must not share them.
+    """
     home = tmp_path_factory.mktemp("twinedge-home")
     monkeypatch.setenv("TWINEDGE_DESKTOP_HOME", str(home))
+    runtime = tmp_path_factory.mktemp("runtime")
+    runtime.chmod(0o700)  # what the XDG spec (and Qt) require of a runtime directory
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     return home
 
 

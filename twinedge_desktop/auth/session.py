@@ -80,14 +80,15 @@ from twinedge_desktop.auth.locking import (
     CrossProcessLock,
     SignInBusy,
     lock_file_for,
+    user_lock_root,
 )
 from twinedge_desktop.auth.loopback import LoopbackListener
 from twinedge_desktop.auth.oauth import OAuthClient, TokenEndpointError, TokenResponse
 from twinedge_desktop.auth.pkce import code_challenge_s256, new_code_verifier, new_state
-from twinedge_desktop.config import AppPaths, Profile
+from twinedge_desktop.config import Profile
 from twinedge_desktop.redaction import register_secret
 from twinedge_desktop.timefmt import Clock, format_duration, utc_now
-from twinedge_desktop.vault import CredentialStore, KeychainUnavailable
+from twinedge_desktop.vault import KEYCHAIN_SERVICE, CredentialStore, KeychainUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -139,9 +140,7 @@ class SessionInfo:
     keychain: str
 
 
-def _same_person(
-    previous: SessionInfo | None, credential: Credential, info: SessionInfo
-) -> bool:
+def _same_person(previous: SessionInfo | None, credential: Credential, info: SessionInfo) -> bool:
     """Whether ``info`` (from a new token) describes whom ``previous`` described: the same
     kind of sign-in, and not a different subject when both are known. Only then may the
     previous name and e-mail stand in for what the new token does not say."""
@@ -206,8 +205,16 @@ class Session:
         # In-process exclusion in front of the cross-process file lock (the file lock's
         # object is reentrant, so two tasks of this process must not both enter it).
         self._entry_lock = asyncio.Lock()
-        data_dir = lock_dir if lock_dir is not None else AppPaths.default().data_dir
-        self._lock = CrossProcessLock(lock_file_for(data_dir, profile.id), wait=lock_wait)
+        # One lock per keychain entry, where every process of this user finds it whatever
+        # its data directory (auth/locking.py says why). ``lock_dir`` replaces the user's
+        # lock directory (tests that play several processes in one).
+        entry = self._entry_key
+        self._lock = CrossProcessLock(
+            lock_file_for(lock_dir, KEYCHAIN_SERVICE, entry)
+            if lock_dir is not None
+            else lambda: lock_file_for(user_lock_root(), KEYCHAIN_SERVICE, entry),
+            wait=lock_wait,
+        )
         # Bumped whenever the tokens in memory are replaced or forgotten (sign-in, sign-out,
         # end of session): a renewal answered after that belongs to a session that is gone.
         self._generation = 0

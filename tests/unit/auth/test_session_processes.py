@@ -27,7 +27,7 @@ from twinedge_desktop.auth.errors import SignedOut
 from twinedge_desktop.auth.locking import SignInBusy, lock_file_for
 from twinedge_desktop.auth.session import Session, SessionState
 from twinedge_desktop.config import Profile
-from twinedge_desktop.vault import MemoryStore
+from twinedge_desktop.vault import KEYCHAIN_SERVICE, MemoryStore
 
 
 class Clock:
@@ -419,7 +419,9 @@ async def test_the_lock_wait_is_bounded_with_a_clear_message(
     window = await signed_in_window(
         profile, http, store, fake_server, clock, lock_dir, lock_wait=0.3
     )
-    other_process = filelock.FileLock(str(lock_file_for(lock_dir, profile.id)))
+    other_process = filelock.FileLock(
+        str(lock_file_for(lock_dir, KEYCHAIN_SERVICE, f"session/{profile.id}"))
+    )
     held = threading.Event()
     release = threading.Event()
 
