@@ -113,6 +113,9 @@ class Credential(ABC):
     kind: ClassVar[CredentialKind]
     # Whether ``GET /v1/me`` describes this sign-in's person (name, e-mail) at sign-in.
     described_by_api: ClassVar[bool] = False
+    # Whether a renewal spends what renewed it (a rotating refresh token): then a lost
+    # answer may have cost the sign-in, and the session retries within the server's grace.
+    rotates: ClassVar[bool] = False
     client_id: str
     # Names one sign-in for its whole life (kept in the entry across renewals), so another
     # process can tell "renewed" from "signed in anew, maybe as someone else". None for
@@ -161,6 +164,7 @@ class UserCredential(Credential):
 
     kind: ClassVar[CredentialKind] = CredentialKind.USER
     described_by_api: ClassVar[bool] = True
+    rotates: ClassVar[bool] = True
     client_id: str
     refresh_token: str | None = field(default=None, repr=False)
     sign_in_id: str | None = None

@@ -48,9 +48,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A renewal is one token request (30 s at most, plus one retry after a lost response)
-# and one keychain write; a holder slower than this is stuck, not busy.
-DEFAULT_LOCK_WAIT = 75.0
+# A renewal is token requests of 30 s at most each, retried after lost answers while the
+# first is under 40 s old (session.LOST_RESPONSE_RETRY_WINDOW), so at most ~70 s, and one
+# keychain write; a holder slower than this is stuck, not busy.
+DEFAULT_LOCK_WAIT = 90.0
 # One attempt to take the lock blocks a worker thread at most this long.
 ATTEMPT_SECONDS = 0.25
 

@@ -14,9 +14,10 @@ One sign-in, many processes (DESIGN.md):
   again: when another process has renewed meanwhile, its tokens are adopted and
   no request is made. So a refresh token is never presented twice.
 - A stored access token that is still fresh is used with no request at all.
-- A renewal whose response is lost (connection dropped, timeout) is retried once
-  with the same refresh token, the one known to be current, and never ends the
-  sign-in: the server's reuse grace answers the retry.
+- A renewal whose response is lost (connection dropped, timeout) is retried with
+  backoff with the same refresh token, the one known to be current, while the
+  server's reuse grace can still answer it (``LOST_RESPONSE_RETRY_WINDOW``); giving
+  up says the sign-in may be lost. A request that never left is retried once.
 - A rotated refresh token the keychain cannot save is kept in memory, used, and
   saved again at the next renewal, on a timer and at the next use;
   ``keychain_problem`` says so meanwhile, and :meth:`Session.aclose` says what an
@@ -93,8 +94,17 @@ from twinedge_desktop.vault import KEYCHAIN_SERVICE, CredentialStore, KeychainUn
 log = logging.getLogger(__name__)
 
 NOT_STORED = "not stored (this session only)"
-# After a lost token response, wait this long before the one retry with the same token.
+# A renewal whose request never reached the server (the connection itself failed) is
+# retried once after this pause: nothing was spent, so nothing is at stake.
 TRANSPORT_RETRY_PAUSE = 0.5
+# A renewal whose answer was lost (the request went out; the connection dropped or the
+# deadline passed) may have rotated the refresh token at the server. Servers answer a
+# retry with the same token for a short grace (the sandbox 60 s, Okta's "grace period
+# for token rotation" 0-60 s, Auth0's "reuse interval"), so it is retried after these
+# pauses (then the last one again) while the first request is less than
+# LOST_RESPONSE_RETRY_WINDOW old; read at call time so tests can shorten them.
+LOST_RESPONSE_RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
+LOST_RESPONSE_RETRY_WINDOW = 40.0
 # When an unsaved rotation is saved again (seconds after the failure, then every last one).
 SAVE_RETRY_DELAYS: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0)
 # Revoking the refresh token a new sign-in replaced: each step (discovery, the request)
@@ -118,6 +128,11 @@ SIGNED_OUT_ELSEWHERE = (
 REPLACED_ELSEWHERE = (
     "This profile was signed in again in another TwinEdge Desktop process, for a different "
     "server or application. Sign in again here to continue."
+)
+SIGN_IN_LOST = (
+    "Your sign-in was lost: the server renewed it, but its answer never reached TwinEdge "
+    "Desktop, and the server ended the sign-in when the previous one was used again after "
+    "its grace period. Sign in again."
 )
 NEWER_ENTRY = (
     "A newer version of TwinEdge Desktop saved this sign-in in a format this version cannot "
@@ -221,6 +236,9 @@ class Session:
         # Set when a sign-in made in another process (perhaps by someone else) was adopted:
         # who it is must be asked afresh (``GET /v1/me``) once the entry lock is released.
         self._describe_pending = False
+        # The credential whose last renewal may have been rotated at the server with the
+        # answer lost: a refusal of it then means the sign-in was lost that way.
+        self._answer_lost_for: Credential | None = None
         # Best-effort work that must not delay a sign-in (revoking what it replaced); kept
         # so it is not collected, and awaited (bounded) by aclose.
         self._background: set[asyncio.Task[None]] = set()
@@ -916,23 +934,58 @@ class Session:
         log.warning("The stored sign-in for profile %s is unreadable; ignoring it", self.profile.id)
 
     async def _renewal(self, credential: Credential, generation: int) -> TokenResponse:
-        """Ask the server for a new access token. A lost response is retried once with the
-        same credential (the refresh token known to be current); a refusal ends the session."""
-        for attempt in itertools.count():
+        """Ask the server for a new access token.
+
+        A request that never reached the server is retried once. An answer that was lost
+        after the request went out is retried with the same credential (the refresh token
+        known to be current) with backoff while the first request is younger than
+        :data:`LOST_RESPONSE_RETRY_WINDOW`: the server's reuse grace answers such a retry.
+        Giving up says what is true then: the sign-in may be lost if the server rotated it.
+        A refusal ends the session.
+        """
+        loop = asyncio.get_running_loop()
+        first_sent = loop.time()
+        delays = iter(LOST_RESPONSE_RETRY_DELAYS)
+        last_delay = LOST_RESPONSE_RETRY_DELAYS[-1] if LOST_RESPONSE_RETRY_DELAYS else 1.0
+        maybe_rotated = credential is self._answer_lost_for
+        retried_unsent = False
+        while True:
             try:
-                return await credential.renew(self._oauth_credential)
+                tokens = await credential.renew(self._oauth_credential)
             except NetworkError as exc:
                 if generation != self._generation:
                     raise SignedOut(
                         "You signed out while the sign-in was being renewed. Sign in again."
                     ) from None
-                if attempt == 0:
-                    log.info("The renewal's answer was lost (%s); retrying once", exc.user_message)
+                maybe_rotated = maybe_rotated or (exc.request_sent and credential.rotates)
+                if maybe_rotated:
+                    delay = next(delays, last_delay)
+                    if loop.time() + delay - first_sent < LOST_RESPONSE_RETRY_WINDOW:
+                        log.info(
+                            "The renewal's answer was lost (%s); retrying with the same "
+                            "sign-in in %.1f s",
+                            exc.user_message,
+                            delay,
+                        )
+                        await asyncio.sleep(delay)
+                        continue
+                    self._answer_lost_for = credential
+                    raise NetworkError(
+                        f"The sign-in could not be renewed: {exc.user_message} The server "
+                        "may have renewed it without its answer reaching TwinEdge Desktop. "
+                        "If so, it accepts the saved sign-in again only for a short while: "
+                        "try again now. Should it then say you are signed out, sign in again "
+                        "(twinedge-desktop login, or Sign in in the window)."
+                    ) from None
+                if not retried_unsent:
+                    retried_unsent = True
                     await asyncio.sleep(TRANSPORT_RETRY_PAUSE)
                     continue
                 raise NetworkError(
-                    f"The sign-in could not be renewed: {exc.user_message} You are still signed "
-                    "in: the saved sign-in is kept, and the next attempt uses it again."
+                    f"The sign-in could not be renewed: {exc.user_message} You are still "
+                    "signed in: the server was not reached, so the saved sign-in is unchanged "
+                    "and the next attempt uses it again.",
+                    request_sent=False,
                 ) from None
             except TokenEndpointError as exc:
                 if generation != self._generation:
@@ -942,12 +995,16 @@ class Session:
                 reason = credential.refusal(exc)
                 if reason is None:
                     raise
+                if maybe_rotated:
+                    reason = SignedOut(SIGN_IN_LOST)
                 await self._end_session(reason)
                 raise reason from None
             except SignedOut as exc:  # this credential can never be renewed
                 await self._end_session(exc)
                 raise
-        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+            if self._answer_lost_for is credential:
+                self._answer_lost_for = None
+            return tokens
 
     async def _renewed(self, credential: Credential, tokens: TokenResponse, generation: int) -> str:
         if generation != self._generation:
