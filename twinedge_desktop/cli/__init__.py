@@ -132,8 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument(
                 "--json",
                 action="store_true",
-                help='print {"access_token", "expires_at", "scopes", "profile"} as one JSON '
-                "document",
+                help='print {"access_token", "expires_at", "scopes", "profile", "api_base", '
+                '"issuer"} as one JSON document',
+            )
+            sub.add_argument(
+                "--rejected",
+                metavar="TOKEN|-",
+                help="the API refused this access token (401): print a renewed one, unless "
+                "the stored token is already a different one; - reads it from stdin (keeps it "
+                "out of the process list)",
             )
         sub.set_defaults(handler=_run_auth_command)
 

@@ -359,20 +359,52 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def token_json(profile: Profile, token: str, info: SessionInfo | None) -> str:
-    """``token --json``, the SDK's contract: exactly these four keys."""
+    """``token --json``, the SDK's contract: the four documented keys first and unchanged
+    (``access_token``, ``expires_at``, ``scopes``, ``profile``), then where the token may
+    be used: the profile's ``api_base`` (null for a sign-in-only profile) and ``issuer``.
+    The SDK sends the token only to that API."""
     return json.dumps(
         {
             "access_token": token,
             "expires_at": _rfc3339(info.access_expires_at if info else None),
             "scopes": list(info.scopes) if info else [],
             "profile": profile.id,
+            "api_base": profile.api_base,
+            "issuer": profile.issuer,
         }
     )
+
+
+# A rejected access token read from stdin: far longer than any real one (a JWT is ~1 KB).
+MAX_REJECTED_BYTES = 64 * 1024
+
+
+def _rejected_token(args: argparse.Namespace) -> str | None:
+    """``--rejected``'s token (``-``: one line of stdin), or None; UsageError when unusable."""
+    value = getattr(args, "rejected", None)
+    if value is None:
+        return None
+    if value == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("--rejected - reads the refused token from stdin; pipe it in.")
+        raw = sys.stdin.buffer.read(MAX_REJECTED_BYTES + 1)
+        if len(raw) > MAX_REJECTED_BYTES:
+            raise UsageError("--rejected: the token on stdin is too long to be an access token.")
+        try:
+            value = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError("--rejected: the token on stdin is not UTF-8 text.") from None
+    value = value.strip()
+    if not value:
+        raise UsageError("--rejected needs the access token the API refused (or - for stdin).")
+    register_secret(value)  # a token, refused or not: hidden from here on
+    return value
 
 
 def run_token(args: argparse.Namespace) -> int:
     async def body(paths: AppPaths, store: ProfileStore) -> int:
         profile = _profile_for(store, args.profile)
+        rejected = _rejected_token(args)
         services = await CoreServices.create(paths, store)
         try:
             # describe=False: a stored token that is still fresh costs no request at all.
@@ -380,7 +412,12 @@ def run_token(args: argparse.Namespace) -> int:
             if not signed_in:
                 _say(_not_signed_in(session, services))
                 return EXIT_FAILED
-            token = await session.access_token()
+            if rejected is not None:
+                # The API refused it: renewed under the cross-process lock, unless the
+                # stored entry already holds another token (another process renewed).
+                token = await session.handle_unauthorized(rejected)
+            else:
+                token = await session.access_token()
             # Registered where it entered (the keychain entry, a token response); again here,
             # the one place this process prints a token, in case a new source is ever added.
             register_secret(token)
