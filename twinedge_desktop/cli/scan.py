@@ -51,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also scan every commit of the git history (all branches and tags)",
     )
+    parser.add_argument(
+        "--staged",
+        action="store_true",
+        help="scan what the next commit would hold (the staged versions, from git's index) "
+        "instead of the files on disk: for a pre-commit hook",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
         "--exclude",
@@ -88,6 +94,7 @@ def _request(args: argparse.Namespace) -> Any:
     return ScanRequest(
         paths=paths,
         history=bool(args.git),
+        staged=bool(getattr(args, "staged", False)),
         exclude=tuple(args.exclude),
         max_file_size=int(args.max_file_size) * 1024 * 1024,
     )
@@ -177,6 +184,11 @@ def revoke_command(prefix: str, profile: str | None) -> str:
 
 
 def _occurrence_text(o: Occurrence) -> str:
+    from twinedge_desktop.scan.model import Source
+
+    if o.source is Source.STAGED:
+        note = f"  ({o.encoding})" if o.encoding else ""
+        return f"staged {terminal_safe(o.location)}{note}"
     if o.commit is None:
         text = terminal_safe(o.location)
         notes = []
@@ -238,6 +250,13 @@ def _advice(m: MatchedFinding, profile: str | None) -> list[str]:
         lines.append("  It no longer works; remove it from these files when convenient.")
     if m.finding.only_in_ignored_files:
         lines.append("  Only in files git ignores: not committed (does not fail the scan).")
+    from twinedge_desktop.scan.model import Source
+
+    if any(o.source is Source.STAGED for o in m.finding.occurrences):
+        lines.append(
+            "  It is staged for the next commit: take it out of the file and stage the file "
+            "again (git add), or unstage it (git restore --staged FILE)."
+        )
     if any(o.commit for o in m.finding.occurrences):
         where = "still in HEAD and in" if m.finding.in_head else "no longer in HEAD, but still in"
         lines.append(
