@@ -2,9 +2,10 @@
 
 Exit codes (so it can run as a pre-commit hook):
 - 1 when a key is found that still works or may: signed in, an **active** key of
-  yours; not signed in (or the list of keys could not be read), **any**
+  yours or a key that is **not yours** (another person's key works for whoever finds
+  it too); not signed in (or the list of keys could not be read), **any**
   checksum-valid key, since nobody could tell it is harmless;
-- 0 otherwise: nothing found, or only revoked, expired or not-yours keys, or keys
+- 0 otherwise: nothing found, or only revoked or expired keys of yours, or keys
   only in files git ignores (on disk, never committed: the seed's own advice is
   to keep a key in an ignored ``.env``);
 - 2 bad usage (a path that does not exist, a bad option value).
@@ -243,8 +244,9 @@ def _advice(m: MatchedFinding, profile: str | None) -> list[str]:
         lines.append(f"    {revoke_command(m.finding.prefix, profile)}")
     elif status is KeyStatus.NOT_YOURS:
         lines.append(
-            "  Not among your keys: it may be another person's or another organisation's. "
-            "Tell its owner, who can revoke it."
+            "  Not among your keys, so it may well work: it is another person's or another "
+            "organisation's. Do not commit it; tell its owner (or an admin of your "
+            "organisation), who can revoke it."
         )
     else:
         lines.append("  It no longer works; remove it from these files when convenient.")

@@ -49,7 +49,7 @@ class MatchedFinding:
         """
         if self.finding.only_in_ignored_files:
             return False
-        return self.status in (KeyStatus.ACTIVE, KeyStatus.UNKNOWN)
+        return self.status in (KeyStatus.ACTIVE, KeyStatus.UNKNOWN, KeyStatus.NOT_YOURS)
 
 
 def match_findings(
