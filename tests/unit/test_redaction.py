@@ -19,6 +19,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from twinedge_desktop import redaction
+from twinedge_desktop.keyformat import generate_key
 from twinedge_desktop.redaction import (
     MAX_SECRETS,
     MIN_SECRET_LENGTH,
@@ -339,3 +340,15 @@ def test_the_filter_redacts_stack_info_and_preformatted_tracebacks(
     assert "stack-held-secret" not in caplog.text
     assert "rt-preformatted-value" not in caplog.text
     assert "failed for [REDACTED]" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "before",
+    ["'a\\n", '"A=1\\n', "\\t", "\\x41", "q%3D", "Bearer%20x%20", "id_", "key-", " ", ""],
+)
+def test_an_api_key_is_hidden_whatever_precedes_it(before: str) -> None:
+    """An escape, URL encoding or an identifier right before ``te_`` ends with a word
+    character: the key is hidden all the same (``\\bte_`` left these three visible)."""
+    key = generate_key()
+    out = redact(f"sent {before}{key}' to the server")
+    assert key not in out and key[3:15] not in out, out

@@ -259,7 +259,15 @@ def _advice(m: MatchedFinding, profile: str | None) -> list[str]:
             "  It is staged for the next commit: take it out of the file and stage the file "
             "again (git add), or unstage it (git restore --staged FILE)."
         )
-    if any(o.commit for o in m.finding.occurrences):
+    from twinedge_desktop.scan.engine import COMMIT_MESSAGE_PATH
+
+    in_messages = [o for o in m.finding.occurrences if o.commit and o.path == COMMIT_MESSAGE_PATH]
+    if in_messages:
+        lines.append(
+            "  It is in a commit message: only rewriting history removes it (and not from "
+            "clones); revoking is what makes it harmless."
+        )
+    if any(o.commit and o.path != COMMIT_MESSAGE_PATH for o in m.finding.occurrences):
         where = "still in HEAD and in" if m.finding.in_head else "no longer in HEAD, but still in"
         lines.append(
             f"  It is {where} git history: deleting the file does not remove it from the "

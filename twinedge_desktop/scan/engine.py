@@ -423,6 +423,7 @@ def _scan_history(run: _Run, top: Path, pathspec: Sequence[str]) -> None:
                 blob_hits[oid] = result.hits
                 encodings[oid] = result.encoding
             run.progress(introduced[oid][0].path)
+        _scan_commit_messages(run, top, pathspec, repository)
         if not blob_hits:
             return
         head = history.head_tree(top)
@@ -455,6 +456,29 @@ def _scan_history(run: _Run, top: Path, pathspec: Sequence[str]) -> None:
         run.warn(f"{repository}: history not scanned: {exc}")
     finally:
         run.phase = "files"
+
+
+COMMIT_MESSAGE_PATH = "(commit message)"
+
+
+def _scan_commit_messages(run: _Run, top: Path, pathspec: Sequence[str], repository: str) -> None:
+    """Keys in commit messages: as public as the files, and kept as long."""
+    for message in history.commit_messages(top, pathspec, run.cancel):
+        for hit in find_keys(message.text).hits:
+            run.record(
+                hit.key,
+                Occurrence(
+                    source=Source.HISTORY,
+                    path=COMMIT_MESSAGE_PATH,
+                    line=hit.line,
+                    column=hit.column,
+                    offset=hit.offset,
+                    binary=hit.line is None,
+                    repository=repository,
+                    commit=message.commit,
+                    author_date=message.author_date,
+                ),
+            )
 
 
 # -- async ----------------------------------------------------------------------------------------
