@@ -216,6 +216,8 @@ def _status_line(m: MatchedFinding, now: Any) -> str:
     head = f"{m.finding.masked}  {STATUS_TEXT[m.status]}"
     if key is None:
         return head
+    if m.status is KeyStatus.UNKNOWN:  # yours, but the server's record of it is damaged
+        head = f"{m.finding.masked}  unknown (the server's record of this key is damaged)"
     details = [f"key “{terminal_safe(key.name)}”"]
     if key.created_by:
         details.append(f"created by {terminal_safe(key.created_by)}")
@@ -235,6 +237,13 @@ def _advice(m: MatchedFinding, profile: str | None) -> list[str]:
     lines: list[str] = []
     if status is KeyStatus.ACTIVE:
         lines.append("  It works: revoke it now, then give what uses it a new key (rotate):")
+        lines.append(f"    {revoke_command(m.finding.prefix, profile)}")
+    elif status is KeyStatus.UNKNOWN and m.key is not None:
+        lines.append(
+            "  Treat it as active: it is one of your keys, but whether it expired or was "
+            f"revoked could not be read ({terminal_safe(m.key.problem or 'damaged')}). "
+            "Revoke it:"
+        )
         lines.append(f"    {revoke_command(m.finding.prefix, profile)}")
     elif status is KeyStatus.UNKNOWN:
         lines.append(
