@@ -367,6 +367,9 @@ def test_no_secret_in_reprs_logs_or_errors_of_a_real_session(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # httpx's request lines are asserted below: its level too (restored by caplog), not
+    # whatever an earlier test's configure_logging left it at.
+    caplog.set_level(logging.DEBUG, logger="httpx")
     issued = create_api_key(sandbox, ["read:assets"])
     key = issued.secret
     texts: list[str] = []
