@@ -106,7 +106,7 @@ def test_a_runtime_directory_that_is_not_usable_falls_back_to_tmp(
 
 class FastClockLoop(asyncio.SelectorEventLoop):
     """An event loop whose clock runs ``SCALE`` times faster than real time: a wait that
-    the code bounds in loop seconds (75 s) ends in a fraction of that in a test. Threads
+    the code bounds in loop seconds (90 s) ends in a fraction of that in a test. Threads
     (the lock's attempts, 0.25 s each) still take real time."""
 
     SCALE = 100.0
@@ -123,8 +123,9 @@ def test_a_holder_that_never_finishes_is_waited_for_a_bounded_time(
     profile: Profile, tmp_path: Path
 ) -> None:
     """With the default wait, a process whose renewal finds the lock held for ever gives
-    up with SignInBusy after about 75 s: longer than any real renewal (one token request
-    of at most 30 s, one retry, one keychain write), far shorter than for ever."""
+    up with SignInBusy after about 90 s: longer than any real renewal (token requests
+    of at most 30 s retried within the reuse grace, one keychain write), far shorter than
+    for ever."""
     store = MemoryStore()
     due = datetime.now(UTC) - timedelta(minutes=1)
     store.set(
