@@ -24,6 +24,7 @@ import pytest
 from tests.helpers.core_fixtures import NoRequestsTransport
 from twinedge_desktop.auth.credentials import AccessToken, UserCredential, encode_entry
 from twinedge_desktop.auth.locking import (
+    CrossProcessLock,
     LockUnavailable,
     SignInBusy,
     lock_file_for,
@@ -167,3 +168,47 @@ def test_a_holder_that_never_finishes_is_waited_for_a_bounded_time(
     # Loop seconds, measured at the granularity of one 0.25 s attempt (25 s of this clock).
     assert isinstance(waited, float) and 60 <= waited <= 2 * 60
     assert "has been renewing this sign-in for over" in str(message)
+
+
+HOLDER = """
+import sys
+from twinedge_desktop.auth.locking import lock_file_for, user_lock_root
+import filelock
+lock = filelock.FileLock(str(lock_file_for(user_lock_root(), sys.argv[1], sys.argv[2])))
+lock.acquire(timeout=10)
+print("held", flush=True)
+sys.stdin.readline()  # until the test says so
+lock.release()
+"""
+
+
+async def test_another_process_holding_the_entry_lock_keeps_this_one_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two real processes of the same user, each with its own data directory, compute the
+    lock of one keychain entry: while the other holds it, this one waits and gives up
+    (SignInBusy); once it lets go, this one gets it. A lock keyed by anything of the
+    process (its id, its data directory) would let both in."""
+    entry = "session/shared-profile"
+    env = dict(os.environ, TWINEDGE_DESKTOP_HOME=str(tmp_path / "other-home"))
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", HOLDER, KEYCHAIN_SERVICE, entry,
+        env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert await asyncio.wait_for(holder.stdout.readline(), 30) == b"held\n"
+        monkeypatch.setenv("TWINEDGE_DESKTOP_HOME", str(tmp_path / "this-home"))
+        lock = CrossProcessLock(lambda: lock_file_for(user_lock_root(), KEYCHAIN_SERVICE, entry))
+        with pytest.raises(SignInBusy):
+            async with lock.hold(wait=0.5):
+                pass
+        holder.stdin.write(b"done\n")
+        await holder.stdin.drain()
+        assert await asyncio.wait_for(holder.wait(), 30) == 0
+        async with lock.hold(wait=10):
+            pass  # free now
+    finally:
+        if holder.returncode is None:
+            holder.kill()
+            await holder.wait()
