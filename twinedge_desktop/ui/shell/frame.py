@@ -1,0 +1,172 @@
+"""How the shell holds pages: the navigation list, a scrolling frame per page, the keyboard.
+
+- :class:`Navigation`: the page list on the left. Below :data:`COMPACT_BELOW` pixels of
+  window width it shows icons only (titles in tooltips and for screen readers), so at
+  the minimum window size a page gets ~740 of the 800 pixels instead of ~600.
+- :class:`PageFrame`: every page sits in one. A page that cannot shrink to the window's
+  minimum size scrolls inside it instead of being squeezed below its own minimum (where
+  Qt overlaps and cuts its widgets): every page, present and future, stays usable at
+  :data:`MINIMUM_WINDOW_SIZE`.
+- :class:`PageKeyboard`: a page's own shortcuts (its ``QAction``s with a widget
+  context, such as Ctrl+N and Ctrl+F on API Keys) work as soon as the page is shown,
+  wherever the keyboard focus is in the window (the navigation list after a click, the
+  toolbar…): while a page is current its actions are also the window's. Going to a page
+  from the keyboard (Ctrl+1…) also moves the focus into it (to its ``focusProxy()`` when
+  it sets one, else its first focusable widget), so its keys work at once too.
+
+Imported for the window's first frame: only QtWidgets classes already loaded, no ``Qt``
+namespace at import (see main_window.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import shiboken6
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QApplication,
+    QFrame,
+    QListWidget,
+    QListWidgetItem,
+    QScrollArea,
+    QSizePolicy,
+    QWidget,
+)
+
+from twinedge_desktop.ui.common.page import PageInfo
+from twinedge_desktop.ui.common.style import icon, set_role
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QAction
+
+# The smallest window every page must be usable at (a laptop with scaling, a tiled window).
+MINIMUM_WINDOW_SIZE = QSize(800, 520)
+NAVIGATION_WIDTH = 196
+COMPACT_NAVIGATION_WIDTH = 56
+COMPACT_BELOW = 1000  # window width (px) below which the navigation shows icons only
+
+
+class Navigation(QListWidget):
+    """The page list: "icon title" rows, or icons only in a narrow window."""
+
+    def __init__(self, pages: Sequence[PageInfo], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("navigation")
+        set_role(self, "navigation")
+        self.setAccessibleName("Pages")
+        self.setIconSize(QSize(20, 20))
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self._titles = [page.title for page in pages]
+        for number, page in enumerate(pages, start=1):
+            item = QListWidgetItem(icon(page.icon), page.title)
+            item.setToolTip(f"{page.title} (Ctrl+{number})")
+            self.addItem(item)
+        self.compact = True  # set_compact below applies the full width first
+        self.set_compact(False)
+
+    def title(self, row: int) -> str:
+        return self._titles[row]
+
+    def follow_window_width(self, width: int) -> None:
+        """Icons only below :data:`COMPACT_BELOW` px of window width, titles above."""
+        self.set_compact(width < COMPACT_BELOW)
+
+    def set_compact(self, compact: bool) -> None:
+        if compact == self.compact:
+            return
+        self.compact = compact
+        for row, title in enumerate(self._titles):
+            item = self.item(row)
+            item.setText("" if compact else title)
+            # The title stays what a screen reader says (ItemDataRole.AccessibleTextRole).
+            item.setData(11, title)
+        self.setFixedWidth(COMPACT_NAVIGATION_WIDTH if compact else NAVIGATION_WIDTH)
+
+
+class PageFrame(QScrollArea):
+    """One page's place in the window: scrolls the page when the window is smaller than the
+    page's own minimum size, and otherwise just holds it (see module docstring)."""
+
+    def __init__(self, content: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustIgnored)
+        # The page shows the window's colour, as it did before it had a frame.
+        self.setBackgroundRole(QPalette.ColorRole.Window)
+        self.viewport().setBackgroundRole(QPalette.ColorRole.Window)
+        self.setWidget(content)
+
+    def set_page(self, page: QWidget) -> None:
+        """Hold ``page`` instead of what the frame holds now (which is deleted)."""
+        page.setAutoFillBackground(False)
+        self.setWidget(page)
+
+    def scrolls(self) -> tuple[bool, bool]:
+        """Whether the page scrolls (horizontally, vertically) at the frame's size now."""
+        return (
+            self.horizontalScrollBar().maximum() > 0,
+            self.verticalScrollBar().maximum() > 0,
+        )
+
+
+class PageKeyboard:
+    """A page's own shortcuts work as soon as the page is shown (see module docstring)."""
+
+    def __init__(self, window: QWidget) -> None:
+        self._window = window
+        self._lent: list[QAction] = []
+
+    def page_shown(self, page: QWidget | None) -> None:
+        """``page`` is current now: its widget-context shortcuts become the window's."""
+        from PySide6.QtCore import Qt
+
+        for action in self._lent:
+            if shiboken6.isValid(action):
+                self._window.removeAction(action)
+        local = (Qt.ShortcutContext.WidgetShortcut, Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self._lent = (
+            [
+                action
+                for action in page.actions()
+                if action.shortcuts() and action.shortcutContext() in local
+            ]
+            if page is not None
+            else []
+        )
+        for action in self._lent:
+            self._window.addAction(action)
+
+    @staticmethod
+    def focus_into(page: QWidget | None) -> None:
+        """Move the keyboard focus into ``page`` unless it is there already."""
+        from PySide6.QtCore import Qt
+
+        if page is None:
+            return
+        focused = QApplication.focusWidget()
+        if focused is not None and (focused is page or page.isAncestorOf(focused)):
+            return
+        target = page.focusProxy() or _first_focusable(page)
+        if target is not None:
+            target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+
+def _first_focusable(page: QWidget) -> QWidget | None:
+    from PySide6.QtCore import Qt
+
+    widget = page.nextInFocusChain()
+    while widget is not None and widget is not page:
+        if (
+            page.isAncestorOf(widget)
+            and widget.isVisibleTo(page)
+            and widget.isEnabled()
+            and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+        ):
+            return widget
+        widget = widget.nextInFocusChain()
+    return None
