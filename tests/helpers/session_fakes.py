@@ -48,6 +48,7 @@ class FakeSession:
         self.calls: list[str] = []
         self.restore_result: SessionInfo | None = None
         self.restore_error: BaseException | None = None
+        self.service_error: BaseException | None = None  # what a service sign-in raises
         self.pending: asyncio.Future[SessionInfo] | None = None
         self.opened_urls: list[str] = []
         self.authorization_url = f"{profile.issuer}/oauth/authorize?client_id=twinedge-desktop"
@@ -101,6 +102,9 @@ class FakeSession:
         self, client_id: str, client_secret: str, scopes: Sequence[str] = ()
     ) -> SessionInfo:
         self.calls.append(f"service:{client_id}:{','.join(scopes)}")
+        await asyncio.sleep(0)
+        if self.service_error is not None:
+            raise self.service_error
         info = user_info(
             self.profile.id,
             kind=CredentialKind.SERVICE,

@@ -468,29 +468,34 @@ class InspectorPage(QWidget):
         target.setPlainText(text)
 
     def inspect_current_token(self) -> None:
-        if self._current_token is None:
+        source = self._current_token
+        if source is None:
             return
         self.last_task = self._runner.start(
-            self._load_current(self.token_edit, verify=True),
+            self._load_current(source, self.token_edit, verify=True),
             owner=self,
             name="inspector-current-token",
         )
 
     def _compare_current(self) -> None:
-        if self._current_token is not None:
+        source = self._current_token
+        if source is not None:
             self.last_task = self._runner.start(
-                self._load_current(self.compare_a, verify=False),
+                self._load_current(source, self.compare_a, verify=False),
                 owner=self,
                 name="inspector-compare-current",
             )
 
-    async def _load_current(self, target: QPlainTextEdit, *, verify: bool) -> None:
-        assert self._current_token is not None
+    async def _load_current(
+        self, source: TokenSource, target: QPlainTextEdit, *, verify: bool
+    ) -> None:
         self.current_button.setEnabled(False)
         try:
-            token = await self._current_token()
+            token = await source()
         finally:
             self.current_button.setEnabled(self._current_token is not None)
+        if source is not self._current_token:
+            return  # signed out (or another session) meanwhile: that token is not shown
         target.setPlainText(token)
         self._loaded[target] = token  # cleared again when the session ends
         if verify:

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from PySide6.QtCore import QSettings, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
 from tests.helpers.session_fakes import FakeServices, user_info
 from tests.helpers.waiting import expect, until
+from tests.unit.ui.shell.conftest import Attach
 from twinedge_desktop import __version__
 from twinedge_desktop.app import _PRELOAD
 from twinedge_desktop.auth.kinds import SessionState
-from twinedge_desktop.config import AppPaths, Profile, ProfileStore, sandbox_profile
+from twinedge_desktop.config import AppPaths, Profile, ProfileStore
 from twinedge_desktop.logging_setup import CHATTY_LOGGERS, FLOODING_LOGGERS, configure_logging
 from twinedge_desktop.tokens import TokenInspector
 from twinedge_desktop.ui.account.view import AccountView
@@ -29,68 +29,6 @@ from twinedge_desktop.ui.keys.page import KeysPage, PageState
 from twinedge_desktop.ui.shell.main_window import DEFAULT_WINDOW, MainWindow, default_window_size
 from twinedge_desktop.ui.shell.pages import PAGES, StartingView
 from twinedge_desktop.vault import KeychainUnavailable
-
-Attach = Callable[..., PageContext]
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ProfileStore:
-    profiles = ProfileStore.load(tmp_path / "profiles.json")
-    profiles.put(sandbox_profile("http://127.0.0.1:8765"), make_current=True)
-    return profiles
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> QSettings:
-    return QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
-
-
-@pytest.fixture
-def opened() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def window(qtbot: Any, messages: Any, store: ProfileStore, settings: QSettings) -> MainWindow:
-    widget = MainWindow(messages=messages, profiles=store, settings=settings)
-    qtbot.addWidget(widget)
-    return widget
-
-
-@pytest.fixture
-async def inspector() -> AsyncIterator[TokenInspector]:
-    # The window's tests never verify a token: every request would fail, loudly.
-    client = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(599)))
-    yield TokenInspector(client)
-    await client.aclose()
-
-
-@pytest.fixture
-def attach(
-    window: MainWindow,
-    messages: Any,
-    store: ProfileStore,
-    settings: QSettings,
-    opened: list[str],
-    inspector: TokenInspector,
-) -> Attach:
-    """Hand ``window`` its services (fakes) and pages, as app.py does; returns the context."""
-
-    def attach_services(services: FakeServices | None = None) -> PageContext:
-        context = PageContext(
-            runner=TaskRunner(messages),
-            messages=messages,
-            profiles=store,
-            settings=settings,
-            services=services or FakeServices(),  # type: ignore[arg-type]
-            token_inspector=inspector,
-            open_browser=lambda url: opened.append(url) is None,
-            show_sign_in=window.show_sign_in,
-        )
-        window.attach_services(context)
-        return context
-
-    return attach_services
 
 
 def test_before_the_services_the_window_shows_a_starting_state(window: MainWindow) -> None:
