@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.logs import has_traceback
 from tests.helpers.waiting import settle
 from twinedge_desktop.api.errors import InsufficientScope, NetworkError
 from twinedge_desktop.app import install_excepthook
@@ -48,7 +49,7 @@ async def test_an_expected_failure_is_one_line_without_a_traceback(
     assert is_expected(error)
     task = TaskRunner(messages).start(_failing(error), name="sign-in")
     await settle(task)
-    assert not [r for r in caplog.records if r.exc_info]  # no traceback anywhere
+    assert not [r for r in caplog.records if has_traceback(r)]  # no traceback anywhere
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     shown = [text for level, text in messages.records if level == "error"]
     assert shown == [str(error)]  # the person is told, in the banner
@@ -63,7 +64,7 @@ async def test_a_handled_expected_failure_is_logged_at_info(
     )
     await settle(task)
     (record,) = [r for r in caplog.records if r.name == "twinedge_desktop.ui.common.tasks"]
-    assert record.levelno == logging.INFO and record.exc_info is None
+    assert record.levelno == logging.INFO and not has_traceback(record)
     assert TOKEN not in record.getMessage()  # redacted before it is written
     assert messages.records == []
 
@@ -75,7 +76,7 @@ async def test_an_unexpected_error_keeps_its_traceback_and_is_not_named_by_its_c
     task = TaskRunner(messages).start(_failing(KeyError("scope")), name="bug")
     await settle(task)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert len(errors) == 1 and errors[0].exc_info is not None  # the bug is findable
+    assert len(errors) == 1 and has_traceback(errors[0])  # the bug is findable
     ((level, text),) = messages.records
     assert level == "error" and "KeyError" not in text
     assert "Show log file location" in text
@@ -105,10 +106,11 @@ def test_the_excepthook_keeps_tracebacks_for_bugs_only(
     try:
         error = NetworkError("The sandbox could not be reached.")
         sys.excepthook(type(error), error, None)
-        assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+        assert not [r for r in caplog.records if has_traceback(r) or r.levelno >= logging.ERROR]
         bug = KeyError("x")
         sys.excepthook(type(bug), bug, None)
-        assert [r for r in caplog.records if r.levelno >= logging.ERROR and r.exc_info]
+        assert [r for r in caplog.records if r.levelno >= logging.ERROR and has_traceback(r)]
     finally:
         sys.excepthook = previous
-    assert [text for _, text in messages.records][0] == "The sandbox could not be reached."
+    first_text = messages.records[0][1]
+    assert first_text == "The sandbox could not be reached."
