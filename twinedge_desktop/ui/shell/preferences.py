@@ -212,12 +212,16 @@ class PreferencesController(QObject):
         preferences = self.preferences
         for name, value in values._asdict().items():
             setattr(preferences, name, value)
+        profiles_before = (dict(self._profiles.profiles), self._profiles.current_id)
         try:
             self._profiles.save()
         except OSError as exc:
             self._messages.warning(
                 f"Could not save the preferences: {exc.strerror or exc}. They apply until you quit."
             )
-        # save() merged in what other processes saved: apply what the file now says.
+        # save() merged in what other processes saved: apply what the file now says, and
+        # list the profiles they added.
         self.apply_theme()
+        if (dict(self._profiles.profiles), self._profiles.current_id) != profiles_before:
+            self._window.profiles_changed()
         self._window.on_account(lambda account: account.follow_preferences())
