@@ -18,7 +18,6 @@ from collections.abc import Callable
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QCheckBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -64,7 +63,9 @@ class SandboxCard(QFrame):
         self.secret.setReadOnly(True)
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret.setAccessibleName("Sandbox service client secret")
-        self.show_secret = QCheckBox("Show")
+        # A toggle button, not a check box: it looks the same in a card in both themes.
+        self.show_secret = QPushButton("Show")
+        self.show_secret.setCheckable(True)
         self.show_secret.setAccessibleName("Show the service client secret")
         self.show_secret.toggled.connect(self._reveal)
         self.copy_secret_button = QPushButton(icon("copy"), "Copy")
@@ -115,6 +116,7 @@ class SandboxCard(QFrame):
         known = access is not None
         self.client_id.setText(access.service_client_id if access else "")
         self.secret.setText(access.service_client_secret if access else "")
+        self.secret.setCursorPosition(0)
         self.show_secret.setChecked(False)
         for row in range(self._form.rowCount()):  # the service client's id and secret
             self._form.setRowVisible(row, known)
@@ -128,6 +130,7 @@ class SandboxCard(QFrame):
     def _reveal(self, shown: bool) -> None:
         mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
         self.secret.setEchoMode(mode)
+        self.show_secret.setText("Hide" if shown else "Show")
 
     def copy_client_id(self) -> None:
         if self._access is not None:  # an id is not a secret: a plain copy

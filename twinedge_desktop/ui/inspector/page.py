@@ -154,6 +154,7 @@ class InspectorPage(QWidget):
         self._session: Session | None = None
         self._current_token: TokenSource | None = None
         self._loaded: dict[QPlainTextEdit, str] = {}  # fields holding the session's token
+        self._decoded_text = ""  # what the field held when it was last decoded
         self._verify_task: asyncio.Task[InspectionReport] | None = None
         self._test_task: asyncio.Task[Any] | None = None
         self.last_task: asyncio.Task[Any] | None = None  # the newest task started (for tests)
@@ -215,9 +216,9 @@ class InspectorPage(QWidget):
         self.token_edit.setAccessibleDescription(
             "The token to inspect; its header, payload and signature are shown in colour"
         )
-        self.token_edit.setFixedHeight(84)
+        self.token_edit.setFixedHeight(76)  # four lines of a token: room for the rest
         self.highlighter = self.token_edit.highlighter
-        self.token_edit.textChanged.connect(self._text_changed)
+        self.token_edit.textChanged.connect(self._edited)
         self.token_edit.dropped.connect(self.verify)
         self.token_edit.submitted.connect(self.submit)
 
@@ -281,7 +282,10 @@ class InspectorPage(QWidget):
         self.leeway_spin.setAccessibleName("Clock leeway in seconds")
         self.leeway_spin.setToolTip("Allowance for clock differences when checking exp, nbf, iat")
         self.leeway_spin.valueChanged.connect(self._leeway_changed)
-        keys_row = QHBoxLayout()
+        # The verification's settings: not shown for an API key (nothing to verify).
+        self.verification_settings = QWidget()
+        keys_row = QHBoxLayout(self.verification_settings)
+        keys_row.setContentsMargins(0, 0, 0, 0)
         keys_row.addWidget(self.key_source_edit, 1)
         keys_row.addWidget(browse)
         leeway_label = QLabel("Leeway")
@@ -342,7 +346,7 @@ class InspectorPage(QWidget):
         self.details.addTab(self.header_view, "Header")
         self.details.addTab(raw_page, "JSON")
 
-        self.details.setMinimumHeight(140)
+        self.details.setMinimumHeight(120)
 
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 10, 0, 0)
@@ -351,7 +355,7 @@ class InspectorPage(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.current_reason)
         layout.addWidget(self.against_label)
-        layout.addLayout(keys_row)
+        layout.addWidget(self.verification_settings)
         layout.addWidget(self.banner)
         layout.addLayout(summary)
         layout.addWidget(self.details, 1)
@@ -651,8 +655,15 @@ class InspectorPage(QWidget):
     def _leeway_changed(self, _value: int) -> None:
         self._text_changed()
 
+    def _edited(self) -> None:
+        # QPlainTextEdit also says "changed" when only the colours change (the highlighter
+        # redoes them when the theme switches): a verdict or a key test must not be lost.
+        if self.token_edit.toPlainText() != self._decoded_text:
+            self._text_changed()
+
     def _text_changed(self) -> None:
         """Instant decode; verification follows once typing pauses."""
+        self._decoded_text = self.token_edit.toPlainText()
         self._generation += 1  # results of an older verification no longer apply
         if self._verify_task is not None and not self._verify_task.done():
             self._verify_task.cancel()
@@ -691,6 +702,8 @@ class InspectorPage(QWidget):
             self.chips_box.hide()
             self.test_button.hide()
             self.verify_button.show()
+            self.against_label.show()
+            self.verification_settings.show()
             return
         self.banner.show_state(report.verdict.status.value, self._verdict_detail(report))
         self.findings_model.set_rows(report.findings)
@@ -721,6 +734,8 @@ class InspectorPage(QWidget):
             self.countdown_label.setText("")
             self._countdown.stop()
         is_key = report.kind is TokenKind.API_KEY
+        for widget in (self.against_label, self.verification_settings):
+            widget.setVisible(not is_key)
         self.test_button.setVisible(is_key)
         self.test_button.setEnabled(is_key and report.verdict.status is VerdictStatus.API_KEY)
         self.verify_button.setVisible(not is_key)

@@ -231,7 +231,7 @@ class WindowActions:
             self.remove_profile,
         ):
             self.profile_menu.addAction(action)
-        view_menu = bar.addMenu("&View")
+        view_menu = self.view_menu = bar.addMenu("&View")
         for action in self.pages.values():
             view_menu.addAction(action)
         view_menu.addSeparator()

@@ -84,7 +84,13 @@ class Navigation(QListWidget):
             item.setText("" if compact else title)
             # The title stays what a screen reader says (ItemDataRole.AccessibleTextRole).
             item.setData(11, title)
-        self.setFixedWidth(COMPACT_NAVIGATION_WIDTH if compact else NAVIGATION_WIDTH)
+        if compact:
+            # As wide as an icon row needs (its padding comes from the style sheet), so the
+            # list never scrolls sideways.
+            needed = self.sizeHintForColumn(0) + 2 * self.frameWidth() + 2
+            self.setFixedWidth(max(COMPACT_NAVIGATION_WIDTH, needed))
+        else:
+            self.setFixedWidth(NAVIGATION_WIDTH)
 
 
 class PageFrame(QScrollArea):

@@ -440,3 +440,19 @@ def test_a_mistyped_key_is_not_sent(page: InspectorPage) -> None:
     key = generate_key()
     page.token_edit.setPlainText(key[:-1] + ("A" if key[-1] != "A" else "B"))
     assert page.test_button.isVisibleTo(page) and not page.test_button.isEnabled()
+
+
+async def test_a_theme_switch_keeps_the_verdict(
+    page: InspectorPage, key: rsa.RSAPrivateKey
+) -> None:
+    """The highlighter recolours the token when the palette changes, and the editor calls
+    that a change: the verification must not be thrown away for it."""
+    page.token_edit.setPlainText(mint(key))
+    page.verify()
+    await finish(page)
+    assert page.banner.status == "valid"
+    page.setPalette(style.build_palette("dark"))
+    page.token_edit.highlighter.rehighlight()
+    assert page.banner.status == "valid"
+    assert not page._auto_verify.isActive()
+    page.setPalette(style.build_palette("light"))
