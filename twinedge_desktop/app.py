@@ -244,11 +244,13 @@ class DesktopApp:
                 )
                 break
             except DataFileInUse as exc:  # another window runs the sandbox on this data file
-                self.sandbox_problem = str(exc)
-                self.messages.warning(
-                    f"The local sandbox was not started: {exc} The window works without it."
-                )
                 log.info("Sandbox not started: %s", exc)
+                self.sandbox_problem = (
+                    "The local sandbox was not started: another TwinEdge Desktop window (or "
+                    f"`twinedge-desktop sandbox`) already runs it with {data_file}. Use that "
+                    "window, or close it and start this one again."
+                )
+                self.messages.warning(self.sandbox_problem)
                 return
             except OSError:
                 log.info("Port %s is taken; the sandbox takes a free one", port)
