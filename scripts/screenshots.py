@@ -18,8 +18,8 @@ menus can be captured from the screen)::
 
     xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python scripts/screenshots.py
 
-The token visible in the inspector picture is a short-lived token of the
-throw-away in-memory sandbox, not a credential for anything.
+The token and the API key visible in the inspector pictures belong to the throw-away
+in-memory sandbox, which stops with the script: they are credentials for nothing.
 """
 
 from __future__ import annotations
@@ -206,8 +206,8 @@ async def capture(out_dir: Path, size_name: str) -> list[Path]:
             await asyncio.wait({inspector.verification}, timeout=STEP_TIMEOUT)
         await shoot("token-inspector")
 
-        # An API key pasted and tested: who it is, what it may do (a demo key of the
-        # throw-away sandbox; only its prefix is readable in the picture).
+        # An API key pasted and tested: who it is, what it may do (a key of the throw-away
+        # in-memory sandbox, which stops with this script).
         inspector.token_edit.setPlainText(created[0].secret)
         inspector.test_key()
         if inspector.last_task is not None:

@@ -134,10 +134,10 @@ class WindowActions:
             "Add profile…", window.profile_switching.add_profile, ("Ctrl+Shift+N",), "add"
         )
         self.rename_profile = add(
-            "Rename profile…", lambda: window.profile_switching.rename_current()
+            "&Rename profile…", lambda: window.profile_switching.rename_current()
         )
         self.remove_profile = add(
-            "Remove profile…", lambda: window.profile_switching.remove_current()
+            "Re&move profile…", lambda: window.profile_switching.remove_current()
         )
         self.about = add("About TwinEdge Desktop", help_.about)
         self.about.setMenuRole(QAction.MenuRole.AboutRole)

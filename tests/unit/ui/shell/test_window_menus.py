@@ -150,7 +150,7 @@ def test_built_in_profiles_are_neither_renamed_nor_removed(
 ) -> None:
     actions = window.window_actions
     assert actions is not None
-    texts = [a.text() for a in actions.profile_menu.actions()]
+    texts = [a.text().replace("&", "") for a in actions.profile_menu.actions()]
     assert texts == ["Switch profile…", "Add profile…", "Rename profile…", "Remove profile…"]
     assert store.current.builtin  # the sandbox
     assert not actions.rename_profile.isEnabled() and not actions.remove_profile.isEnabled()
@@ -251,3 +251,23 @@ def test_the_window_keeps_its_own_unsaved_change_when_it_reloads(
     elsewhere.save()
     assert window.activation.check_profiles()
     assert {"mine", "corp"} <= set(store.profiles)  # never loses either
+
+
+async def test_the_theme_and_profile_menus_have_the_readmes_mnemonics(
+    qtbot: Any, window: MainWindow, store: ProfileStore
+) -> None:
+    """The README's keys: Alt+V, T, D for View ▸ Theme ▸ Dark; the mnemonics are unique."""
+    actions = window.window_actions
+    assert actions is not None
+    for menu in (actions.view_menu, actions.theme_menu, actions.profile_menu):
+        letters = [
+            a.text()[a.text().index("&") + 1].lower()
+            for a in menu.actions()
+            if "&" in a.text() and not a.isSeparator()
+        ]
+        assert len(letters) == len(set(letters)), letters
+    assert "&Theme" in [a.text() for a in actions.view_menu.actions()]
+    assert [a.text() for a in actions.profile_menu.actions()][2:] == [
+        "&Rename profile…",
+        "Re&move profile…",
+    ]
