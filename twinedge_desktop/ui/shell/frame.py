@@ -25,11 +25,8 @@ from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QSize
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
-    QAbstractScrollArea,
     QApplication,
-    QFrame,
     QListWidget,
     QListWidgetItem,
     QScrollArea,
@@ -100,11 +97,9 @@ class PageFrame(QScrollArea):
     def __init__(self, content: QWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustIgnored)
-        # The page shows the window's colour, as it did before it had a frame.
-        self.setBackgroundRole(QPalette.ColorRole.Window)
-        self.viewport().setBackgroundRole(QPalette.ColorRole.Window)
+        # No frame (0 = NoFrame | Plain, as an int: each enum class costs its creation on
+        # the first frame). QScrollArea's viewport already shows the window's colour.
+        self.setFrameStyle(0)
         self.setWidget(content)
 
     def set_page(self, page: QWidget) -> None:
@@ -129,6 +124,8 @@ class PageKeyboard:
 
     def page_shown(self, page: QWidget | None) -> None:
         """``page`` is current now: its widget-context shortcuts become the window's."""
+        if page is None and not self._lent:
+            return  # the first frame (no page built yet): no need of the Qt namespace
         from PySide6.QtCore import Qt
 
         for action in self._lent:
