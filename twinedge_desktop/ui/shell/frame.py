@@ -58,6 +58,7 @@ class Navigation(QListWidget):
         self.setIconSize(QSize(20, 20))
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self._titles = [page.title for page in pages]
+        self._badges: dict[int, int] = {}
         for number, page in enumerate(pages, start=1):
             item = QListWidgetItem(icon(page.icon), page.title)
             item.setToolTip(f"{page.title} (Ctrl+{number})")
@@ -68,6 +69,28 @@ class Navigation(QListWidget):
     def title(self, row: int) -> str:
         return self._titles[row]
 
+    def set_badge(self, row: int, count: int | None) -> None:
+        """Show ``count`` beside the page's title ("Health  3"), in its tooltip and for screen
+        readers; None or 0 removes it. For a page that reports how many things need the
+        person (the shell passes on what the page says)."""
+        if count:
+            self._badges[row] = count
+        else:
+            self._badges.pop(row, None)
+        self._show_item(row)
+        if self.compact:
+            self._fit_compact_width()
+
+    def _show_item(self, row: int) -> None:
+        title, count = self._titles[row], self._badges.get(row)
+        item = self.item(row)
+        badge = f"  {count}" if count else ""
+        item.setText(badge.strip() if self.compact else f"{title}{badge}")
+        spoken = f"{title}, {count} need attention" if count else title
+        item.setData(11, spoken)  # ItemDataRole.AccessibleTextRole
+        tip = item.toolTip().split(" — ")[0]
+        item.setToolTip(f"{tip} — {count} need attention" if count else tip)
+
     def follow_window_width(self, width: int) -> None:
         """Icons only below :data:`COMPACT_BELOW` px of window width, titles above."""
         self.set_compact(width < COMPACT_BELOW)
@@ -76,18 +99,18 @@ class Navigation(QListWidget):
         if compact == self.compact:
             return
         self.compact = compact
-        for row, title in enumerate(self._titles):
-            item = self.item(row)
-            item.setText("" if compact else title)
-            # The title stays what a screen reader says (ItemDataRole.AccessibleTextRole).
-            item.setData(11, title)
+        for row in range(len(self._titles)):
+            self._show_item(row)  # the title stays what a screen reader says
         if compact:
-            # As wide as an icon row needs (its padding comes from the style sheet), so the
-            # list never scrolls sideways.
-            needed = self.sizeHintForColumn(0) + 2 * self.frameWidth() + 2
-            self.setFixedWidth(max(COMPACT_NAVIGATION_WIDTH, needed))
+            self._fit_compact_width()
         else:
             self.setFixedWidth(NAVIGATION_WIDTH)
+
+    def _fit_compact_width(self) -> None:
+        # As wide as an icon row needs (its padding comes from the style sheet), so the
+        # list never scrolls sideways.
+        needed = self.sizeHintForColumn(0) + 2 * self.frameWidth() + 2
+        self.setFixedWidth(max(COMPACT_NAVIGATION_WIDTH, needed))
 
 
 class PageFrame(QScrollArea):

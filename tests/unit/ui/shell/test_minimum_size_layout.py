@@ -227,3 +227,20 @@ def test_the_layout_check_finds_a_squeezed_page(qtbot: Any) -> None:
     card.setGeometry(0, 0, 200, 60)  # far below what it needs
     holder.show()
     assert layout_problems(holder)
+
+
+def test_a_page_can_show_a_count_in_the_navigation(window: MainWindow) -> None:
+    """For a page that reports how many things need the person (a Health page's findings)."""
+    navigation = window.navigation
+    navigation.set_compact(False)
+    navigation.set_badge(0, 3)
+    item = navigation.item(0)
+    assert item.text() == "API Keys  3"
+    assert item.toolTip() == "API Keys (Ctrl+1) — 3 need attention"
+    assert item.data(11) == "API Keys, 3 need attention"  # what a screen reader says
+    navigation.set_compact(True)
+    assert item.text() == "3"  # icons only: the count alone
+    navigation.set_badge(0, None)
+    assert item.text() == "" and item.toolTip() == "API Keys (Ctrl+1)"
+    navigation.set_compact(False)
+    assert item.text() == "API Keys"
