@@ -98,10 +98,17 @@ class PreferencesDialog(QDialog):
             set_role(widget, "muted")
             return widget
 
+        def named(text: str, field: QWidget) -> QLabel:
+            # Alt+letter moves to the field, and a screen reader says the label with it.
+            widget = QLabel(text)
+            widget.setBuddy(field)
+            return widget
+
+        self.notifications.setText("Show &desktop notifications")
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Clear copied secrets after", self.clipboard)
+        form.addRow(named("&Clear copied secrets after", self.clipboard), self.clipboard)
         form.addRow(
             "",
             hint(
@@ -109,18 +116,11 @@ class PreferencesDialog(QDialog):
                 "when the app quits."
             ),
         )
-        form.addRow("Browser sign-in waits", self.sign_in_timeout)
+        form.addRow(named("Browser sign-in &waits", self.sign_in_timeout), self.sign_in_timeout)
         form.addRow("", hint("How long a sign-in waits for the browser to come back."))
         form.addRow("Notifications", self.notifications)
         form.addRow("", hint("Reminders about keys that expire soon or show unusual activity."))
-        form.addRow("Theme", self.theme)
-        for row in range(form.rowCount()):  # Alt+letter-free, but a reader hears the label
-            label_item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
-            field_item = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
-            label = label_item.widget() if label_item is not None else None
-            field = field_item.widget() if field_item is not None else None
-            if isinstance(label, QLabel) and field is not None:
-                label.setBuddy(field)
+        form.addRow(named("&Theme", self.theme), self.theme)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
