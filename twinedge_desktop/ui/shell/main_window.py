@@ -23,6 +23,7 @@ Signals:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -36,7 +37,7 @@ from twinedge_desktop.ui.common.style import app_icon
 from twinedge_desktop.ui.shell.frame import MINIMUM_WINDOW_SIZE, Navigation, PageFrame, PageKeyboard
 from twinedge_desktop.ui.shell.message_view import MessageView
 from twinedge_desktop.ui.shell.pages import ACCOUNT, DEFAULT_PAGE, PAGES, StartingView
-from twinedge_desktop.ui.shell.routes import PageRoutes
+from twinedge_desktop.ui.shell.routes import PageRoutes, bring_forward
 
 # ``Qt`` (the namespace of enums) is imported inside the methods that use it: importing it
 # builds every one of its enum classes, ~35 ms that the first frame does not need.
@@ -85,7 +86,7 @@ class MainWindow(QMainWindow):
         self._profiles = profiles
         self._settings = settings
         self._pages: dict[str, Page] = {}
-        self._routes = PageRoutes(self.set_badge, self.bring_forward)
+        self._routes = PageRoutes(self.set_badge, functools.partial(bring_forward, self))
         self.window_actions: WindowActions | None = None
         self.painted = False
         self.setObjectName("MainWindow")
@@ -246,15 +247,6 @@ class MainWindow(QMainWindow):
     def set_badge(self, key: str, count: int, text: str) -> None:
         """Show ``count`` on ``key``'s navigation entry; ``text`` says what it counts."""
         self.navigation.set_badge(_PAGE_KEYS.index(key), count, text)
-
-    def bring_forward(self, key: str) -> None:
-        """Show ``key``'s page in a raised, active window (a notification was clicked)."""
-        self.show_page(key)
-        if self.isMinimized():
-            self.showNormal()
-        self.show()
-        self.raise_()
-        self.activateWindow()
 
     def refresh(self) -> None:
         """F5: reload what the current page shows."""

@@ -27,6 +27,7 @@ from twinedge_desktop.ui.common.page import (
 
 if TYPE_CHECKING:
     from twinedge_desktop.ui.common.page import Page, PageInfo
+    from twinedge_desktop.ui.shell.main_window import MainWindow
 
 
 class PageRoutes:
@@ -62,3 +63,13 @@ class PageRoutes:
     def _connect(requester: RequestsKeyActions, performer: PerformsKeyActions) -> None:
         requester.key_action_requested.connect(performer.perform_key_action)
         performer.key_changed.connect(requester.key_updated)
+
+
+def bring_forward(window: MainWindow, key: str) -> None:
+    """Show ``key``'s page in a raised, active window (a notification was clicked)."""
+    window.show_page(key)
+    if window.isMinimized():
+        window.showNormal()
+    window.show()
+    window.raise_()
+    window.activateWindow()

@@ -242,7 +242,7 @@ def test_a_page_can_show_a_count_in_the_navigation(window: MainWindow) -> None:
     assert item.toolTip() == "API Keys: 2 keys need attention (Ctrl+1)"
     assert item.data(11) == "API Keys, 2 keys need attention"
     navigation.set_compact(True)
-    assert item.text() == "3"  # icons only: the count alone
+    assert item.text() == "2"  # icons only: the count alone
     navigation.set_badge(0, None)
     assert item.text() == "" and item.toolTip() == "API Keys (Ctrl+1)"
     navigation.set_compact(False)
