@@ -39,7 +39,15 @@ from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import Page, PageContext, PageInfo, SessionBinding
 from twinedge_desktop.ui.common.style import app_icon, icon, set_role
 from twinedge_desktop.ui.shell.message_view import MessageView
-from twinedge_desktop.ui.shell.pages import ACCOUNT, DEFAULT_PAGE, PAGES, StartingView
+from twinedge_desktop.ui.shell.pages import (
+    ACCOUNT,
+    APPS,
+    DEFAULT_PAGE,
+    INSPECTOR,
+    PAGES,
+    SHORTCUT_NUMBERS,
+    StartingView,
+)
 
 # ``Qt`` (the namespace of enums) is imported inside the methods that use it: importing it
 # builds every one of its enum classes, ~35 ms that the first frame does not need.
@@ -102,9 +110,9 @@ class MainWindow(QMainWindow):
         self.navigation.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.pages = QStackedWidget()
         self.pages.setAccessibleName("Page")
-        for number, info in enumerate(PAGES, start=1):
+        for info in PAGES:
             item = QListWidgetItem(icon(info.icon), info.title)
-            item.setToolTip(f"{info.title} (Ctrl+{number})")
+            item.setToolTip(f"{info.title} (Ctrl+{SHORTCUT_NUMBERS[info.key]})")
             self.navigation.addItem(item)
             self.pages.addWidget(StartingView())  # until the page is built
         self.navigation.currentRowChanged.connect(self._row_changed)
@@ -188,6 +196,8 @@ class MainWindow(QMainWindow):
             placeholder.deleteLater()
         self.pages.setCurrentIndex(max(0, self.navigation.currentRow()))
         self._pages[info.key] = page
+        if info is APPS:
+            self._route_apps_requests()
         if info is ACCOUNT:
             self._controller.changed.connect(self._session_changed)
             self._controller.succeeded.connect(self._signed_in)
@@ -244,6 +254,26 @@ class MainWindow(QMainWindow):
             self.show_page(ACCOUNT.key)
         if ACCOUNT.key in self._pages:
             act(self.account)
+
+    def _route_apps_requests(self) -> None:
+        from twinedge_desktop.ui.apps.page import AppsPage
+
+        apps_page = self.page(APPS.key)
+        assert isinstance(apps_page, AppsPage)
+        apps_page.inspect_token_requested.connect(self.inspect_token)
+
+    def inspect_token(self, token: str) -> None:
+        """A page asks to see a token in the Token Inspector (OAuth Applications' Try it)."""
+        from twinedge_desktop.ui.inspector.page import InspectorPage
+
+        inspector = self._pages.get(INSPECTOR.key)
+        if not isinstance(inspector, InspectorPage):
+            return
+        inspector.token_edit.setPlainText(token)
+        inspector.verify()
+        self.show_page(INSPECTOR.key)
+        self.raise_()
+        self.activateWindow()
 
     def show_sign_in(self) -> None:
         """Take the person to the sign-in (a page's "Sign in…")."""

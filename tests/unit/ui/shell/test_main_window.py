@@ -22,6 +22,7 @@ from twinedge_desktop.config import AppPaths, Profile, ProfileStore, sandbox_pro
 from twinedge_desktop.logging_setup import CHATTY_LOGGERS, FLOODING_LOGGERS, configure_logging
 from twinedge_desktop.tokens import TokenInspector
 from twinedge_desktop.ui.account.view import AccountView
+from twinedge_desktop.ui.apps.page import AppsPage
 from twinedge_desktop.ui.common.page import PageContext
 from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.inspector.page import InspectorPage
@@ -103,7 +104,7 @@ def test_before_the_services_the_window_shows_a_starting_state(window: MainWindo
     window.window_actions.pages["keys"].trigger()  # type: ignore[union-attr]
     assert window.current_page == "keys"
     # No page is built before the services exist; each place says the app is starting.
-    assert [window.page(info.key) for info in PAGES] == [None, None, None]
+    assert [window.page(info.key) for info in PAGES] == [None, None, None, None]
     assert all(isinstance(window.pages.widget(i), StartingView) for i in range(len(PAGES)))
     with pytest.raises(RuntimeError, match="attach_services"):
         _ = window.account
@@ -114,15 +115,22 @@ def test_title_navigation_and_shortcuts(window: MainWindow) -> None:
     assert actions is not None
     assert window.windowTitle() == "TwinEdge Desktop — Local sandbox"
     names = [window.navigation.item(i).text() for i in range(window.navigation.count())]
-    assert names == ["API Keys", "Token Inspector", "Account"]
+    assert names == ["API Keys", "OAuth Applications", "Token Inspector", "Account"]
     tips = [window.navigation.item(i).toolTip() for i in range(window.navigation.count())]
-    assert tips == ["API Keys (Ctrl+1)", "Token Inspector (Ctrl+2)", "Account (Ctrl+3)"]
+    # OAuth Applications sits beside API Keys; the numbers people knew stay theirs.
+    assert tips == [
+        "API Keys (Ctrl+1)",
+        "OAuth Applications (Ctrl+4)",
+        "Token Inspector (Ctrl+2)",
+        "Account (Ctrl+3)",
+    ]
     assert window.current_page == "account"  # first start: the sign-in page
     shortcuts = {
         name: [s.toString() for s in action.shortcuts()] for name, action in actions.pages.items()
     }
     assert shortcuts == {
         "keys": ["Ctrl+1"],
+        "apps": ["Ctrl+4"],
         "inspector": ["Ctrl+2", "Ctrl+Shift+I"],
         "account": ["Ctrl+3"],
     }
@@ -131,6 +139,9 @@ def test_title_navigation_and_shortcuts(window: MainWindow) -> None:
     assert actions.refresh.shortcut().toString() == "F5"
     actions.pages["inspector"].trigger()
     assert window.current_page == "inspector"
+    assert window.pages.currentIndex() == 2
+    actions.pages["apps"].trigger()
+    assert window.current_page == "apps"
     assert window.pages.currentIndex() == 1
     actions.pages["keys"].trigger()
     assert window.pages.currentIndex() == 0
@@ -146,7 +157,7 @@ def test_every_action_has_a_distinct_shortcut(window: MainWindow) -> None:
             key = sequence.toString()
             assert key not in seen, f"{key} is used by {seen[key]!r} and {action.text()!r}"
             seen[key] = action.text()
-    for key in ("Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+L", "Ctrl+Shift+I", "Ctrl+Q", "F5"):
+    for key in ("Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+L", "Ctrl+Shift+I", "Ctrl+Q", "F5"):
         assert key in seen
 
 
@@ -160,10 +171,12 @@ async def test_services_build_every_page_bind_the_session_and_restore(
     await until(lambda: not window._controller.restoring)
     assert session.calls == ["restore"]
     assert window.session_label.text() == "Signed out — Local sandbox"
-    keys, inspector, account = (window.page(info.key) for info in PAGES)
+    keys, apps, inspector, account = (window.page(info.key) for info in PAGES)
     assert isinstance(keys, KeysPage) and isinstance(inspector, InspectorPage)
+    assert isinstance(apps, AppsPage)
     assert isinstance(account, AccountView) and account is window.account
-    assert [window.pages.indexOf(page) for page in (keys, inspector, account)] == [0, 1, 2]
+    pages = (keys, apps, inspector, account)
+    assert [window.pages.indexOf(page) for page in pages] == [0, 1, 2, 3]
     assert window.pages.currentWidget() is account
     assert not window.findChildren(StartingView)  # every place has its page
     # Each page comes from the module startup imports in a worker thread (app._PRELOAD).
@@ -178,6 +191,7 @@ async def test_services_build_every_page_bind_the_session_and_restore(
 
     session.set_state(SessionState.SIGNED_IN, user_info())
     assert services.api_keys_calls == ["sandbox"]  # the keys page got the person's keys
+    assert services.oauth_apps_calls == ["sandbox"]  # and the apps page their applications
     assert inspector.current_button.isEnabled()
     await until(lambda: keys.state is PageState.EMPTY)
 
@@ -513,7 +527,7 @@ def test_deferred_chrome_paints_the_shell_first_then_builds_the_rest(
     qtbot.addWidget(shell)
     # The first frame: title, navigation and the "Restoring session…" state, no chrome yet.
     assert shell.windowTitle() == "TwinEdge Desktop — Local sandbox"
-    assert shell.navigation.count() == 3
+    assert shell.navigation.count() == len(PAGES) == 4
     assert isinstance(shell.pages.currentWidget(), StartingView)
     assert shell.session_label.text() == "Starting…"
     assert shell.window_actions is None and not shell.message_view.built
@@ -561,3 +575,20 @@ async def test_attach_services_builds_a_deferred_chrome(
     assert shell.window_actions is not None
     assert shell.account_container.currentWidget() is shell.signin_page
     await until(lambda: not shell._controller.restoring)
+
+
+async def test_try_its_access_token_opens_in_the_token_inspector(
+    window: MainWindow, attach: Attach, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The apps page asks; the shell (the only one that knows both pages) routes it."""
+    attach()
+    apps, inspector = window.page("apps"), window.page("inspector")
+    assert isinstance(apps, AppsPage) and isinstance(inspector, InspectorPage)
+    verified: list[str] = []
+    monkeypatch.setattr(
+        inspector, "verify", lambda: verified.append(inspector.token_edit.toPlainText())
+    )
+    window.show_page("apps")
+    apps.inspect_token_requested.emit("header.payload.signature")
+    assert window.current_page == "inspector"
+    assert verified == ["header.payload.signature"]
