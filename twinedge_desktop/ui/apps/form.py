@@ -205,9 +205,12 @@ class ScopeChecklist(QGroupBox):
             description = SCOPES_BY_NAME[name].description
             box.setToolTip(f"{name}: {description}")
             box.setAccessibleDescription(description)
-        box.toggled.connect(lambda _checked: self.changed.emit())
+        box.toggled.connect(self._toggled)
         self.boxes[name] = box
         return box
+
+    def _toggled(self, _checked: bool) -> None:
+        self.changed.emit()
 
     def restriction_reason(self, scope: str) -> str | None:
         """Why the person cannot give ``scope`` to an application, or None if they can."""

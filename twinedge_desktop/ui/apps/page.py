@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import (
@@ -146,7 +147,11 @@ class AppsPage(QWidget):
         self.load_task: asyncio.Task[None] | None = None
         self.clipboard = clipboard or SecretClipboard(parent=self)
         self.secret_dialog: QDialog | None = None  # the last secret shown (tests)
-        self._try_its: dict[str, TryItDialog] = {}
+        # The Try it windows, kept until Qt has destroyed them (pruned when found invalid).
+        # Not tracked with a lambda on their signals: a lambda holding the page, connected to
+        # a child's signal, can be the page's last Python reference, and freeing it while the
+        # child is being destroyed destroys the page under it (a segfault, measured).
+        self._try_its: list[TryItDialog] = []
 
         self.model = AppsTableModel(self, clock=clock)
         self.proxy = AppsFilterProxy(self)
@@ -440,6 +445,8 @@ class AppsPage(QWidget):
         self._set_loading(True)
         self.banner.clear_message()
         self.banner_retry.hide()
+        if self.state is not PageState.LIST:
+            self._set_state(PageState.LIST)  # the busy bar is above the (empty) list
         apps = await service.list_all()
         if generation != self._generation:
             return
@@ -634,7 +641,7 @@ class AppsPage(QWidget):
 
     def _updated(self, app: OAuthApp) -> None:
         self.model.upsert(app)
-        try_it = self._try_its.get(app.id)
+        try_it = self.try_it_dialog(app.id)
         if try_it is not None:
             try_it.set_app(app)
         self._update_actions()
@@ -672,7 +679,7 @@ class AppsPage(QWidget):
 
     def _deleted(self, app: OAuthApp) -> None:
         self.model.remove_app(app.id)
-        try_it = self._try_its.get(app.id)
+        try_it = self.try_it_dialog(app.id)
         if try_it is not None:
             try_it.app_deleted()
         if not self.model.rowCount():
@@ -694,9 +701,8 @@ class AppsPage(QWidget):
         service, playground = self._service, self._playground
         if service is None:
             return None
-        existing = self._try_its.get(app.id)
+        existing = self.try_it_dialog(app.id)
         if existing is not None:
-            existing.show()
             existing.raise_()
             existing.activateWindow()
             return existing
@@ -716,17 +722,19 @@ class AppsPage(QWidget):
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.inspect_token_requested.connect(self.inspect_token_requested)
-        self._try_its[app.id] = dialog
-        dialog.finished.connect(lambda _result, key=app.id: self._try_its.pop(key, None))
+        self._try_its = [*self._live_try_its(), dialog]
         dialog.show()
         return dialog
 
     def try_it_dialog(self, app_id: str) -> TryItDialog | None:
         """The open playground of an application, if any."""
-        return self._try_its.get(app_id)
+        return next((d for d in self._live_try_its() if d.app.id == app_id and d.isVisible()), None)
+
+    def _live_try_its(self) -> list[TryItDialog]:
+        self._try_its = [d for d in self._try_its if shiboken6.isValid(d)]
+        return self._try_its
 
     def _close_try_its(self) -> None:
         """Another person (or nobody) now: their playgrounds and secrets go."""
-        for dialog in list(self._try_its.values()):
+        for dialog in self._live_try_its():
             dialog.close()
-        self._try_its.clear()

@@ -307,7 +307,7 @@ class TryItDialog(QDialog):
         form.addRow("", self.secret_error)
         form.addRow("", self.secret_note)
         form.addRow(self.auth_label, self.auth_combo)
-        self.secret_edit.textChanged.connect(lambda _text: self.secret_error.clear_message())
+        self.secret_edit.textChanged.connect(self.secret_error.clear_message)
 
         self.scope_grid = QGridLayout()
         self.scope_boxes: dict[str, QCheckBox] = {}
@@ -408,7 +408,7 @@ class TryItDialog(QDialog):
         layout.addLayout(paste_row)
         layout.addWidget(self.callback_error)
         layout.addWidget(self.callback_ok)
-        self.paste_edit.textChanged.connect(lambda _text: self.callback_error.clear_message())
+        self.paste_edit.textChanged.connect(self.callback_error.clear_message)
         return box
 
     def _build_tokens_box(self) -> QGroupBox:
@@ -458,7 +458,7 @@ class TryItDialog(QDialog):
         self.exchange_view.setMinimumHeight(lines * 8)
         self.reveal_box = QCheckBox("Re&veal secrets")
         self.reveal_box.setAccessibleName("Reveal secrets in the request and response")
-        self.reveal_box.toggled.connect(lambda _checked: self._show_exchange())
+        self.reveal_box.toggled.connect(self._show_exchange)
         self.curl_button = QPushButton("Copy as &curl")
         self.curl_button.setAccessibleName("Copy the request as a curl command")
         self.curl_button.clicked.connect(self.copy_curl)
