@@ -450,7 +450,11 @@ async def open_listener(redirect: LoopbackRedirect, *, state: str) -> tuple[Loop
         port=redirect.port or 0,
         host_names=("localhost",) if redirect.host == "localhost" else (),
     )
-    await listener.start()
+    try:
+        await listener.start()
+    except BaseException:  # a failed or cancelled start leaves no port open
+        await listener.aclose()
+        raise
     if redirect.host == "[::1]" and f"[::1]:{listener.port}" not in listener.addresses:
         await listener.aclose()
         raise OSError("This computer has no IPv6 loopback address ([::1]) to listen on.")

@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
@@ -213,6 +214,8 @@ class TryItDialog(QDialog):
         self._request: AuthorizationRequest | None = None
         self._listener: LoopbackListener | None = None
         self._callback: Callback | None = None
+        self._opened = False  # the request's URL went to the browser
+        self._spent = False  # the request's code was exchanged (or the attempt made)
         self._access_token: str | None = None
         self._refresh_token: str | None = None
         self.exchanges: list[TokenExchange] = []
@@ -478,6 +481,16 @@ class TryItDialog(QDialog):
     # -- the application -----------------------------------------------------------------
 
     @property
+    def authorization_request(self) -> AuthorizationRequest | None:
+        """The authorization request built last (its URL, state and verifier), if any."""
+        return self._request
+
+    @property
+    def listening(self) -> bool:
+        """Whether a loopback listener waits for the browser's callback."""
+        return self._listener is not None
+
+    @property
     def kind(self) -> ApplicationType:
         return self.app.application_type
 
@@ -594,6 +607,7 @@ class TryItDialog(QDialog):
         self._stop_listener()
         self._request = None
         self._callback = None
+        self._opened = self._spent = False
         self.params_table.setRowCount(0)
         self.params_table.hide()
         self.url_edit.clear()
@@ -611,7 +625,8 @@ class TryItDialog(QDialog):
         self.open_button.setEnabled(request is not None)
         self.copy_url_button.setEnabled(request is not None)
         self.stop_button.setVisible(listening)
-        paste = request is not None and not listening and self._callback is None
+        pending = request is not None and not self._spent and self._callback is None
+        paste = pending and not listening
         self.paste_edit.setEnabled(paste)
         self.use_button.setEnabled(paste)
         if not listening and request is None:
@@ -627,10 +642,10 @@ class TryItDialog(QDialog):
             following: QPushButton = self.token_button
         elif self._callback is not None:
             following = self.exchange_button
+        elif pending and not self._opened:
+            following = self.open_button
         elif paste:
             following = self.use_button
-        elif request is not None:
-            following = self.open_button
         elif self._refresh_token is not None:
             following = self.refresh_button
         else:
@@ -657,14 +672,19 @@ class TryItDialog(QDialog):
                 return await coro
             finally:
                 self._busy -= 1
-                if not self._wiped:  # after wipe() the widgets may be going
+                if self._showing():
                     self.progress.setVisible(self._busy > 0)
                     self._update_buttons()
 
         self.last_task = self._runner.start(run(), owner=self, on_error=self._show_error, name=name)
 
+    def _showing(self) -> bool:
+        """Whether the window's widgets may be touched: a task that ends after :meth:`wipe`
+        (or after Qt destroyed the window, which cancels its tasks) must leave them be."""
+        return not self._wiped and shiboken6.isValid(self)
+
     def _show_error(self, exc: BaseException) -> bool:
-        if self._wiped:
+        if not self._showing():
             return True
         self.error.show_message(error_message(exc))
         return True
@@ -767,6 +787,8 @@ class TryItDialog(QDialog):
         request = self._request
         if request is None:
             return
+        self._opened = True
+        self._update_buttons()
         if self._open_browser(request.url):
             self.callback_error.clear_message()
             if self._listener is None:
@@ -802,13 +824,15 @@ class TryItDialog(QDialog):
         finally:
             if self._listener is listener:
                 self._listener = None
-                if not self._wiped:
+                if self._showing():
                     self.listen_status.setText("Not listening any more.")
                     self._update_buttons()
-            await listener.aclose()
+            # Closing the port is a task of its own, not the window's: closing the window
+            # cancels the window's tasks, and a close cut short leaves its waits unawaited.
+            self._runner.start(listener.aclose(), name="try-it-close-listener")
 
     def _receive_failed(self, exc: BaseException) -> bool:
-        if self._wiped:
+        if not self._showing():
             return True
         if isinstance(exc, TimeoutError):
             self.callback_error.show_message(
@@ -880,6 +904,7 @@ class TryItDialog(QDialog):
         async def exchange() -> None:
             playground = await self._ensure_playground()
             self._callback = None  # single use, whatever the answer
+            self._spent = True
             self.callback_ok.clear_message()
             self._record(await playground.exchange_code(credentials, callback, request))
 
@@ -916,7 +941,7 @@ class TryItDialog(QDialog):
         self._start(request(), "try-it-client-credentials")
 
     def _record(self, exchange: TokenExchange) -> None:
-        if self._wiped:
+        if not self._showing():
             return
         self.exchanges.append(exchange)
         response = exchange.response
@@ -1012,7 +1037,7 @@ class TryItDialog(QDialog):
             )
 
     def _clipboard_remaining(self, seconds: int) -> None:
-        if self._wiped:
+        if not self._showing():
             return
         if seconds > 0 and self.reveal_box.isChecked():
             self.curl_note.setText(
