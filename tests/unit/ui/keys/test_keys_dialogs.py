@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QClipboard, QGuiApplication
-from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QDialog, QLineEdit
 
 from tests.helpers.keys import (
     ENGINEER_SCOPES,
@@ -291,6 +291,10 @@ def copy_dialog(
     return dialog
 
 
+def snippet_texts(panel: Any) -> list[str]:
+    return [view.toPlainText() for view in panel.snippet_edits]
+
+
 def test_key_is_masked_until_revealed(
     qtbot: Any, service: FakeKeysService, runner: TaskRunner
 ) -> None:
@@ -299,19 +303,20 @@ def test_key_is_masked_until_revealed(
     panel = dialog.panel
     assert panel.key_edit.echoMode() == QLineEdit.EchoMode.Password
     assert panel.key_edit.displayText() != created.secret
-    assert all(created.secret not in edit.text() for edit in panel.snippet_edits)
-    assert all(created.key.prefix in edit.text() for edit in panel.snippet_edits)
+    assert all(created.secret not in text for text in snippet_texts(panel))
+    # The snippets that hold the key show its prefix, the rest bullets.
+    assert [created.key.prefix in text for text in snippet_texts(panel)][:3] == [True] * 3
     assert created.secret not in dialog.windowTitle()
     qtbot.mouseClick(panel.reveal_button, Qt.MouseButton.LeftButton)
     assert panel.key_edit.echoMode() == QLineEdit.EchoMode.Normal
-    snippets = [edit.text() for edit in panel.snippet_edits]
+    snippets = snippet_texts(panel)
     assert snippets[0] == f"export TWINEDGE_API_KEY={created.secret}"
     assert snippets[1] == f"TWINEDGE_API_KEY={created.secret}"
     assert f'-H "Authorization: Bearer {created.secret}"' in snippets[2]
-    assert "https://api.example.test/v1/assets" in snippets[2]
+    assert '"https://api.example.test/v1/assets"' in snippets[2]  # read:assets: assets
     qtbot.mouseClick(panel.reveal_button, Qt.MouseButton.LeftButton)
     assert panel.key_edit.echoMode() == QLineEdit.EchoMode.Password
-    assert all(created.secret not in edit.text() for edit in panel.snippet_edits)
+    assert all(created.secret not in text for text in snippet_texts(panel))
 
 
 def test_copy_marks_the_secret_and_counts_down(
@@ -350,8 +355,8 @@ def assert_wiped(dialog: Any, secret: str) -> None:
     assert not panel.holds_secret
     assert panel._created is None and panel._secret is None
     assert panel.key_edit.text() == ""
-    assert all(edit.text() == "" for edit in panel.snippet_edits)
-    assert all(secret not in text for _label, text in panel._snippet_texts)
+    assert all(text == "" for text in snippet_texts(panel))
+    assert all(secret not in snippet.text for snippet in panel._snippets)
     assert not any(secret in text for text in all_texts(dialog))
 
 
@@ -364,12 +369,12 @@ def test_closing_without_acknowledging_asks_first(
     box = dialog.confirmation
     assert box is not None and box.isVisible()
     assert box.text() == NOT_SHOWN_AGAIN
-    box.button(QMessageBox.StandardButton.Cancel).click()
+    box.back_button.click()
     assert dialog.isVisible() and dialog.panel.holds_secret
     dialog.close()
     box = dialog.confirmation
     assert box is not None
-    box.button(QMessageBox.StandardButton.Close).click()
+    box.close_button.click()
     assert not dialog.isVisible()
     assert_wiped(dialog, created.secret)
 

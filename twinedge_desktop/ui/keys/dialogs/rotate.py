@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QStackedWidget,
@@ -41,10 +40,11 @@ from PySide6.QtWidgets import (
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey
 from twinedge_desktop.timefmt import Clock, absolute_time, utc_now
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
+from twinedge_desktop.ui.common.copy_once import DiscardSecretBox, ask_close_without_storing
 from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
 from twinedge_desktop.ui.common.text import escape
-from twinedge_desktop.ui.keys.dialogs.copy_once import NOT_SHOWN_AGAIN, CopyOncePanel
+from twinedge_desktop.ui.keys.dialogs.copy_once import WHAT, CopyOncePanel
 from twinedge_desktop.ui.keys.dialogs.form import NAME_MAX, KeyForm, lifetime_days
 from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
 from twinedge_desktop.ui.keys.dialogs.submit import KeySubmission
@@ -129,7 +129,7 @@ class RotateKeyDialog(QDialog):
         self._next_after_check = False  # "Next" pressed on step 3 while its check runs
         self._last_use_known = True  # False after a failed check: revoking asks for the name
         self._old_settled = False  # the old key turned out revoked or gone elsewhere
-        self._confirm: QMessageBox | None = None
+        self._confirm: DiscardSecretBox | None = None
         self.revoke_dialog: RevokeKeyDialog | None = None
         self.copy_panel: CopyOncePanel | None = None
 
@@ -273,7 +273,7 @@ class RotateKeyDialog(QDialog):
         return self.submission.idempotency_key
 
     @property
-    def confirmation(self) -> QMessageBox | None:
+    def confirmation(self) -> DiscardSecretBox | None:
         return self._confirm
 
     def _show_step(self, step: RotationStep) -> None:
@@ -470,27 +470,16 @@ class RotateKeyDialog(QDialog):
     def _ask_before_closing(self) -> None:
         if self._confirm is not None:
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Close without storing the key?",
-            NOT_SHOWN_AGAIN,
-            QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
+        self._confirm = ask_close_without_storing(
             self,
+            WHAT,
+            "The new key exists already; the old key stays active with a reminder.",
+            lambda: self.done(QDialog.DialogCode.Rejected),
         )
-        box.setInformativeText(
-            "The new key exists already; the old key stays active with a reminder."
-        )
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.finished.connect(self._confirm_finished)
-        self._confirm = box
-        box.open()
+        self._confirm.finished.connect(self._confirm_finished)
 
-    def _confirm_finished(self, result: int) -> None:
-        box, self._confirm = self._confirm, None
-        if box is not None:
-            box.deleteLater()
-        if result == QMessageBox.StandardButton.Close:
-            self.done(QDialog.DialogCode.Rejected)
+    def _confirm_finished(self, _result: int) -> None:
+        self._confirm = None
 
     def done(self, result: int) -> None:
         self._runner.cancel_owned_by(self)
