@@ -30,11 +30,9 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QFrame,
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -50,6 +48,7 @@ from twinedge_desktop.api.errors import InsufficientScope, NetworkError, ServerE
 from twinedge_desktop.timefmt import Clock, absolute_time, utc_now
 from twinedge_desktop.ui.apps.form import AppDraft, AppForm
 from twinedge_desktop.ui.apps.widgets import add_app_summary, busy_bar
+from twinedge_desktop.ui.common.dialog_body import DialogBody
 from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
 from twinedge_desktop.ui.common.text import escape
@@ -65,8 +64,6 @@ REGISTER_RETRY_HINT = (
 ROTATE_RETRY_HINT = (
     "Pressing Rotate again is safe: it repeats the same request, so it cannot make a third secret."
 )
-# The most the dialogs ask of the screen; smaller windows scroll the form.
-DIALOG_SIZE = (700, 640)
 
 
 def _outcome_unknown(exc: BaseException) -> bool:
@@ -81,16 +78,6 @@ def _set_danger(button: QPushButton, enabled: bool) -> None:
         button.setProperty("danger", enabled)
         button.style().unpolish(button)
         button.style().polish(button)
-
-
-def _scrolled(content: QWidget) -> QScrollArea:
-    """``content`` in a frameless vertical scroll area: a long form fits a small window."""
-    area = QScrollArea()
-    area.setWidget(content)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    return area
 
 
 class _AppFormDialog(QDialog):
@@ -138,13 +125,12 @@ class _AppFormDialog(QDialog):
         self.accept_button.setDefault(True)
         self.accept_button.setProperty("primary", True)
         layout = QVBoxLayout(self)
-        layout.addWidget(_scrolled(content), 1)
+        layout.addWidget(DialogBody(content, preferred_width=640), 1)
         layout.addWidget(self.error)
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
-        self.resize(*DIALOG_SIZE)
         self.form.name_edit.setFocus()
 
     def submit(self) -> bool:

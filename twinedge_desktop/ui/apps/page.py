@@ -604,12 +604,14 @@ class AppsPage(QWidget):
     def _show_secret(self, shown: ShownSecret) -> None:
         binding = self._binding
         issuer = binding.profile.issuer if binding is not None and binding.profile else None
+        service = self._service
         self.secret_dialog = show_client_secret(
             shown,
             self.clipboard,
             self._preferences.clipboard_clear_seconds,
             self,
             issuer=issuer,
+            api_base=service.api_base if service is not None else None,
             clock=self._clock,
         )
 

@@ -42,7 +42,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -52,7 +51,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -80,6 +78,7 @@ from twinedge_desktop.timefmt import Clock, format_duration, utc_now
 from twinedge_desktop.ui.apps.model import TYPE_SHORT
 from twinedge_desktop.ui.apps.widgets import busy_bar
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
+from twinedge_desktop.ui.common.dialog_body import DialogBody
 from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.style import monospace_font
 from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
@@ -159,15 +158,6 @@ AUTH_METHODS: tuple[tuple[ClientAuthMethod, str], ...] = (
     (ClientAuthMethod.BASIC, "HTTP Basic header (client_secret_basic)"),
     (ClientAuthMethod.POST, "In the form (client_secret_post)"),
 )
-
-
-def _scrolled(content: QWidget) -> QScrollArea:
-    area = QScrollArea()
-    area.setWidget(content)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    return area
 
 
 def _muted(text: str = "") -> QLabel:
@@ -251,10 +241,9 @@ class TryItDialog(QDialog):
         close.setAutoDefault(False)
         self.buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)
-        layout.addWidget(_scrolled(content), 1)
+        layout.addWidget(DialogBody(content, preferred_width=640), 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
-        self.resize(760, 680)
         self.set_app(app)
         self.last_task = self._runner.start(
             self._prepare(), owner=self, on_error=self._show_error, name="try-it-prepare"
