@@ -335,3 +335,36 @@ async def test_another_person_closes_the_try_it_windows(qtbot: Any, messages: An
     page.set_service(None, None)
     assert not dialog.isVisible()
     assert page.try_it_dialog(app.id) is None
+
+
+async def test_the_documented_shortcuts_reach_the_page(qtbot: Any, messages: Any) -> None:
+    page = make_page(qtbot, messages)
+    app = make_app("Plant dashboard")
+    await loaded(
+        page,
+        FakeAppsService(apps=[app]),
+        playground=playground_factory(TokenEndpoint(app.client_id)),
+    )
+    page.select_app(app.id)
+    page.table.setFocus()
+    shortcuts = {
+        action.shortcut().toString(): action.text()
+        for action in page.actions()
+        if not action.shortcut().isEmpty()
+    }
+    assert shortcuts == {
+        "Ctrl+N": "Register application",
+        "Ctrl+T": "Try it",
+        "Ctrl+E": "Edit",
+        "Ctrl+R": "Rotate secret",
+        "Del": "Delete",
+        "Ctrl+F": "Filter",
+        "F5": "Refresh",
+    }
+    qtbot.keyClick(page.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert page.filter_edit.hasFocus() or page.focusWidget() is page.filter_edit
+    qtbot.keyClick(page.filter_edit, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    dialog = page.try_it_dialog(app.id)
+    assert dialog is not None and dialog.isVisible()
+    dialog.close()
+    await settle()
