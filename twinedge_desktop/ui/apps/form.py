@@ -188,7 +188,7 @@ class ScopeChecklist(QGroupBox):
         self.restricted_note.setForegroundRole(
             self.restricted_note.foregroundRole().PlaceholderText
         )
-        grid.addWidget(self.restricted_note, admin_row + 1, 0, 1, 3)
+        grid.addWidget(self.restricted_note, admin_row + 1, 0, 1, 4)
         self.restricted_note.setVisible(any(not box.isEnabled() for box in self.boxes.values()))
         grid.setColumnStretch(3, 1)
 
@@ -523,7 +523,7 @@ class AppForm(QWidget):
         )
 
     def _uri_problem_text(self, check: RedirectUriCheck) -> str:
-        """One line per refused URI ("Line 2: … — why"), then the list's own problem."""
+        """One line per refused URI ("Line 2 (…): why"), then the list's own problem."""
         if not self.application_type().uses_redirect_uris:
             return ""
         lines = self.uris_edit.toPlainText().splitlines()
@@ -532,7 +532,7 @@ class AppForm(QWidget):
         for number, uri, reason in zip(numbers, check.uris, check.reasons, strict=False):
             if reason:
                 shown = uri if len(uri) <= 60 else uri[:57] + "..."
-                found.append(f"Line {number}: {shown} {reason}.")
+                found.append(f"Line {number} ({shown}): {reason}.")
         if check.list_problem:
             problem = check.list_problem
             if len(check.uris) > MAX_REDIRECT_URIS:

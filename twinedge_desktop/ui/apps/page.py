@@ -230,10 +230,10 @@ class AppsPage(QWidget):
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter by name, client ID, URI or scope (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
-        for button in self.filter_edit.findChildren(QToolButton):
+        for clear_button in self.filter_edit.findChildren(QToolButton):
             # The line edit's own clear button: Qt sizes it inside the field (its icon is
             # drawn whole at 22×18, below the generic minimum tests/helpers/layout.py checks).
-            button.setProperty("elides", True)
+            clear_button.setProperty("elides", True)
         self.filter_edit.setAccessibleName("Filter applications")
         self.filter_edit.textChanged.connect(self.proxy.set_filter_text)
         self.filter_edit.returnPressed.connect(self._filter_entered)

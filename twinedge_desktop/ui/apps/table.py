@@ -29,12 +29,15 @@ class AppsTableView(QTableView):
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
+        # The redirect URIs take the room a wide window has; the name keeps a readable width
+        # in a narrow one (the table scrolls sideways there).
+        header.setSectionResizeMode(Column.REDIRECT_URIS, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
         text = self.fontMetrics()
         mono = QFontMetrics(monospace_font())
         pad = 20
         widths = {
+            Column.NAME: text.horizontalAdvance("Plant dashboard (dev)") + pad,
             Column.TYPE: text.horizontalAdvance("Mobile/desktop") + pad,
             Column.CLIENT_ID: mono.horizontalAdvance("client-0123456789abcdef") + pad,
             Column.REDIRECT_URIS: text.horizontalAdvance("https://app.example.com/callback") + pad,

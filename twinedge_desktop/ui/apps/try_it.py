@@ -341,6 +341,7 @@ class TryItDialog(QDialog):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(1, 200)
+        header.sectionResized.connect(self._fit_parameter_rows)  # wrapped reasons re-flow
         self.params_table.setMinimumHeight(120)
         self.params_table.hide()
         self.url_edit = QLineEdit()
@@ -769,8 +770,17 @@ class TryItDialog(QDialog):
             for column, item in enumerate((name, value, why)):
                 table.setItem(row, column, item)
         table.show()
-        table.resizeRowsToContents()
+        self._fit_parameter_rows()
         self._update_buttons()
+
+    def _fit_parameter_rows(self, *_args: object) -> None:
+        """Rows as tall as their wrapped reasons, and the table tall enough for every row
+        (the window scrolls, not the table inside it), within reason."""
+        table = self.params_table
+        table.resizeRowsToContents()
+        rows = sum(table.rowHeight(row) for row in range(table.rowCount()))
+        frame = 2 * table.frameWidth() + table.horizontalHeader().height()
+        table.setMinimumHeight(min(rows + frame + 4, 480))
 
     def open_in_browser(self) -> None:
         request = self._request

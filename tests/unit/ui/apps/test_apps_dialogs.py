@@ -124,7 +124,7 @@ def test_redirect_uris_are_checked_line_by_line_with_the_servers_rules(
     qtbot.keyClicks(edit, "http://app.example.com/cb")
     assert not form.uris_error.isHidden()
     text = form.uris_error.text()
-    assert text.startswith("Line 2: http://app.example.com/cb http:// is allowed only on")
+    assert text.startswith("Line 2 (http://app.example.com/cb): http:// is allowed only on")
     assert [s.cursor.blockNumber() for s in edit.extraSelections()] == [1]
     # The same words the server would send back (one implementation of the rules).
     reason = check_redirect_uris(ApplicationType.WEB, form.redirect_uris()).reasons[1]
