@@ -10,6 +10,10 @@ sign-in depends on. The steps, after the seed's "Supported Flows":
    received, :func:`check_callback_params`) checked in the order that is safe: ``state``
    first (RFC 6749 §10.12), then the issuer (RFC 9207), then ``error``, then ``code``.
    Each failure is a :class:`CallbackError` whose ``issue`` says which.
+   When the redirect URI points at this computer, :func:`loopback_redirect` says where, and
+   :func:`open_listener` starts ``auth/loopback.py``'s listener there (the registered port,
+   or any port for a native app) knowing the request's ``state``, so the code comes back
+   to the playground itself and a callback for another request is refused.
 3. :class:`Playground` — the token requests: code exchange (``client_secret_basic``,
    ``client_secret_post`` or a public client's verifier), refresh, client credentials.
    Each returns a :class:`TokenExchange`: the request and response exactly as sent and

@@ -368,3 +368,14 @@ async def test_the_documented_shortcuts_reach_the_page(qtbot: Any, messages: Any
     assert dialog is not None and dialog.isVisible()
     dialog.close()
     await settle()
+
+
+def test_the_readme_lists_the_pages_shortcuts() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text(encoding="utf-8")
+    keyboard = readme.split("## Keyboard", 1)[1].split("\n## ", 1)[0]
+    assert "Ctrl+4" in keyboard and "OAuth Applications" in keyboard
+    row = next(line for line in keyboard.splitlines() if "Ctrl+T" in line)
+    for key in ("Ctrl+N", "Ctrl+T", "Ctrl+E", "Ctrl+R", "Delete"):
+        assert key in row
