@@ -122,13 +122,13 @@ class _AppFormDialog(QDialog):
         self.accept_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.accept_button.setText(accept_text)
         self.accept_button.setAccessibleName(accept_text.replace("&", ""))
-        self.accept_button.setDefault(True)
         self.accept_button.setProperty("primary", True)
         layout = QVBoxLayout(self)
         layout.addWidget(DialogBody(content, preferred_width=640), 1)
         layout.addWidget(self.error)
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
+        self.accept_button.setDefault(True)  # now that it is in the dialog
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         self.form.name_edit.setFocus()
@@ -336,8 +336,6 @@ class RotateSecretDialog(QDialog):
         )
         self.rotate_button.setAccessibleName("Rotate secret")
         self.rotate_button.setAutoDefault(False)
-        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        cancel.setDefault(True)  # Enter never rotates by accident
 
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
@@ -350,6 +348,9 @@ class RotateSecretDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
+        # Once the buttons are in the dialog (before, Qt records the default nowhere).
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setDefault(True)  # Enter never rotates by accident
         self.rotate_button.clicked.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         self.end_now_box.toggled.connect(self._end_now_changed)
@@ -469,8 +470,6 @@ class DeleteAppDialog(QDialog):
         )
         self.delete_button.setAccessibleName("Delete application")
         self.delete_button.setAutoDefault(False)
-        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        cancel.setDefault(True)  # Enter must not destroy anything by accident
 
         layout = QVBoxLayout(self)
         layout.addWidget(warning)
@@ -481,6 +480,9 @@ class DeleteAppDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
+        # Once the buttons are in the dialog (before, Qt records the default nowhere).
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setDefault(True)  # Enter must not destroy anything by accident
         self.delete_button.clicked.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         self.name_confirm.textChanged.connect(self._update_button)

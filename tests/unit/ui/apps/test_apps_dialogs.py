@@ -508,6 +508,7 @@ async def test_delete_asks_for_the_typed_name_and_says_the_sign_ins_end(
     assert service.delete_calls == [] and dialog.isVisible()
     qtbot.keyClicks(dialog.name_confirm, "board")
     assert dialog.delete_button.isEnabled() and dialog.delete_button.property("danger")
+    assert cancel.isDefault() and not dialog.delete_button.isDefault()  # still, once it can act
     deleted = wait_signal(dialog.deleted)
     qtbot.keyClick(dialog.name_confirm, Qt.Key.Key_Return)
     assert (await deleted) == (app,)
