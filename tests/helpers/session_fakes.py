@@ -161,6 +161,7 @@ class FakeServices:
     sessions: dict[str, FakeSession] = field(default_factory=dict)
     continued_without_keychain: bool = False
     api_keys_calls: list[str] = field(default_factory=list)
+    oauth_apps_calls: list[str] = field(default_factory=list)
     credential_store: Any = field(default_factory=lambda: FakeCredentialStore())
 
     def session_for(self, profile: Profile) -> FakeSession:
@@ -173,6 +174,12 @@ class FakeServices:
 
         self.api_keys_calls.append(session.profile.id)
         return FakeKeysService()
+
+    def oauth_apps_for(self, session: FakeSession) -> Any:
+        from tests.helpers.apps import FakeAppsService
+
+        self.oauth_apps_calls.append(session.profile.id)
+        return FakeAppsService()
 
     def continue_without_keychain(self) -> None:
         self.continued_without_keychain = True

@@ -150,3 +150,23 @@ class PageInfo(NamedTuple):
     module: str
     build: Callable[[PageContext], Page]
     extra_shortcuts: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class RequestsTokenInspection(Protocol):
+    """A page that asks to show a token in the Token Inspector (OAuth Applications' Try it).
+
+    Signals:
+        inspect_token_requested(str): open this token in the inspector and verify it.
+    """
+
+    @property
+    def inspect_token_requested(self) -> SignalInstance: ...
+
+
+@runtime_checkable
+class InspectsTokens(Protocol):
+    """The page that inspects tokens for the others (the Token Inspector)."""
+
+    def inspect_token(self, token: str) -> None:
+        """Show ``token`` in the inspector and verify it (a key is shown, never sent)."""

@@ -471,6 +471,11 @@ class InspectorPage(QWidget):
             return
         target.setPlainText(text)
 
+    def inspect_token(self, token: str) -> None:
+        """Show ``token`` (another page's, e.g. Try it's access token) and verify it."""
+        self.token_edit.setPlainText(token)
+        self.verify()
+
     def inspect_current_token(self) -> None:
         source = self._current_token
         if source is None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSizePolicy, QToolBar,
 from twinedge_desktop.config import THEMES
 from twinedge_desktop.ui.common.page import PageInfo
 from twinedge_desktop.ui.common.style import icon, set_role
+from twinedge_desktop.ui.shell.pages import SHORTCUT_NUMBERS
 
 if TYPE_CHECKING:
     from twinedge_desktop.ui.account.session_controller import SessionController
@@ -51,10 +52,9 @@ def _action(
 
 
 def page_shortcuts(pages: Sequence[PageInfo]) -> dict[str, tuple[str, ...]]:
-    """Ctrl+1, Ctrl+2… in navigation order, then each page's own extra shortcuts."""
+    """Ctrl+<number> (``pages.SHORTCUT_NUMBERS``), then each page's own extra shortcuts."""
     return {
-        page.key: (f"Ctrl+{number}", *page.extra_shortcuts)
-        for number, page in enumerate(pages, start=1)
+        page.key: (f"Ctrl+{SHORTCUT_NUMBERS[page.key]}", *page.extra_shortcuts) for page in pages
     }
 
 

@@ -20,7 +20,7 @@ namespace at import (see main_window.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import shiboken6
@@ -50,18 +50,26 @@ COMPACT_BELOW = 1000  # window width (px) below which the navigation shows icons
 class Navigation(QListWidget):
     """The page list: "icon title" rows, or icons only in a narrow window."""
 
-    def __init__(self, pages: Sequence[PageInfo], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        pages: Sequence[PageInfo],
+        shortcut_numbers: Mapping[str, int],
+        parent: QWidget | None = None,
+    ) -> None:
+        """``shortcut_numbers``: each page's Ctrl+<number>, named in its tooltip."""
         super().__init__(parent)
         self.setObjectName("navigation")
         set_role(self, "navigation")
         self.setAccessibleName("Pages")
         self.setIconSize(QSize(20, 20))
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self._keys = [page.key for page in pages]
         self._titles = [page.title for page in pages]
+        self._shortcuts = [f"Ctrl+{shortcut_numbers[page.key]}" for page in pages]
         self._badges: dict[int, tuple[int, str]] = {}
-        for number, page in enumerate(pages, start=1):
+        for page, shortcut in zip(pages, self._shortcuts, strict=True):
             item = QListWidgetItem(icon(page.icon), page.title)
-            item.setToolTip(f"{page.title} (Ctrl+{number})")
+            item.setToolTip(f"{page.title} ({shortcut})")
             self.addItem(item)
         self.compact = True  # set_compact below applies the full width first
         self.set_compact(False)
@@ -81,10 +89,14 @@ class Navigation(QListWidget):
         if self.compact:
             self._fit_compact_width()
 
+    def set_page_badge(self, key: str, count: int | None, text: str = "") -> None:
+        """:meth:`set_badge` for the page ``key``."""
+        self.set_badge(self._keys.index(key), count, text)
+
     def _show_item(self, row: int) -> None:
         title, badge = self._titles[row], self._badges.get(row)
         item = self.item(row)
-        shortcut = f"Ctrl+{row + 1}"
+        shortcut = self._shortcuts[row]
         if badge is None:
             item.setText("" if self.compact else title)
             item.setToolTip(f"{title} ({shortcut})")

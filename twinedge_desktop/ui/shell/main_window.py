@@ -9,11 +9,10 @@ services, builds every page (``pages.py`` lists them) and binds them to the sess
 
 Pages are :class:`~twinedge_desktop.ui.common.page.Page`\ s, each in a scrolling
 :class:`~twinedge_desktop.ui.shell.frame.PageFrame`: the window binds them, forwards F5,
-and lends the current page's shortcuts to the whole window (``frame.py``). The Account page
-also answers the File menu's sign-in actions. Behaviour beyond the frame lives beside it:
-``preferences.py`` (View ▸ Theme, Preferences…), the account feature's ``profiles.py``
-(switch, add, rename, remove) and ``activation.py`` (profiles and sign-ins changed by
-other processes, noticed when the window is activated or the profile list opens).
+and lends the current page's shortcuts to the whole window (``frame.py``); ``routes.py``
+connects what pages ask of each other. Beside it: ``preferences.py`` (Theme, Preferences…),
+``activation.py`` (profiles and sign-ins changed by other processes) and the account
+feature's ``profiles.py`` (switch, add, rename, remove).
 
 Signals:
     closed(): the window was closed (the app shuts down in order).
@@ -23,8 +22,8 @@ Signals:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, QTimer, Signal
@@ -36,7 +35,13 @@ from twinedge_desktop.ui.common.page import Page, PageContext, PageInfo, Session
 from twinedge_desktop.ui.common.style import app_icon
 from twinedge_desktop.ui.shell.frame import MINIMUM_WINDOW_SIZE, Navigation, PageFrame, PageKeyboard
 from twinedge_desktop.ui.shell.message_view import MessageView
-from twinedge_desktop.ui.shell.pages import ACCOUNT, DEFAULT_PAGE, PAGES, StartingView
+from twinedge_desktop.ui.shell.pages import (
+    ACCOUNT,
+    DEFAULT_PAGE,
+    PAGES,
+    SHORTCUT_NUMBERS,
+    StartingView,
+)
 from twinedge_desktop.ui.shell.routes import PageRoutes, bring_forward
 
 # ``Qt`` (the namespace of enums) is imported inside the methods that use it: importing it
@@ -86,13 +91,13 @@ class MainWindow(QMainWindow):
         self._profiles = profiles
         self._settings = settings
         self._pages: dict[str, Page] = {}
-        self._routes = PageRoutes(self.set_badge, functools.partial(bring_forward, self))
         self.window_actions: WindowActions | None = None
         self.painted = False
         self.setObjectName("MainWindow")
         self.setMinimumSize(MINIMUM_WINDOW_SIZE)
 
-        self.navigation = Navigation(PAGES)
+        self.navigation = Navigation(PAGES, SHORTCUT_NUMBERS)
+        self._routes = PageRoutes(self.navigation.set_page_badge, partial(bring_forward, self))
         self.pages = QStackedWidget()
         self.pages.setAccessibleName("Page")
         for _info in PAGES:
@@ -243,10 +248,6 @@ class MainWindow(QMainWindow):
         if self.window_actions is not None:
             self.window_actions.claim_refresh_key(page)
         self.page_changed.emit(PAGES[row].key)
-
-    def set_badge(self, key: str, count: int, text: str) -> None:
-        """Show ``count`` on ``key``'s navigation entry; ``text`` says what it counts."""
-        self.navigation.set_badge(_PAGE_KEYS.index(key), count, text)
 
     def refresh(self) -> None:
         """F5: reload what the current page shows."""

@@ -22,6 +22,7 @@ from twinedge_desktop.config import AppPaths, Profile, ProfileStore
 from twinedge_desktop.logging_setup import CHATTY_LOGGERS, FLOODING_LOGGERS, configure_logging
 from twinedge_desktop.tokens import TokenInspector
 from twinedge_desktop.ui.account.view import AccountView
+from twinedge_desktop.ui.apps.page import AppsPage
 from twinedge_desktop.ui.common.page import PageContext
 from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.health.page import HealthPage
@@ -42,7 +43,7 @@ def test_before_the_services_the_window_shows_a_starting_state(window: MainWindo
     window.window_actions.pages["keys"].trigger()  # type: ignore[union-attr]
     assert window.current_page == "keys"
     # No page is built before the services exist; each place says the app is starting.
-    assert [window.page(info.key) for info in PAGES] == [None, None, None, None]
+    assert [window.page(info.key) for info in PAGES] == [None] * len(PAGES) == [None] * 5
     assert all(isinstance(window.frame(info.key).widget(), StartingView) for info in PAGES)
     with pytest.raises(RuntimeError, match="attach_services"):
         _ = window.account
@@ -53,10 +54,12 @@ def test_title_navigation_and_shortcuts(window: MainWindow) -> None:
     assert actions is not None
     assert window.windowTitle() == "TwinEdge Desktop — Local sandbox"
     names = [window.navigation.title(i) for i in range(window.navigation.count())]
-    assert names == ["API Keys", "Token Inspector", "Account", "Health"]
+    assert names == ["API Keys", "OAuth Applications", "Token Inspector", "Account", "Health"]
     tips = [window.navigation.item(i).toolTip() for i in range(window.navigation.count())]
+    # OAuth Applications sits beside API Keys; the numbers people knew stay theirs.
     assert tips == [
         "API Keys (Ctrl+1)",
+        "OAuth Applications (Ctrl+5)",
         "Token Inspector (Ctrl+2)",
         "Account (Ctrl+3)",
         "Health (Ctrl+4)",
@@ -67,6 +70,7 @@ def test_title_navigation_and_shortcuts(window: MainWindow) -> None:
     }
     assert shortcuts == {
         "keys": ["Ctrl+1"],
+        "apps": ["Ctrl+5"],
         "inspector": ["Ctrl+2", "Ctrl+Shift+I"],
         "account": ["Ctrl+3"],
         "health": ["Ctrl+4", "Ctrl+Shift+H"],
@@ -76,6 +80,9 @@ def test_title_navigation_and_shortcuts(window: MainWindow) -> None:
     assert actions.refresh.shortcut().toString() == "F5"
     actions.pages["inspector"].trigger()
     assert window.current_page == "inspector"
+    assert window.pages.currentIndex() == 2
+    actions.pages["apps"].trigger()
+    assert window.current_page == "apps"
     assert window.pages.currentIndex() == 1
     actions.pages["keys"].trigger()
     assert window.pages.currentIndex() == 0
@@ -105,14 +112,15 @@ async def test_services_build_every_page_bind_the_session_and_restore(
     await until(lambda: not window.account.controller.restoring)
     assert session.calls == ["restore"]
     assert window.session_label.text() == "Signed out — Local sandbox"
-    keys, inspector, account, health = (window.page(info.key) for info in PAGES)
+    keys, apps, inspector, account, health = (window.page(info.key) for info in PAGES)
     assert isinstance(keys, KeysPage) and isinstance(inspector, InspectorPage)
+    assert isinstance(apps, AppsPage)
     assert isinstance(account, AccountView) and account is window.account
     assert isinstance(health, HealthPage)
     # Each page in its own scrolling place, in navigation order.
     frames = [window.frame(info.key) for info in PAGES]
-    assert [frame.widget() for frame in frames] == [keys, inspector, account, health]
-    assert [window.pages.indexOf(frame) for frame in frames] == [0, 1, 2, 3]
+    assert [frame.widget() for frame in frames] == [keys, apps, inspector, account, health]
+    assert [window.pages.indexOf(frame) for frame in frames] == [0, 1, 2, 3, 4]
     assert window.pages.currentWidget() is window.frame("account")
     assert not window.findChildren(StartingView)  # every place has its page
     # Each page comes from the module startup imports in a worker thread (app._PRELOAD).
@@ -128,6 +136,7 @@ async def test_services_build_every_page_bind_the_session_and_restore(
     session.set_state(SessionState.SIGNED_IN, user_info())
     # The keys page and the Health page each got the person's keys.
     assert services.api_keys_calls == ["sandbox", "sandbox"]
+    assert services.oauth_apps_calls == ["sandbox"]  # and the apps page their applications
     assert inspector.current_button.isEnabled()
     await until(lambda: keys.state is PageState.EMPTY)
 
@@ -463,7 +472,7 @@ def test_deferred_chrome_paints_the_shell_first_then_builds_the_rest(
     qtbot.addWidget(shell)
     # The first frame: title, navigation and the "Restoring session…" state, no chrome yet.
     assert shell.windowTitle() == "TwinEdge Desktop — Local sandbox"
-    assert shell.navigation.count() == 4
+    assert shell.navigation.count() == len(PAGES) == 5
     assert isinstance(shell.frame(shell.current_page).widget(), StartingView)
     assert shell.session_label.text() == "Starting…"
     assert shell.window_actions is None and not shell.message_view.built
@@ -589,3 +598,21 @@ def test_routes_connect_pages_in_whatever_order_they_are_built(qtbot: Any) -> No
         asker.key_action_requested.emit("rotate k")
         doer.key_changed.emit("k changed")
         assert (doer.performed, asker.updated) == (["rotate k"], ["k changed"]), order
+
+
+@pytest.mark.qt_log_ignore(r"This plugin does not support raise")  # offscreen: no windows
+async def test_try_its_access_token_opens_in_the_token_inspector(
+    window: MainWindow, attach: Attach, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The apps page asks; the shell (the only one that knows both pages) routes it."""
+    attach()
+    apps, inspector = window.page("apps"), window.page("inspector")
+    assert isinstance(apps, AppsPage) and isinstance(inspector, InspectorPage)
+    verified: list[str] = []
+    monkeypatch.setattr(
+        inspector, "verify", lambda: verified.append(inspector.token_edit.toPlainText())
+    )
+    window.show_page("apps")
+    apps.inspect_token_requested.emit("header.payload.signature")
+    assert window.current_page == "inspector"
+    assert verified == ["header.payload.signature"]
