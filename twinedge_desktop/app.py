@@ -263,6 +263,9 @@ class DesktopApp:
             self.profiles.save()
         except OSError as exc:
             self.messages.warning(f"Could not save the profile list: {exc.strerror or exc}")
+        # The window was built with the profile before this one: the toolbar's list and the
+        # title follow the new current profile.
+        self.window.profiles_changed()
         log.info("Embedded sandbox listening at %s", sandbox.base_url)
         # How to sign in to it stays on the Account page while it is signed out.
         self.messages.info(f"Local sandbox running at {sandbox.base_url}.")

@@ -60,6 +60,9 @@ async def test_the_sandbox_window_shows_its_service_client_and_a_second_window_s
     sandbox = first.sandbox
     assert sandbox is not None and sandbox.demo_data_added  # a fresh file: demo keys
     assert first.profiles.current_id == SANDBOX_PROFILE_ID
+    # The toolbar's profile list and the title say so too (not the profile before it).
+    assert first.window.profile_switcher.currentData() == SANDBOX_PROFILE_ID
+    assert first.window.windowTitle() == "TwinEdge Desktop — Local sandbox"
     card = first.window.account.signin_page.sandbox_card
     assert card.client_id.text() == sandbox.service_client_id
     assert card.secret.text() == sandbox.service_client_secret
