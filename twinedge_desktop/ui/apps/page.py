@@ -25,11 +25,11 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QPalette
+from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -67,7 +67,16 @@ from twinedge_desktop.ui.apps.try_it import TryItDialog
 from twinedge_desktop.ui.apps.widgets import busy_bar
 from twinedge_desktop.ui.common import style
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
-from twinedge_desktop.ui.common.inline_message import InlineMessage
+from twinedge_desktop.ui.common.list_page import (
+    centered_view,
+    load_error_view,
+    page_action,
+    refresh_banner,
+    same_person,
+    select_source_index,
+    selected_object,
+    show_load_failure,
+)
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import SessionBinding
 from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
@@ -98,12 +107,6 @@ class PageState(IntEnum):
     LIST = 1
     EMPTY = 2
     ERROR = 3
-
-
-def _same_person(old: SessionInfo | None, new: SessionInfo | None) -> bool:
-    if old is None or new is None:
-        return False
-    return (old.profile_id, old.subject, old.org) == (new.profile_id, new.subject, new.org)
 
 
 class AppsPage(QWidget):
@@ -259,26 +262,8 @@ class AppsPage(QWidget):
         column.addLayout(filters)
         return toolbar
 
-    def _centered(self, title: str, text: str) -> tuple[QWidget, QVBoxLayout, QLabel, QLabel]:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        heading = QLabel(title)
-        heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        heading.setWordWrap(True)
-        font = heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        heading.setFont(font)
-        hint = QLabel(text)
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setWordWrap(True)
-        hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        layout.addWidget(heading)
-        layout.addWidget(hint)
-        return page, layout, heading, hint
-
     def _build_signed_out(self) -> QWidget:
-        page, layout, self.signed_out_label, self.signed_out_hint = self._centered(
+        page, layout, self.signed_out_label, self.signed_out_hint = centered_view(
             SIGNED_OUT_TEXT, SIGNED_OUT_HINT
         )
         self.signed_out_label.setAccessibleName("Signed out")
@@ -294,15 +279,9 @@ class AppsPage(QWidget):
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.banner = InlineMessage("error")
-        self.banner.setObjectName("loadBanner")
-        self.banner_retry = QPushButton("Try again")
-        self.banner_retry.setAccessibleName("Try loading again")
-        self.banner_retry.clicked.connect(self.refresh)
-        self.banner_retry.hide()
-        banner_row = QHBoxLayout()
-        banner_row.addWidget(self.banner, 1)
-        banner_row.addWidget(self.banner_retry)
+        self.refresh_banner = refresh_banner(self.refresh)
+        self.banner = self.refresh_banner.message
+        self.banner_retry = self.refresh_banner.retry_button
         self.progress = busy_bar("Loading applications")
         self.table = AppsTableView(self.proxy)
         self.table.horizontalHeader().setSortIndicator(Column.CREATED, Qt.SortOrder.DescendingOrder)
@@ -317,14 +296,14 @@ class AppsPage(QWidget):
         self.no_match.setWordWrap(True)
         self.no_match.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.no_match.hide()
-        layout.addLayout(banner_row)
+        layout.addLayout(self.refresh_banner.row)
         layout.addWidget(self.progress)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.no_match)
         return page
 
     def _build_empty(self) -> QWidget:
-        page, layout, _title, _text = self._centered(
+        page, layout, _title, _text = centered_view(
             "No OAuth applications yet",
             "Register an application to let it sign people in with TwinEdge, or a service "
             "account for scripts and servers. Try it runs its flows right here.",
@@ -338,30 +317,15 @@ class AppsPage(QWidget):
         return page
 
     def _build_error(self) -> QWidget:
-        page, layout, _title, _text = self._centered(
-            "The OAuth applications could not be loaded", ""
+        self.error_view = load_error_view(
+            "The OAuth applications could not be loaded", self.refresh
         )
-        _text.hide()
-        self.error_text = InlineMessage("error")
-        self.error_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.error_text.setObjectName("loadError")
-        self.retry_button = QPushButton("&Try again")
-        self.retry_button.setAccessibleName("Try loading again")
-        self.retry_button.clicked.connect(self.refresh)
-        layout.addWidget(self.error_text)
-        layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignCenter)
-        layout.addStretch(2)
-        return page
+        self.error_text = self.error_view.error_text
+        self.retry_button = self.error_view.retry_button
+        return self.error_view.page
 
     def _build_actions(self) -> None:
-        def action(text: str, shortcut: QKeySequence | str, slot: Callable[[], Any]) -> QAction:
-            act = QAction(text, self)
-            act.setShortcut(QKeySequence(shortcut))
-            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            act.triggered.connect(slot)
-            self.addAction(act)
-            return act
-
+        action = functools.partial(page_action, self)
         self.register_action = action("Register application", "Ctrl+N", self.register_app)
         self.try_action = action("Try it", "Ctrl+T", self.try_selected)
         self.edit_action = action("Edit", "Ctrl+E", self.edit_selected)
@@ -406,7 +370,7 @@ class AppsPage(QWidget):
     ) -> None:
         """Show ``service``'s applications; None means nobody who may manage them (signed
         out, or ``info`` is an API key or a service account). Called on every change."""
-        same = service is not None and _same_person(self._info, info)
+        same = service is not None and same_person(self._info, info)
         self._service = service
         self._playground = playground
         self._info = info
@@ -467,15 +431,14 @@ class AppsPage(QWidget):
         if generation != self._generation:
             return True
         self._set_loading(False)
-        text = error_message(exc)
-        if self.model.rowCount():
-            self.banner.show_message(f"Refreshing failed: {text}")
-            self.banner_retry.show()
-            self._set_state(PageState.LIST)
-        else:
-            self.error_text.show_message(text)
-            self._set_state(PageState.ERROR)
-            self.retry_button.setFocus()
+        list_shown = self.model.rowCount() > 0
+        self._set_state(PageState.LIST if list_shown else PageState.ERROR)
+        show_load_failure(
+            error_message(exc),
+            list_shown=list_shown,
+            banner=self.refresh_banner,
+            error=self.error_view,
+        )
         return True
 
     def _set_loading(self, loading: bool) -> None:
@@ -498,27 +461,13 @@ class AppsPage(QWidget):
         self._update_actions()
 
     def selected_app(self) -> OAuthApp | None:
-        selection = self.table.selectionModel()
-        index = selection.currentIndex()
-        if not index.isValid() or not selection.isRowSelected(index.row()):
-            return None
-        app = index.siblingAtColumn(0).data(OBJECT_ROLE)
-        return app if isinstance(app, OAuthApp) else None
+        return selected_object(self.table, OBJECT_ROLE, OAuthApp)
 
     def select_app(self, app_id: str) -> bool:
         row = self.model.row_of(app_id)
         if row is None:
             return False
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if not index.isValid():
-            return False
-        self.table.selectionModel().setCurrentIndex(
-            index,
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        self.table.scrollTo(index)
-        return True
+        return select_source_index(self.table, self.proxy, self.model.index(row, 0))
 
     def _update_actions(self, *_args: object) -> None:
         signed_in = self._service is not None
