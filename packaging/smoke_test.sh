@@ -29,6 +29,9 @@ repo="$(dirname "$here")"
 bin="${1:-$repo/dist/twinedge-desktop/twinedge-desktop}"
 WINDOW_SECONDS="${WINDOW_SECONDS:-4}"
 START_TIMEOUT="${START_TIMEOUT:-30}"
+# The sandbox mints tokens for the real API's audience, as the seed's validation example
+# expects (jwt.decode(..., audience="https://api.twinedgeai.com")); only the issuer is local.
+api_audience="https://api.twinedgeai.com"
 
 if [[ ! -x "$bin" ]]; then
   echo "not an executable: $bin (build it with scripts/build_bundle.sh)" >&2
@@ -136,7 +139,7 @@ signin_with_browser() {
   else
     not_ok "status after sign-in does not show a keychain-backed session"; show "$session/status.json"
   fi
-  if "$bin" inspect - --jwks "$base/.well-known/jwks.json" --issuer "$base" --audience "$base" \
+  if "$bin" inspect - --jwks "$base/.well-known/jwks.json" --issuer "$base" --audience "$api_audience" \
        <"$session/token.txt" >/dev/null 2>&1; then
     ok "token prints a valid access token; logout signs out"
   else
@@ -195,7 +198,7 @@ if [[ -n "$base" ]]; then
   if [[ -z "$token" ]]; then
     not_ok "no client-credentials token from the sandbox (response withheld: may hold secrets)"
   else
-    verify=(inspect - --jwks "$base/.well-known/jwks.json" --issuer "$base" --audience "$base")
+    verify=(inspect - --jwks "$base/.well-known/jwks.json" --issuer "$base" --audience "$api_audience")
     printf '%s' "$token" | "$bin" "${verify[@]}" >"$work/inspect.out" 2>"$work/inspect.err"
     status=$?
     if ((status == 0)); then

@@ -1,18 +1,25 @@
-"""Screenshots of the window's main states for the README, in light and dark.
+"""Screenshots of the window's states for the README, in light and dark, at several sizes.
 
 Runs the real window against a real in-process sandbox (in-memory data, so the
 pictures show the demo organisation only), signs in through the sandbox's real
 sign-in and consent forms (driven over HTTP by tests/helpers/signin.py instead of
-a browser), creates a few demo API keys, and saves PNGs of: signed out, waiting
-for the browser, the account page, the API Keys page and the Token Inspector —
-each in the light and the dark palette — to ``docs/screenshots/``.
+a browser), creates a few demo API keys, and saves PNGs of: signed out (with the
+sandbox's demo accounts and service client), waiting for the browser, the account
+page, the API Keys page, the Token Inspector (a verified token, then an API key
+tested), the Preferences dialog and the View ▸ Theme and Profile menus, each in the
+light and the dark palette, to ``docs/screenshots/``.
 
-Run under a virtual X server so the real platform plugin draws the window::
+``--size`` picks the window size: ``default`` (1280×800, the first window, for the
+README), ``min`` (800×520, the smallest window allowed) or ``hd`` (1920×1080); names
+get ``-min``/``-hd`` for the latter two. ``--size all`` makes all three.
 
-    xvfb-run -a .venv/bin/python scripts/screenshots.py
+Run under a virtual X server so the real platform plugin draws the window (and the open
+menus can be captured from the screen)::
 
-The token visible in the inspector picture is a short-lived token of the
-throw-away in-memory sandbox, not a credential for anything.
+    xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python scripts/screenshots.py
+
+The token and the API key visible in the inspector pictures belong to the throw-away
+in-memory sandbox, which stops with the script: they are credentials for nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ import tempfile
 import threading
 from collections.abc import Callable
 
-SIZE = (1280, 800)  # the first window's size (ui/shell/main_window.DEFAULT_WINDOW)
+# The first window's size (ui/shell/main_window.DEFAULT_WINDOW), the smallest window
+# (ui/shell/frame.MINIMUM_WINDOW_SIZE) and a large screen.
+SIZES = {"default": (1280, 800), "min": (800, 520), "hd": (1920, 1080)}
 STEP_TIMEOUT = 60.0
 
 
@@ -75,9 +84,10 @@ class ScriptedBrowser:
         threading.Thread(target=run, name="scripted-browser", daemon=True).start()
 
 
-async def capture(out_dir: Path) -> list[Path]:
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
+async def capture(out_dir: Path, size_name: str) -> list[Path]:
+    from PySide6.QtCore import QPoint, QSettings
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
     from twinedge_desktop.app import DesktopApp
     from twinedge_desktop.auth.kinds import SessionState
@@ -95,6 +105,7 @@ async def capture(out_dir: Path) -> list[Path]:
     theme = ThemeManager(qapp)
     theme.use_app_style_sheet()  # as app.run() does after the first paint
     theme.force("light")
+    suffix = "" if size_name == "default" else f"-{size_name}"
     saved: list[Path] = []
     sandbox = start_in_thread(":memory:")
     try:
@@ -112,27 +123,46 @@ async def capture(out_dir: Path) -> list[Path]:
             credential_store=MemoryStore(),
             open_browser=browser,
         )
+        desktop.sandbox = sandbox  # shown as the app's own (--sandbox): its service client too
         window = desktop.window
-        window.resize(*SIZE)
+        window.preferences.use_theme_manager(theme)
+        window.resize(*SIZES[size_name])
         window.show()
         await desktop.start()
         await _until(lambda: desktop.controller.state is SessionState.SIGNED_OUT)
         await _until(lambda: not desktop.controller.restoring)
         window.statusBar().clearMessage()
+        actions = window.window_actions
+        assert actions is not None
 
-        async def shoot(name: str) -> None:
+        async def shoot(name: str, widget: QWidget | None = None) -> None:
             await _settle()
             for scheme in ("light", "dark"):
                 theme.force(scheme)
                 await _settle()
-                path = out_dir / f"{name}-{scheme}.png"
-                window.grab().save(str(path))
+                path = out_dir / f"{name}{suffix}-{scheme}.png"
+                (widget or window).grab().save(str(path))
                 saved.append(path)
+            theme.force("light")
+
+        async def shoot_menu(name: str, menu: QMenu, at: QPoint) -> None:
+            """An open menu over the window, as the screen shows it (X only)."""
+            for scheme in ("light", "dark"):
+                theme.force(scheme)
+                menu.popup(at)
+                await _settle()
+                area = window.frameGeometry().united(menu.geometry())
+                screen = QGuiApplication.primaryScreen()
+                picture = screen.grabWindow(0, area.x(), area.y(), area.width(), area.height())
+                path = out_dir / f"{name}{suffix}-{scheme}.png"
+                picture.save(str(path))
+                saved.append(path)
+                menu.hide()
             theme.force("light")
 
         await shoot("signed-out")
 
-        window.sign_in_action.trigger()
+        actions.sign_in.trigger()
         await _until(lambda: browser.url is not None)
         await shoot("signing-in")
 
@@ -176,6 +206,28 @@ async def capture(out_dir: Path) -> list[Path]:
             await asyncio.wait({inspector.verification}, timeout=STEP_TIMEOUT)
         await shoot("token-inspector")
 
+        # An API key pasted and tested: who it is, what it may do (a key of the throw-away
+        # in-memory sandbox, which stops with this script).
+        inspector.token_edit.setPlainText(created[0].secret)
+        inspector.test_key()
+        if inspector.last_task is not None:
+            await asyncio.wait({inspector.last_task}, timeout=STEP_TIMEOUT)
+        await shoot("inspector-api-key")
+        inspector.token_edit.clear()
+
+        window.show_page("account")
+        dialog = window.preferences.open_dialog()
+        await shoot("preferences", dialog)
+        dialog.reject()
+        if QGuiApplication.platformName() == "xcb":
+            bar = window.menuBar()
+            for name, top, menu in (
+                ("menu-theme", actions.view_menu, actions.theme_menu),  # View ▸ Theme
+                ("menu-profile", actions.profile_menu, actions.profile_menu),
+            ):
+                below = bar.actionGeometry(top.menuAction()).bottomLeft()
+                await shoot_menu(name, menu, bar.mapToGlobal(below))
+
         window.close()
         await desktop.aclose()
     finally:
@@ -186,6 +238,7 @@ async def capture(out_dir: Path) -> list[Path]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    parser.add_argument("--size", choices=[*SIZES, "all"], default="default")
     args = parser.parse_args()
     if not os.environ.get("DISPLAY") and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
         print("No X display: run under xvfb-run -a (or set QT_QPA_PLATFORM=offscreen).")
@@ -200,8 +253,10 @@ def main() -> int:
         assert isinstance(app, QApplication)
         app.setQuitOnLastWindowClosed(False)
         loop = qasync.QEventLoop(app)
+        saved: list[Path] = []
         with loop:
-            saved = loop.run_until_complete(capture(args.out))
+            for size in SIZES if args.size == "all" else [args.size]:
+                saved += loop.run_until_complete(capture(args.out, size))
     for path in saved:
         print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
     return 0

@@ -10,7 +10,10 @@ thread meanwhile) and the saved session is restored. httpx, keyring, PyJWT and t
 sandbox are imported only then.
 
 Shutdown is orderly: closing the window cancels the UI's tasks (bounded wait),
-closes the HTTP client and stops the embedded sandbox, then the loop ends.
+closes the sessions and the HTTP client and stops the embedded sandbox, then the loop
+ends. A renewed sign-in that could still not be saved is said before the app goes (a
+last dialog, closed by the person or after :data:`FINAL_WARNING_SECONDS`; also on stderr
+and in the log): a person never loses their sign-in silently.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
     from twinedge_desktop.sandbox.embedded import RunningSandbox
     from twinedge_desktop.services import CoreServices
     from twinedge_desktop.ui.account.session_controller import SessionController
+    from twinedge_desktop.ui.common.page import SandboxAccess
     from twinedge_desktop.ui.common.tasks import TaskRunner
     from twinedge_desktop.vault import CredentialStore
 
@@ -51,6 +55,7 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT = 3.0
 FIRST_PAINT_WAIT = 1.0
+FINAL_WARNING_SECONDS = 120.0  # the last dialog waits this long for the person, then the app ends
 
 
 def install_excepthook(messages: MessageBridge) -> Callable[..., None]:
@@ -63,13 +68,16 @@ def install_excepthook(messages: MessageBridge) -> Callable[..., None]:
         if issubclass(kind, KeyboardInterrupt):
             previous(kind, exc, traceback)
             return
-        log.error("Uncaught exception", exc_info=(kind, exc, traceback))
         try:
-            from twinedge_desktop.ui.common.tasks import describe_error
+            from twinedge_desktop.ui.common.tasks import describe_error, is_expected
 
+            if is_expected(exc):  # a message for the person: one line, no traceback
+                log.info("Not handled where it happened: %s", describe_error(exc))
+            else:
+                log.error("Uncaught exception", exc_info=(kind, exc, traceback))
             messages.error(describe_error(exc))
-        except Exception:  # the bridge is gone during teardown: the log has it
-            log.debug("Could not show the uncaught exception", exc_info=True)
+        except Exception:  # the bridge is gone during teardown: the log must still have it
+            log.error("Uncaught exception", exc_info=(kind, exc, traceback))
 
     sys.excepthook = hook
     return previous
@@ -79,15 +87,17 @@ def _loop_exception_handler(messages: MessageBridge) -> Callable[..., None]:
     def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
         from twinedge_desktop.redaction import redact
+        from twinedge_desktop.ui.common.tasks import describe_error, is_expected
 
-        log.error(
-            "Unhandled error in the event loop: %s",
-            redact(str(context.get("message"))),
-            exc_info=exc if isinstance(exc, BaseException) else None,
-        )
+        if isinstance(exc, BaseException) and is_expected(exc):
+            log.info("Not handled where it happened: %s", describe_error(exc))
+        else:
+            log.error(
+                "Unhandled error in the event loop: %s",
+                redact(str(context.get("message"))),
+                exc_info=exc if isinstance(exc, BaseException) else None,
+            )
         if isinstance(exc, BaseException):
-            from twinedge_desktop.ui.common.tasks import describe_error
-
             messages.error(describe_error(exc))
 
     return handle
@@ -133,6 +143,7 @@ class DesktopApp:
         self._freeze_gc = freeze_gc
         self.services: CoreServices | None = None
         self.sandbox: RunningSandbox | None = None
+        self.sandbox_problem: str | None = None  # why --sandbox could not start one
         # ``run`` passes the window it has already painted; tests let it be built here.
         self.window = window or MainWindow(messages=messages, profiles=profiles, settings=settings)
         self.window.build_chrome()
@@ -172,6 +183,7 @@ class DesktopApp:
             token_inspector=TokenInspector(self.services.http),
             open_browser=self._open_browser,
             show_sign_in=self.window.show_sign_in,
+            sandbox=self.sandbox_access(),
         )
         # One page per loop turn: the window stays responsive while they are built.
         for page in PAGES:
@@ -207,6 +219,8 @@ class DesktopApp:
         import asyncio
 
         from twinedge_desktop.config import SANDBOX_PROFILE_ID, sandbox_profile
+        from twinedge_desktop.redaction import register_secret
+        from twinedge_desktop.sandbox.datafile import DataFileInUse
         from twinedge_desktop.sandbox.embedded import start_in_thread
 
         data_file = self.paths.sandbox_data_file
@@ -224,39 +238,101 @@ class DesktopApp:
         sandbox: RunningSandbox | None = None
         for port in ports:
             try:
+                # demo_data: a fresh data file starts with demo keys that have a usage history.
                 sandbox = await asyncio.to_thread(
-                    start_in_thread, data_path=str(data_file), port=port
+                    start_in_thread, data_path=str(data_file), port=port, demo_data=True
                 )
                 break
+            except DataFileInUse as exc:  # another window runs the sandbox on this data file
+                log.info("Sandbox not started: %s", exc)
+                self.sandbox_problem = (
+                    "The local sandbox was not started: another TwinEdge Desktop window (or "
+                    f"`twinedge-desktop sandbox`) already runs it with {data_file}. Use that "
+                    "window, or close it and start this one again."
+                )
+                self.messages.warning(self.sandbox_problem)
+                return
             except OSError:
                 log.info("Port %s is taken; the sandbox takes a free one", port)
         if sandbox is None:
             raise RuntimeError("The embedded sandbox could not start.")
+        register_secret(sandbox.service_client_secret)  # a demo secret, still never logged
         self.sandbox = sandbox
         self.profiles.put(sandbox_profile(sandbox.base_url), make_current=True)
         try:
             self.profiles.save()
         except OSError as exc:
             self.messages.warning(f"Could not save the profile list: {exc.strerror or exc}")
+        # The window was built with the profile before this one: the toolbar's list and the
+        # title follow the new current profile.
+        self.window.profiles_changed()
         log.info("Embedded sandbox listening at %s", sandbox.base_url)
-        self.messages.info(
-            f"Local sandbox running at {sandbox.base_url} — sign in as engineer@example.com "
-            "with the password twinedge-demo."
+        # How to sign in to it stays on the Account page while it is signed out.
+        self.messages.info(f"Local sandbox running at {sandbox.base_url}.")
+
+    def sandbox_access(self) -> SandboxAccess | None:
+        """What the Account page shows of the sandbox this app runs (None: it runs none)."""
+        sandbox = self.sandbox
+        if sandbox is None:
+            return None
+        from twinedge_desktop.sandbox.state import DEFAULT_DEMO_PASSWORD, DEMO_USERS
+        from twinedge_desktop.ui.common.page import SandboxAccess
+
+        return SandboxAccess(
+            base_url=sandbox.base_url,
+            demo_users=tuple(user.email for user in DEMO_USERS),
+            demo_password=DEFAULT_DEMO_PASSWORD,
+            service_client_id=sandbox.service_client_id,
+            service_client_secret=sandbox.service_client_secret,
         )
 
-    async def aclose(self, timeout: float = SHUTDOWN_TIMEOUT) -> None:
-        """Cancel the UI's tasks (bounded), close the services, stop the sandbox."""
+    async def aclose(self, timeout: float = SHUTDOWN_TIMEOUT) -> list[str]:
+        """Cancel the UI's tasks (bounded), close the services, stop the sandbox. Returns what
+        the person must still be told (a renewed sign-in that could not be saved)."""
         import asyncio
 
         await self.runner.shutdown(timeout)
+        warnings: list[str] = []
         if self.services is not None:
             try:
-                await asyncio.wait_for(self.services.aclose(), timeout)
+                # The sessions' last save attempt waits up to 5 s for another process's lock.
+                warnings = await asyncio.wait_for(self.services.aclose(), timeout + 5.0)
             except (TimeoutError, OSError):
-                log.warning("Closing the HTTP client took too long", exc_info=True)
+                log.warning("Closing the services took too long", exc_info=True)
+            self.services = None
+        for warning in warnings:
+            log.warning("%s", warning)  # the log, and stderr for a terminal
         if self.sandbox is not None:
             await asyncio.to_thread(self.sandbox.stop)
             self.sandbox = None
+        return warnings
+
+
+async def show_final_warnings(warnings: list[str], timeout: float = FINAL_WARNING_SECONDS) -> None:
+    """The last thing the app says before it ends, when a sign-in could not be saved: a
+    dialog the person closes (or that closes itself after ``timeout`` seconds)."""
+    import asyncio
+
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Warning, f"{APP_NAME} — sign-in not saved", "")
+    box.setText("Your renewed sign-in could not be saved in the system keychain.")
+    box.setInformativeText("\n\n".join(warnings))
+    box.addButton(QMessageBox.StandardButton.Ok)
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def finished(_result: int) -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    box.finished.connect(finished)
+    box.open()
+    try:
+        await asyncio.wait_for(closed, timeout)
+    except TimeoutError:
+        log.info("The last warning was not acknowledged within %.0f s", timeout)
+    finally:
+        box.deleteLater()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -284,6 +360,8 @@ def run(args: argparse.Namespace) -> int:
         startup_problem = f"{exc} Using the default profile for now."
         profiles = ProfileStore(path=paths.profiles_file)
         profiles.put(CLOUD_PROFILE, make_current=True)
+    if profiles.preferences.theme in ("light", "dark"):
+        theme.force(profiles.preferences.theme)  # View ▸ Theme, before the first paint
     if getattr(args, "profile", None):
         try:
             profiles.get(args.profile)
@@ -299,6 +377,7 @@ def run(args: argparse.Namespace) -> int:
     _paint_first(app, window)
     theme.confirm_scheme()
     window.build_chrome()
+    window.preferences.use_theme_manager(theme)  # View ▸ Theme switches it live
     theme.use_app_style_sheet()  # the feature pages' looks; costly, so after the paint
     # The packaging's logging (rotated, private, redacted); logging.handlers costs
     # ~20 ms of imports, so after the paint too.
@@ -346,7 +425,9 @@ def run(args: argparse.Namespace) -> int:
         runner.start(desktop.start(), name="startup")
         await quit_requested.wait()
         window.hide()
-        await desktop.aclose()
+        warnings = await desktop.aclose()
+        if warnings:
+            await show_final_warnings(warnings)
 
     exit_code = 0
     try:

@@ -160,6 +160,9 @@ def profile_id_for_issuer(issuer: str) -> str:
     return slug[:60] or "profile"
 
 
+THEMES = ("system", "light", "dark")  # Preferences.theme: follow the system, or one palette
+
+
 @dataclass
 class Preferences:
     """Non-secret preferences; every field has a sensible default."""
@@ -168,6 +171,24 @@ class Preferences:
     jwt_leeway_seconds: int = 60
     sign_in_timeout_seconds: int = 300
     notifications_enabled: bool = True
+    theme: str = "system"  # one of THEMES
+
+
+def _preference_value(name: str, value: Any) -> Any:
+    """``value`` as preference ``name`` holds it; ValueError when it cannot be one (a damaged
+    or hand-edited file). Checked by the default's type: bools stay bools, a theme is known."""
+    default = getattr(Preferences, name)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError(f"{name} must be a number")
+        return int(value)
+    if name == "theme" and value not in THEMES:
+        raise ValueError(f"theme must be one of {', '.join(THEMES)}")
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -313,14 +334,17 @@ class ProfileStore:
                 profiles[profile.id] = profile
         self.profiles = profiles
         self.current_id = snapshot.current if snapshot.current in profiles else CLOUD_PROFILE_ID
-        known = {
-            k: v for k, v in snapshot.preferences.items() if k in Preferences.__dataclass_fields__
-        }
-        # Damaged preferences fall back to the defaults rather than stopping the app.
-        try:
-            self.preferences = Preferences(**{k: int(v) for k, v in known.items()})
-        except (TypeError, ValueError):
-            self.preferences = Preferences()
+        # Updated in place: pages hold this object (the keys page reads the clipboard time
+        # when it copies), so a change saved or reloaded reaches them. A damaged value falls
+        # back to its default rather than stopping the app (or resetting the others).
+        for name, default in asdict(Preferences()).items():
+            value = default
+            if name in snapshot.preferences:
+                try:
+                    value = _preference_value(name, snapshot.preferences[name])
+                except (TypeError, ValueError) as exc:
+                    log.warning("Ignoring the saved preference %s: %s", name, exc)
+            setattr(self.preferences, name, value)
 
     def _lock(self) -> Any:
         import filelock

@@ -79,6 +79,24 @@ class CoreServices:
         if not isinstance(self._store.target, MemoryStore):
             self._store.target = MemoryStore()
 
+    async def retry_keychain(self) -> KeychainUnavailable | None:
+        """Open the system keychain again (off the loop: D-Bus, maybe an unlock prompt),
+        after it could not be used (an unlock cancelled, its service not running yet).
+
+        On success every session uses it from now on and ``keychain_error`` is None;
+        otherwise ``keychain_error`` is the new reason, which is also returned.
+        """
+        try:
+            store = await asyncio.to_thread(open_system_store)
+        except KeychainUnavailable as exc:
+            self.keychain_error = exc
+            log.info("The keychain is still unavailable: %s", exc.user_message)
+            return exc
+        self._store.target = store
+        self.keychain_error = None
+        log.info("The keychain can be used now (%s)", store.backend_name)
+        return None
+
     def session_for(self, profile: Profile) -> Session:
         """The one Session for ``profile.id``.
 

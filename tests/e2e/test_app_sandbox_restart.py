@@ -37,6 +37,7 @@ def _drive(mode: str) -> None:
     from PySide6.QtWidgets import QApplication
 
     from twinedge_desktop.app import run
+    from twinedge_desktop.auth.kinds import SessionState
     from twinedge_desktop.cli import build_parser
     from twinedge_desktop.ui.shell import main_window
 
@@ -46,26 +47,26 @@ def _drive(mode: str) -> None:
 
     def attach_services(window: main_window.MainWindow, *args: object, **kwargs: object) -> None:
         original_attach(window, *args, **kwargs)  # type: ignore[arg-type]
-        controller = window._controller
+        controller = window.account.controller
 
         def check() -> None:
-            state = controller.state_name
+            state = controller.state
             if report.get("done"):
                 return
-            ready = state == "SIGNED_OUT" and not controller.restoring
+            ready = state is SessionState.SIGNED_OUT and not controller.restoring
             if mode == "signin" and ready and not report["pressed_sign_in"]:
                 report["pressed_sign_in"] = True
-                window.sign_in_action.trigger()
+                window.window_actions.sign_in.trigger()  # type: ignore[union-attr]
             if controller.last_failure is not None:
                 report.update(done=True, failure=list(controller.last_failure))
                 window.close()
-            elif state == "SIGNED_IN" and not controller.signing_in:
+            elif state is SessionState.SIGNED_IN and not controller.signing_in:
                 report.update(
                     done=True,
-                    state=state,
-                    email=window.account_page.email_value.text(),
-                    keychain=window.account_page.keychain_value.text(),
-                    issuer=window._profiles.current.issuer,
+                    state=state.name,
+                    email=window.account.account_page.email_value.text(),
+                    keychain=window.account.account_page.keychain_value.text(),
+                    issuer=window.account.controller.session.profile.issuer,  # type: ignore[union-attr]
                 )
                 window.close()
 

@@ -26,6 +26,7 @@ from tests.helpers.keychain import (  # noqa: F401 - the *_fixture import regist
 )
 from tests.helpers.waiting import expect, until
 from twinedge_desktop.app import DesktopApp
+from twinedge_desktop.auth.kinds import SessionState
 from twinedge_desktop.config import AppPaths, ProfileStore, sandbox_profile
 from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.vault import open_system_store
@@ -84,9 +85,9 @@ async def test_sign_in_with_chromium_then_restart_restores(
     qtbot.addWidget(first.window)
     await first.start()
     assert first.services is not None and first.services.keychain_error is None
-    await until(lambda: first.controller.state_name == "SIGNED_OUT", timeout=20)
+    await until(lambda: first.controller.state is SessionState.SIGNED_OUT, timeout=20)
     await until(lambda: not first.controller.restoring, timeout=20)
-    page = first.window.signin_page
+    page = first.window.account.signin_page
     assert page.stack.currentWidget() is page.signed_out_view
     assert page.sign_in_button.isEnabled()
 
@@ -107,12 +108,12 @@ async def test_sign_in_with_chromium_then_restart_restores(
 
     window = first.window
     assert window.current_page == "account"
-    assert window.account_container.currentWidget() is window.account_page
-    assert window.account_page.email_value.text() == "engineer@example.com"
-    assert window.account_page.org_value.text() == "org-456"
-    assert "Read asset data" in window.account_page.scopes_value.text()
-    assert window.account_page.keychain_value.text() == "Secret Service (GNOME Keyring)"
-    assert window.account_page.expiry_value.text().startswith("Expires in ")
+    assert window.account.currentWidget() is window.account.account_page
+    assert window.account.account_page.email_value.text() == "engineer@example.com"
+    assert window.account.account_page.org_value.text() == "org-456"
+    assert "Read asset data" in window.account.account_page.scopes_value.text()
+    assert window.account.account_page.keychain_value.text() == "Secret Service (GNOME Keyring)"
+    assert window.account.account_page.expiry_value.text().startswith("Expires in ")
     assert window.session_label.text() == "Signed in as engineer@example.com — Local sandbox"
     # The refresh token is in the (private) keychain, never in the app's files.
     stored = open_system_store().get("session/sandbox")
@@ -125,7 +126,7 @@ async def test_sign_in_with_chromium_then_restart_restores(
     # never a token.
     access_token = await first.controller.session.access_token()  # type: ignore[union-attr]
     refresh_token = json.loads(stored)["refresh_token"]
-    first.window.diagnostics_action.trigger()
+    first.window.window_actions.diagnostics.trigger()  # type: ignore[union-attr]
     diagnostics = QGuiApplication.clipboard().text()
     assert f"issuer: {sandbox.base_url}" in diagnostics
     assert "Keychain backend: Secret Service (GNOME Keyring)" in diagnostics
@@ -141,13 +142,13 @@ async def test_sign_in_with_chromium_then_restart_restores(
     started.append(second)
     qtbot.addWidget(second.window)
     await second.start()
-    await until(lambda: second.controller.state_name == "SIGNED_IN", timeout=20)
-    assert second.window.account_container.currentWidget() is second.window.account_page
-    assert second.window.account_page.email_value.text() == "engineer@example.com"
+    await until(lambda: second.controller.state is SessionState.SIGNED_IN, timeout=20)
+    assert second.window.account.currentWidget() is second.window.account.account_page
+    assert second.window.account.account_page.email_value.text() == "engineer@example.com"
     assert not (tmp_path / "no-browser-expected").exists()
     assert [r for r in messages.records if r[0] == "error"] == []
 
     # Sign out: revoked at the server and forgotten in the keychain.
-    second.window.sign_out_action.trigger()
-    await until(lambda: second.controller.state_name == "SIGNED_OUT", timeout=20)
+    second.window.window_actions.sign_out.trigger()  # type: ignore[union-attr]
+    await until(lambda: second.controller.state is SessionState.SIGNED_OUT, timeout=20)
     assert open_system_store().get("session/sandbox") is None

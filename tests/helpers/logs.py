@@ -63,3 +63,9 @@ def restored_logging() -> Iterator[None]:
 def redacted_log(tmp_path: Path, restored_logging: None) -> RedactedLog:
     paths = AppPaths(tmp_path / "config", tmp_path / "data", tmp_path / "logs")
     return RedactedLog(configure_logging(paths, debug=False, console=False))
+
+
+def has_traceback(record: logging.LogRecord) -> bool:
+    """Whether ``record`` carries a traceback: as ``exc_info``, or as the ``exc_text`` the
+    app's RedactingFilter leaves in its place once a handler has redacted it."""
+    return bool(record.exc_info or record.exc_text)

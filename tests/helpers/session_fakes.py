@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from twinedge_desktop.auth.discovery import ServerMetadata
 from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.auth.session import SessionInfo, SessionState
 from twinedge_desktop.config import Profile
@@ -47,6 +48,7 @@ class FakeSession:
         self.calls: list[str] = []
         self.restore_result: SessionInfo | None = None
         self.restore_error: BaseException | None = None
+        self.service_error: BaseException | None = None  # what a service sign-in raises
         self.pending: asyncio.Future[SessionInfo] | None = None
         self.opened_urls: list[str] = []
         self.authorization_url = f"{profile.issuer}/oauth/authorize?client_id=twinedge-desktop"
@@ -100,6 +102,9 @@ class FakeSession:
         self, client_id: str, client_secret: str, scopes: Sequence[str] = ()
     ) -> SessionInfo:
         self.calls.append(f"service:{client_id}:{','.join(scopes)}")
+        await asyncio.sleep(0)
+        if self.service_error is not None:
+            raise self.service_error
         info = user_info(
             self.profile.id,
             kind=CredentialKind.SERVICE,
@@ -121,16 +126,25 @@ class FakeSession:
         self.calls.append("access_token")
         return "header.payload.signature"
 
+    async def sync_with_keychain(self) -> None:
+        self.calls.append("sync")
+
     async def sign_out(self) -> None:
         self.calls.append("sign_out")
         self.set_state(SessionState.SIGNED_OUT)
 
 
-@dataclass(frozen=True)
-class FakeServerMetadata:
-    """What "Add profile…" reads of discovery's ServerMetadata: the issuer it announces."""
-
-    issuer: str
+def server_metadata(issuer: str, **fields: Any) -> ServerMetadata:
+    """Discovery's answer for ``issuer`` (the real ServerMetadata, as the server would send
+    it): "Add profile…" builds the profile from it with the core's profile_for_issuer."""
+    document = {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
+        "token_endpoint": f"{issuer}/oauth/token",
+        "code_challenge_methods_supported": ["S256"],
+        **fields,
+    }
+    return ServerMetadata.from_json(document)
 
 
 @dataclass
@@ -147,6 +161,7 @@ class FakeServices:
     sessions: dict[str, FakeSession] = field(default_factory=dict)
     continued_without_keychain: bool = False
     api_keys_calls: list[str] = field(default_factory=list)
+    oauth_apps_calls: list[str] = field(default_factory=list)
     credential_store: Any = field(default_factory=lambda: FakeCredentialStore())
 
     def session_for(self, profile: Profile) -> FakeSession:
@@ -160,9 +175,23 @@ class FakeServices:
         self.api_keys_calls.append(session.profile.id)
         return FakeKeysService()
 
+    def oauth_apps_for(self, session: FakeSession) -> Any:
+        from tests.helpers.apps import FakeAppsService
+
+        self.oauth_apps_calls.append(session.profile.id)
+        return FakeAppsService()
+
     def continue_without_keychain(self) -> None:
         self.continued_without_keychain = True
         self.keychain_error = None
+
+    # What each "Try the keychain again" finds: None (it opens) or the reason it does not.
+    keychain_retries: list[Any] = field(default_factory=list)
+
+    async def retry_keychain(self) -> Any:
+        outcome = self.keychain_retries.pop(0) if self.keychain_retries else None
+        self.keychain_error = outcome
+        return outcome
 
     async def aclose(self) -> None:
         return None

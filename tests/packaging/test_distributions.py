@@ -97,12 +97,7 @@ def test_wheel_carries_every_python_module(wheel_names: set[str]) -> None:
     assert missing == []
 
 
-def test_built_bundle_passes_the_smoke_test() -> None:
-    bundle = os.environ.get("TWINEDGE_BUNDLE_DIR")
-    if not bundle:
-        pytest.skip("TWINEDGE_BUNDLE_DIR is not set (build with scripts/build_bundle.sh)")
-    executable = Path(bundle) / ("twinedge-desktop.exe" if os.name == "nt" else "twinedge-desktop")
-    assert executable.is_file(), f"no executable at {executable}"
+def _assert_smoke_test_passes(executable: Path) -> None:
     result = subprocess.run(
         ["bash", str(REPO / "packaging" / "smoke_test.sh"), str(executable)],
         capture_output=True,
@@ -113,3 +108,23 @@ def test_built_bundle_passes_the_smoke_test() -> None:
     report = result.stdout + result.stderr
     assert result.returncode == 0, report
     assert " 0 failed" in result.stdout.splitlines()[-1], report
+
+
+def test_built_bundle_passes_the_smoke_test() -> None:
+    bundle = os.environ.get("TWINEDGE_BUNDLE_DIR")
+    if not bundle:
+        pytest.skip("TWINEDGE_BUNDLE_DIR is not set (build with scripts/build_bundle.sh)")
+    executable = Path(bundle) / ("twinedge-desktop.exe" if os.name == "nt" else "twinedge-desktop")
+    assert executable.is_file(), f"no executable at {executable}"
+    _assert_smoke_test_passes(executable)
+
+
+def test_installed_command_passes_the_smoke_test() -> None:
+    """The same script against the command this environment installed, so the script's
+    expectations follow the code on every run, not only when a bundle was built."""
+    executable = Path(sys.executable).parent / (
+        "twinedge-desktop.exe" if os.name == "nt" else "twinedge-desktop"
+    )
+    if not executable.is_file():
+        pytest.skip(f"no installed twinedge-desktop next to {sys.executable}")
+    _assert_smoke_test_passes(executable)

@@ -40,6 +40,7 @@ from twinedge_desktop.api.errors import (
     ServerError,
     ValidationFailed,
     _clean,
+    transport_problem,
 )
 from twinedge_desktop.api.http import (
     EXCHANGE_DEADLINE_SECONDS,
@@ -279,8 +280,8 @@ class ApiClient:
                         "again."
                     ) from None
                 raise NetworkError(
-                    f"The TwinEdge server could not be reached ({type(exc).__name__}). Check your "
-                    "connection and try again."
+                    f"The TwinEdge server could not be reached: {transport_problem(exc)}. Check "
+                    "your connection and try again."
                 ) from None
             status = response.status_code
             if status < 400:

@@ -23,6 +23,50 @@ def clean_server_text(text: object, limit: int = 300) -> str:
 
 _clean = clean_server_text
 
+# What a failed connection means, in words; matched on the exception's class name and text
+# (which stay internal: a person cannot act on "ConnectError", and the text may quote an
+# address). First match wins.
+_TRANSPORT_WORDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("certificate", "ssl", "tls"),
+        "the secure connection could not be set up (certificate or TLS)",
+    ),
+    (
+        (
+            "name or service not known",
+            "nodename nor servname",
+            "name resolution",
+            "no address associated",
+            "getaddrinfo",
+        ),
+        "its name could not be found (DNS)",
+    ),
+    (("refused",), "nothing answered there (connection refused)"),
+    (("proxy",), "the proxy did not let the connection through"),
+    (("timeout", "timed out"), "it did not answer in time"),
+    (
+        ("reset", "broken pipe", "disconnected", "closed", "protocol", "incomplete", "readerror"),
+        "the connection broke off",
+    ),
+)
+
+
+def transport_problem(exc: BaseException) -> str:
+    """Why a connection failed, in words for a person ("nothing answered there (connection
+    refused)"), never the exception's class name or text."""
+    # httpx wraps the system's error ("All connection attempts failed" around a
+    # ConnectionRefusedError): read the whole chain of causes, a few links deep.
+    parts: list[str] = []
+    link: BaseException | None = exc
+    while link is not None and len(parts) < 8:
+        parts.append(f"{type(link).__name__} {link}")
+        link = link.__cause__ or link.__context__
+    text = " ".join(parts).lower()
+    for needles, words in _TRANSPORT_WORDS:
+        if any(needle in text for needle in needles):
+            return words
+    return "the connection failed"
+
 
 class ApiError(Exception):
     """An API call failed. ``str(exc) == exc.user_message``."""
@@ -130,8 +174,9 @@ class InsecureUrl(ApiError):
 class FetchError(ApiError):
     """A document (metadata, a key set, an API answer) could not be fetched whole.
 
-    ``reason`` is a short phrase for lists of attempts ("HTTP 404", "ConnectError",
-    "not JSON", "larger than 1 MiB", "too slow"); ``str(exc)`` is the full sentence.
+    ``reason`` is a short phrase for lists of attempts ("HTTP 404", "nothing answered there
+    (connection refused)", "not JSON", "larger than 1 MiB", "too slow"); ``str(exc)`` is the
+    full sentence. A server that could not be reached at all has no ``status``.
     """
 
     default_message = "The document could not be fetched."

@@ -37,6 +37,7 @@ from twinedge_desktop.api.errors import (
     FetchUnavailable,
     InsecureUrl,
     clean_server_text,
+    transport_problem,
 )
 from twinedge_desktop.api.urls import display_url, is_secure_url
 
@@ -298,10 +299,10 @@ async def get_json_document(
             reason="too slow",
         ) from None
     except (httpx.HTTPError, OSError) as exc:
-        # Only the type: an exception's text may quote the address with its credentials.
+        # In words, never the exception's text (it may quote the address with credentials).
+        problem = transport_problem(exc)
         raise FetchUnavailable(
-            f"Could not fetch the {what} from {shown} ({type(exc).__name__}).",
-            reason=type(exc).__name__,
+            f"Could not fetch the {what} from {shown}: {problem}.", reason=problem
         ) from None
     try:
         data = json.loads(body)

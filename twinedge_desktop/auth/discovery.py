@@ -142,6 +142,7 @@ async def discover(http: httpx.AsyncClient, issuer: str) -> ServerMetadata:
             "address (plain http:// only for a server on this computer)."
         )
     problems: list[str] = []
+    unreachable = 0  # locations where nothing answered at all (no HTTP status)
     for url in well_known_urls(issuer):
         # One document, whole, within a deadline and a byte cap (api/http.py): httpx's own
         # timeouts are per read, so a server trickling bytes would otherwise never end.
@@ -154,6 +155,7 @@ async def discover(http: httpx.AsyncClient, issuer: str) -> ServerMetadata:
             ) from None
         except FetchUnavailable as exc:
             problems.append(exc.reason)
+            unreachable += exc.status is None
             log.info("Discovery at %s failed: %s", display_url(url), exc.reason)
             continue
         except FetchError as exc:
@@ -172,10 +174,10 @@ async def discover(http: httpx.AsyncClient, issuer: str) -> ServerMetadata:
             )
         log.info("Discovered authorization server %s", metadata.issuer)
         return metadata
-    if problems and all(p.endswith("Error") for p in problems):
+    if problems and unreachable == len(problems):
         raise DiscoveryError(
-            f"The authorization server at {clean_server_text(issuer, 120)} could not be reached "
-            f"({problems[0]}). Check the address and your connection."
+            f"The authorization server at {clean_server_text(issuer, 120)} could not be reached: "
+            f"{problems[0]}. Check the address and your connection."
         )
     raise DiscoveryError(
         f"No authorization server metadata was found at {clean_server_text(issuer, 120)} "

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from twinedge_desktop.api.errors import clean_server_text as clean_server_text
 
+# The keychain's error, re-exported so the window can recognise it with isinstance: views
+# never import the vault (tests/unit/test_layering.py), but they may import auth.
+from twinedge_desktop.vault import KeychainUnavailable as KeychainUnavailable
+
 
 class SignInError(Exception):
     """Sign-in did not complete. ``error`` is the OAuth error code when there is one."""

@@ -29,6 +29,7 @@ import html
 import logging
 import secrets
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import parse_qsl, urlsplit
@@ -126,9 +127,18 @@ class LoopbackListener:
         expected_state: str | None = None,
         max_request_bytes: int = MAX_REQUEST_BYTES,
         request_deadline: float = REQUEST_DEADLINE,
+        port: int = 0,
+        host_names: Sequence[str] = (),
     ) -> None:
+        """``port``: 0 (the default) lets the OS choose, as a native app's sign-in should
+        (RFC 8252 §7.3); a fixed one is for a redirect URI registered with its port (a web
+        app in development, in the OAuth playground), and fails with ``OSError`` when taken.
+        ``host_names``: names besides the loopback literals a ``Host`` header may carry
+        (``localhost`` for such a redirect URI); the listener still binds loopback only."""
         self.callback_path = callback_path
         self._want_ipv6 = ipv6
+        self._requested_port = port
+        self._host_names = tuple(name.lower() for name in host_names)
         self._expected_state = expected_state.encode("ascii") if expected_state else None
         self._max_request_bytes = max_request_bytes
         self._request_deadline = request_deadline
@@ -152,7 +162,7 @@ class LoopbackListener:
         v4 = await asyncio.start_server(
             self._on_connection,
             host="127.0.0.1",
-            port=0,
+            port=self._requested_port,
             family=socket.AF_INET,
             reuse_address=False,
             backlog=16,
@@ -160,6 +170,7 @@ class LoopbackListener:
         self._servers.append(v4)
         self._port = int(v4.sockets[0].getsockname()[1])
         self._hosts = [f"127.0.0.1:{self._port}"]
+        self._hosts += [f"{name}:{self._port}" for name in self._host_names]
         if self._want_ipv6 and socket.has_ipv6:
             try:
                 v6 = await asyncio.start_server(

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from twinedge_desktop.api.errors import NetworkError
+from twinedge_desktop.api.errors import NetworkError, transport_problem
 from twinedge_desktop.api.http import send_bounded
 from twinedge_desktop.auth.discovery import ServerMetadata
 from twinedge_desktop.auth.errors import SignInError, clean_server_text
@@ -183,7 +183,7 @@ class OAuthClient:
             ) from None
         except httpx.TransportError as exc:
             raise NetworkError(
-                f"The authorization server could not be reached ({type(exc).__name__}). "
+                f"The authorization server could not be reached: {transport_problem(exc)}. "
                 "Check your connection and try again.",
                 # Only a connection that was never made proves the request was not sent.
                 request_sent=not isinstance(exc, _NOT_SENT),

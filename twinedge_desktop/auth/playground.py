@@ -10,6 +10,10 @@ sign-in depends on. The steps, after the seed's "Supported Flows":
    received, :func:`check_callback_params`) checked in the order that is safe: ``state``
    first (RFC 6749 §10.12), then the issuer (RFC 9207), then ``error``, then ``code``.
    Each failure is a :class:`CallbackError` whose ``issue`` says which.
+   When the redirect URI points at this computer, :func:`loopback_redirect` says where, and
+   :func:`open_listener` starts ``auth/loopback.py``'s listener there (the registered port,
+   or any port for a native app) knowing the request's ``state``, so the code comes back
+   to the playground itself and a callback for another request is refused.
 3. :class:`Playground` — the token requests: code exchange (``client_secret_basic``,
    ``client_secret_post`` or a public client's verifier), refresh, client credentials.
    Each returns a :class:`TokenExchange`: the request and response exactly as sent and
@@ -38,6 +42,7 @@ import httpx
 from twinedge_desktop.api.errors import ApiError
 from twinedge_desktop.auth.discovery import ServerMetadata, discover
 from twinedge_desktop.auth.errors import SignInError, clean_server_text
+from twinedge_desktop.auth.loopback import LoopbackListener
 from twinedge_desktop.auth.oauth import ClientAuthMethod, OAuthClient, TokenResponse
 from twinedge_desktop.auth.pkce import code_challenge_s256, new_code_verifier, new_state
 from twinedge_desktop.oauth_apps_rules import ApplicationType, redirect_uri_problem
@@ -387,6 +392,79 @@ def check_callback_params(
     return Callback(code=code, state=received_state, issuer=issuer)
 
 
+# -- 2b. a callback this computer can receive ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoopbackRedirect:
+    """A registered redirect URI that points at this computer (plain ``http://`` on a loopback
+    address), so the playground can receive the code itself with a :class:`LoopbackListener`
+    instead of asking the person to paste the address their browser landed on.
+
+    ``port`` is None for a native app's loopback URI, which matches on any port (RFC 8252
+    §7.3): the listener takes one the OS chooses. Otherwise the URI was registered with its
+    port (a web app or SPA in development) and is matched exactly: the listener must bind
+    that port, and ``registered`` is sent as it is.
+    """
+
+    registered: str
+    host: str  # as written in the URI: "127.0.0.1", "[::1]" or "localhost"
+    port: int | None
+    path: str
+    query: str
+
+    def uri_for(self, port: int) -> str:
+        """The redirect URI to send when the listener listens on ``port``."""
+        if self.port is not None:
+            return self.registered
+        query = f"?{self.query}" if self.query else ""
+        return f"http://{self.host}:{port}{self.path}{query}"
+
+
+def loopback_redirect(
+    application_type: ApplicationType, redirect_uri: str
+) -> LoopbackRedirect | None:
+    """The loopback target of ``redirect_uri``, or None when the browser must be sent
+    elsewhere (``https://``, a private-use scheme, another host): then the person pastes
+    the callback. A URI the rules refuse is None too."""
+    if redirect_uri_problem(application_type, redirect_uri) is not None:
+        return None
+    parts = urlsplit(redirect_uri)
+    host = (parts.hostname or "").lower()
+    if parts.scheme.lower() != "http" or host not in ("127.0.0.1", "::1", "localhost"):
+        return None
+    shown = "[::1]" if host == "::1" else host
+    any_port = application_type is ApplicationType.NATIVE
+    port = None if any_port else (parts.port or 80)
+    return LoopbackRedirect(redirect_uri, shown, port, parts.path or "/", parts.query)
+
+
+async def open_listener(redirect: LoopbackRedirect, *, state: str) -> tuple[LoopbackListener, str]:
+    """A started :class:`LoopbackListener` for ``redirect`` that accepts only callbacks with
+    ``state`` (others are refused and it keeps waiting, RFC 6749 §10.12), and the redirect
+    URI to put in the authorization request.
+
+    Raises ``OSError`` when it cannot listen there: a fixed port already in use (the
+    application's own development server may be running) or below 1024, or ``[::1]`` on a
+    computer without IPv6 loopback. The caller then falls back to a pasted callback.
+    """
+    listener = LoopbackListener(
+        redirect.path,
+        expected_state=state,
+        port=redirect.port or 0,
+        host_names=("localhost",) if redirect.host == "localhost" else (),
+    )
+    try:
+        await listener.start()
+    except BaseException:  # a failed or cancelled start leaves no port open
+        await listener.aclose()
+        raise
+    if redirect.host == "[::1]" and f"[::1]:{listener.port}" not in listener.addresses:
+        await listener.aclose()
+        raise OSError("This computer has no IPv6 loopback address ([::1]) to listen on.")
+    return listener, redirect.uri_for(listener.port)
+
+
 # -- 3. token requests, recorded -----------------------------------------------------------------
 
 
@@ -511,6 +589,13 @@ class RecordedResponse:
             return json.dumps(shown, indent=2, ensure_ascii=False)
         return clean_server_text(self.text, 500)
 
+    def revealed_text(self) -> str:
+        """The body as received, JSON pretty-printed, tokens included (a view's "reveal")."""
+        data = self.json()
+        if isinstance(data, dict):
+            return json.dumps(data, indent=2, ensure_ascii=False)
+        return self.text[:2000]
+
 
 @dataclass(frozen=True)
 class TokenExchange:
@@ -538,12 +623,16 @@ class TokenExchange:
     def as_curl(self, *, reveal_secrets: bool = False) -> str:
         return self.request.as_curl(reveal_secrets=reveal_secrets)
 
-    def as_text(self) -> str:
-        """Request and response as a person reads them, secrets masked."""
-        lines = [f"{self.request.method} {self.request.url}"]
-        lines += [f"{name}: {value}" for name, value in self.request.masked_headers()]
+    def as_text(self, *, reveal_secrets: bool = False) -> str:
+        """Request and response as a person reads them, secrets masked unless
+        ``reveal_secrets`` (the playground's "Reveal secrets", for this screen only)."""
+        request = self.request
+        headers = request.headers if reveal_secrets else request.masked_headers()
+        form = request.form if reveal_secrets else request.masked_form()
+        lines = [f"{request.method} {request.url}"]
+        lines += [f"{name}: {value}" for name, value in headers]
         lines.append("")
-        lines.append("&".join(f"{name}={value}" for name, value in self.request.masked_form()))
+        lines.append("&".join(f"{name}={value}" for name, value in form))
         lines.append("")
         if self.response is None:
             lines.append(f"→ no response ({self.error})")
@@ -552,7 +641,9 @@ class TokenExchange:
                 f"→ HTTP {self.response.status} {self.response.reason} "
                 f"({self.elapsed_seconds * 1000:.0f} ms)"
             )
-            lines.append(self.response.masked_text())
+            lines.append(
+                self.response.revealed_text() if reveal_secrets else self.response.masked_text()
+            )
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -602,7 +693,10 @@ class Playground:
         redirect_uri: str,
         scopes: Sequence[str] = (),
         use_pkce: bool = True,
+        state: str | None = None,
     ) -> AuthorizationRequest:
+        """``state``: the request's state when it is drawn beforehand (a loopback listener
+        that must know it, :func:`open_listener`); a new one otherwise."""
         return build_authorization_request(
             self.metadata,
             client_id=client_id,
@@ -610,6 +704,7 @@ class Playground:
             redirect_uri=redirect_uri,
             scopes=scopes,
             use_pkce=use_pkce,
+            state=state,
         )
 
     def parse_callback(self, pasted: str, request: AuthorizationRequest) -> Callback:

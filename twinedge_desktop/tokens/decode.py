@@ -182,8 +182,8 @@ def _decode_api_key(key: str, notes: list[Finding]) -> Decoded:
             Severity.OK,
             "This is a TwinEdge API key, not a token: it is opaque (it carries no claims, no "
             "expiry and no signature). Its checksum is correct, so it was not mistyped. Only "
-            "the server knows whether it is active, what it allows and until when: test it "
-            "from the API keys page.",
+            "the server knows whether it is active and what it allows: ask it with GET /v1/me "
+            "and the key as the bearer (the Token Inspector's Test button does this).",
         )
     else:
         result.add("api_key", Severity.ERROR, _KEY_CHECK_MESSAGES[status].format(length=len(key)))

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from twinedge_desktop.scopes import describe, parse_scope_string
+from twinedge_desktop.timefmt import format_duration
 from twinedge_desktop.tokens.model import Explanation, ScopeInfo
 
 HEADER_MEANINGS: dict[str, str] = {
@@ -55,30 +56,11 @@ CLAIM_MEANINGS: dict[str, str] = {
 TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
 
 
-def relative(seconds: float) -> str:
-    """A rough, readable duration: "42 min", "3 days", "less than a minute"."""
-    seconds = abs(seconds)
-    if seconds < 60:
-        return f"{int(seconds)} s" if seconds >= 1 else "less than a second"
-    minutes = seconds / 60
-    if minutes < 60:
-        return f"{int(minutes)} min"
-    hours = minutes / 60
-    if hours < 48:
-        whole = int(hours)
-        rest = int(minutes - whole * 60)
-        return f"{whole} h {rest} min" if whole < 10 and rest else f"{whole} h"
-    days = hours / 24
-    if days < 365 * 2:
-        return f"{int(days)} days"
-    return f"{int(days / 365)} years"
-
-
 def relative_phrase(claim: str, when: float, now: float) -> str:
     """ "expires in 42 min", "expired 3 days ago", "issued 5 min ago"… for a time claim."""
     delta = when - now
     future = delta > 0
-    span = relative(delta)
+    span = format_duration(delta)  # the app's one duration format (timefmt)
     if claim == "exp":
         return f"expires in {span}" if future else f"expired {span} ago"
     if claim == "nbf":

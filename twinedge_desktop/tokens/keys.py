@@ -195,8 +195,11 @@ def keys_from_pem(data: bytes, source: str) -> tuple[tuple[PublicKey, ...], tupl
             )
         else:
             key = load_pem_public_key(data)
-    except (ValueError, TypeError) as exc:
-        raise KeySourceError(f"{source} is not a usable PEM key ({type(exc).__name__}).") from None
+    except (ValueError, TypeError):
+        raise KeySourceError(
+            f"{source} is not a usable PEM key: it could not be read as a public key, a "
+            "certificate or a private key."
+        ) from None
     return (PublicKey(kid=None, pem_key=key),), tuple(notes)
 
 

@@ -343,8 +343,8 @@ class TokenInspector:
         finding = Finding(
             "internal",
             Severity.ERROR,
-            f"The inspector hit an unexpected problem ({type(exc).__name__}) and could not "
-            "finish; the token was not judged valid.",
+            "The inspector hit an unexpected problem and could not finish; the token was not "
+            "judged valid. The details are in the log.",
         )
         return InspectionReport(
             kind=TokenKind.UNREADABLE,

@@ -17,8 +17,9 @@ from typing import Any
 import jwt
 from jwt.algorithms import get_default_algorithms
 
+from twinedge_desktop.timefmt import format_duration
 from twinedge_desktop.tokens.decode import b64url_decode
-from twinedge_desktop.tokens.explain import format_time, relative, to_datetime
+from twinedge_desktop.tokens.explain import format_time, to_datetime
 from twinedge_desktop.tokens.keys import KeySet, PublicKey, candidates
 from twinedge_desktop.tokens.model import Finding, Severity
 
@@ -140,13 +141,13 @@ def check_signature(
             continue
         try:
             key_object = key_objects.key_for(key, alg)
-        except (jwt.PyJWTError, ValueError, TypeError) as exc:
-            last_error = f"key {key.kid!r} is unusable ({type(exc).__name__})"
+        except (jwt.PyJWTError, ValueError, TypeError):
+            last_error = f"key {key.kid!r} is unusable for {alg}"
             continue
         try:
             matches = algorithm.verify(signing_input, key_object, signature)
-        except (jwt.PyJWTError, ValueError, TypeError) as exc:
-            last_error = f"key {key.kid!r} cannot verify {alg} ({type(exc).__name__})"
+        except (jwt.PyJWTError, ValueError, TypeError):
+            last_error = f"key {key.kid!r} cannot verify {alg}"
             continue
         if not matches:
             last_error = "it does not match"
@@ -213,7 +214,7 @@ def _about(seconds: float) -> str:
     seconds = abs(seconds)
     if seconds < 90:
         return f"{round(seconds)} s"
-    return "about " + relative(round(seconds / 60) * 60)
+    return "about " + format_duration(round(seconds / 60) * 60)
 
 
 def _at(timestamp: float) -> str:
@@ -249,7 +250,7 @@ def _check_exp(claims: Mapping[str, Any], now: float, leeway: int) -> list[Findi
             Finding(
                 "exp",
                 Severity.ERROR,
-                f"Expired {relative(now - exp)} ago ({at}); leeway {leeway} s.",
+                f"Expired {format_duration(now - exp)} ago ({at}); leeway {leeway} s.",
             )
         ]
     if now >= exp:
@@ -257,11 +258,13 @@ def _check_exp(claims: Mapping[str, Any], now: float, leeway: int) -> list[Findi
             Finding(
                 "exp",
                 Severity.WARNING,
-                f"Expired {relative(now - exp)} ago ({at}); "
+                f"Expired {format_duration(now - exp)} ago ({at}); "
                 f"accepted only within the {leeway} s leeway.",
             )
         ]
-    return [Finding("exp", Severity.OK, f"Not expired: expires in {relative(exp - now)} ({at}).")]
+    return [
+        Finding("exp", Severity.OK, f"Not expired: expires in {format_duration(exp - now)} ({at}).")
+    ]
 
 
 def _check_nbf(claims: Mapping[str, Any], now: float, leeway: int) -> list[Finding]:
@@ -275,7 +278,7 @@ def _check_nbf(claims: Mapping[str, Any], now: float, leeway: int) -> list[Findi
             Finding(
                 "nbf",
                 Severity.ERROR,
-                f"Not valid yet: valid from in {relative(nbf - now)}"
+                f"Not valid yet: valid from in {format_duration(nbf - now)}"
                 f" ({_at(nbf)}); leeway {leeway} s.",
             )
         ]
@@ -295,7 +298,7 @@ def _check_iat(claims: Mapping[str, Any], now: float, leeway: int) -> list[Findi
             Finding(
                 "iat",
                 Severity.ERROR,
-                f"Issued {relative(iat - now)} in the future "
+                f"Issued {format_duration(iat - now)} in the future "
                 f"({_at(iat)}); leeway {leeway} s. The issuer's clock "
                 "or this computer's is wrong, or the token is forged.",
             )
@@ -303,7 +306,7 @@ def _check_iat(claims: Mapping[str, Any], now: float, leeway: int) -> list[Findi
     exp = to_datetime(claims.get("exp"))
     if exp is not None and exp.timestamp() < iat:
         return [Finding("iat", Severity.ERROR, "The token expires before it was issued.")]
-    return [Finding("iat", Severity.OK, f"Issued {relative(now - iat)} ago.")]
+    return [Finding("iat", Severity.OK, f"Issued {format_duration(now - iat)} ago.")]
 
 
 def _check_iss(claims: Mapping[str, Any], issuer: str | None) -> list[Finding]:

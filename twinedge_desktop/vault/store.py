@@ -256,15 +256,16 @@ def _translate(exc: BaseException) -> KeychainUnavailable:
         )
     if isinstance(exc, NoKeyringError):
         return _no_backend_error()
+    # The keyring's own words (redacted, shortened), never its exception's class name.
     if isinstance(exc, InitError):
         return KeychainUnavailable(
             "error",
-            f"The system keychain could not be opened ({type(exc).__name__}: "
-            f"{_short(text)}). Check that your keyring service is running.",
+            f"The system keychain could not be opened ({_short(text) or 'no reason given'}). "
+            "Check that your keyring service is running.",
         )
     return KeychainUnavailable(
         "error",
-        f"The system keychain reported an error ({type(exc).__name__}: {_short(text)}).",
+        f"The system keychain reported an error ({_short(text) or 'no reason given'}).",
     )
 
 

@@ -92,7 +92,7 @@ async def capture(out_dir: Path) -> list[Path]:
         window.show()
         await desktop.start()
         await _until(lambda: not desktop.controller.restoring)
-        window.sign_in_action.trigger()
+        window.window_actions.sign_in.trigger()  # type: ignore[union-attr]
         await _until(lambda: browser.url is not None)
         browser.complete()
         await _until(lambda: desktop.controller.state is SessionState.SIGNED_IN)

@@ -235,3 +235,33 @@ async def test_the_default_whole_request_deadline_is_about_ten_seconds() -> None
             writer.close()
         assert answer.startswith(b"HTTP/1.1 408 ")
         assert listener.is_serving and not listener._callback.done()  # type: ignore[union-attr]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_a_fixed_port_is_bound_and_a_taken_one_refused() -> None:
+    """For a redirect URI registered with its port (the OAuth playground's web apps)."""
+    port = free_port()
+    async with LoopbackListener("/cb", port=port) as listener:
+        assert listener.port == port
+        assert listener.redirect_uri == f"http://127.0.0.1:{port}/cb"
+        with pytest.raises(OSError):
+            await LoopbackListener(port=port).start()
+    assert not port_accepts("127.0.0.1", port)  # closed with the listener
+
+
+async def test_extra_host_names_are_accepted_only_when_given() -> None:
+    async with httpx.AsyncClient() as client:
+        for names, expected in (((), 400), (("localhost",), 303)):
+            port = free_port()
+            async with LoopbackListener(port=port, host_names=names) as listener:
+                answer = await client.get(
+                    f"http://127.0.0.1:{port}/callback?code=x&state=y",
+                    headers={"Host": f"localhost:{port}"},
+                )
+                assert answer.status_code == expected
+                listener.finish(True, "done")

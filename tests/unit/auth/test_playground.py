@@ -3,6 +3,7 @@ token exchanges (masked for display, as curl) against httpx.MockTransport."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import shlex
 from collections.abc import Callable
@@ -26,7 +27,9 @@ from twinedge_desktop.auth.playground import (
     PlaygroundError,
     build_authorization_request,
     check_callback_params,
+    loopback_redirect,
     mask,
+    open_listener,
     parse_callback,
 )
 from twinedge_desktop.oauth_apps_rules import ApplicationType
@@ -401,3 +404,77 @@ async def test_curl_quotes_awkward_values_for_the_shell() -> None:
     assert f"client_secret={odd_secret}" in data and "client_id=client 1" in data
     masked = exchange.as_curl()
     assert odd_secret not in masked and '"client_secret=$CLIENT_SECRET"' in masked
+
+
+# -- a callback this computer can receive ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "uri", "expected", "sent"),
+    [
+        # A native app's loopback URI matches on any port (RFC 8252 §7.3): the OS picks one.
+        (
+            ApplicationType.NATIVE,
+            "http://127.0.0.1/callback",
+            ("127.0.0.1", None, "/callback"),
+            "http://127.0.0.1:51234/callback",
+        ),
+        (
+            ApplicationType.NATIVE,
+            "http://127.0.0.1:8080/cb?x=1",
+            ("127.0.0.1", None, "/cb"),
+            "http://127.0.0.1:51234/cb?x=1",
+        ),
+        (
+            ApplicationType.NATIVE,
+            "http://[::1]/callback",
+            ("[::1]", None, "/callback"),
+            "http://[::1]:51234/callback",
+        ),
+        # A web app's or SPA's is matched exactly: its own port, sent as registered.
+        (
+            ApplicationType.WEB,
+            "http://127.0.0.1:8080/callback",
+            ("127.0.0.1", 8080, "/callback"),
+            "http://127.0.0.1:8080/callback",
+        ),
+        (ApplicationType.SPA, "http://localhost:3000/cb", ("localhost", 3000, "/cb"), None),
+        (ApplicationType.WEB, "http://localhost/cb", ("localhost", 80, "/cb"), None),
+        # Elsewhere: the person pastes the address.
+        (ApplicationType.WEB, "https://app.example.com/callback", None, None),
+        (ApplicationType.WEB, "https://127.0.0.1:8443/callback", None, None),
+        (ApplicationType.NATIVE, "com.example.app:/callback", None, None),
+        (ApplicationType.WEB, "http://app.example.com/cb", None, None),  # refused by the rules
+    ],
+)
+def test_loopback_redirect_says_where_to_listen(
+    kind: ApplicationType,
+    uri: str,
+    expected: tuple[str, int | None, str] | None,
+    sent: str | None,
+) -> None:
+    target = loopback_redirect(kind, uri)
+    if expected is None:
+        assert target is None
+        return
+    assert target is not None
+    assert (target.host, target.port, target.path) == expected
+    assert target.uri_for(target.port or 51234) == (sent or uri)
+
+
+async def test_open_listener_receives_only_its_own_requests_callback() -> None:
+    target = loopback_redirect(ApplicationType.NATIVE, "http://127.0.0.1/callback?tenant=north")
+    assert target is not None
+    listener, redirect_uri = await open_listener(target, state="the-state")
+    try:
+        assert redirect_uri == f"http://127.0.0.1:{listener.port}/callback?tenant=north"
+        async with httpx.AsyncClient() as browser:
+            other = await browser.get(f"{redirect_uri}&code=c1&state=another")
+            assert other.status_code == 400  # not this request's: refused, still waiting
+            waiting = asyncio.ensure_future(listener.wait_for_callback())
+            await browser.get(f"{redirect_uri}&code=c2&state=the-state")
+            params = await asyncio.wait_for(waiting, 5)
+        assert (params["code"], params["tenant"]) == ("c2", "north")
+    finally:
+        listener.finish(True, "done")
+        await listener.aclose(grace=0)

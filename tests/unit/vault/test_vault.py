@@ -70,7 +70,7 @@ class _Failing(InMemoryKeyring):
     [
         (KeyringLocked("Failed to unlock the collection!"), "locked", "locked"),
         (InitError("Failed to unlock: Prompt dismissed"), "prompt-dismissed", "dismissed"),
-        (RuntimeError("boom"), "error", "RuntimeError"),
+        (RuntimeError("boom"), "error", "boom"),  # its words, never its class name
     ],
 )
 def test_keyring_failures_become_keychain_unavailable_with_a_reason(
@@ -81,6 +81,7 @@ def test_keyring_failures_become_keychain_unavailable_with_a_reason(
         store.set("k", "refresh-token-value")
     assert info.value.reason == reason
     assert words in info.value.user_message
+    assert type(exc).__name__ not in info.value.user_message
     assert "refresh-token-value" not in info.value.user_message
     assert str(info.value) == info.value.user_message
 

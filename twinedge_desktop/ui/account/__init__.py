@@ -1,5 +1,6 @@
 """Signing in and who is signed in: the session controller, the sign-in and account pages,
-the service-account and API-key dialogs, and the profiles (switch, add).
+the service-account and API-key dialogs, the local sandbox's card, and the profiles (switch,
+add, rename, remove).
 
 Imported for the window's first frame (the navigation lists the page): only the page's
 description lives here; the page itself is imported when it is built.

@@ -5,6 +5,13 @@ API key), the organisation, each granted scope with the product's meaning of it,
 the access token's expiry as a live countdown, and which keychain holds the
 refresh token. "Sign out" revokes at the server and forgets the stored tokens.
 
+An API-key session is named by the key (its prefix), with its owner below; its expiry is
+set on the key, and ``GET /v1/me`` (all the API tells a key about itself) does not say
+it, so the page says where to see it rather than claiming the key never expires.
+
+The page scrolls inside the window's page frame when the window is small; the local
+sandbox's profile also shows how to sign in to it (:class:`SandboxCard`).
+
 Signals:
     sign_out_requested(): the person chose "Sign out".
 """
@@ -26,7 +33,9 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop import scopes as scope_catalogue
 from twinedge_desktop.auth.kinds import CredentialKind
+from twinedge_desktop.config import SANDBOX_PROFILE_ID
 from twinedge_desktop.timefmt import Clock, utc_now
+from twinedge_desktop.ui.account.sandbox_card import SandboxCard
 from twinedge_desktop.ui.common.style import icon, set_role
 from twinedge_desktop.ui.common.text import escape, expiry_text
 from twinedge_desktop.ui.common.widgets import centered_column, label
@@ -38,8 +47,13 @@ if TYPE_CHECKING:
 _KIND_TEXT = {
     CredentialKind.USER: "Signed in as a person (browser sign-in)",
     CredentialKind.SERVICE: "Service account (client credentials)",
-    CredentialKind.API_KEY: "API key — read-only checks",
+    CredentialKind.API_KEY: "Using an API key for read-only checks (it cannot manage keys)",
 }
+API_KEY_EXPIRY = "set on the key"
+API_KEY_EXPIRY_DETAIL = (
+    "The API does not tell a key its own expiry. Signed in as a person, API Keys lists "
+    "every key's expiry."
+)
 
 
 class AccountPage(QWidget):
@@ -47,7 +61,9 @@ class AccountPage(QWidget):
 
     sign_out_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, sandbox_card: SandboxCard | None = None
+    ) -> None:
         super().__init__(parent)
         self._info: SessionInfo | None = None
         self._clock: Clock = utc_now
@@ -69,7 +85,9 @@ class AccountPage(QWidget):
         form.setVerticalSpacing(10)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self.name_value = label()
+        self.name_value.setAccessibleName("Name")
         self.email_value = label()
+        self.email_value.setAccessibleName("Email")
         self.subject_value = label()
         self.org_value = label()
         self.profile_value = label()
@@ -81,13 +99,15 @@ class AccountPage(QWidget):
         self.keychain_value = label()
         self.keychain_value.setAccessibleName("Where the refresh token is kept")
         self.scopes_value = label()
-        self.scopes_value.setWordWrap(False)  # a two-column table: its size hint is exact
+        # A two-column table, wrapped to the page's width (the meanings wrap, not the names).
         self.scopes_value.setTextFormat(Qt.TextFormat.RichText)
         self.scopes_value.setAccessibleName("Granted scopes")
         expiry = QVBoxLayout()
+        self._expiry_row = expiry
         expiry.setSpacing(2)
         expiry.addWidget(self.expiry_value)
         expiry.addWidget(self.expiry_detail)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Name", self.name_value)
         form.addRow("Email", self.email_value)
         form.addRow("User ID", self.subject_value)
@@ -117,6 +137,8 @@ class AccountPage(QWidget):
         layout.addWidget(self.kind_label)
         layout.addWidget(card)
         layout.addLayout(buttons)
+        self.sandbox_card = sandbox_card or SandboxCard(lambda: 30)
+        layout.addWidget(self.sandbox_card)
         centered_column(self, column, max_width=720)
 
     def set_info(
@@ -125,15 +147,23 @@ class AccountPage(QWidget):
         profile: Profile | None,
         *,
         keychain_problem: str | None = None,
+        api_key_prefix: str | None = None,
     ) -> None:
         """Show ``info`` (None: nobody, the countdown stops); ``keychain_problem`` says why
-        the renewed sign-in could not be saved, beside where it is kept."""
+        the renewed sign-in could not be saved, beside where it is kept; ``api_key_prefix``
+        names the API key an API-key session uses."""
         self._info = info
+        self.sandbox_card.setVisible(profile is not None and profile.id == SANDBOX_PROFILE_ID)
         if info is None:
             self._tick.stop()
             return
-        self.heading.setText(info.name or info.email or info.subject or "Account")
+        api_key = info.kind is CredentialKind.API_KEY
+        if api_key:
+            self.heading.setText(f"API key {api_key_prefix}…" if api_key_prefix else "API key")
+        else:
+            self.heading.setText(info.name or info.email or info.subject or "Account")
         self.kind_label.setText(_KIND_TEXT[info.kind])
+        self._label_rows(api_key)
         self.name_value.setText(info.name or "—")
         self.email_value.setText(info.email or "—")
         self.subject_value.setText(info.subject or "—")
@@ -142,8 +172,8 @@ class AccountPage(QWidget):
             self.profile_value.setText(f"{profile.name} — {profile.issuer}")
         else:
             self.profile_value.setText("—")
-        if info.kind is CredentialKind.API_KEY:
-            keychain = "none (an API key is not a sign-in)"
+        if api_key:
+            keychain = "none (an API key is not a sign-in: it is used until you quit)"
         elif keychain_problem:
             keychain = f"{info.keychain} — not saved: {keychain_problem}"
         else:
@@ -155,6 +185,25 @@ class AccountPage(QWidget):
             self._tick.start()
         else:
             self._tick.stop()
+
+    def _label_rows(self, api_key: bool) -> None:
+        """An API key's rows speak of the key and its owner, not of a signed-in person."""
+        names = {
+            self.name_value: "Key owner" if api_key else "Name",
+            self.email_value: "Owner's email" if api_key else "Email",
+            self.subject_value: "Owner's user ID" if api_key else "User ID",
+        }
+        for field, text in names.items():
+            row_label = self._form.labelForField(field)
+            if isinstance(row_label, QLabel):
+                row_label.setText(text)
+            field.setAccessibleName(text)
+        expiry_label = self._form.labelForField(self._expiry_row)
+        if isinstance(expiry_label, QLabel):
+            expiry_label.setText("Key expiry" if api_key else "Access token")
+        keychain_label = self._form.labelForField(self.keychain_value)
+        if isinstance(keychain_label, QLabel):
+            keychain_label.setText("Saved" if api_key else "Refresh token")
 
     @staticmethod
     def _scopes_html(granted: tuple[str, ...]) -> str:
@@ -174,17 +223,18 @@ class AccountPage(QWidget):
         if info is None:
             return
         expires = info.access_expires_at
+        api_key = info.kind is CredentialKind.API_KEY
         if expires is None:
-            self.expiry_value.setText(
-                "does not expire" if info.kind is CredentialKind.API_KEY else "—"
-            )
-            self.expiry_detail.setText("")
+            # Never "does not expire": an API key's expiry is on the key, unknown here.
+            self.expiry_value.setText(API_KEY_EXPIRY if api_key else "—")
+            self.expiry_detail.setText(API_KEY_EXPIRY_DETAIL if api_key else "")
             return
         self.expiry_value.setText(expiry_text(expires, self._clock()))
         local = expires.astimezone()
-        renewal = (
-            "Renewed automatically from the refresh token when needed."
-            if info.kind is CredentialKind.USER
-            else "Sign in again when it expires."
-        )
+        if info.kind is CredentialKind.USER:
+            renewal = "Renewed automatically from the refresh token when needed."
+        elif api_key:
+            renewal = "The key stops working then: make a new one before."
+        else:
+            renewal = "Sign in again when it expires."
         self.expiry_detail.setText(f"at {local:%H:%M:%S} ({local:%Z}). {renewal}")

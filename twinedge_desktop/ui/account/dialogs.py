@@ -2,6 +2,7 @@
 
 Both only collect input; the session controller runs the sign-in. Secret fields
 are masked, with a "Show" toggle, and their text is cleared when the dialog closes.
+A problem with the input is said inside the dialog, which grows to show it.
 
 Signals:
     ServiceSignInDialog.submitted(str, str, list): client id, client secret, scopes.
@@ -9,6 +10,8 @@ Signals:
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -26,7 +29,11 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop.keyformat import KeyCheck, check_key
 from twinedge_desktop.scopes import SCOPES
+from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.style import set_role
+from twinedge_desktop.ui.common.widgets import fit_to_contents
+
+DIALOG_WIDTH = 520  # wide enough for the intros in a few lines; narrower than the window
 
 
 def masked_field(accessible_name: str) -> tuple[QLineEdit, QCheckBox, QHBoxLayout]:
@@ -52,7 +59,16 @@ class ServiceSignInDialog(QDialog):
 
     submitted = Signal(str, str, list)
 
-    def __init__(self, default_client_id: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        default_client_id: str = "",
+        parent: QWidget | None = None,
+        *,
+        scopes: Sequence[str] = (),
+        problem: str | None = None,
+    ) -> None:
+        """``scopes`` are ticked, and ``problem`` (why the last attempt failed) is shown,
+        when the dialog reopens after a failed sign-in; the secret is always typed again."""
         super().__init__(parent)
         self.setWindowTitle("TwinEdge — Service account sign-in")
         intro = QLabel(
@@ -71,6 +87,7 @@ class ServiceSignInDialog(QDialog):
             box = QCheckBox(scope.name)
             box.setToolTip(scope.description)
             box.setAccessibleName(f"{scope.name}: {scope.description}")
+            box.setChecked(scope.name in scopes)
             self.scope_boxes[scope.name] = box
             grid.addWidget(box, index // 2, index % 2)
         hint = QLabel("No scope ticked asks for the client's default scopes.")
@@ -80,9 +97,7 @@ class ServiceSignInDialog(QDialog):
         form.addRow("Client secret", secret_row)
         form.addRow("Scopes", grid)
         form.addRow("", hint)
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        set_role(self.error, "error")
+        self.error = InlineMessage("error")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -96,13 +111,22 @@ class ServiceSignInDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self.finished.connect(lambda _result: self.secret.clear())
-        self.resize(520, self.sizeHint().height())
+        self.resize(DIALOG_WIDTH, self.sizeHint().height())
+        if problem:
+            self.show_problem(f"The last attempt failed: {problem}")
+        if default_client_id:
+            self.secret.setFocus()
+
+    def show_problem(self, text: str) -> None:
+        """Say what is wrong inside the dialog, which grows to show it."""
+        self.error.show_message(text)
+        fit_to_contents(self)
 
     def _submit(self) -> None:
         client_id = self.client_id.text().strip()
         secret = self.secret.text()
         if not client_id or not secret:
-            self.error.setText("Enter both the client id and the client secret.")
+            self.show_problem("Enter both the client id and the client secret.")
             return
         scopes = [name for name, box in self.scope_boxes.items() if box.isChecked()]
         self.submitted.emit(client_id, secret, scopes)
@@ -124,7 +148,7 @@ class ApiKeyDialog(QDialog):
 
     submitted = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, problem: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("TwinEdge — Use an API key")
         intro = QLabel(
@@ -134,9 +158,7 @@ class ApiKeyDialog(QDialog):
         intro.setWordWrap(True)
         self.key, self.show_key, key_row = masked_field("API key")
         self.key.setPlaceholderText("te_…")
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        set_role(self.error, "error")
+        self.error = InlineMessage("error")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -151,13 +173,20 @@ class ApiKeyDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self.finished.connect(lambda _result: self.key.clear())
-        self.resize(520, self.sizeHint().height())
+        self.resize(DIALOG_WIDTH, self.sizeHint().height())
+        if problem:
+            self.show_problem(f"The last key did not work: {problem}")
+
+    def show_problem(self, text: str) -> None:
+        """Say what is wrong inside the dialog, which grows to show it."""
+        self.error.show_message(text)
+        fit_to_contents(self)
 
     def _submit(self) -> None:
         key = self.key.text().strip()
         problem = _KEY_PROBLEMS.get(check_key(key))
         if problem:
-            self.error.setText(problem)
+            self.show_problem(problem)
             return
         self.submitted.emit(key)
         self.accept()

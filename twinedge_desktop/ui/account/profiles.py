@@ -1,22 +1,32 @@
-"""Choosing which TwinEdge to talk to: the profile switcher and "Add profile…".
+"""Choosing which TwinEdge to talk to: the profile switcher, add, rename and remove.
 
 A profile is created from an issuer URL by discovery (RFC 8414): the dialog
 checks the URL (HTTPS, or HTTP to this computer only), reads the server's
-metadata and builds the profile; nothing else is needed but a client id.
+metadata and builds the profile with the core's one rule
+(:func:`~twinedge_desktop.auth.profiles.profile_for_issuer`, as ``login --issuer``
+does: the API address typed, else the metadata's ``api_base_url``); nothing else is
+needed but a client id. The API's audience is taken from the first access token.
 
-:class:`ProfileSwitching` is what switching and adding do (make current, save, say so);
-the Account page then binds the current profile's session.
+:class:`ProfileSwitching` is what switching, adding, renaming and removing do (change,
+save with the profiles file's read-merge-write, say so); the Account page then binds
+the current profile's session. Built-in profiles (TwinEdge Cloud, the local sandbox)
+are neither renamed nor removed; removing one signs it out (revoked at the server) and
+deletes its saved sign-in from the keychain, after a confirmation whose default is Cancel.
 
 Signals:
     ProfileSwitcher.profile_chosen(str): the id of the profile the person picked.
     ProfileSwitcher.add_requested(): the person picked "Add profile…".
+    ProfileSwitcher.opening(): the list is about to open (a moment to look for profiles
+        other processes added).
     AddProfileDialog.profile_created(Profile): discovery succeeded; the new profile.
-    ProfileSwitching.current_changed(): another profile is current (and saved).
+    RenameProfileDialog.renamed(str): the new name.
+    ProfileSwitching.current_changed(): the profiles or the current one changed (saved).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
@@ -27,17 +37,15 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
 
-from twinedge_desktop.config import (
-    DESKTOP_CLIENT_ID,
-    ConfigError,
-    Profile,
-    profile_id_for_issuer,
-)
+from twinedge_desktop.config import CLOUD_PROFILE_ID, DESKTOP_CLIENT_ID, ConfigError, Profile
+from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.style import icon
+from twinedge_desktop.ui.common.widgets import fit_to_contents
 
 if TYPE_CHECKING:
     from twinedge_desktop.config import ProfileStore
@@ -46,6 +54,7 @@ if TYPE_CHECKING:
     from twinedge_desktop.ui.common.tasks import TaskRunner
 
 ADD_PROFILE = "__add__"
+MAX_NAME_LENGTH = 60
 
 # What discovery returns; the dialog needs only these attributes of ServerMetadata.
 Discover = Callable[[str], Awaitable[Any]]
@@ -84,18 +93,12 @@ def check_url(text: str, what: str = "issuer URL") -> tuple[str | None, str | No
     return value.rstrip("/"), None
 
 
-def origin_of(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 class ProfileSwitcher(QComboBox):
     """The toolbar's profile list, ending with "Add profile…"."""
 
     profile_chosen = Signal(str)
     add_requested = Signal()
+    opening = Signal()
 
     def __init__(self, store: ProfileStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -117,6 +120,10 @@ class ProfileSwitcher(QComboBox):
             self.insertSeparator(self.count())
             self.addItem(icon("add"), "Add profile…", ADD_PROFILE)
             self.select(self._store.current_id)
+
+    def showPopup(self) -> None:
+        self.opening.emit()  # profiles another process added are listed before it opens
+        super().showPopup()
 
     def _ordered(self) -> list[Profile]:
         # Built-ins first (Cloud, then the sandbox), then the person's own by name.
@@ -149,11 +156,13 @@ class AddProfileDialog(QDialog):
         self,
         discover: Discover,
         runner: TaskRunner,
+        store: ProfileStore,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._discover = discover
         self._runner = runner
+        self._store = store
         self.setWindowTitle("TwinEdge — Add profile")
         intro = QLabel(
             "Connect to another TwinEdge (or any standards-compliant authorization server). "
@@ -180,6 +189,7 @@ class AddProfileDialog(QDialog):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Status")
+        self.status.hide()
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -194,6 +204,12 @@ class AddProfileDialog(QDialog):
         layout.addWidget(self.buttons)
         self.resize(540, self.sizeHint().height())
 
+    def _say(self, text: str) -> None:
+        """A status or problem inside the dialog, which grows to show it."""
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+        fit_to_contents(self)
+
     def check_and_add(self) -> None:
         issuer, problem = check_url(self.issuer.text())
         if problem is None and not self.client_id.text().strip():
@@ -201,11 +217,13 @@ class AddProfileDialog(QDialog):
         api_base: str | None = None
         if problem is None and self.api_base.text().strip():
             api_base, problem = check_url(self.api_base.text(), "API base URL")
+        if problem is None and len(self.name.text().strip()) > MAX_NAME_LENGTH:
+            problem = f"A profile name has at most {MAX_NAME_LENGTH} characters."
         if problem is not None or issuer is None:
-            self.status.setText(problem or "")
+            self._say(problem or "")
             return
         self.ok_button.setEnabled(False)
-        self.status.setText(f"Reading the settings of {issuer}…")
+        self._say(f"Reading the settings of {issuer}…")
         self._runner.start(
             self._discover_and_build(issuer, api_base),
             owner=self,
@@ -214,21 +232,19 @@ class AddProfileDialog(QDialog):
         )
 
     async def _discover_and_build(self, issuer: str, api_base: str | None) -> None:
-        from urllib.parse import urlsplit
+        from twinedge_desktop.auth.profiles import profile_for_issuer
 
         metadata = await self._discover(issuer)
-        announced = str(metadata.issuer).rstrip("/")
-        host = urlsplit(announced).hostname or announced
-        profile = Profile(
-            id=profile_id_for_issuer(announced),
-            name=self.name.text().strip() or host,
-            issuer=announced,
-            client_id=self.client_id.text().strip(),
-            api_base=api_base,
-            audience=origin_of(api_base) if api_base else None,
+        # The core's one rule, as `login --issuer`: the API typed here, else the server's
+        # own api_base_url; an existing profile of that issuer is updated, not doubled.
+        profile = profile_for_issuer(
+            self._store, metadata, client_id=self.client_id.text().strip(), api_url=api_base
         )
+        name = self.name.text().strip()
+        if name:
+            profile = replace(profile, name=name)
         self.ok_button.setEnabled(True)
-        self.status.setText("")
+        self._say("")
         self.profile_created.emit(profile)
         self.accept()
 
@@ -236,8 +252,49 @@ class AddProfileDialog(QDialog):
         from twinedge_desktop.ui.common.tasks import describe_error
 
         self.ok_button.setEnabled(True)
-        self.status.setText(describe_error(exc))
+        self._say(describe_error(exc))
         return True
+
+
+class RenameProfileDialog(QDialog):
+    """A new name for a profile (1 to 60 characters); says what is wrong inside."""
+
+    renamed = Signal(str)
+
+    def __init__(self, profile: Profile, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("TwinEdge — Rename profile")
+        intro = QLabel(f"A new name for the profile for {profile.issuer}.")
+        intro.setWordWrap(True)
+        self.name = QLineEdit(profile.name)
+        self.name.setAccessibleName("Profile name")
+        self.name.setMaxLength(MAX_NAME_LENGTH)
+        self.name.selectAll()
+        self.error = InlineMessage("error")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("Rename")
+        self.buttons.accepted.connect(self._submit)
+        self.buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("Name", self.name)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.resize(440, self.sizeHint().height())
+
+    def _submit(self) -> None:
+        name = " ".join(self.name.text().split())
+        if not name or not name.isprintable():
+            self.error.show_message("Enter a name of printable characters.")
+            fit_to_contents(self)
+            return
+        self.renamed.emit(name)
+        self.accept()
 
 
 class ProfileSwitching(QObject):
@@ -248,6 +305,7 @@ class ProfileSwitching(QObject):
     """
 
     current_changed = Signal()
+    removed = Signal(str)
 
     def __init__(
         self,
@@ -263,6 +321,8 @@ class ProfileSwitching(QObject):
         self._runner: TaskRunner | None = None
         self._services: CoreServices | None = None
         self.dialog: AddProfileDialog | None = None
+        self.rename_dialog: RenameProfileDialog | None = None
+        self.remove_box: QMessageBox | None = None
 
     def attach(self, runner: TaskRunner, services: CoreServices) -> None:
         """The task runner and the services, once they exist: adding a profile works from here."""
@@ -293,13 +353,9 @@ class ProfileSwitching(QObject):
 
             return await run_discovery(http, issuer)
 
-        dialog = AddProfileDialog(discover, runner, self._dialog_parent)
+        dialog = AddProfileDialog(discover, runner, self._profiles, self._dialog_parent)
         dialog.profile_created.connect(self.add)
-        # open(), not exec(): no nested event loop inside the qasync loop.
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.destroyed.connect(self._dialog_closed)
-        self.dialog = dialog
-        dialog.open()
+        self._open(dialog, "dialog")
         return dialog
 
     def add(self, profile: Profile) -> None:
@@ -309,8 +365,94 @@ class ProfileSwitching(QObject):
         self._messages.info(f"Added the profile {profile.name}.")
         self.current_changed.emit()
 
-    def _dialog_closed(self, *_args: object) -> None:
-        self.dialog = None
+    def rename_current(self) -> RenameProfileDialog | None:
+        """Profile ▸ Rename profile…: a new name for the current profile (not a built-in)."""
+        profile = self._profiles.current
+        if profile.builtin:
+            self._messages.info(f"{profile.name} is built in: it keeps its name.")
+            return None
+        dialog = RenameProfileDialog(profile, self._dialog_parent)
+        dialog.renamed.connect(lambda name: self.rename(profile.id, name))
+        self._open(dialog, "rename_dialog")
+        return dialog
+
+    def rename(self, profile_id: str, name: str) -> None:
+        profile = self._profiles.profiles.get(profile_id)
+        if profile is None or profile.builtin or profile.name == name:
+            return
+        self._profiles.put(replace(profile, name=name))
+        self._save()
+        self._messages.info(f"Renamed the profile {profile.name} to {name}.")
+        self.current_changed.emit()
+
+    def remove_current(self) -> QMessageBox | None:
+        """Profile ▸ Remove profile…: after a confirmation (Cancel is the default), sign the
+        current profile out, delete its saved sign-in and forget it. Not a built-in one."""
+        profile = self._profiles.current
+        if profile.builtin:
+            self._messages.info(f"{profile.name} is built in: it cannot be removed.")
+            return None
+        if self._services is None or self._runner is None:
+            self._messages.warning("Still starting up: try again in a moment.")
+            return None
+        box = QMessageBox(self._dialog_parent)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("TwinEdge — Remove profile")
+        box.setText(f"Remove the profile {profile.name}?")
+        box.setInformativeText(
+            f"TwinEdge Desktop signs out of {profile.issuer} (the server revokes the sign-in) "
+            "and deletes the saved sign-in from your keychain. Your API keys stay at the "
+            "server. You can add the profile again from its issuer URL."
+        )
+        remove = box.addButton("Sign out and remove", QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)  # Enter never removes
+        box.setEscapeButton(cancel)
+        box.buttonClicked.connect(
+            lambda button: self._confirmed_removal(profile) if button is remove else None
+        )
+        self._open(box, "remove_box")
+        return box
+
+    def _confirmed_removal(self, profile: Profile) -> None:
+        if self._runner is None:
+            return
+        self._runner.start(self.remove(profile.id), owner=self, name="remove-profile")
+
+    async def remove(self, profile_id: str) -> None:
+        """Sign ``profile_id`` out (revoked, deleted from the keychain) and forget it."""
+        profile = self._profiles.profiles.get(profile_id)
+        services = self._services
+        if profile is None or profile.builtin or services is None:
+            return
+        session = services.session_for(profile)
+        await session.sign_out()  # revokes (best effort) and deletes the keychain entry
+        self._profiles.profiles.pop(profile_id, None)
+        if self._profiles.current_id == profile_id:
+            self._profiles.current_id = CLOUD_PROFILE_ID
+        self._save()
+        revoked = getattr(session, "last_sign_out_revoked", False)
+        outcome = (
+            "its sign-in was revoked and deleted from the keychain"
+            if revoked
+            else "its saved sign-in was deleted from the keychain"
+        )
+        self._messages.info(f"Removed the profile {profile.name}: {outcome}.")
+        self.removed.emit(profile_id)
+        self.current_changed.emit()
+
+    def _open(self, dialog: QDialog, attribute: str) -> None:
+        """Open ``dialog`` as ``self.<attribute>`` until it closes (open(), not exec(): no
+        nested event loop inside the qasync loop)."""
+        setattr(self, attribute, dialog)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def closed(*_args: object) -> None:
+            if getattr(self, attribute) is dialog:
+                setattr(self, attribute, None)
+
+        dialog.destroyed.connect(closed)
+        dialog.open()
 
     def _save(self) -> None:
         try:

@@ -12,6 +12,8 @@ Signals:
         the deadline as ``time.monotonic()`` seconds.
     failed(str, str, str): a sign-in failed; (kind, title, message). kind is a
         :class:`FailureKind` value; the message is the service's own, secret-free text.
+        :attr:`SessionController.last_failure` also says which flow failed (Try again
+        repeats that one: a failed service-account sign-in reopens its dialog).
     succeeded(): a sign-in of any kind completed (the window comes to the front).
 """
 
@@ -26,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from PySide6.QtCore import QObject, Signal
 
-from twinedge_desktop.auth.kinds import SessionState
+from twinedge_desktop.auth.kinds import CredentialKind, SessionState
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.tasks import TaskRunner, describe_error
 
@@ -60,12 +62,30 @@ _TITLES = {
 }
 
 
+class SignInFlow(StrEnum):
+    """Which way of signing in was tried: what "Try again" repeats."""
+
+    BROWSER = "browser"
+    SERVICE = "service"
+    API_KEY = "api_key"
+    RESTORE = "restore"  # reading the saved sign-in (no browser)
+
+
 class Failure(NamedTuple):
-    """A sign-in problem as the sign-in page shows it."""
+    """A sign-in problem as the sign-in page shows it, and the flow that failed."""
 
     kind: FailureKind
     title: str
     message: str
+    flow: SignInFlow = SignInFlow.BROWSER
+
+
+class ServiceRequest(NamedTuple):
+    """What a service-account sign-in asked for, without its secret (to fill the dialog in
+    again after a failure: the secret is typed again, never kept)."""
+
+    client_id: str
+    scopes: tuple[str, ...]
 
 
 def classify_failure(exc: BaseException) -> FailureKind:
@@ -101,9 +121,10 @@ def classify_failure(exc: BaseException) -> FailureKind:
 
 
 def _from_the_keychain(exc: BaseException) -> bool:
-    # Told by where the error comes from: views never import the vault (the layering
-    # test checks), and the session passes the vault's KeychainUnavailable on as it is.
-    return type(exc).__module__.startswith("twinedge_desktop.vault")
+    # auth.errors re-exports the vault's error: views never import the vault itself.
+    from twinedge_desktop.auth.errors import KeychainUnavailable
+
+    return isinstance(exc, KeychainUnavailable)
 
 
 def failure_title(kind: FailureKind) -> str:
@@ -142,8 +163,15 @@ class SessionController(QObject):
         self._restoring = False
         self._browser_active = False
         self._seen_signed_out_reason: object | None = None
-        self._seen_keychain_problem: object | None = None
+        self._warned_keychain_problem: str | None = None  # the banner's text, to withdraw it
         self.last_failure: Failure | None = None
+        self.last_service_request: ServiceRequest | None = None
+        # Why no keychain can keep a sign-in (set by the Account page from the services);
+        # None while one works or the person chose to continue without.
+        self.keychain_unavailable: str | None = None
+        # The display prefix of the API key each profile's session uses ("te_AbCdEfGhI"):
+        # what names an API-key session (GET /v1/me names the key's owner, not the key).
+        self._api_key_prefixes: dict[str, str] = {}
 
     # --- binding -----------------------------------------------------------------------
     @property
@@ -164,21 +192,29 @@ class SessionController(QObject):
         return self.info if self.state is SessionState.SIGNED_IN else None
 
     @property
-    def state_name(self) -> str:
-        """The state's name ("SIGNED_OUT", …; "NONE" before a session is bound), for logs and
-        the end-to-end tests' reports. The window compares :attr:`state`, by identity."""
-        state = self.state
-        return "NONE" if state is None else state.name
+    def api_key_prefix(self) -> str | None:
+        """The prefix of the API key the bound session uses, when it uses one."""
+        info = self.signed_in_info
+        if info is None or info.kind is not CredentialKind.API_KEY or self._session is None:
+            return None
+        return self._api_key_prefixes.get(self._session.profile.id)
 
     def status_text(self, profile_name: str) -> str:
         """The window's status line: who is signed in where, or what is under way.
 
-        ``profile_name`` is the current profile's, said until a session is bound.
+        ``profile_name`` is the current profile's, said until a session is bound. An API
+        key is named by its prefix (the key is what is in use, not its owner's account).
         """
         session = self._session
         where = session.profile.name if session is not None else profile_name
         info = self.signed_in_info
         if info is not None:
+            if info.kind is CredentialKind.API_KEY:
+                prefix = self.api_key_prefix
+                key = f"the API key {prefix}…" if prefix else "an API key"
+                return f"Using {key} — {where}"
+            if info.kind is CredentialKind.SERVICE:
+                return f"Signed in as the service {info.subject or 'client'} — {where}"
             who = info.email or info.name or info.subject or "signed in"
             return f"Signed in as {who} — {where}"
         if self.signing_in:
@@ -198,6 +234,27 @@ class SessionController(QObject):
         """A browser sign-in is waiting (the only flow with a waiting page and Cancel)."""
         return self._browser_active
 
+    @property
+    def can_sign_in(self) -> bool:
+        """Whether a browser or service-account sign-in can start now: a session is bound,
+        nothing is in flight, and a keychain can keep it (or the person chose not to)."""
+        return (
+            self._session is not None
+            and not (self.busy or self.signing_in or self.restoring)
+            and self.keychain_unavailable is None
+        )
+
+    @property
+    def can_use_api_key(self) -> bool:
+        """An API key is never stored: it needs no keychain, only a session and a free hand."""
+        return self._session is not None and not (self.busy or self.signing_in or self.restoring)
+
+    def set_keychain_unavailable(self, message: str | None) -> None:
+        """Say why no keychain can keep a sign-in (None: one can, or the person chose not to)."""
+        if message != self.keychain_unavailable:
+            self.keychain_unavailable = message
+            self.changed.emit()
+
     def set_session(self, session: Session | None) -> None:
         """Bind another session (profile switch); a sign-in in flight for the old one stops."""
         if session is self._session:
@@ -211,7 +268,7 @@ class SessionController(QObject):
         self._session = session
         self.last_failure = None
         self._seen_signed_out_reason = session.signed_out_reason if session is not None else None
-        self._seen_keychain_problem = None
+        self._withdraw_keychain_warning()
         if session is not None:
             self._remove_listener = session.add_listener(self._session_changed)
         self.changed.emit()
@@ -219,6 +276,8 @@ class SessionController(QObject):
     def _session_changed(self) -> None:
         session = self._session
         reason = session.signed_out_reason if session is not None else None
+        if session is not None and session.state is SessionState.SIGNED_OUT:
+            self._api_key_prefixes.pop(session.profile.id, None)
         if (
             session is not None
             and reason is not None
@@ -228,9 +287,10 @@ class SessionController(QObject):
             # The session ended on its own (the server rejected the saved sign-in):
             # say so on the sign-in page instead of silently showing "Sign in".
             self._seen_signed_out_reason = reason
-            self._fail(FailureKind.SIGNED_OUT, describe_error(reason))
+            self._withdraw_keychain_warning()
+            self._fail(FailureKind.SIGNED_OUT, describe_error(reason), SignInFlow.RESTORE)
             return
-        self._warn_keychain_problem(session)
+        self._follow_keychain_problem(session)
         self.changed.emit()
 
     @property
@@ -240,17 +300,22 @@ class SessionController(QObject):
         problem = session.keychain_problem if session is not None else None
         return problem.user_message if problem is not None else None
 
-    def _warn_keychain_problem(self, session: Session | None) -> None:
-        # Signed in, but the renewed refresh token is only in memory: say so once per
-        # problem, or the person finds out only at the next start ("please sign in").
-        problem = session.keychain_problem if session is not None else None
-        if problem is None or problem is self._seen_keychain_problem:
+    def _follow_keychain_problem(self, session: Session | None) -> None:
+        # The session keeps a renewed sign-in it could not save in memory, and saves it
+        # again by itself (a timer, the next renewal, the next use): its own sentence says
+        # so. Shown once per problem; withdrawn when the save succeeds.
+        problem = self.keychain_problem if session is not None else None
+        if problem == self._warned_keychain_problem:
             return
-        self._seen_keychain_problem = problem
-        self._messages.warning(
-            f"{problem.user_message} You stay signed in until you quit, "
-            "but the next start will ask you to sign in again."
-        )
+        self._withdraw_keychain_warning()
+        if problem is not None:
+            self._warned_keychain_problem = problem
+            self._messages.warning(problem)
+
+    def _withdraw_keychain_warning(self) -> None:
+        if self._warned_keychain_problem is not None:
+            self._messages.withdraw(self._warned_keychain_problem)
+            self._warned_keychain_problem = None
 
     # --- flows -------------------------------------------------------------------------
     def restore(self) -> None:
@@ -283,13 +348,13 @@ class SessionController(QObject):
         if kind in (FailureKind.SIGNED_OUT, FailureKind.KEYCHAIN, FailureKind.NETWORK):
             # A restore that cannot complete is not an emergency: say why on the
             # sign-in page (the person can sign in again) rather than in a dialog.
-            self._fail(kind, describe_error(exc))
+            self._fail(kind, describe_error(exc), SignInFlow.RESTORE)
             return True
         return False
 
     def sign_in_with_browser(self) -> None:
         session = self._require()
-        if session is None or self._in_flight():
+        if session is None or self._in_flight() or self._keychain_blocks():
             return
         self.last_failure = None
         self._browser_active = True  # at once, so the waiting page shows before the first await
@@ -298,7 +363,7 @@ class SessionController(QObject):
         self._sign_in_task = self._runner.start(
             self._browser_sign_in(session),
             owner=self,
-            on_error=self._sign_in_failed,
+            on_error=self._failure_handler(SignInFlow.BROWSER),
             name="sign-in",
         )
         self.changed.emit()
@@ -321,6 +386,7 @@ class SessionController(QObject):
     def _authorization_url_ready(self, url: str) -> None:
         self.authorization_url = url
         self.waiting.emit(url, self.deadline or time.monotonic() + self.sign_in_timeout)
+        self.changed.emit()  # the link can be copied now (File ▸ Copy sign-in link)
 
     def cancel_sign_in(self) -> None:
         if self._sign_in_task is not None and not self._sign_in_task.done():
@@ -336,14 +402,15 @@ class SessionController(QObject):
         self, client_id: str, client_secret: str, scopes: Sequence[str] = ()
     ) -> None:
         session = self._require()
-        if session is None or self._in_flight():
+        if session is None or self._in_flight() or self._keychain_blocks():
             return
+        self.last_service_request = ServiceRequest(client_id, tuple(scopes))
         self._sign_in_task = self._runner.start(
             self._other_sign_in(
                 session.sign_in_with_client_credentials(client_id, client_secret, scopes)
             ),
             owner=self,
-            on_error=self._sign_in_failed,
+            on_error=self._failure_handler(SignInFlow.SERVICE),
             name="service-sign-in",
         )
 
@@ -351,10 +418,18 @@ class SessionController(QObject):
         session = self._require()
         if session is None or self._in_flight():
             return
+        from twinedge_desktop.keyformat import display_prefix
+
+        prefix = display_prefix(api_key)  # not secret: the API's own list shows it
+
+        async def use() -> None:
+            await session.use_api_key(api_key)
+            self._api_key_prefixes[session.profile.id] = prefix
+
         self._sign_in_task = self._runner.start(
-            self._other_sign_in(session.use_api_key(api_key)),
+            self._other_sign_in(use()),
             owner=self,
-            on_error=self._sign_in_failed,
+            on_error=self._failure_handler(SignInFlow.API_KEY),
             name="api-key-sign-in",
         )
 
@@ -369,18 +444,21 @@ class SessionController(QObject):
         self.succeeded.emit()
         self.changed.emit()
 
-    def _sign_in_failed(self, exc: BaseException) -> bool:
-        kind = classify_failure(exc)
-        if kind is FailureKind.CANCELLED:  # the person asked for it: nothing to report
-            self.changed.emit()
-            return True
-        self._fail(kind, describe_error(exc))
-        return True  # shown on the sign-in page with a retry, not as a second dialog
+    def _failure_handler(self, flow: SignInFlow) -> Callable[[BaseException], bool]:
+        def handle(exc: BaseException) -> bool:
+            kind = classify_failure(exc)
+            if kind is FailureKind.CANCELLED:  # the person asked for it: nothing to report
+                self.changed.emit()
+                return True
+            self._fail(kind, describe_error(exc), flow)
+            return True  # shown on the sign-in page with a retry, not as a second dialog
 
-    def _fail(self, kind: FailureKind, message: str) -> None:
-        self.last_failure = Failure(kind, failure_title(kind), message)
-        log.info("Sign-in problem (%s): %s", kind, message)
-        self.failed.emit(*self.last_failure)
+        return handle
+
+    def _fail(self, kind: FailureKind, message: str, flow: SignInFlow) -> None:
+        self.last_failure = Failure(kind, failure_title(kind), message, flow)
+        log.info("Sign-in problem (%s, %s): %s", flow, kind, message)
+        self.failed.emit(kind, self.last_failure.title, message)
         self.changed.emit()
 
     def dismiss_failure(self) -> None:
@@ -400,11 +478,23 @@ class SessionController(QObject):
             await session.sign_out()
         finally:
             self.busy = False
+            self._api_key_prefixes.pop(session.profile.id, None)
             self.changed.emit()
         self._messages.info("Signed out. The saved sign-in was revoked and forgotten.")
 
     def _in_flight(self) -> bool:
         return self._sign_in_task is not None and not self._sign_in_task.done()
+
+    def _keychain_blocks(self) -> bool:
+        # The sign-in page says why (with "Try the keychain again"); a menu or shortcut
+        # that slips through gets the same answer, not a second banner or a traceback.
+        if self.keychain_unavailable is None:
+            return False
+        self._messages.info(
+            "No keychain can keep the sign-in yet: see the Account page (try the keychain "
+            "again, or continue without remembering)."
+        )
+        return True
 
     def _require(self) -> Session | None:
         if self._session is None:

@@ -5,12 +5,21 @@ Every state says what is happening and what the person can do next:
 - signed out: "Sign in with your browser" first, service and API-key sign-in second;
 - waiting: the browser has the sign-in; Cancel, "Copy sign-in link", time left;
 - failed: a title and message of their own for denial, timeout, state/issuer
-  mismatch and network failure, with "Try again".
+  mismatch and network failure, with "Try again" (which repeats the way that failed:
+  a failed service-account sign-in reopens its dialog);
+- no keychain: why, "Try the keychain again" and "Continue without remembering"; the
+  browser and service-account sign-ins wait for one of them (an API key needs none).
+
+The local sandbox's profile also shows how to sign in to it (:class:`SandboxCard`), for
+as long as it is signed out; a sandbox that cannot be reached suggests ``--sandbox``.
 
 Signals:
     service_sign_in_requested(): the person chose "Service account…".
     api_key_requested(): the person chose "Use an API key…".
+    retry_requested(): the person chose "Try again" after a failure (the view repeats
+        ``controller.last_failure.flow``).
     continue_without_keychain_requested(): the person accepted not remembering the sign-in.
+    retry_keychain_requested(): the person asked to open the system keychain again.
 """
 
 from __future__ import annotations
@@ -30,8 +39,14 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop.auth.kinds import SessionState
+from twinedge_desktop.config import SANDBOX_PROFILE_ID
 from twinedge_desktop.timefmt import format_duration
-from twinedge_desktop.ui.account.session_controller import SessionController
+from twinedge_desktop.ui.account.sandbox_card import SandboxCard
+from twinedge_desktop.ui.account.session_controller import (
+    FailureKind,
+    SessionController,
+    SignInFlow,
+)
 from twinedge_desktop.ui.common.messages import MessageLevel
 from twinedge_desktop.ui.common.style import icon, set_role
 from twinedge_desktop.ui.common.widgets import Banner, centered_column
@@ -43,12 +58,22 @@ class SignInPage(QWidget):
 
     service_sign_in_requested = Signal()
     api_key_requested = Signal()
+    retry_requested = Signal()
     continue_without_keychain_requested = Signal()
+    retry_keychain_requested = Signal()
 
-    def __init__(self, controller: SessionController, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        controller: SessionController,
+        parent: QWidget | None = None,
+        *,
+        sandbox_card: SandboxCard | None = None,
+    ) -> None:
         super().__init__(parent)
         self._controller = controller
-        self._keychain_problem: str | None = None
+        self._sandbox_running_here = False
+        self.sandbox_card = sandbox_card or SandboxCard(lambda: 30)
+        self.checking_keychain = False  # "Try the keychain again" is under way
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._update_remaining)
@@ -98,15 +123,22 @@ class SignInPage(QWidget):
             "muted",
         )
         self.keychain_banner = Banner(MessageLevel.WARNING)
+        self.retry_keychain_button = QPushButton(icon("refresh"), "Try the keychain again")
+        self.retry_keychain_button.setAccessibleName("Open the system keychain again")
+        self.retry_keychain_button.setToolTip(
+            "Open the system keychain again (after unlocking it, or starting its service)"
+        )
+        self.retry_keychain_button.clicked.connect(self.retry_keychain_requested)
         self.continue_button = QPushButton("Continue without remembering")
         self.continue_button.setAccessibleName("Continue without remembering the sign-in")
         self.continue_button.clicked.connect(self.continue_without_keychain_requested)
         self.keychain_banner.add_button(self.continue_button)
+        self.keychain_banner.add_button(self.retry_keychain_button)
 
         self.failure_banner = Banner(MessageLevel.ERROR)
         self.retry_button = QPushButton(icon("refresh"), "Try again")
         self.retry_button.setAccessibleName("Try signing in again")
-        self.retry_button.clicked.connect(self._controller.sign_in_with_browser)
+        self.retry_button.clicked.connect(self.retry_requested)
         self.dismiss_button = QPushButton("Dismiss")
         self.dismiss_button.clicked.connect(self._controller.dismiss_failure)
         self.failure_banner.add_button(self.dismiss_button)
@@ -149,6 +181,8 @@ class SignInPage(QWidget):
         layout.addSpacing(16)
         layout.addWidget(other)
         layout.addLayout(others)
+        layout.addSpacing(8)
+        layout.addWidget(self.sandbox_card)
         return view
 
     def _build_waiting(self) -> QWidget:
@@ -192,7 +226,13 @@ class SignInPage(QWidget):
     # --- state -------------------------------------------------------------------------
     def set_keychain_problem(self, message: str | None) -> None:
         """Show (or hide, with None) why the keychain cannot remember the sign-in."""
-        self._keychain_problem = message
+        self.checking_keychain = False
+        self._controller.set_keychain_unavailable(message)
+        self.refresh()
+
+    def set_sandbox(self, running_here: bool) -> None:
+        """Whether the app runs the sandbox itself (then "unreachable" means something else)."""
+        self._sandbox_running_here = running_here
         self.refresh()
 
     def refresh(self) -> None:
@@ -208,34 +248,69 @@ class SignInPage(QWidget):
             return
         self._show_signed_out()
 
+    def _on_sandbox(self) -> bool:
+        session = self._controller.session
+        return session is not None and session.profile.id == SANDBOX_PROFILE_ID
+
     def _show_signed_out(self) -> None:
         controller = self._controller
         session = controller.session
         name = session.profile.name if session is not None else "TwinEdge"
         self.title.setText(f"Sign in to {name}")
-        keychain_blocked = self._keychain_problem is not None
-        self.keychain_banner.setVisible(keychain_blocked)
-        if keychain_blocked:
+        problem = controller.keychain_unavailable
+        self.keychain_banner.setVisible(problem is not None)
+        if problem is not None:
             self.keychain_banner.set_text(
                 "Your sign-in cannot be remembered",
-                f"{self._keychain_problem}\n\nTwinEdge Desktop never writes tokens to a file. "
-                "You can continue without remembering: you stay signed in until you quit.",
+                f"{problem}\n\nTwinEdge Desktop never writes tokens to a file. Try the "
+                "keychain again once it is unlocked or running, or continue without "
+                "remembering: you stay signed in until you quit.",
             )
-        failure = controller.last_failure
-        self.failure_banner.setVisible(failure is not None)
-        if failure is not None:
-            _kind, title, message = failure
-            self.failure_banner.set_text(title, message)
+        self.retry_keychain_button.setEnabled(not self.checking_keychain)
+        self.retry_keychain_button.setText(
+            "Opening the keychain…" if self.checking_keychain else "Try the keychain again"
+        )
+        self._show_failure()
         busy = controller.busy or controller.signing_in
         self.busy_label.setVisible(busy)
-        for button in (
-            self.sign_in_button,
-            self.service_button,
-            self.api_key_button,
-            self.retry_button,
-        ):
-            button.setEnabled(not busy and not keychain_blocked and session is not None)
+        for button in (self.sign_in_button, self.service_button):
+            button.setEnabled(controller.can_sign_in)
+        self.api_key_button.setEnabled(controller.can_use_api_key)
+        self.sandbox_card.setVisible(self._on_sandbox())
         self.stack.setCurrentWidget(self.signed_out_view)
+
+    def _show_failure(self) -> None:
+        controller = self._controller
+        failure = controller.last_failure
+        if (
+            failure is not None
+            and failure.kind is FailureKind.KEYCHAIN
+            and controller.keychain_unavailable is not None
+        ):
+            failure = None  # the keychain banner above says it, with what to do
+        self.failure_banner.setVisible(failure is not None)
+        if failure is None:
+            return
+        message = failure.message
+        if failure.kind is FailureKind.NETWORK and self._on_sandbox():
+            if self._sandbox_running_here:
+                message += " The local sandbox this app started did not answer: restart the app."
+            else:
+                message += (
+                    " Is the local sandbox running? Start TwinEdge Desktop with --sandbox "
+                    "(it runs one itself), or run `twinedge-desktop sandbox` in a terminal."
+                )
+        self.failure_banner.set_text(failure.title, message)
+        # Try again repeats what failed; a sign-in the server ended is not retried as such
+        # (the buttons below start a new one).
+        ended = failure.flow is SignInFlow.RESTORE and failure.kind is FailureKind.SIGNED_OUT
+        self.retry_button.setVisible(not ended)
+        asks_again = failure.flow in (SignInFlow.SERVICE, SignInFlow.API_KEY)
+        self.retry_button.setText("Try again…" if asks_again else "Try again")
+        api_key = failure.flow is SignInFlow.API_KEY
+        self.retry_button.setEnabled(
+            controller.can_use_api_key if api_key else controller.can_sign_in
+        )
 
     def _show_waiting(self) -> None:
         controller = self._controller

@@ -3,12 +3,15 @@
 :class:`AccountView` owns the window's :class:`SessionController` and binds it to the
 current profile's session (restoring a saved sign-in once per profile); the shell's
 actions (Sign in, Service account…, Use an API key…, Sign out, Cancel, Copy sign-in
-link, F5) call its methods, and it opens the sign-in dialogs.
+link, F5) call its methods, and it opens the sign-in dialogs. "Try again" after a failure
+repeats the way that failed (a service-account sign-in reopens its dialog, filled in but
+for the secret), and "Try the keychain again" opens the system keychain anew.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -17,11 +20,13 @@ from PySide6.QtWidgets import QDialog, QStackedWidget, QWidget
 from twinedge_desktop.auth.kinds import CredentialKind, SessionState
 from twinedge_desktop.ui.account.account_page import AccountPage
 from twinedge_desktop.ui.account.dialogs import ApiKeyDialog, ServiceSignInDialog
-from twinedge_desktop.ui.account.session_controller import SessionController
+from twinedge_desktop.ui.account.sandbox_card import SandboxCard
+from twinedge_desktop.ui.account.session_controller import SessionController, SignInFlow
 from twinedge_desktop.ui.account.signin_page import SignInPage
 from twinedge_desktop.ui.common.page import PageContext, SessionBinding
 
 if TYPE_CHECKING:
+    from twinedge_desktop.auth.session import Session
     from twinedge_desktop.services import CoreServices
     from twinedge_desktop.ui.common.messages import MessageBridge
     from twinedge_desktop.ui.common.tasks import TaskRunner
@@ -38,14 +43,26 @@ class AccountView(QStackedWidget):
         self._context = context
         self._restore_tried: set[str] = set()  # profiles whose saved sign-in was read once
         self._dialogs: list[QDialog] = []  # open dialogs, kept alive until they close
-        self.signin_page = SignInPage(controller)
-        self.account_page = AccountPage()
+        self.service_dialog: ServiceSignInDialog | None = None
+        self.api_key_dialog: ApiKeyDialog | None = None
+
+        def clipboard_seconds() -> int:
+            return int(context.profiles.preferences.clipboard_clear_seconds)
+
+        self.signin_page = SignInPage(controller, sandbox_card=SandboxCard(clipboard_seconds))
+        self.account_page = AccountPage(sandbox_card=SandboxCard(clipboard_seconds))
+        for card in (self.signin_page.sandbox_card, self.account_page.sandbox_card):
+            card.set_access(context.sandbox)
+        self.signin_page.set_sandbox(context.sandbox is not None)
         self.addWidget(self.signin_page)
         self.addWidget(self.account_page)
         self.signin_page.service_sign_in_requested.connect(self.service_sign_in)
         self.signin_page.api_key_requested.connect(self.use_api_key)
+        self.signin_page.retry_requested.connect(self.retry)
         self.signin_page.continue_without_keychain_requested.connect(self.continue_without_keychain)
+        self.signin_page.retry_keychain_requested.connect(self.retry_keychain)
         self.account_page.sign_out_requested.connect(self.sign_out)
+        controller.succeeded.connect(self._learn_audience)
         problem = context.services.keychain_error
         if problem is not None:
             self.signin_page.set_keychain_problem(problem.user_message)
@@ -79,6 +96,7 @@ class AccountView(QStackedWidget):
                 info,
                 binding.profile,
                 keychain_problem=problem if info.kind is CredentialKind.USER else None,
+                api_key_prefix=self.controller.api_key_prefix,
             )
             self.setCurrentWidget(self.account_page)
         self.account_page.sign_out_button.setEnabled(info is not None and not self.controller.busy)
@@ -117,10 +135,69 @@ class AccountView(QStackedWidget):
             self._restore_tried.add(profile.id)
             self.controller.restore()
 
+    def _learn_audience(self) -> None:
+        """A profile made from metadata learns its API's audience from its first token, as
+        ``login --issuer`` does, so the inspector checks ``aud`` against it."""
+        session, info = self.controller.session, self.controller.signed_in_info
+        if session is None or info is None or info.kind is CredentialKind.API_KEY:
+            return
+        if session.profile.audience is None:
+            self._runner.start(self._take_audience(session), owner=self, name="learn-audience")
+
+    async def _take_audience(self, session: Session) -> None:
+        from twinedge_desktop.auth.profiles import audience_of
+
+        audience = audience_of(await session.access_token())
+        profiles = self._context.profiles
+        known = profiles.profiles.get(session.profile.id)
+        if audience is None or known is None or known.audience is not None:
+            return
+        profile = replace(known, audience=audience)
+        profiles.put(profile)
+        try:
+            profiles.save()
+        except OSError as exc:
+            self._messages.warning(f"Could not save the profile list: {exc.strerror or exc}")
+        self._services.session_for(profile)  # the session's profile now names the audience
+        self.controller.changed.emit()
+
+    def forget_profile(self, profile_id: str) -> None:
+        """A removed profile: its saved sign-in is gone, so a profile of that id made again
+        later is read afresh."""
+        self._restore_tried.discard(profile_id)
+
+    def follow_preferences(self) -> None:
+        """The preferences changed: the next browser sign-in waits as long as they say."""
+        preferences = self._context.profiles.preferences
+        self.controller.sign_in_timeout = float(preferences.sign_in_timeout_seconds)
+
     def continue_without_keychain(self) -> None:
         self._services.continue_without_keychain()
         self.signin_page.set_keychain_problem(None)
         self._messages.info("Continuing without the keychain: you stay signed in until you quit.")
+
+    def retry_keychain(self) -> None:
+        """Open the system keychain again (the person unlocked it, or started its service)."""
+        if self.signin_page.checking_keychain:
+            return
+        self.signin_page.checking_keychain = True
+        self.signin_page.refresh()
+        self._runner.start(self._retry_keychain(), owner=self, name="retry-keychain")
+
+    async def _retry_keychain(self) -> None:
+        try:
+            problem = await self._services.retry_keychain()
+        finally:
+            self.signin_page.checking_keychain = False
+        if problem is not None:
+            self.signin_page.set_keychain_problem(problem.user_message)
+            self._messages.info("The keychain still cannot be used: see the Account page.")
+            return
+        self.signin_page.set_keychain_problem(None)
+        self._messages.info(
+            f"Using the keychain ({self._services.credential_store.backend_name}) now."
+        )
+        self.bind_current_profile()  # the saved sign-in can be read now
 
     # --- sign-in and sign-out -----------------------------------------------------------
     def sign_in(self) -> None:
@@ -129,15 +206,50 @@ class AccountView(QStackedWidget):
             return
         self.controller.sign_in_with_browser()
 
-    def service_sign_in(self) -> None:
-        dialog = ServiceSignInDialog(parent=self.window())
+    def service_sign_in(self, *, again: bool = False) -> ServiceSignInDialog:
+        """Open "Service account…"; ``again``: after a failure, filled in as it was (but for
+        the secret) and saying why it failed. On the sandbox, its service client is filled in."""
+        request = self.controller.last_service_request if again else None
+        failure = self.controller.last_failure if again else None
+        sandbox = self._context.sandbox
+        on_sandbox = sandbox is not None and self._on_sandbox_profile()
+        client_id = (
+            request.client_id
+            if request is not None
+            else (sandbox.service_client_id if sandbox is not None and on_sandbox else "")
+        )
+        dialog = ServiceSignInDialog(
+            client_id,
+            self.window(),
+            scopes=request.scopes if request is not None else (),
+            problem=failure.message if failure is not None else None,
+        )
         dialog.submitted.connect(self.controller.sign_in_with_client_credentials)
+        self.service_dialog = dialog
         self._open_dialog(dialog)
+        return dialog
 
-    def use_api_key(self) -> None:
-        dialog = ApiKeyDialog(self.window())
+    def use_api_key(self, *, again: bool = False) -> ApiKeyDialog:
+        failure = self.controller.last_failure if again else None
+        dialog = ApiKeyDialog(self.window(), problem=failure.message if failure else None)
         dialog.submitted.connect(self.controller.use_api_key)
+        self.api_key_dialog = dialog
         self._open_dialog(dialog)
+        return dialog
+
+    def retry(self) -> None:
+        """Try again after a failure: the way that failed, not always the browser."""
+        failure = self.controller.last_failure
+        flow = failure.flow if failure is not None else SignInFlow.BROWSER
+        if flow is SignInFlow.SERVICE:
+            self.service_sign_in(again=True)
+        elif flow is SignInFlow.API_KEY:
+            self.use_api_key(again=True)
+        elif flow is SignInFlow.RESTORE:
+            self.controller.dismiss_failure()
+            self.controller.restore()
+        else:
+            self.controller.sign_in_with_browser()
 
     def sign_out(self) -> None:
         if self.signed_in:
@@ -148,6 +260,11 @@ class AccountView(QStackedWidget):
 
     def copy_sign_in_link(self) -> None:
         self.signin_page.copy_link()
+
+    def _on_sandbox_profile(self) -> bool:
+        from twinedge_desktop.config import SANDBOX_PROFILE_ID
+
+        return self._context.profiles.current_id == SANDBOX_PROFILE_ID
 
     def _open_dialog(self, dialog: QDialog) -> None:
         # open(), not exec(): no nested event loop inside the qasync loop.
@@ -160,6 +277,10 @@ class AccountView(QStackedWidget):
         def forget(*_args: object) -> None:
             if dialog in self._dialogs:
                 self._dialogs.remove(dialog)
+            if self.service_dialog is dialog:
+                self.service_dialog = None
+            if self.api_key_dialog is dialog:
+                self.api_key_dialog = None
 
         return forget
 

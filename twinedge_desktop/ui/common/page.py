@@ -43,6 +43,21 @@ class SessionBinding(NamedTuple):
     info: SessionInfo | None  # None: nobody is signed in
 
 
+class SandboxAccess(NamedTuple):
+    """The local sandbox the app started itself (``--sandbox``): who can sign in, and its
+    service client, so a person can try every way of signing in. The client secret is a
+    demo secret, treated as a secret all the same: never in a ``repr`` (nor a log line)."""
+
+    base_url: str
+    demo_users: tuple[str, ...]  # e-mail addresses, the first with every read/write scope
+    demo_password: str
+    service_client_id: str
+    service_client_secret: str
+
+    def __repr__(self) -> str:
+        return f"SandboxAccess({self.base_url!r}, service_client_id={self.service_client_id!r})"
+
+
 class PageContext(NamedTuple):
     """Everything a page may be built with, made once by ``app.py`` and passed in."""
 
@@ -54,6 +69,7 @@ class PageContext(NamedTuple):
     token_inspector: TokenInspector
     open_browser: Callable[[str], bool]  # the system browser, for the sign-in
     show_sign_in: Callable[[], None]  # take the person to the sign-in (a page's "Sign in…")
+    sandbox: SandboxAccess | None = None  # the embedded sandbox, when the app runs one
 
 
 class Page(Protocol):
@@ -134,3 +150,23 @@ class PageInfo(NamedTuple):
     module: str
     build: Callable[[PageContext], Page]
     extra_shortcuts: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class RequestsTokenInspection(Protocol):
+    """A page that asks to show a token in the Token Inspector (OAuth Applications' Try it).
+
+    Signals:
+        inspect_token_requested(str): open this token in the inspector and verify it.
+    """
+
+    @property
+    def inspect_token_requested(self) -> SignalInstance: ...
+
+
+@runtime_checkable
+class InspectsTokens(Protocol):
+    """The page that inspects tokens for the others (the Token Inspector)."""
+
+    def inspect_token(self, token: str) -> None:
+        """Show ``token`` in the inspector and verify it (a key is shown, never sent)."""

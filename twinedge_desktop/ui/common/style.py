@@ -153,7 +153,13 @@ QFrame#banner[level="info"] {{
 }}
 QFrame#banner QPushButton {{ padding: 4px 12px; }}
 """,
-    "card": "QFrame#card {{ background: {base}; border: 1px solid {border}; border-radius: 8px; }}",
+    "card": """
+QFrame#card {{ background: {base}; border: 1px solid {border}; border-radius: 8px; }}
+QFrame#card QLineEdit {{
+    background: {alt_base}; color: {text}; border: 1px solid {border}; border-radius: 4px;
+    padding: 3px 6px;
+}}
+""",
     "primary": """
 QPushButton {{
     background: {highlight}; color: {highlight_text}; border: none;

@@ -25,25 +25,41 @@ T = TypeVar("T")
 ErrorHandler = Callable[[BaseException], bool]
 
 
+def is_expected(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failure the app expects and words for the person (consent
+    declined, a wrong client secret, a server that cannot be reached, permission denied,
+    no keychain…): the core's typed errors carry that sentence as ``user_message``.
+
+    Expected failures are logged as one redacted line without a traceback; anything else
+    is a bug and keeps its traceback in the log.
+    """
+    from twinedge_desktop.config import ConfigError
+
+    return isinstance(getattr(exc, "user_message", None), str) or isinstance(exc, ConfigError)
+
+
 def describe_error(exc: BaseException) -> str:
     """A sentence for the person: the typed errors' own text, else the kind of failure.
 
     Errors raised by the services carry messages written for people (and free of
-    secrets); anything else is unexpected, so it is named rather than dumped.
+    secrets); anything else is unexpected: it is described, never named by its class
+    (a person cannot act on "KeyError"), and the log has the details.
     """
     if getattr(exc, "user_message", None):
         return redact(str(exc.user_message))  # type: ignore[attr-defined]
     if isinstance(exc, TimeoutError):
         return "The operation timed out. Check your connection and try again."
-    if isinstance(exc, ConnectionError | OSError):
-        return f"A network error occurred: {redact(str(exc)) or type(exc).__name__}."
+    if isinstance(exc, OSError):  # ConnectionError included
+        detail = redact(exc.strerror or str(exc))
+        where = f": {detail}" if detail else ""
+        return f"The system reported a network or file problem{where}. Try again."
     text = redact(str(exc))
     if type(exc).__module__.startswith("twinedge_desktop") and text:
         return text
     return (
-        f"Unexpected error ({type(exc).__name__}): {text}"
-        if text
-        else (f"Unexpected error ({type(exc).__name__}).")
+        "Something unexpected went wrong"
+        + (f" ({text})" if text else "")
+        + ". The details are in the log (Help ▸ Show log file location)."
     )
 
 
@@ -113,7 +129,11 @@ class TaskRunner(QObject):
         exc = task.exception()
         if exc is None:
             return
-        log.error("Task %s failed", task.get_name(), exc_info=exc)
+        if is_expected(exc):
+            # A message for the person (shown below, or by the handler): one line, no traceback.
+            log.info("Task %s: %s", task.get_name(), describe_error(exc))
+        else:
+            log.error("Task %s failed", task.get_name(), exc_info=exc)
         if on_error is not None:
             try:
                 if on_error(exc):

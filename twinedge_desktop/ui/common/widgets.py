@@ -94,3 +94,25 @@ class Banner(QFrame):
         self.title.setText(title)
         self.title.setVisible(bool(title))
         self.message.setText(message)
+
+
+def fit_to_contents(window: QWidget) -> None:
+    """Grow ``window`` (a dialog) to the height its content needs at its current width,
+    within the screen: a dialog grows with what it shows (an error, a warning) rather than
+    squashing or cutting it. Never shrinks it, so what the person resized stays.
+
+    Qt sets a window's minimum size from its layout, but not from word-wrapped labels
+    (their height depends on the width), so text added after showing can be cut.
+    """
+    layout = window.layout()
+    if layout is None:
+        return
+    layout.activate()
+    width = window.width()
+    needed = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else -1
+    needed = max(needed, layout.totalMinimumSize().height(), layout.sizeHint().height())
+    screen = window.screen()
+    if screen is not None:
+        needed = min(needed, screen.availableGeometry().height() - 40)  # room for a title bar
+    if needed > window.height():
+        window.resize(width, needed)

@@ -8,8 +8,23 @@ text stops changing, on Ctrl+Enter, or at once after Paste, a drop or "Inspect m
 current token". The clipboard is read only when the person presses Paste (or
 Ctrl+V): never silently.
 
+What is not verified does not look like a fact: until the signature verified and no check
+failed, the scope chips and the expiry countdown are dimmed and marked "unverified"; a
+valid verdict says which checks were not made (no issuer, no audience) and how to make
+them, never "every check passed" then.
+
+An API key is opaque: **Test** asks the API who it is (``GET /v1/me`` with the key, through
+the services' API-keys client) and shows the owner, organisation and scopes, or the
+server's typed refusal (revoked, expired, unknown).
+
+After sign-out (or a switch to another person), a token the page loaded from the session
+("Inspect my current token", "My current token") is cleared from both tabs: a signed-out
+session's token does not linger on screen.
+
 Signals:
     inspected(object): an :class:`InspectionReport` was shown (decode-only or verified).
+    key_tested(object): Test finished; the :class:`~twinedge_desktop.api.models.Me` the API
+        described, or the exception it raised.
 """
 
 from __future__ import annotations
@@ -17,10 +32,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -52,7 +67,7 @@ from twinedge_desktop.tokens import (
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import SessionBinding
 from twinedge_desktop.ui.common.style import monospace_font
-from twinedge_desktop.ui.common.tasks import TaskRunner
+from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
 from twinedge_desktop.ui.common.text import expiry_text
 from twinedge_desktop.ui.inspector.models import (
     ComparisonModel,
@@ -68,8 +83,16 @@ from twinedge_desktop.ui.inspector.widgets import (
     TokenEdit,
 )
 
+if TYPE_CHECKING:
+    from twinedge_desktop.api.models import Me
+    from twinedge_desktop.auth.session import Session
+
 TokenSource = Callable[[], Awaitable[str]]
+# Asks the API who an API key is (GET /v1/me with the key), for a profile's session.
+KeyTester = Callable[["Session", str], Awaitable["Me"]]
 AUTO_VERIFY_DELAY_MS = 600  # after the last keystroke: verification fetches keys, so not per key
+UNVERIFIED_TEXT = "Unverified: the token says so, nothing has confirmed it yet"
+INVALID_TEXT = "Not to be trusted: the token failed a check"
 
 
 class VerdictBanner(QFrame):
@@ -105,9 +128,10 @@ class VerdictBanner(QFrame):
 
 
 class InspectorPage(QWidget):
-    """Decode, explain, verify and compare tokens. Built once by the main window."""
+    """Decode, explain, verify and compare tokens; test API keys. Built once by the window."""
 
     inspected = Signal(object)
+    key_tested = Signal(object)
 
     def __init__(
         self,
@@ -117,6 +141,7 @@ class InspectorPage(QWidget):
         parent: QWidget | None = None,
         *,
         clock: Clock = utc_now,
+        key_tester: KeyTester | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("inspectorPage")
@@ -124,9 +149,14 @@ class InspectorPage(QWidget):
         self._inspector = inspector
         self._runner = runner
         self._messages = messages
+        self._key_tester = key_tester
         self._profile: Profile | None = None
+        self._session: Session | None = None
         self._current_token: TokenSource | None = None
+        self._loaded: dict[QPlainTextEdit, str] = {}  # fields holding the session's token
+        self._decoded_text = ""  # what the field held when it was last decoded
         self._verify_task: asyncio.Task[InspectionReport] | None = None
+        self._test_task: asyncio.Task[Any] | None = None
         self.last_task: asyncio.Task[Any] | None = None  # the newest task started (for tests)
         self._generation = 0
         self.report: InspectionReport | None = None
@@ -152,17 +182,28 @@ class InspectorPage(QWidget):
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self.update_countdown)
 
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(self.verify)
+        # The page's own keys, as actions: the window lends them to itself while this page
+        # is shown, so they work wherever the focus is (ui/shell/frame.py).
+        self.verify_action = self._page_action(
+            "Verify", [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")], self.submit
+        )
         # Ctrl+V outside the token field pastes into it (inside, the field pastes itself).
-        paste = QShortcut(QKeySequence.StandardKey.Paste, self)
-        paste.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        paste.activated.connect(self.paste_from_clipboard)
+        self.paste_action = self._page_action(
+            "Paste token", [QKeySequence(QKeySequence.StandardKey.Paste)], self.paste_from_clipboard
+        )
 
         self.set_context(None, None)
         self._show_report(None)
+
+    def _page_action(
+        self, text: str, keys: list[QKeySequence], slot: Callable[[], object]
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setShortcuts(keys)
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
 
     # --- construction ---------------------------------------------------------------
     def _build_inspect_tab(self) -> QWidget:
@@ -175,11 +216,11 @@ class InspectorPage(QWidget):
         self.token_edit.setAccessibleDescription(
             "The token to inspect; its header, payload and signature are shown in colour"
         )
-        self.token_edit.setFixedHeight(92)
+        self.token_edit.setFixedHeight(76)  # four lines of a token: room for the rest
         self.highlighter = self.token_edit.highlighter
-        self.token_edit.textChanged.connect(self._text_changed)
+        self.token_edit.textChanged.connect(self._edited)
         self.token_edit.dropped.connect(self.verify)
-        self.token_edit.submitted.connect(self.verify)
+        self.token_edit.submitted.connect(self.submit)
 
         self.paste_button = QPushButton("Paste")
         self.paste_button.setToolTip("Read a token from the clipboard (Ctrl+V)")
@@ -193,6 +234,14 @@ class InspectorPage(QWidget):
         self.verify_button.setToolTip("Verify the signature and claims now (Ctrl+Enter)")
         self.verify_button.setAccessibleName("Verify token")
         self.verify_button.clicked.connect(self.verify)
+        self.test_button = QPushButton("Test key")
+        self.test_button.setProperty("primary", True)
+        self.test_button.setToolTip(
+            "Ask the API who this key is and what it may do (GET /v1/me with the key)"
+        )
+        self.test_button.setAccessibleName("Test the API key")
+        self.test_button.clicked.connect(self.test_key)
+        self.test_button.hide()
         self.clear_button = QPushButton("Clear")
         self.clear_button.setAccessibleName("Clear token")
         self.clear_button.clicked.connect(self.token_edit.clear)
@@ -200,22 +249,25 @@ class InspectorPage(QWidget):
         self.current_reason.setProperty("role", "muted")
         self.current_reason.setWordWrap(True)
 
-        buttons = QVBoxLayout()
+        # One row under the field: every button keeps its label at the window's minimum size.
+        buttons = QHBoxLayout()
         buttons.setSpacing(6)
-        for button in (self.paste_button, self.current_button, self.verify_button):
+        for button in (self.paste_button, self.current_button, self.clear_button):
             buttons.addWidget(button)
-        buttons.addWidget(self.clear_button)
         buttons.addStretch(1)
-        top = QHBoxLayout()
-        top.addWidget(self.token_edit, 1)
-        top.addLayout(buttons)
+        buttons.addWidget(self.test_button)
+        buttons.addWidget(self.verify_button)
 
         self.against_label = QLabel()
         self.against_label.setWordWrap(True)
         self.against_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.key_source_edit = QLineEdit()
         self.key_source_edit.setPlaceholderText(
-            "Keys: the issuer's published JWKS — or give a JWKS URL, JWKS file or PEM key"
+            "Keys: the issuer's JWKS, or a JWKS URL, file or PEM"
+        )
+        self.key_source_edit.setToolTip(
+            "Where the verification keys come from: the issuer's published JWKS unless you "
+            "give a JWKS URL, a JWKS file or a PEM key"
         )
         self.key_source_edit.setAccessibleName("Verification key source")
         self.key_source_edit.setClearButtonEnabled(True)
@@ -230,7 +282,10 @@ class InspectorPage(QWidget):
         self.leeway_spin.setAccessibleName("Clock leeway in seconds")
         self.leeway_spin.setToolTip("Allowance for clock differences when checking exp, nbf, iat")
         self.leeway_spin.valueChanged.connect(self._leeway_changed)
-        keys_row = QHBoxLayout()
+        # The verification's settings: not shown for an API key (nothing to verify).
+        self.verification_settings = QWidget()
+        keys_row = QHBoxLayout(self.verification_settings)
+        keys_row.setContentsMargins(0, 0, 0, 0)
         keys_row.addWidget(self.key_source_edit, 1)
         keys_row.addWidget(browse)
         leeway_label = QLabel("Leeway")
@@ -250,11 +305,18 @@ class InspectorPage(QWidget):
         self.chips_box = QWidget()
         self.chips = FlowLayout(self.chips_box)
         self.chips_box.setAccessibleName("Scopes")
+        # Says that the chips and the countdown are the token's claims, not facts, until
+        # the signature verified and nothing failed.
+        self.trust_label = QLabel()
+        self.trust_label.setObjectName("trustLabel")
+        self.trust_label.setWordWrap(True)
+        self.trust_label.setProperty("role", "muted")
         summary = QGridLayout()
         summary.setColumnStretch(0, 1)
         summary.addWidget(self.summary_label, 0, 0)
         summary.addWidget(self.countdown_label, 0, 1, Qt.AlignmentFlag.AlignRight)
-        summary.addWidget(self.chips_box, 1, 0, 1, 2)
+        summary.addWidget(self.trust_label, 1, 0, 1, 2)
+        summary.addWidget(self.chips_box, 2, 0, 1, 2)
 
         self.claims_model = ExplanationModel(self)
         self.header_model = ExplanationModel(self)
@@ -284,13 +346,16 @@ class InspectorPage(QWidget):
         self.details.addTab(self.header_view, "Header")
         self.details.addTab(raw_page, "JSON")
 
+        self.details.setMinimumHeight(120)
+
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 10, 0, 0)
         layout.setSpacing(8)
-        layout.addLayout(top)
+        layout.addWidget(self.token_edit)
+        layout.addLayout(buttons)
         layout.addWidget(self.current_reason)
         layout.addWidget(self.against_label)
-        layout.addLayout(keys_row)
+        layout.addWidget(self.verification_settings)
         layout.addWidget(self.banner)
         layout.addLayout(summary)
         layout.addWidget(self.details, 1)
@@ -339,12 +404,29 @@ class InspectorPage(QWidget):
 
     # --- context from the shell ------------------------------------------------------
     def bind(self, binding: SessionBinding) -> None:
-        """Verify against ``binding``'s profile; offer its session's token when signed in."""
+        """Verify against ``binding``'s profile; offer its session's token when signed in.
+
+        Signed out, or someone else signed in: a token this page loaded from the session
+        is cleared (the person's own pastes stay).
+        """
         if binding == self._binding:
             return
-        self._binding = binding
+        previous, self._binding = self._binding, binding
+        if (
+            previous is not None
+            and previous.info is not None
+            and not _same_sign_in(previous, binding)
+        ):
+            self._forget_session_tokens()
+        self._session = binding.session
         session = binding.session if binding.info is not None else None
         self.set_context(binding.profile, session.access_token if session is not None else None)
+
+    def _forget_session_tokens(self) -> None:
+        for field, token in list(self._loaded.items()):
+            if field.toPlainText() == token:
+                field.clear()
+        self._loaded.clear()
 
     def refresh(self) -> None:
         """F5: verify the token in the field again (the issuer's keys are fetched anew if due)."""
@@ -389,40 +471,136 @@ class InspectorPage(QWidget):
             return
         target.setPlainText(text)
 
+    def inspect_token(self, token: str) -> None:
+        """Show ``token`` (another page's, e.g. Try it's access token) and verify it."""
+        self.token_edit.setPlainText(token)
+        self.verify()
+
     def inspect_current_token(self) -> None:
-        if self._current_token is None:
+        source = self._current_token
+        if source is None:
             return
         self.last_task = self._runner.start(
-            self._load_current(self.token_edit, verify=True),
+            self._load_current(source, self.token_edit, verify=True),
             owner=self,
             name="inspector-current-token",
         )
 
     def _compare_current(self) -> None:
-        if self._current_token is not None:
+        source = self._current_token
+        if source is not None:
             self.last_task = self._runner.start(
-                self._load_current(self.compare_a, verify=False),
+                self._load_current(source, self.compare_a, verify=False),
                 owner=self,
                 name="inspector-compare-current",
             )
 
-    async def _load_current(self, target: QPlainTextEdit, *, verify: bool) -> None:
-        assert self._current_token is not None
+    async def _load_current(
+        self, source: TokenSource, target: QPlainTextEdit, *, verify: bool
+    ) -> None:
         self.current_button.setEnabled(False)
         try:
-            token = await self._current_token()
+            token = await source()
         finally:
             self.current_button.setEnabled(self._current_token is not None)
+        if source is not self._current_token:
+            return  # signed out (or another session) meanwhile: that token is not shown
         target.setPlainText(token)
+        self._loaded[target] = token  # cleared again when the session ends
         if verify:
             self.verify()
 
+    # --- API keys ---------------------------------------------------------------------
+    def test_key(self) -> None:
+        """Ask the API who the API key in the field is (``GET /v1/me`` with the key)."""
+        report = self.report
+        if report is None or report.kind is not TokenKind.API_KEY:
+            return
+        if report.verdict.status is not VerdictStatus.API_KEY:
+            return  # a mistyped key: the findings say why; the server would only refuse it
+        session, profile = self._session, self._profile
+        if self._key_tester is None or session is None or profile is None:
+            self._show_key_result("invalid", "No profile to test the key against.", None)
+            return
+        if not profile.api_base:
+            self._show_key_result(
+                "invalid",
+                f"The profile {profile.name} has no API address, so the key cannot be tested.",
+                None,
+            )
+            return
+        if self._test_task is not None and not self._test_task.done():
+            self._test_task.cancel()
+        key = self.token_edit.toPlainText().strip().removeprefix("Bearer ").strip()
+        self.banner.show_state("checking", f"Asking {profile.name}'s API who this key is…")
+        self.test_button.setEnabled(False)
+        self._test_task = self._runner.start(
+            self._test(session, key, self._generation),
+            owner=self,
+            on_error=self._test_failed(self._generation),
+            name="inspector-test-key",
+        )
+        self.last_task = self._test_task
+
+    async def _test(self, session: Session, key: str, generation: int) -> Me:
+        assert self._key_tester is not None
+        try:
+            me = await self._key_tester(session, key)
+        finally:
+            self.test_button.setEnabled(True)
+        if generation == self._generation:
+            self._show_me(me)
+        self.key_tested.emit(me)
+        return me
+
+    def _test_failed(self, generation: int) -> Callable[[BaseException], bool]:
+        def failed(exc: BaseException) -> bool:
+            self.key_tested.emit(exc)
+            if generation == self._generation:
+                self._show_key_result(
+                    "invalid", f"The key did not work: {error_message(exc)}", None
+                )
+            return True  # said on the page, where the key is
+
+        return failed
+
+    def _show_me(self, me: Me) -> None:
+        who = f"{me.name} <{me.email}>" if me.name and me.email else me.email or me.sub or "?"
+        kind = {"api_key": "an API key", "user": "a person's token", "client": "a client token"}
+        detail = (
+            f"The API accepted it: {kind.get(me.kind, me.kind)} of {who}, organization "
+            f"{me.org or '—'}. It may use the scopes below. Its expiry is set on the key "
+            "(the API does not tell the key itself)."
+        )
+        self._show_key_result("valid", detail, me.scopes)
+
+    def _show_key_result(self, status: str, detail: str, scopes: tuple[str, ...] | None) -> None:
+        from twinedge_desktop.scopes import describe
+
+        self.banner.show_state("key_works" if status == "valid" else "key_refused", detail)
+        self.chips.clear()
+        for name in scopes or ():
+            self.chips.add(Chip(name, describe(name)))  # the server said so: facts
+        self.chips_box.setVisible(bool(scopes))
+        self.trust_label.setVisible(False)
+
+    def submit(self) -> None:
+        """Ctrl+Enter: verify a token now, or test an API key (only ever when asked: testing
+        sends the key to the profile's API)."""
+        if self.report is not None and self.report.kind is TokenKind.API_KEY:
+            self.test_key()
+        else:
+            self.verify()
+
     def verify(self) -> None:
-        """Verify the token in the field now (cancelling a verification still running)."""
+        """Verify the token in the field now (cancelling a verification still running).
+        An API key is not sent anywhere from here (see :meth:`submit`)."""
         self._auto_verify.stop()
         text = self.token_edit.toPlainText()
         if not text.strip():
             return
+        if self.report is not None and self.report.kind is TokenKind.API_KEY:
+            return  # a key has no signature; Test (or Ctrl+Enter) sends it, never a paste
         if self._verify_task is not None and not self._verify_task.done():
             self._verify_task.cancel()
         self._generation += 1
@@ -482,8 +660,15 @@ class InspectorPage(QWidget):
     def _leeway_changed(self, _value: int) -> None:
         self._text_changed()
 
+    def _edited(self) -> None:
+        # QPlainTextEdit also says "changed" when only the colours change (the highlighter
+        # redoes them when the theme switches): a verdict or a key test must not be lost.
+        if self.token_edit.toPlainText() != self._decoded_text:
+            self._text_changed()
+
     def _text_changed(self) -> None:
         """Instant decode; verification follows once typing pauses."""
+        self._decoded_text = self.token_edit.toPlainText()
         self._generation += 1  # results of an older verification no longer apply
         if self._verify_task is not None and not self._verify_task.done():
             self._verify_task.cancel()
@@ -518,15 +703,34 @@ class InspectorPage(QWidget):
             self.raw_json.setPlainText("")
             self.countdown_label.setText("")
             self._countdown.stop()
+            self.trust_label.hide()
+            self.chips_box.hide()
+            self.test_button.hide()
+            self.verify_button.show()
+            self.against_label.show()
+            self.verification_settings.show()
             return
         self.banner.show_state(report.verdict.status.value, self._verdict_detail(report))
         self.findings_model.set_rows(report.findings)
         self.claims_model.set_rows(report.claim_explanations)
         self.header_model.set_rows(report.header_explanations)
         self.summary_label.setText(_summary(report))
+        trusted = report.verdict.status is VerdictStatus.VALID
         for scope in report.scopes:
-            self.chips.add(Chip(scope.name, scope.description))
+            chip = Chip(scope.name, scope.description)
+            chip.set_unverified(not trusted)
+            self.chips.add(chip)
         self.chips_box.setVisible(bool(report.scopes))
+        claims_shown = bool(report.scopes) or report.expires_at is not None
+        self.trust_label.setText(
+            ""
+            if trusted
+            else INVALID_TEXT
+            if report.verdict.status is VerdictStatus.INVALID
+            else UNVERIFIED_TEXT
+        )
+        self.trust_label.setVisible(claims_shown and not trusted)
+        self._dim(self.countdown_label, not trusted)
         self.raw_json.setPlainText(_raw_json(report))
         if report.expires_at is not None:
             self.update_countdown()
@@ -534,22 +738,43 @@ class InspectorPage(QWidget):
         else:
             self.countdown_label.setText("")
             self._countdown.stop()
+        is_key = report.kind is TokenKind.API_KEY
+        for widget in (self.against_label, self.verification_settings):
+            widget.setVisible(not is_key)
+        self.test_button.setVisible(is_key)
+        self.test_button.setEnabled(is_key and report.verdict.status is VerdictStatus.API_KEY)
+        self.verify_button.setVisible(not is_key)
         self.inspected.emit(report)
 
+    @staticmethod
+    def _dim(label: QLabel, dimmed: bool) -> None:
+        """Draw ``label`` in the muted colour while what it says is not confirmed."""
+        from PySide6.QtGui import QPalette
+
+        label.setForegroundRole(
+            QPalette.ColorRole.PlaceholderText if dimmed else QPalette.ColorRole.WindowText
+        )
+        label.setProperty("unverified", dimmed)
+
     def _verdict_detail(self, report: InspectionReport) -> str:
+        """The banner's text: what failed, or what passed and what was not checked (and how
+        to check it). "Every check passed" only when every check was made."""
         verdict = report.verdict
         # The banner's title already says "Valid" / "Invalid": drop it from the headline.
         headline = verdict.headline.split(": ", 1)[-1]
         headline = headline[:1].upper() + headline[1:]
+        not_checked = [f"• Not checked: {u.what} — {u.how}" for u in verdict.unchecked]
         if verdict.status is VerdictStatus.INVALID and verdict.failed_checks:
             failed = [f.message for f in report.findings if f.severity is Severity.ERROR]
-            return headline + "\n" + "\n".join(f"• {m}" for m in failed[:4])
+            return "\n".join([headline, *(f"• {m}" for m in failed[:4]), *not_checked[:2]])
         if verdict.status is VerdictStatus.UNVERIFIED and self._auto_verify.isActive():
             return "Decoded; checking the signature shortly…"
-        if verdict.status is VerdictStatus.VALID:
+        if verdict.status is VerdictStatus.API_KEY:
+            return f"{headline} Test asks the API who it is and what it may do."
+        if verdict.status is VerdictStatus.VALID and verdict.all_checks_made:
             signature = next((f.message for f in report.findings_for("signature")), "")
             return f"Every check passed. {signature}".strip()
-        return headline
+        return "\n".join([headline, *not_checked])
 
     def update_countdown(self) -> None:
         report = self.report
@@ -585,6 +810,13 @@ class InspectorPage(QWidget):
         self.token_edit.dropEvent(event)
 
 
+def _same_sign_in(before: SessionBinding, after: SessionBinding) -> bool:
+    """Whether ``after`` is still the sign-in ``before`` showed (the same person, renewed)."""
+    if after.info is None or before.info is None or before.session is not after.session:
+        return False
+    return (before.info.kind, before.info.subject) == (after.info.kind, after.info.subject)
+
+
 def _table(model: Any, name: str, stretch: tuple[int, ...] = ()) -> QTableView:
     view = QTableView()
     view.setModel(model)
@@ -607,7 +839,10 @@ def _table(model: Any, name: str, stretch: tuple[int, ...] = ()) -> QTableView:
 
 def _summary(report: InspectionReport) -> str:
     if report.kind is TokenKind.API_KEY:
-        return f"TwinEdge API key {report.key_prefix}… — opaque: test it from the API keys page."
+        return (
+            f"TwinEdge API key {report.key_prefix}… — opaque: Test asks the API who it is "
+            "and what it may do."
+        )
     claims = report.claims or {}
     if not claims:
         alg = report.algorithm or "?"

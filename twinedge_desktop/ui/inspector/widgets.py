@@ -60,6 +60,8 @@ VERDICT_COLORS: dict[str, str] = {
     VerdictStatus.UNREADABLE.value: "#5b6472",
     "checking": "#1f5fbf",
     "empty": "#5b6472",
+    "key_works": "#1e7b3a",  # Test: the API accepted the key
+    "key_refused": "#b3261e",  # Test: the API refused it (or could not be asked)
 }
 VERDICT_TITLES: dict[str, str] = {
     VerdictStatus.VALID.value: "Valid",
@@ -69,6 +71,8 @@ VERDICT_TITLES: dict[str, str] = {
     VerdictStatus.UNREADABLE.value: "Unreadable",
     "checking": "Checking…",
     "empty": "Nothing to inspect",
+    "key_works": "The key works",
+    "key_refused": "The key did not work",
 }
 UNKNOWN_SCOPE_COLOR = "#8a5a00"  # white text on it: 5.9 : 1
 
@@ -182,27 +186,48 @@ def text_from_mime(mime: QMimeData) -> str | None:
 
 
 class Chip(QLabel):
-    """A rounded label for a scope; unknown scopes are drawn in the warning colour."""
+    """A rounded label for a scope; unknown scopes are drawn in the warning colour.
+
+    An *unverified* chip (the token's claim, not confirmed: no verified signature, or a
+    failed check) has a dashed border and muted text, and says so to screen readers.
+    """
 
     def __init__(self, name: str, description: str | None, parent: QWidget | None = None) -> None:
         super().__init__(name, parent)
-        known = description is not None
-        tooltip = description or "Unknown scope: TwinEdge does not define it"
-        self.setToolTip(tooltip)
-        self.setAccessibleName(f"Scope {name}: {tooltip}")
-        self.setProperty("known", known)
-        if known:
+        self._name = name
+        self._known = description is not None
+        self._tooltip = description or "Unknown scope: TwinEdge does not define it"
+        self.setProperty("known", self._known)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.set_unverified(False)
+
+    @property
+    def unverified(self) -> bool:
+        return bool(self.property("unverified"))
+
+    def set_unverified(self, unverified: bool) -> None:
+        self.setProperty("unverified", unverified)
+        prefix = "Unverified claim: " if unverified else ""
+        self.setToolTip(prefix + self._tooltip)
+        self.setAccessibleName(f"{prefix}Scope {self._name}: {self._tooltip}")
+        shape = "border-radius: 10px; padding: 2px 9px;"
+        line = "dashed" if unverified else "solid"
+        if unverified:
             style = (
-                "border: 1px solid palette(highlight); border-radius: 10px; padding: 2px 9px;"
+                f"border: 1px {line} palette(mid); {shape}"
+                "background: transparent; color: palette(placeholder-text);"
+            )
+        elif self._known:
+            style = (
+                f"border: 1px {line} palette(highlight); {shape}"
                 "background: palette(alternate-base); color: palette(text);"
             )
         else:
             style = (
-                f"border: 1px solid {UNKNOWN_SCOPE_COLOR}; border-radius: 10px; padding: 2px 9px;"
+                f"border: 1px {line} {UNKNOWN_SCOPE_COLOR}; {shape}"
                 f"background: {UNKNOWN_SCOPE_COLOR}; color: #ffffff;"
             )
         self.setStyleSheet(f"QLabel {{ {style} }}")
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
 
 class FlowLayout(QLayout):

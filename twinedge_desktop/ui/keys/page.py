@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QEvent,
-    QItemSelectionModel,
     QModelIndex,
     QObject,
     Qt,
@@ -66,6 +65,16 @@ from twinedge_desktop.ui.common import style
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
 from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.key_actions import KeyAction, KeyActionRequest
+from twinedge_desktop.ui.common.list_page import (
+    centered_view,
+    load_error_view,
+    page_action,
+    refresh_banner,
+    same_person,
+    select_source_index,
+    selected_object,
+    show_load_failure,
+)
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import SessionBinding
 from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
@@ -121,12 +130,6 @@ TIME_REFRESH_MS = 60_000
 LOAD_FLUSH_SECONDS = 0.25
 # ...and not in batches so large that adding them stalls the window on its own.
 LOAD_FLUSH_ROWS = 1000
-
-
-def _same_person(old: SessionInfo | None, new: SessionInfo | None) -> bool:
-    if old is None or new is None:
-        return False
-    return (old.profile_id, old.subject, old.org) == (new.profile_id, new.subject, new.org)
 
 
 class KeysPage(QWidget):
@@ -271,24 +274,15 @@ class KeysPage(QWidget):
         return toolbar
 
     def _build_signed_out(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        self.signed_out_label = QLabel("Sign in to manage API keys.")
-        self.signed_out_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        page, layout, self.signed_out_label, _hint = centered_view(
+            "Sign in to manage API keys.",
+            "API keys belong to your TwinEdge account; sign in to see and create them.",
+        )
         self.signed_out_label.setAccessibleName("Signed out")
-        font = self.signed_out_label.font()
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        self.signed_out_label.setFont(font)
-        hint = QLabel("API keys belong to your TwinEdge account; sign in to see and create them.")
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.sign_in_button = QPushButton("&Sign in…")
         self.sign_in_button.setAccessibleName("Sign in")
         self.sign_in_button.setProperty("primary", True)
         self.sign_in_button.clicked.connect(self.sign_in_requested)
-        layout.addWidget(self.signed_out_label)
-        layout.addWidget(hint)
         layout.addWidget(self.sign_in_button, 0, Qt.AlignmentFlag.AlignCenter)
         layout.addStretch(2)
         return page
@@ -297,15 +291,9 @@ class KeysPage(QWidget):
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.banner = InlineMessage("error")
-        self.banner.setObjectName("loadBanner")
-        self.banner_retry = QPushButton("Try again")
-        self.banner_retry.setAccessibleName("Try loading again")
-        self.banner_retry.clicked.connect(self.refresh)
-        self.banner_retry.hide()
-        banner_row = QHBoxLayout()
-        banner_row.addWidget(self.banner, 1)
-        banner_row.addWidget(self.banner_retry)
+        self.refresh_banner = refresh_banner(self.refresh)
+        self.banner = self.refresh_banner.message
+        self.banner_retry = self.refresh_banner.retry_button
         # The busy bar sits in the status line, beside its text: showing and hiding it
         # leaves the table's size alone (a resized table repaints every visible cell).
         self.progress = QProgressBar()
@@ -344,64 +332,33 @@ class KeysPage(QWidget):
         self.no_match_label.setAccessibleName("No matching keys")
         self.no_match_label.hide()
 
-        layout.addLayout(banner_row)
+        layout.addLayout(self.refresh_banner.row)
         layout.addLayout(status_row)
         layout.addWidget(self.table, 1)
         return page
 
     def _build_empty(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        title = QLabel("No API keys yet")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        title.setFont(font)
-        text = QLabel(
+        page, layout, _title, _text = centered_view(
+            "No API keys yet",
             "API keys let scripts, services and devices call the TwinEdge API without you.\n"
-            "Create one with just the scopes it needs."
+            "Create one with just the scopes it needs.",
         )
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.empty_create_button = QPushButton("Create your first key…")
         self.empty_create_button.setAccessibleName("Create your first API key")
         self.empty_create_button.setProperty("primary", True)
         self.empty_create_button.clicked.connect(self.create_key)
-        layout.addWidget(title)
-        layout.addWidget(text)
         layout.addWidget(self.empty_create_button, 0, Qt.AlignmentFlag.AlignCenter)
         layout.addStretch(2)
         return page
 
     def _build_error(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        title = QLabel("The API keys could not be loaded")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.error_text = InlineMessage("error")
-        self.error_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.error_text.setObjectName("loadError")
-        self.retry_button = QPushButton("&Try again")
-        self.retry_button.setAccessibleName("Try loading again")
-        self.retry_button.clicked.connect(self.refresh)
-        layout.addWidget(title)
-        layout.addWidget(self.error_text)
-        layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignCenter)
-        layout.addStretch(2)
-        return page
+        self.error_view = load_error_view("The API keys could not be loaded", self.refresh)
+        self.error_text = self.error_view.error_text
+        self.retry_button = self.error_view.retry_button
+        return self.error_view.page
 
     def _build_not_a_person(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        title = QLabel("Managing API keys needs a person's sign-in")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        title.setWordWrap(True)
-        font = title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        title.setFont(font)
+        page, layout, _title, _hint = centered_view("Managing API keys needs a person's sign-in")
         self.not_a_person_text = QLabel()
         self.not_a_person_text.setObjectName("notAPerson")
         self.not_a_person_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -411,25 +368,13 @@ class KeysPage(QWidget):
         self.person_sign_in_button.setAccessibleName("Sign in as a person")
         self.person_sign_in_button.setProperty("primary", True)
         self.person_sign_in_button.clicked.connect(self.sign_in_requested)
-        layout.addWidget(title)
         layout.addWidget(self.not_a_person_text)
         layout.addWidget(self.person_sign_in_button, 0, Qt.AlignmentFlag.AlignCenter)
         layout.addStretch(2)
         return page
 
     def _build_actions(self) -> None:
-        def action(
-            text: str,
-            shortcut: QKeySequence | QKeySequence.StandardKey | str,
-            slot: Callable[[], Any],
-        ) -> QAction:
-            act = QAction(text, self)
-            act.setShortcut(QKeySequence(shortcut))
-            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            act.triggered.connect(slot)
-            self.addAction(act)
-            return act
-
+        action = functools.partial(page_action, self)
         self.new_action = action("&New key…", "Ctrl+N", self.create_key)
         self.revoke_action = action(
             "&Revoke…", QKeySequence(Qt.Key.Key_Delete), self.revoke_selected
@@ -469,7 +414,7 @@ class KeysPage(QWidget):
         """Show ``service``'s keys; None means signed out. Called on every session change."""
         # The same person in the same profile (a refreshed token, a new service object for
         # the same session): keep the list rather than reload 10,000 keys.
-        same = service is not None and _same_person(self._info, info)
+        same = service is not None and same_person(self._info, info)
         self._service = service
         self._info = info
         if service is None:
@@ -585,16 +530,14 @@ class KeysPage(QWidget):
             return True
         self._set_loading(False)
         self.progress_label.setText("")
-        text = error_message(exc)
-        if self.model.total_count():
-            # Keep what is already shown; say what failed and offer to retry.
-            self.banner.show_message(f"Refreshing failed: {text}")
-            self.banner_retry.show()
-            self._set_state(PageState.LIST)
-        else:
-            self.error_text.show_message(text)
-            self._set_state(PageState.ERROR)
-            self.retry_button.setFocus()
+        list_shown = self.model.total_count() > 0
+        self._set_state(PageState.LIST if list_shown else PageState.ERROR)
+        show_load_failure(
+            error_message(exc),
+            list_shown=list_shown,
+            banner=self.refresh_banner,
+            error=self.error_view,
+        )
         return True
 
     def _set_loading(self, loading: bool) -> None:
@@ -618,26 +561,13 @@ class KeysPage(QWidget):
         self._update_no_match()
 
     def selected_key(self) -> ApiKey | None:
-        index = self.table.selectionModel().currentIndex()
-        if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row()):
-            return None
-        key = index.siblingAtColumn(0).data(OBJECT_ROLE)
-        return key if isinstance(key, ApiKey) else None
+        return selected_object(self.table, OBJECT_ROLE, ApiKey)
 
     def select_key(self, key_id: str) -> bool:
         row = self.model.row_of(key_id)
         if row is None:
             return False
-        proxy_index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if not proxy_index.isValid():
-            return False
-        self.table.selectionModel().setCurrentIndex(
-            proxy_index,
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        self.table.scrollTo(proxy_index)
-        return True
+        return select_source_index(self.table, self.proxy, self.model.index(row, 0))
 
     def _update_actions(self, *_args: object) -> None:
         signed_in = self._service is not None

@@ -2,7 +2,9 @@
 
 Every action is added to the window, so its shortcut works even when the menu bar is
 hidden. Built right after the first paint (``MainWindow.build_chrome``): the actions'
-icons and the menus are not needed for the first frame.
+icons and the menus are not needed for the first frame. What the newer actions do lives
+beside them: View ▸ Theme and Preferences… in ``preferences.py``, Rename and Remove
+profile in the account feature's ``profiles.py``.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSizePolicy, QToolBar, QWidget
 
+from twinedge_desktop.config import THEMES
 from twinedge_desktop.ui.common.page import PageInfo
 from twinedge_desktop.ui.common.style import icon, set_role
+from twinedge_desktop.ui.shell.pages import SHORTCUT_NUMBERS
 
 if TYPE_CHECKING:
     from twinedge_desktop.ui.account.session_controller import SessionController
@@ -25,6 +29,8 @@ if TYPE_CHECKING:
     from twinedge_desktop.ui.shell.main_window import MainWindow
 
 REFRESH_KEY = "F5"
+PREFERENCES_KEY = "Ctrl+,"
+THEME_TITLES = {"system": "&System", "light": "&Light", "dark": "&Dark"}
 
 
 def _action(
@@ -46,15 +52,15 @@ def _action(
 
 
 def page_shortcuts(pages: Sequence[PageInfo]) -> dict[str, tuple[str, ...]]:
-    """Ctrl+1, Ctrl+2… in navigation order, then each page's own extra shortcuts."""
+    """Ctrl+<number> (``pages.SHORTCUT_NUMBERS``), then each page's own extra shortcuts."""
     return {
-        page.key: (f"Ctrl+{number}", *page.extra_shortcuts)
-        for number, page in enumerate(pages, start=1)
+        page.key: (f"Ctrl+{SHORTCUT_NUMBERS[page.key]}", *page.extra_shortcuts) for page in pages
     }
 
 
 class WindowActions:
-    """The window's actions: File (sign-in), Profile, View (pages, refresh), Help."""
+    """The window's actions: File (sign-in, Preferences), Profile (switch, add, rename,
+    remove), View (pages, Theme, refresh), Help."""
 
     def __init__(self, window: MainWindow, help_: Help, pages: Sequence[PageInfo]) -> None:
         def add(
@@ -103,19 +109,35 @@ class WindowActions:
         )
         self.quit = add("Quit", window.close, ("Ctrl+Q",))
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
+        self.preferences = add(
+            "Preferences…", lambda: window.preferences.open_dialog(), (PREFERENCES_KEY,)
+        )
+        self.preferences.setMenuRole(QAction.MenuRole.PreferencesRole)
         shortcuts = page_shortcuts(pages)
         self.pages = {
-            page.key: add(
-                page.title, partial(window.show_page, page.key), shortcuts[page.key], page.icon
-            )
+            page.key: add(page.title, _go_to(window, page.key), shortcuts[page.key], page.icon)
             for page in pages
         }
         self.refresh = add("Refresh", window.refresh, (REFRESH_KEY,), "refresh")
+        self.themes = QActionGroup(window)
+        self.themes.setExclusive(True)
+        self.theme: dict[str, QAction] = {}
+        for choice in THEMES:
+            action = QAction(THEME_TITLES[choice], self.themes)
+            action.setCheckable(True)
+            action.triggered.connect(partial(_choose_theme, window, choice))
+            self.theme[choice] = action
         self.switch_profile = add(
             "Switch profile…", window.open_profile_list, ("Ctrl+P",), "server"
         )
         self.add_profile = add(
             "Add profile…", window.profile_switching.add_profile, ("Ctrl+Shift+N",), "add"
+        )
+        self.rename_profile = add(
+            "&Rename profile…", lambda: window.profile_switching.rename_current()
+        )
+        self.remove_profile = add(
+            "Re&move profile…", lambda: window.profile_switching.remove_current()
         )
         self.about = add("About TwinEdge Desktop", help_.about)
         self.about.setMenuRole(QAction.MenuRole.AboutRole)
@@ -135,19 +157,29 @@ class WindowActions:
         self.sign_out.setVisible(False)
 
     def follow_session(self, controller: SessionController) -> None:
-        """Enable what the bound session allows now: sign in or out, cancel, copy the link."""
-        session = controller.session
+        """Enable what the bound session allows now, as the sign-in page does: sign in or
+        out (not while no keychain can keep a sign-in), cancel, copy the link."""
         signed_in = controller.signed_in_info is not None
-        busy = controller.signing_in or controller.busy or controller.restoring
-        ready = session is not None and not busy
         self.sign_in.setVisible(not signed_in)
-        self.sign_in.setEnabled(ready)
-        self.service.setEnabled(ready and not signed_in)
-        self.api_key.setEnabled(ready and not signed_in)
+        self.sign_in.setEnabled(controller.can_sign_in and not signed_in)
+        self.service.setEnabled(controller.can_sign_in and not signed_in)
+        self.api_key.setEnabled(controller.can_use_api_key and not signed_in)
         self.sign_out.setVisible(signed_in)
         self.sign_out.setEnabled(signed_in and not controller.busy)
         self.copy_link.setEnabled(controller.authorization_url is not None)
         self.cancel.setEnabled(controller.signing_in)
+
+    def follow_profile(self, builtin: bool) -> None:
+        """Built-in profiles (TwinEdge Cloud, the local sandbox) are not renamed or removed."""
+        for action in (self.rename_profile, self.remove_profile):
+            action.setEnabled(not builtin)
+            action.setToolTip("" if not builtin else "Built-in profiles stay as they are")
+
+    def show_theme(self, choice: str) -> None:
+        """Tick ``choice`` in View ▸ Theme."""
+        action = self.theme.get(choice)
+        if action is not None:
+            action.setChecked(True)
 
     def claim_refresh_key(self, page: QWidget | None) -> None:
         """Give F5 to ``page`` when it has its own F5 action; else to the window's Refresh.
@@ -188,13 +220,24 @@ class WindowActions:
         for action in (self.sign_in, self.service, self.api_key, self.copy_link, self.sign_out):
             file_menu.addAction(action)
         file_menu.addSeparator()
+        file_menu.addAction(self.preferences)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit)
-        profile_menu = bar.addMenu("&Profile")
-        profile_menu.addAction(self.switch_profile)
-        profile_menu.addAction(self.add_profile)
-        view_menu = bar.addMenu("&View")
+        self.profile_menu = bar.addMenu("&Profile")
+        for action in (
+            self.switch_profile,
+            self.add_profile,
+            self.rename_profile,
+            self.remove_profile,
+        ):
+            self.profile_menu.addAction(action)
+        view_menu = self.view_menu = bar.addMenu("&View")
         for action in self.pages.values():
             view_menu.addAction(action)
+        view_menu.addSeparator()
+        self.theme_menu = view_menu.addMenu("&Theme")
+        for action in self.theme.values():
+            self.theme_menu.addAction(action)
         view_menu.addSeparator()
         view_menu.addAction(self.refresh)
         help_menu = bar.addMenu("&Help")
@@ -203,3 +246,12 @@ class WindowActions:
         help_menu.addSeparator()
         help_menu.addAction(self.about)
         return help_menu
+
+
+def _go_to(window: MainWindow, key: str) -> Callable[[], None]:
+    """Ctrl+1…: show the page and move the keyboard into it (its keys work at once)."""
+    return lambda: window.show_page(key, focus=True)
+
+
+def _choose_theme(window: MainWindow, choice: str, _checked: bool = False) -> None:
+    window.preferences.set_theme(choice)

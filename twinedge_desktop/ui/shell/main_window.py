@@ -7,8 +7,12 @@ menus, toolbar and actions (``actions.py``), the profile list and the message ba
 (``message_view.py``); :meth:`MainWindow.attach_services`, once ``app.py`` has the
 services, builds every page (``pages.py`` lists them) and binds them to the session.
 
-Pages are :class:`~twinedge_desktop.ui.common.page.Page`\ s: the window binds them and
-forwards F5; the Account page also answers the File menu's sign-in actions.
+Pages are :class:`~twinedge_desktop.ui.common.page.Page`\ s, each in a scrolling
+:class:`~twinedge_desktop.ui.shell.frame.PageFrame`: the window binds them, forwards F5,
+and lends the current page's shortcuts to the whole window (``frame.py``); ``routes.py``
+connects what pages ask of each other. Beside it: ``preferences.py`` (Theme, Preferences…),
+``activation.py`` (profiles and sign-ins changed by other processes) and the account
+feature's ``profiles.py`` (switch, add, rename, remove).
 
 Signals:
     closed(): the window was closed (the app shuts down in order).
@@ -19,40 +23,38 @@ Signals:
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, QTimer, Signal
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QMainWindow,
-    QSizePolicy,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from twinedge_desktop.config import ProfileStore
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import Page, PageContext, PageInfo, SessionBinding
-from twinedge_desktop.ui.common.style import app_icon, icon, set_role
+from twinedge_desktop.ui.common.style import app_icon
+from twinedge_desktop.ui.shell.frame import MINIMUM_WINDOW_SIZE, Navigation, PageFrame, PageKeyboard
 from twinedge_desktop.ui.shell.message_view import MessageView
-from twinedge_desktop.ui.shell.pages import ACCOUNT, DEFAULT_PAGE, PAGES, StartingView
-from twinedge_desktop.ui.shell.routes import PageRoutes
+from twinedge_desktop.ui.shell.pages import (
+    ACCOUNT,
+    DEFAULT_PAGE,
+    PAGES,
+    SHORTCUT_NUMBERS,
+    StartingView,
+)
+from twinedge_desktop.ui.shell.routes import PageRoutes, bring_forward
 
 # ``Qt`` (the namespace of enums) is imported inside the methods that use it: importing it
 # builds every one of its enum classes, ~35 ms that the first frame does not need.
 if TYPE_CHECKING:
-    from PySide6.QtGui import QAction, QCloseEvent
+    from PySide6.QtGui import QCloseEvent, QResizeEvent
 
-    from twinedge_desktop.ui.account.account_page import AccountPage
     from twinedge_desktop.ui.account.profiles import ProfileSwitcher, ProfileSwitching
     from twinedge_desktop.ui.account.session_controller import SessionController
-    from twinedge_desktop.ui.account.signin_page import SignInPage
     from twinedge_desktop.ui.account.view import AccountView
     from twinedge_desktop.ui.shell.actions import WindowActions
+    from twinedge_desktop.ui.shell.activation import ActivationSync
+    from twinedge_desktop.ui.shell.preferences import PreferencesController
 
 # The first window, before any size is remembered: room for all seven columns of the keys
 # table and their names, but never more than most of the screen.
@@ -89,26 +91,18 @@ class MainWindow(QMainWindow):
         self._profiles = profiles
         self._settings = settings
         self._pages: dict[str, Page] = {}
-        self._routes = PageRoutes(self.set_badge, self.bring_forward)
         self.window_actions: WindowActions | None = None
         self.painted = False
         self.setObjectName("MainWindow")
-        self.setMinimumSize(QSize(760, 520))
+        self.setMinimumSize(MINIMUM_WINDOW_SIZE)
 
-        self.navigation = QListWidget()
-        self.navigation.setObjectName("navigation")
-        set_role(self.navigation, "navigation")
-        self.navigation.setAccessibleName("Pages")
-        self.navigation.setIconSize(QSize(20, 20))
-        self.navigation.setFixedWidth(196)
-        self.navigation.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.navigation = Navigation(PAGES, SHORTCUT_NUMBERS)
+        self._routes = PageRoutes(self.navigation.set_page_badge, partial(bring_forward, self))
         self.pages = QStackedWidget()
         self.pages.setAccessibleName("Page")
-        for number, info in enumerate(PAGES, start=1):
-            item = QListWidgetItem(icon(info.icon), info.title)
-            item.setToolTip(f"{info.title} (Ctrl+{number})")
-            self.navigation.addItem(item)
-            self.pages.addWidget(StartingView())  # until the page is built
+        for _info in PAGES:
+            self.pages.addWidget(PageFrame(StartingView()))  # until the page is built
+        self.keyboard = PageKeyboard(self)
         self.navigation.currentRowChanged.connect(self._row_changed)
 
         self.session_label = QLabel("Starting…")
@@ -130,6 +124,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self._restore_geometry()
+        self.navigation.follow_window_width(self.width())
         self._update_title()
         if not defer_chrome:
             self.build_chrome()
@@ -140,7 +135,9 @@ class MainWindow(QMainWindow):
             return
         from twinedge_desktop.ui.account.profiles import ProfileSwitcher, ProfileSwitching
         from twinedge_desktop.ui.shell.actions import WindowActions
+        from twinedge_desktop.ui.shell.activation import ActivationSync
         from twinedge_desktop.ui.shell.help import Help
+        from twinedge_desktop.ui.shell.preferences import PreferencesController
 
         window_icon = app_icon()
         if window_icon is not None:
@@ -151,15 +148,23 @@ class MainWindow(QMainWindow):
         )
         self.profile_switcher.profile_chosen.connect(self.profile_switching.switch_to)
         self.profile_switcher.add_requested.connect(self.profile_switching.add_profile)
-        self.profile_switching.current_changed.connect(self._profile_changed)
+        self.profile_switching.current_changed.connect(self.profiles_changed)
+        self.profile_switching.removed.connect(
+            lambda profile_id: self.on_account(lambda account: account.forget_profile(profile_id))
+        )
         self.help: Help = Help(self, self._profiles, self._messages)
         actions = self.window_actions = WindowActions(self, self.help, PAGES)
         self.toolbar = actions.build_toolbar(self, self.profile_switcher)
         self.help_menu = actions.build_menus(self)
+        self.preferences: PreferencesController = PreferencesController(
+            self, self._profiles, self._messages, actions
+        )
+        self.activation: ActivationSync = ActivationSync(self, self._profiles, self._messages)
         state = self._settings.value("window/state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
-        actions.claim_refresh_key(self.pages.currentWidget())
+        actions.claim_refresh_key(self.page(self.current_page))
+        actions.follow_profile(self._profiles.current.builtin)
         if ACCOUNT.key in self._pages:
             actions.follow_session(self._controller)
         self.message_view.build()
@@ -172,6 +177,7 @@ class MainWindow(QMainWindow):
             self.install_page(info, context)
         self.help.services = context.services
         self.profile_switching.attach(context.runner, context.services)
+        self.activation.attach(context.runner, context.services)
         self.account.bind_current_profile()
 
     def install_page(self, info: PageInfo, context: PageContext) -> Page:
@@ -182,22 +188,25 @@ class MainWindow(QMainWindow):
         page = info.build(context)
         if not isinstance(page, QWidget):
             raise TypeError(f"The {info.title} page is not a widget.")
-        index = PAGES.index(info)
-        placeholder = self.pages.widget(index)
-        self.pages.insertWidget(index, page)
-        if placeholder is not None:
-            self.pages.removeWidget(placeholder)
-            placeholder.deleteLater()
-        self.pages.setCurrentIndex(max(0, self.navigation.currentRow()))
+        frame = self.frame(info.key)
+        frame.set_page(page)  # the "Restoring session…" place it held is deleted
         self._pages[info.key] = page
         self._routes.page_installed(info, page)
         if info is ACCOUNT:
             self._controller.changed.connect(self._session_changed)
             self._controller.succeeded.connect(self._signed_in)
             self._session_changed()
-        if self.window_actions is not None:
-            self.window_actions.claim_refresh_key(self.pages.currentWidget())
+        if info.key == self.current_page:
+            self.keyboard.page_shown(page)
+            if self.window_actions is not None:
+                self.window_actions.claim_refresh_key(page)
         return page
+
+    def frame(self, key: str) -> PageFrame:
+        """The scrolling place of the page ``key`` (built or not)."""
+        frame = self.pages.widget(_PAGE_KEYS.index(key))
+        assert isinstance(frame, PageFrame)
+        return frame
 
     def page(self, key: str) -> QWidget | None:
         """The page built for ``key``, or None before the services exist."""
@@ -219,8 +228,12 @@ class MainWindow(QMainWindow):
         return self.account.controller
 
     # --- navigation and actions ----------------------------------------------------------
-    def show_page(self, key: str) -> None:
+    def show_page(self, key: str, *, focus: bool = False) -> None:
+        """Show the page ``key``; ``focus`` (a keyboard jump, Ctrl+1…) also moves the
+        keyboard focus into it."""
         self.navigation.setCurrentRow(_PAGE_KEYS.index(key))
+        if focus:
+            self.keyboard.focus_into(self.page(key))
 
     @property
     def current_page(self) -> str:
@@ -230,34 +243,11 @@ class MainWindow(QMainWindow):
         if row < 0:
             return
         self.pages.setCurrentIndex(row)
+        page = self.page(PAGES[row].key)
+        self.keyboard.page_shown(page)
         if self.window_actions is not None:
-            self.window_actions.claim_refresh_key(self.pages.currentWidget())
+            self.window_actions.claim_refresh_key(page)
         self.page_changed.emit(PAGES[row].key)
-
-    def set_badge(self, key: str, count: int, text: str) -> None:
-        """Show ``count`` on ``key``'s navigation entry ("Health (3)"); ``text`` says what it
-        counts, for the tooltip and screen readers."""
-        from PySide6.QtCore import Qt
-
-        index = _PAGE_KEYS.index(key)
-        info, item = PAGES[index], self.navigation.item(index)
-        item.setText(f"{info.title} ({count:,})" if count else info.title)
-        shortcut = f"Ctrl+{index + 1}"
-        item.setToolTip(
-            f"{info.title}: {text} ({shortcut})" if count else f"{info.title} ({shortcut})"
-        )
-        item.setData(
-            Qt.ItemDataRole.AccessibleTextRole, f"{info.title}, {text}" if count else info.title
-        )
-
-    def bring_forward(self, key: str) -> None:
-        """Show ``key``'s page in a raised, active window (a notification was clicked)."""
-        self.show_page(key)
-        if self.isMinimized():
-            self.showNormal()
-        self.show()
-        self.raise_()
-        self.activateWindow()
 
     def refresh(self) -> None:
         """F5: reload what the current page shows."""
@@ -281,9 +271,12 @@ class MainWindow(QMainWindow):
         self.profile_switcher.setFocus()
         self.profile_switcher.showPopup()
 
-    def _profile_changed(self) -> None:
+    def profiles_changed(self) -> None:
+        """The profiles (or the current one) changed, here or in another process."""
         self.profile_switcher.reload()
         self._update_title()
+        self._actions.follow_profile(self._profiles.current.builtin)
+        self.preferences.apply_theme()  # another window may have chosen another theme
         if ACCOUNT.key in self._pages:
             self.account.bind_current_profile()
 
@@ -312,31 +305,6 @@ class MainWindow(QMainWindow):
         # Only the profile's name: never an account detail or anything secret.
         self.setWindowTitle(f"TwinEdge Desktop — {self._profiles.current.name}")
 
-    # --- the names tests/e2e use (not this change's to edit) -------------------------------
-    @property
-    def sign_in_action(self) -> QAction:
-        return self._actions.sign_in
-
-    @property
-    def sign_out_action(self) -> QAction:
-        return self._actions.sign_out
-
-    @property
-    def diagnostics_action(self) -> QAction:
-        return self._actions.diagnostics
-
-    @property
-    def account_container(self) -> AccountView:
-        return self.account
-
-    @property
-    def signin_page(self) -> SignInPage:
-        return self.account.signin_page
-
-    @property
-    def account_page(self) -> AccountPage:
-        return self.account.account_page
-
     @property
     def _actions(self) -> WindowActions:
         if self.window_actions is None:
@@ -360,6 +328,10 @@ class MainWindow(QMainWindow):
         self._settings.setValue("window/state", self.saveState())
         self._settings.setValue("window/page", self.current_page)
         self._settings.sync()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.navigation.follow_window_width(self.width())
 
     def event(self, event: QEvent) -> bool:
         if not self.painted and event.type() == QEvent.Type.Paint:

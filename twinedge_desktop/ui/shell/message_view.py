@@ -33,9 +33,11 @@ class MessageView(QWidget):
         super().__init__(parent)
         self._status_bar = status_bar
         self._queue: list[tuple[MessageLevel, str]] = []
+        self._shown = ""  # the problem the banner shows now
         self.banner: Banner | None = None
         self.setVisible(False)
         messages.posted.connect(self.show_message)
+        messages.withdrawn.connect(self.withdraw)
 
     @property
     def built(self) -> bool:
@@ -77,9 +79,17 @@ class MessageView(QWidget):
         banner.set_text("Something went wrong" if kind is MessageLevel.ERROR else "", text)
         banner.setVisible(True)
         banner.setAccessibleDescription(text)
+        self._shown = text
         self.setVisible(True)
+
+    def withdraw(self, text: str) -> None:
+        """Hide ``text`` if it is the problem shown (or still waiting to be shown)."""
+        self._queue = [(level, queued) for level, queued in self._queue if queued != text]
+        if self._shown == text:
+            self.dismiss()
 
     def dismiss(self) -> None:
         if self.banner is not None:
             self.banner.setVisible(False)
+        self._shown = ""
         self.setVisible(False)

@@ -60,11 +60,43 @@ def test_unknown_scope_and_api_key(page: AccountPage) -> None:
     info = user_info(
         kind=CredentialKind.API_KEY, scopes=("read:assets", "frobnicate"), access_expires_at=None
     )
-    page.set_info(info, None)
+    page.set_info(info, None, api_key_prefix="te_AbCdEfGhI")
     assert "not a TwinEdge scope" in page.scopes_value.text()
-    assert page.expiry_value.text() == "does not expire"
     assert "not a sign-in" in page.keychain_value.text()
     assert "read-only" in page.kind_label.text()
+
+
+def test_an_api_key_is_named_and_never_said_to_last_for_ever(page: AccountPage) -> None:
+    """Issue 11 #2: a key expires (its expiry is set on the key, which GET /v1/me does not
+    tell); the page names the key, and its owner as the owner."""
+    info = user_info(kind=CredentialKind.API_KEY, access_expires_at=None)
+    page.set_info(info, None, api_key_prefix="te_AbCdEfGhI")
+    assert page.heading.text() == "API key te_AbCdEfGhI…"
+    assert "expire" not in page.expiry_value.text()  # never "does not expire"
+    assert page.expiry_value.text() == "set on the key"
+    assert "API Keys" in page.expiry_detail.text()
+    rows = {
+        page._form.labelForField(field).text(): field.text()  # type: ignore[union-attr]
+        for field in (page.name_value, page.email_value, page.subject_value)
+    }
+    assert rows == {
+        "Key owner": "Erin Engineer",
+        "Owner's email": "engineer@example.com",
+        "Owner's user ID": "user-123",
+    }
+    # A key whose expiry is known counts down like a token, and says what it means.
+    page._clock = lambda: NOW
+    page.set_info(
+        user_info(kind=CredentialKind.API_KEY, access_expires_at=NOW + timedelta(days=3)),
+        None,
+        api_key_prefix="te_AbCdEfGhI",
+    )
+    assert page.expiry_value.text() == "Expires in 3 days"
+    assert "stops working" in page.expiry_detail.text()
+    # Back to a person: the rows say so again.
+    page.set_info(user_info(), None)
+    assert page._form.labelForField(page.email_value).text() == "Email"  # type: ignore[union-attr]
+    assert page.heading.text() == "Erin Engineer"
 
 
 def test_sign_out_button_asks_for_sign_out(page: AccountPage) -> None:

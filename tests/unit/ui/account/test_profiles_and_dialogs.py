@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QLineEdit
 
-from tests.helpers.session_fakes import FakeServerMetadata
+from tests.helpers.session_fakes import server_metadata
 from tests.helpers.waiting import expect, until
+from twinedge_desktop.auth.discovery import ServerMetadata
 from twinedge_desktop.auth.errors import DiscoveryError
+from twinedge_desktop.config import ProfileStore
 from twinedge_desktop.keyformat import generate_key
 from twinedge_desktop.ui.account.dialogs import ApiKeyDialog, ServiceSignInDialog
 from twinedge_desktop.ui.account.profiles import AddProfileDialog, check_url
@@ -50,18 +53,26 @@ def test_rejected_issuer_urls(text: str, reason: str) -> None:
     assert problem is not None and reason in problem
 
 
-async def test_add_profile_discovers_and_creates(qtbot: Any, messages: Any) -> None:
+@pytest.fixture
+def store(tmp_path: Path) -> ProfileStore:
+    return ProfileStore.load(tmp_path / "profiles.json")
+
+
+async def test_add_profile_discovers_and_creates(
+    qtbot: Any, messages: Any, store: ProfileStore
+) -> None:
     asked: list[str] = []
 
-    async def discover(issuer: str) -> FakeServerMetadata:
+    async def discover(issuer: str) -> ServerMetadata:
         asked.append(issuer)
-        return FakeServerMetadata(issuer="https://auth.example.com")
+        return server_metadata(
+            "https://auth.example.com", api_base_url="https://api.example.com/v1"
+        )
 
-    dialog = AddProfileDialog(discover, TaskRunner(messages))
+    dialog = AddProfileDialog(discover, TaskRunner(messages), store)
     qtbot.addWidget(dialog)
     assert dialog.client_id.text() == "twinedge-desktop"  # the default client id
     dialog.issuer.setText("https://auth.example.com/")
-    dialog.api_base.setText("https://api.example.com/v1")
     created = expect(dialog.profile_created)
     dialog.ok_button.click()
     (profile,) = await created
@@ -69,18 +80,46 @@ async def test_add_profile_discovers_and_creates(qtbot: Any, messages: Any) -> N
     assert profile.issuer == "https://auth.example.com"
     assert profile.name == "auth.example.com"
     assert profile.client_id == "twinedge-desktop"
+    # The core's one rule (auth.profiles.profile_for_issuer), as `login --issuer`: the API
+    # the server's metadata names; the audience comes from the first access token.
     assert profile.api_base == "https://api.example.com/v1"
-    assert profile.audience == "https://api.example.com"
+    assert profile.audience is None
     assert profile.id == "auth-example-com"
 
 
-async def test_add_profile_refuses_plain_http_and_shows_discovery_errors(
-    qtbot: Any, messages: Any
+async def test_add_profile_prefers_a_typed_api_and_a_chosen_name(
+    qtbot: Any, messages: Any, store: ProfileStore
 ) -> None:
-    async def discover(issuer: str) -> FakeServerMetadata:
+    async def discover(issuer: str) -> ServerMetadata:
+        return server_metadata(issuer)  # no api_base_url in this server's metadata
+
+    dialog = AddProfileDialog(discover, TaskRunner(messages), store)
+    qtbot.addWidget(dialog)
+    dialog.issuer.setText("https://auth.example.com")
+    dialog.api_base.setText("https://gateway.example.com/v1/")
+    dialog.name.setText("  Staging  ")
+    created = expect(dialog.profile_created)
+    dialog.ok_button.click()
+    (profile,) = await created
+    assert profile.api_base == "https://gateway.example.com/v1"
+    assert profile.name == "Staging"
+    # No API address anywhere: the profile is made, sign-in only until one is known.
+    dialog = AddProfileDialog(discover, TaskRunner(messages), store)
+    qtbot.addWidget(dialog)
+    dialog.issuer.setText("https://auth.example.com")
+    created = expect(dialog.profile_created)
+    dialog.ok_button.click()
+    (profile,) = await created
+    assert profile.api_base is None
+
+
+async def test_add_profile_refuses_plain_http_and_shows_discovery_errors(
+    qtbot: Any, messages: Any, store: ProfileStore
+) -> None:
+    async def discover(issuer: str) -> ServerMetadata:
         raise DiscoveryError("The server at that address does not publish OAuth metadata.")
 
-    dialog = AddProfileDialog(discover, TaskRunner(messages))
+    dialog = AddProfileDialog(discover, TaskRunner(messages), store)
     qtbot.addWidget(dialog)
     dialog.issuer.setText("http://auth.example.com")
     dialog.ok_button.click()

@@ -22,7 +22,11 @@ from twinedge_desktop.auth.errors import (
 )
 from twinedge_desktop.auth.session import SessionState
 from twinedge_desktop.config import sandbox_profile
-from twinedge_desktop.ui.account.session_controller import SessionController, classify_failure
+from twinedge_desktop.ui.account.session_controller import (
+    SessionController,
+    SignInFlow,
+    classify_failure,
+)
 from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.vault import KeychainUnavailable
 
@@ -122,7 +126,7 @@ async def test_browser_sign_in_failure_is_reported_with_its_kind(
     assert got_kind == kind
     assert got_title.startswith(title)
     assert message == str(error)
-    assert controller.last_failure == (got_kind, got_title, message)
+    assert controller.last_failure == (got_kind, got_title, message, SignInFlow.BROWSER)
     assert not controller.signing_in
     # Shown on the sign-in page with a retry, not as a second error message.
     assert [r for r in messages.records if r[0] == "error"] == []
@@ -189,18 +193,27 @@ async def test_restore_that_finds_a_revoked_session_says_so(
 async def test_a_renewed_sign_in_the_keychain_could_not_save_is_shown_once(
     controller: SessionController, session: FakeSession, messages: Any
 ) -> None:
+    withdrawn: list[str] = []
+    messages.withdrawn.connect(withdrawn.append)
     controller.set_session(session)
-    session.keychain_problem = KeychainUnavailable("locked", "The keychain is locked.")
+    problem = (
+        "The keychain is locked. Your renewed sign-in is kept in memory and keeps working; "
+        "TwinEdge Desktop will try to save it again."
+    )
+    session.keychain_problem = KeychainUnavailable("locked", problem)
     session.set_state(SessionState.SIGNED_IN, user_info())
     session.set_state(SessionState.SIGNED_IN, user_info())  # same problem: no second warning
     warnings = [text for level, text in messages.records if level == "warning"]
-    assert len(warnings) == 1
-    assert "The keychain is locked." in warnings[0]
-    assert "sign in again" in warnings[0]
-    assert controller.keychain_problem == "The keychain is locked."
+    # The session's own sentence alone: it keeps the sign-in and saves it again by itself,
+    # so "the next start will ask you to sign in again" is no longer said here.
+    assert warnings == [problem]
+    assert controller.keychain_problem == problem
+    assert withdrawn == []
+    # Saved after all (a retry, the next renewal): the warning is taken back.
     session.keychain_problem = None
     session.set_state(SessionState.SIGNED_IN, user_info())
     assert controller.keychain_problem is None
+    assert withdrawn == [problem]
 
 
 async def test_restore_network_failure_is_shown_on_the_page(
@@ -259,4 +272,4 @@ async def test_actions_before_services_exist_warn(
 ) -> None:
     controller.sign_in_with_browser()
     assert messages.records == [("warning", "Still starting up: try again in a moment.")]
-    assert controller.state_name == "NONE"
+    assert controller.state is None

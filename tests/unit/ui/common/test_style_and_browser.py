@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import stat
+import json
+import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -120,34 +122,64 @@ def test_icons_are_on_a_24px_grid() -> None:
         assert "currentColor" in text, path.name
 
 
-def _wait_for_browser_threads() -> None:
-    for thread in threading.enumerate():
-        if thread.name == "open-browser":
-            thread.join(10)
+_REPORTER = """\
+import json, sys
+with open(sys.argv[1], "w") as fifo:
+    fifo.write(json.dumps(sys.argv[2:]))
+"""
 
 
-def _fake_browser(path: Path, record: Path) -> Path:
-    path.write_text(f'#!/bin/sh\necho "$@" > "{record}"\n')
-    path.chmod(path.stat().st_mode | stat.S_IEXEC)
-    return path
+def _reporter(root: Path) -> tuple[Path, Path]:
+    """A "browser" script that writes the arguments it got to a FIFO (no polling)."""
+    script, fifo = root / "browser.py", root / "report.fifo"
+    script.write_text(_REPORTER)
+    os.mkfifo(fifo)
+    return script, fifo
+
+
+def _report(fifo: Path, timeout: float = 20) -> list[str]:
+    """What the launched browser got: a read of the FIFO in a thread, bounded."""
+    result: list[str] = []
+
+    def read() -> None:
+        with open(fifo) as handle:  # blocks until the browser opens the FIFO to write
+            result.append(handle.read())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    assert result, "the browser was never started"
+    argv: list[str] = json.loads(result[0])
+    return argv
 
 
 def test_browser_env_var_is_honoured_and_read_afresh(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The window follows $BROWSER exactly as the command line (twinedge_desktop.browser)."""
     url = "http://127.0.0.1:9/oauth/authorize?client_id=twinedge-desktop&state=xyz"
-    first_record, second_record = tmp_path / "first.txt", tmp_path / "second.txt"
-    monkeypatch.setenv("BROWSER", str(_fake_browser(tmp_path / "first", first_record)))
-    assert browser.open_browser(url) is True
-    _wait_for_browser_threads()
-    assert first_record.read_text().strip() == url
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, first_fifo = _reporter(tmp_path / "a")
+    monkeypatch.setenv("BROWSER", f"{sys.executable} {first} {first_fifo}")
+    assert browser.open_browser(url) is True  # returns at once: nothing is waited for
+    assert _report(first_fifo) == [url]
     # A command line with %s and arguments, after a missing entry (os.pathsep-separated):
     # the variable is read again, not cached from the first call.
-    second = _fake_browser(tmp_path / "second", second_record)
-    monkeypatch.setenv("BROWSER", f"{tmp_path / 'missing'}:{second} --new-window %s")
+    second, second_fifo = _reporter(tmp_path / "b")
+    monkeypatch.setenv(
+        "BROWSER",
+        f"{tmp_path / 'missing'}:{sys.executable} {second} {second_fifo} --new-window %s",
+    )
     assert browser.open_browser(url) is True
-    _wait_for_browser_threads()
-    assert second_record.read_text().strip() == f"--new-window {url}"
+    assert _report(second_fifo) == ["--new-window", url]
+
+
+def test_a_browser_variable_that_starts_nothing_says_false(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BROWSER", str(tmp_path / "no-such-browser"))
+    assert browser.open_browser("http://127.0.0.1:9/authorize") is False  # the link is shown
 
 
 def test_without_browser_env_qt_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:

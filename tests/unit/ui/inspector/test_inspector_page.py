@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QLineEdit, QPlainTextEdit, QSpinBox, QTabBar
 
 from tests.helpers.token_fixtures import AUDIENCE, ISSUER, public_jwk, standard_claims
+from tests.helpers.waiting import settle
 from twinedge_desktop.config import Profile
 from twinedge_desktop.keyformat import generate_key
 from twinedge_desktop.tokens import TokenInspector
@@ -322,3 +323,136 @@ async def test_the_expiry_counts_down_in_the_apps_one_format(
     assert page.countdown_label.text() == "Expires in 3 days"
     page.token_edit.clear()
     assert page.countdown_label.text() == ""
+
+
+# --- issue 11: what is not verified does not look like a fact -------------------------------
+async def test_unverified_and_invalid_claims_are_dimmed_and_marked(
+    page: InspectorPage, key: rsa.RSAPrivateKey
+) -> None:
+    page.token_edit.setPlainText(mint(key, scope="read:assets write:alerts"))
+    # Decoded, not verified yet: the chips and the countdown are the token's say-so.
+    assert page.banner.status == "unverified"
+    assert all(chip.unverified for chip in page.chips.widgets())
+    assert all(chip.accessibleName().startswith("Unverified") for chip in page.chips.widgets())
+    assert page.trust_label.isVisibleTo(page) and "Unverified" in page.trust_label.text()
+    assert page.countdown_label.property("unverified") is True
+    page.verify()
+    await finish(page)
+    assert page.banner.status == "valid"
+    assert not any(chip.unverified for chip in page.chips.widgets())
+    assert not page.trust_label.isVisibleTo(page)
+    assert page.countdown_label.property("unverified") is False
+    # A token that fails a check: its claims are not facts either.
+    page.token_edit.setPlainText(mint(key, aud="https://elsewhere", scope="admin"))
+    page.verify()
+    await finish(page)
+    assert page.banner.status == "invalid"
+    assert all(chip.unverified for chip in page.chips.widgets())
+    assert "failed a check" in page.trust_label.text()
+
+
+async def test_a_valid_verdict_says_which_checks_were_not_made(
+    page: InspectorPage, key: rsa.RSAPrivateKey
+) -> None:
+    # A profile without an audience: the signature verifies, the audience is not checked.
+    page.set_context(Profile(id="test", name="Test issuer", issuer=ISSUER), None)
+    page.token_edit.setPlainText(mint(key))
+    page.verify()
+    await finish(page)
+    assert page.report is not None and not page.report.verdict.all_checks_made
+    detail = page.banner.detail.text()
+    assert "Every check passed" not in detail
+    assert "the audience" in detail and "Not checked" in detail
+    (unchecked,) = page.report.verdict.unchecked
+    assert unchecked.how in detail  # how to make the check
+    # With the audience known, every check is made and said so.
+    page.set_context(PROFILE, None)
+    page.verify()
+    await finish(page)
+    assert page.banner.detail.text().startswith("Every check passed.")
+
+
+def _me(**fields: Any) -> Any:
+    from twinedge_desktop.api.models import Me
+
+    values: dict[str, Any] = {
+        "sub": "user-123",
+        "org": "org-456",
+        "email": "engineer@example.com",
+        "name": "Erin Engineer",
+        "scopes": ("read:telemetry",),
+        "kind": "api_key",
+    }
+    values.update(fields)
+    return Me(**values)
+
+
+async def test_an_api_key_can_be_tested_from_the_inspector(
+    qtbot: Any, http: httpx.AsyncClient, messages: Any
+) -> None:
+    from twinedge_desktop.api.errors import InvalidToken
+    from twinedge_desktop.config import sandbox_profile
+    from twinedge_desktop.ui.common.page import SessionBinding
+
+    tested: list[tuple[Any, str]] = []
+    answers: list[Any] = [_me(), InvalidToken("The API key was revoked")]
+
+    async def tester(session: Any, key: str) -> Any:
+        tested.append((session, key))
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    widget = InspectorPage(TokenInspector(http), TaskRunner(messages), messages, key_tester=tester)
+    qtbot.addWidget(widget)
+    profile = sandbox_profile("http://127.0.0.1:8765")
+    session = object()
+    widget.bind(SessionBinding(profile, session, None))  # type: ignore[arg-type]
+    secret = generate_key()
+    QGuiApplication.clipboard().setText(secret)
+    widget.paste_button.click()  # a paste never sends a key anywhere
+    assert tested == []
+    assert widget.test_button.isVisibleTo(widget) and not widget.verify_button.isVisibleTo(widget)
+    assert "Test" in widget.summary_label.text() and "API keys page" not in (
+        widget.summary_label.text() + widget.banner.detail.text()
+    )
+    widget.test_button.click()
+    await finish(widget)
+    assert tested == [(session, secret)]
+    assert widget.banner.status == "key_works"
+    detail = widget.banner.detail.text()
+    assert "Erin Engineer <engineer@example.com>" in detail and "org-456" in detail
+    assert [chip.text() for chip in widget.chips.widgets()] == ["read:telemetry"]
+    assert not any(chip.unverified for chip in widget.chips.widgets())  # the server said so
+    assert secret not in detail + widget.summary_label.text()
+
+    # Ctrl+Enter tests it again: the server's typed refusal is shown, not a dialog.
+    qtbot.keyClick(widget.token_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert widget.last_task is not None
+    await settle(widget.last_task, WAIT)  # it fails; the page says so
+    assert widget.banner.status == "key_refused"
+    assert "revoked" in widget.banner.detail.text()
+    assert not [r for r in messages.records if r[0] == "error"]
+
+
+def test_a_mistyped_key_is_not_sent(page: InspectorPage) -> None:
+    key = generate_key()
+    page.token_edit.setPlainText(key[:-1] + ("A" if key[-1] != "A" else "B"))
+    assert page.test_button.isVisibleTo(page) and not page.test_button.isEnabled()
+
+
+async def test_a_theme_switch_keeps_the_verdict(
+    page: InspectorPage, key: rsa.RSAPrivateKey
+) -> None:
+    """The highlighter recolours the token when the palette changes, and the editor calls
+    that a change: the verification must not be thrown away for it."""
+    page.token_edit.setPlainText(mint(key))
+    page.verify()
+    await finish(page)
+    assert page.banner.status == "valid"
+    page.setPalette(style.build_palette("dark"))
+    page.token_edit.highlighter.rehighlight()
+    assert page.banner.status == "valid"
+    assert not page._auto_verify.isActive()
+    page.setPalette(style.build_palette("light"))

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from PySide6.QtCore import QSettings, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
 from tests.helpers.session_fakes import FakeServices, user_info
 from tests.helpers.waiting import expect, until
+from tests.unit.ui.shell.conftest import Attach
 from twinedge_desktop import __version__
 from twinedge_desktop.app import _PRELOAD
 from twinedge_desktop.auth.kinds import SessionState
-from twinedge_desktop.config import AppPaths, Profile, ProfileStore, sandbox_profile
+from twinedge_desktop.config import AppPaths, Profile, ProfileStore
 from twinedge_desktop.logging_setup import CHATTY_LOGGERS, FLOODING_LOGGERS, configure_logging
 from twinedge_desktop.tokens import TokenInspector
 from twinedge_desktop.ui.account.view import AccountView
+from twinedge_desktop.ui.apps.page import AppsPage
 from twinedge_desktop.ui.common.page import PageContext
 from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.health.page import HealthPage
@@ -31,81 +32,19 @@ from twinedge_desktop.ui.shell.main_window import DEFAULT_WINDOW, MainWindow, de
 from twinedge_desktop.ui.shell.pages import PAGES, StartingView
 from twinedge_desktop.vault import KeychainUnavailable
 
-Attach = Callable[..., PageContext]
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ProfileStore:
-    profiles = ProfileStore.load(tmp_path / "profiles.json")
-    profiles.put(sandbox_profile("http://127.0.0.1:8765"), make_current=True)
-    return profiles
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> QSettings:
-    return QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
-
-
-@pytest.fixture
-def opened() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def window(qtbot: Any, messages: Any, store: ProfileStore, settings: QSettings) -> MainWindow:
-    widget = MainWindow(messages=messages, profiles=store, settings=settings)
-    qtbot.addWidget(widget)
-    return widget
-
-
-@pytest.fixture
-async def inspector() -> AsyncIterator[TokenInspector]:
-    # The window's tests never verify a token: every request would fail, loudly.
-    client = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(599)))
-    yield TokenInspector(client)
-    await client.aclose()
-
-
-@pytest.fixture
-def attach(
-    window: MainWindow,
-    messages: Any,
-    store: ProfileStore,
-    settings: QSettings,
-    opened: list[str],
-    inspector: TokenInspector,
-) -> Attach:
-    """Hand ``window`` its services (fakes) and pages, as app.py does; returns the context."""
-
-    def attach_services(services: FakeServices | None = None) -> PageContext:
-        context = PageContext(
-            runner=TaskRunner(messages),
-            messages=messages,
-            profiles=store,
-            settings=settings,
-            services=services or FakeServices(),  # type: ignore[arg-type]
-            token_inspector=inspector,
-            open_browser=lambda url: opened.append(url) is None,
-            show_sign_in=window.show_sign_in,
-        )
-        window.attach_services(context)
-        return context
-
-    return attach_services
-
 
 def test_before_the_services_the_window_shows_a_starting_state(window: MainWindow) -> None:
-    assert isinstance(window.pages.currentWidget(), StartingView)
+    assert isinstance(window.frame(window.current_page).widget(), StartingView)
     assert window.session_label.text() == "Starting…"
-    assert not window.sign_in_action.isEnabled()
-    window.sign_in_action.trigger()  # disabled: nothing happens, nothing fails
+    assert not window.window_actions.sign_in.isEnabled()
+    window.window_actions.sign_in.trigger()  # disabled: nothing happens, nothing fails
     window.on_account(lambda account: account.sign_in(), show=True)  # waits for the page
     assert window.current_page == "account"
     window.window_actions.pages["keys"].trigger()  # type: ignore[union-attr]
     assert window.current_page == "keys"
     # No page is built before the services exist; each place says the app is starting.
-    assert [window.page(info.key) for info in PAGES] == [None, None, None, None]
-    assert all(isinstance(window.pages.widget(i), StartingView) for i in range(len(PAGES)))
+    assert [window.page(info.key) for info in PAGES] == [None] * len(PAGES) == [None] * 5
+    assert all(isinstance(window.frame(info.key).widget(), StartingView) for info in PAGES)
     with pytest.raises(RuntimeError, match="attach_services"):
         _ = window.account
 
@@ -114,11 +53,13 @@ def test_title_navigation_and_shortcuts(window: MainWindow) -> None:
     actions = window.window_actions
     assert actions is not None
     assert window.windowTitle() == "TwinEdge Desktop — Local sandbox"
-    names = [window.navigation.item(i).text() for i in range(window.navigation.count())]
-    assert names == ["API Keys", "Token Inspector", "Account", "Health"]
+    names = [window.navigation.title(i) for i in range(window.navigation.count())]
+    assert names == ["API Keys", "OAuth Applications", "Token Inspector", "Account", "Health"]
     tips = [window.navigation.item(i).toolTip() for i in range(window.navigation.count())]
+    # OAuth Applications sits beside API Keys; the numbers people knew stay theirs.
     assert tips == [
         "API Keys (Ctrl+1)",
+        "OAuth Applications (Ctrl+5)",
         "Token Inspector (Ctrl+2)",
         "Account (Ctrl+3)",
         "Health (Ctrl+4)",
@@ -129,15 +70,19 @@ def test_title_navigation_and_shortcuts(window: MainWindow) -> None:
     }
     assert shortcuts == {
         "keys": ["Ctrl+1"],
+        "apps": ["Ctrl+5"],
         "inspector": ["Ctrl+2", "Ctrl+Shift+I"],
         "account": ["Ctrl+3"],
         "health": ["Ctrl+4", "Ctrl+Shift+H"],
     }
-    assert window.sign_in_action.shortcut().toString() == "Ctrl+L"
+    assert window.window_actions.sign_in.shortcut().toString() == "Ctrl+L"
     assert actions.quit.shortcut().toString() == "Ctrl+Q"
     assert actions.refresh.shortcut().toString() == "F5"
     actions.pages["inspector"].trigger()
     assert window.current_page == "inspector"
+    assert window.pages.currentIndex() == 2
+    actions.pages["apps"].trigger()
+    assert window.current_page == "apps"
     assert window.pages.currentIndex() == 1
     actions.pages["keys"].trigger()
     assert window.pages.currentIndex() == 0
@@ -163,17 +108,20 @@ async def test_services_build_every_page_bind_the_session_and_restore(
     services = FakeServices()
     context = attach(services)
     session = services.sessions["sandbox"]
-    assert window._controller.restoring
-    await until(lambda: not window._controller.restoring)
+    assert window.account.controller.restoring
+    await until(lambda: not window.account.controller.restoring)
     assert session.calls == ["restore"]
     assert window.session_label.text() == "Signed out — Local sandbox"
-    keys, inspector, account, health = (window.page(info.key) for info in PAGES)
+    keys, apps, inspector, account, health = (window.page(info.key) for info in PAGES)
     assert isinstance(keys, KeysPage) and isinstance(inspector, InspectorPage)
+    assert isinstance(apps, AppsPage)
     assert isinstance(account, AccountView) and account is window.account
     assert isinstance(health, HealthPage)
-    pages = (keys, inspector, account, health)
-    assert [window.pages.indexOf(page) for page in pages] == [0, 1, 2, 3]
-    assert window.pages.currentWidget() is account
+    # Each page in its own scrolling place, in navigation order.
+    frames = [window.frame(info.key) for info in PAGES]
+    assert [frame.widget() for frame in frames] == [keys, apps, inspector, account, health]
+    assert [window.pages.indexOf(frame) for frame in frames] == [0, 1, 2, 3, 4]
+    assert window.pages.currentWidget() is window.frame("account")
     assert not window.findChildren(StartingView)  # every place has its page
     # Each page comes from the module startup imports in a worker thread (app._PRELOAD).
     assert [type(window.page(info.key)).__module__ for info in PAGES] == [
@@ -188,6 +136,7 @@ async def test_services_build_every_page_bind_the_session_and_restore(
     session.set_state(SessionState.SIGNED_IN, user_info())
     # The keys page and the Health page each got the person's keys.
     assert services.api_keys_calls == ["sandbox", "sandbox"]
+    assert services.oauth_apps_calls == ["sandbox"]  # and the apps page their applications
     assert inspector.current_button.isEnabled()
     await until(lambda: keys.state is PageState.EMPTY)
 
@@ -210,31 +159,31 @@ async def test_browser_sign_in_shows_the_account(
     services = FakeServices()
     attach(services)
     session = services.sessions["sandbox"]
-    await until(lambda: not window._controller.restoring)
+    await until(lambda: not window.account.controller.restoring)
     window.show_page("keys")
-    waiting = expect(window._controller.waiting)
-    window.sign_in_action.trigger()
+    waiting = expect(window.account.controller.waiting)
+    window.window_actions.sign_in.trigger()
     await waiting
     assert window.current_page == "account"
     assert opened == [session.authorization_url]
     assert window.session_label.text() == "Signing in to Local sandbox…"
-    assert not window.sign_in_action.isEnabled()
+    assert not window.window_actions.sign_in.isEnabled()
 
-    succeeded = expect(window._controller.succeeded)
+    succeeded = expect(window.account.controller.succeeded)
     assert session.pending is not None
     session.pending.set_result(user_info())
     await succeeded
-    assert window.account_container.currentWidget() is window.account_page
-    assert window.account_page.email_value.text() == "engineer@example.com"
+    assert window.account.currentWidget() is window.account.account_page
+    assert window.account.account_page.email_value.text() == "engineer@example.com"
     assert window.session_label.text() == "Signed in as engineer@example.com — Local sandbox"
-    assert window.sign_out_action.isEnabled()
-    assert not window.sign_in_action.isVisible()
+    assert window.window_actions.sign_out.isEnabled()
+    assert not window.window_actions.sign_in.isVisible()
     # No secret or account detail in the title.
     assert window.windowTitle() == "TwinEdge Desktop — Local sandbox"
 
-    window.sign_out_action.trigger()
+    window.window_actions.sign_out.trigger()
     await until(lambda: session.state is SessionState.SIGNED_OUT)
-    await until(lambda: window.account_container.currentWidget() is window.signin_page)
+    await until(lambda: window.account.currentWidget() is window.account.signin_page)
 
 
 async def test_switching_profile_switches_session(
@@ -250,15 +199,15 @@ async def test_switching_profile_switches_session(
     window.profile_switcher.activated.emit(cloud_index)
     assert store.current_id == "cloud"
     assert json.loads(store.path.read_text())["current"] == "cloud"
-    assert window._controller.session is services.sessions["cloud"]
+    assert window.account.controller.session is services.sessions["cloud"]
     assert window.windowTitle() == "TwinEdge Desktop — TwinEdge Cloud"
-    await until(lambda: not window._controller.restoring)
+    await until(lambda: not window.account.controller.restoring)
     assert services.sessions["cloud"].calls == ["restore"]
-    assert window.account_container.currentWidget() is window.signin_page
+    assert window.account.currentWidget() is window.account.signin_page
     # Back to the sandbox: its session is still signed in, nothing restored twice.
     window.profile_switching.switch_to("sandbox")
-    assert window.account_container.currentWidget() is window.account_page
-    await until(lambda: not window._controller.restoring)
+    assert window.account.currentWidget() is window.account.account_page
+    await until(lambda: not window.account.controller.restoring)
     assert sandbox_session.calls.count("restore") <= 1
 
 
@@ -271,7 +220,7 @@ async def test_keychain_unavailable_is_said_plainly_and_can_be_bypassed(
     attach(services)
     session = services.sessions["sandbox"]
     assert session.calls == []  # nothing to restore from a keychain that is not there
-    page = window.signin_page
+    page = window.account.signin_page
     assert not page.keychain_banner.isHidden()
     assert "D-Bus is not running" in page.keychain_banner.message.text()
     assert not page.sign_in_button.isEnabled()
@@ -303,14 +252,14 @@ def test_messages_reach_the_banner_and_status_bar(window: MainWindow, messages: 
 def test_geometry_and_page_are_remembered(
     qtbot: Any, window: MainWindow, messages: Any, store: ProfileStore, settings: QSettings
 ) -> None:
-    window.resize(780, 590)  # within the offscreen screen (800×600)
+    window.resize(800, 590)  # within the offscreen screen (800×600)
     window.show_page("inspector")
     window.save_geometry()
     text = Path(settings.fileName()).read_text()
     assert "geometry" in text and "inspector" in text
     again = MainWindow(messages=messages, profiles=store, settings=settings)
     qtbot.addWidget(again)
-    assert (again.width(), again.height()) == (780, 590)
+    assert (again.width(), again.height()) == (800, 590)
     assert again.current_page == "inspector"
     settings.setValue("window/page", "a page from another version")
     third = MainWindow(messages=messages, profiles=store, settings=settings)
@@ -354,8 +303,8 @@ async def test_f5_goes_to_the_page_that_has_its_own_and_reloads_the_others(
     refresh.trigger()
     assert reloaded == ["inspector"]
     window.show_page("account")
-    restores = window._controller.session.calls  # type: ignore[union-attr]
-    await until(lambda: not window._controller.restoring)
+    restores = window.account.controller.session.calls  # type: ignore[union-attr]
+    await until(lambda: not window.account.controller.restoring)
     refresh.trigger()  # signed out: F5 reads the saved sign-in again
     await until(lambda: restores.count("restore") == 2)
 
@@ -375,7 +324,7 @@ async def test_add_profile_from_discovery(
     assert json.loads(store.path.read_text())["current"] == "auth-example-com"
     assert messages.records[-1] == ("info", "Added the profile Example.")
     assert window.profile_switcher.currentText() == "Example"
-    assert window._controller.session is services.sessions["auth-example-com"]
+    assert window.account.controller.session is services.sessions["auth-example-com"]
     names = [window.profile_switcher.itemText(i) for i in range(window.profile_switcher.count())]
     assert names[:2] == ["TwinEdge Cloud", "Local sandbox"]
     assert names[-1] == "Add profile…"
@@ -437,12 +386,12 @@ async def test_copy_diagnostics_after_sign_in_has_endpoints_and_no_secret(
     services = FakeServices()
     attach(services)
     session = services.sessions["sandbox"]
-    await until(lambda: not window._controller.restoring)
+    await until(lambda: not window.account.controller.restoring)
     session.set_state(SessionState.SIGNED_IN, user_info())
     token = await session.access_token()
     window.help.log_file = tmp_path / "logs" / "twinedge-desktop.log"
 
-    window.diagnostics_action.trigger()
+    window.window_actions.diagnostics.trigger()
     text = QGuiApplication.clipboard().text()
     assert text == window.help.diagnostics_text()
     assert f"TwinEdge Desktop {__version__}" in text
@@ -510,7 +459,7 @@ async def test_keychain_problem_is_shown_on_the_account_page(
     session = services.sessions["sandbox"]
     session.keychain_problem = KeychainUnavailable("locked", "The keychain is locked.")
     session.set_state(SessionState.SIGNED_IN, user_info())
-    text = window.account_page.keychain_value.text()
+    text = window.account.account_page.keychain_value.text()
     assert text.startswith("Secret Service (GNOME Keyring) — not saved:")
     assert "The keychain is locked." in text
 
@@ -523,8 +472,8 @@ def test_deferred_chrome_paints_the_shell_first_then_builds_the_rest(
     qtbot.addWidget(shell)
     # The first frame: title, navigation and the "Restoring session…" state, no chrome yet.
     assert shell.windowTitle() == "TwinEdge Desktop — Local sandbox"
-    assert shell.navigation.count() == 4
-    assert isinstance(shell.pages.currentWidget(), StartingView)
+    assert shell.navigation.count() == len(PAGES) == 5
+    assert isinstance(shell.frame(shell.current_page).widget(), StartingView)
     assert shell.session_label.text() == "Starting…"
     assert shell.window_actions is None and not shell.message_view.built
     messages.warning("Could not save the profile list.")  # before the banner exists
@@ -537,7 +486,7 @@ def test_deferred_chrome_paints_the_shell_first_then_builds_the_rest(
     shell.build_chrome()  # once only
     assert shell.window_actions is not None
     assert len([a for a in shell.menuBar().actions() if a.text()]) == 4
-    assert not shell.sign_in_action.isEnabled()
+    assert not shell.window_actions.sign_in.isEnabled()
     # The messages posted before the banner existed are shown now, in order.
     banner = shell.message_view.banner
     assert banner is not None and not banner.isHidden()
@@ -569,8 +518,8 @@ async def test_attach_services_builds_a_deferred_chrome(
         )
     )
     assert shell.window_actions is not None
-    assert shell.account_container.currentWidget() is shell.signin_page
-    await until(lambda: not shell._controller.restoring)
+    assert shell.account.currentWidget() is shell.account.signin_page
+    await until(lambda: not shell.account.controller.restoring)
 
 
 @pytest.mark.qt_log_ignore(r"This plugin does not support raise")  # offscreen: no windows
@@ -588,8 +537,12 @@ async def test_the_health_page_reports_a_count_and_asks_the_keys_page_for_action
     assert isinstance(keys, KeysPage) and isinstance(health, HealthPage)
     item = window.navigation.item([info.key for info in PAGES].index("health"))
     # The count a page reports is on its navigation entry, and said to screen readers.
+    window.navigation.set_compact(False)
     health.attention_changed.emit(3, "3 keys need attention")
     assert item.text() == "Health (3)"
+    window.navigation.set_compact(True)  # a narrow window: the icon and the number
+    assert item.text() == "3"
+    window.navigation.set_compact(False)
     assert item.toolTip() == "Health: 3 keys need attention (Ctrl+4)"
     assert item.data(Qt.ItemDataRole.AccessibleTextRole) == "Health, 3 keys need attention"
     health.attention_changed.emit(0, "No key needs attention")
@@ -645,3 +598,21 @@ def test_routes_connect_pages_in_whatever_order_they_are_built(qtbot: Any) -> No
         asker.key_action_requested.emit("rotate k")
         doer.key_changed.emit("k changed")
         assert (doer.performed, asker.updated) == (["rotate k"], ["k changed"]), order
+
+
+@pytest.mark.qt_log_ignore(r"This plugin does not support raise")  # offscreen: no windows
+async def test_try_its_access_token_opens_in_the_token_inspector(
+    window: MainWindow, attach: Attach, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The apps page asks; the shell (the only one that knows both pages) routes it."""
+    attach()
+    apps, inspector = window.page("apps"), window.page("inspector")
+    assert isinstance(apps, AppsPage) and isinstance(inspector, InspectorPage)
+    verified: list[str] = []
+    monkeypatch.setattr(
+        inspector, "verify", lambda: verified.append(inspector.token_edit.toPlainText())
+    )
+    window.show_page("apps")
+    apps.inspect_token_requested.emit("header.payload.signature")
+    assert window.current_page == "inspector"
+    assert verified == ["header.payload.signature"]

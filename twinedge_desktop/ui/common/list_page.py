@@ -1,0 +1,171 @@
+"""What every list page (API keys, OAuth applications) builds the same way, built once here.
+
+A list page shows one of a few states in a stack (signed out, the list, empty, could not
+load), runs its actions as page-wide shortcuts, keeps a failed refresh's list with a
+banner that offers to try again, and tracks the selected row's object. The pages differ in
+what they list and do; these pieces are what they say and do alike, so both say it the
+same way (a person learns one page and knows the other).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QAction, QKeySequence, QPalette
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twinedge_desktop.ui.common.inline_message import InlineMessage
+
+if TYPE_CHECKING:
+    from twinedge_desktop.auth.session import SessionInfo
+
+T = TypeVar("T")
+
+# A state's heading is this much larger than the text under it.
+HEADING_SCALE = 1.25
+
+
+class CenteredView(NamedTuple):
+    """A state of a page: a heading and a hint in the middle, room for a button below."""
+
+    page: QWidget
+    layout: QVBoxLayout  # add the state's buttons, then ``addStretch(2)``
+    heading: QLabel
+    hint: QLabel  # hidden when the state has no hint
+
+
+def centered_view(title: str, hint: str = "") -> CenteredView:
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.addStretch(1)
+    heading = QLabel(title)
+    heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    heading.setWordWrap(True)
+    font = heading.font()
+    font.setPointSizeF(font.pointSizeF() * HEADING_SCALE)
+    heading.setFont(font)
+    hint_label = QLabel(hint)
+    hint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    hint_label.setWordWrap(True)
+    hint_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    hint_label.setVisible(bool(hint))
+    layout.addWidget(heading)
+    layout.addWidget(hint_label)
+    return CenteredView(page, layout, heading, hint_label)
+
+
+class LoadErrorView(NamedTuple):
+    """The state shown when a list could not be loaded at all: why, and Try again."""
+
+    page: QWidget
+    error_text: InlineMessage
+    retry_button: QPushButton
+
+
+def load_error_view(title: str, on_retry: Callable[[], Any]) -> LoadErrorView:
+    view = centered_view(title)
+    error_text = InlineMessage("error")
+    error_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    error_text.setObjectName("loadError")
+    retry_button = QPushButton("&Try again")
+    retry_button.setAccessibleName("Try loading again")
+    retry_button.clicked.connect(on_retry)
+    view.layout.addWidget(error_text)
+    view.layout.addWidget(retry_button, 0, Qt.AlignmentFlag.AlignCenter)
+    view.layout.addStretch(2)
+    return LoadErrorView(view.page, error_text, retry_button)
+
+
+class RefreshBanner(NamedTuple):
+    """Above a list that is still shown after a refresh failed: why, and Try again."""
+
+    row: QHBoxLayout  # add it to the list's layout
+    message: InlineMessage
+    retry_button: QPushButton
+
+
+def refresh_banner(on_retry: Callable[[], Any]) -> RefreshBanner:
+    message = InlineMessage("error")
+    message.setObjectName("loadBanner")
+    retry_button = QPushButton("Try again")
+    retry_button.setAccessibleName("Try loading again")
+    retry_button.clicked.connect(on_retry)
+    retry_button.hide()
+    row = QHBoxLayout()
+    row.addWidget(message, 1)
+    row.addWidget(retry_button)
+    return RefreshBanner(row, message, retry_button)
+
+
+def show_load_failure(
+    text: str, *, list_shown: bool, banner: RefreshBanner, error: LoadErrorView
+) -> None:
+    """Say why a load failed: above the list when one is shown (it is kept: nothing
+    already on screen is lost to a failed refresh), else in the error state's text (the
+    caller shows that state; its Try again gets the focus)."""
+    if list_shown:
+        banner.message.show_message(f"Refreshing failed: {text}")
+        banner.retry_button.show()
+    else:
+        error.error_text.show_message(text)
+        error.retry_button.setFocus()
+
+
+def page_action(
+    owner: QWidget,
+    text: str,
+    shortcut: QKeySequence | QKeySequence.StandardKey | str,
+    slot: Callable[[], Any],
+) -> QAction:
+    """An action whose shortcut works anywhere inside ``owner`` (and only there: two pages
+    may both use Ctrl+N)."""
+    action = QAction(text, owner)
+    action.setShortcut(QKeySequence(shortcut))
+    action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    action.triggered.connect(slot)
+    owner.addAction(action)
+    return action
+
+
+def selected_object(table: QTableView, role: int, kind: type[T]) -> T | None:
+    """The object (``role`` of the first column) of the selected row; None when the
+    current row is not selected (a Ctrl+click can leave it current but unselected)."""
+    selection = table.selectionModel()
+    index = selection.currentIndex()
+    if not index.isValid() or not selection.isRowSelected(index.row()):
+        return None
+    value = index.siblingAtColumn(0).data(role)
+    return value if isinstance(value, kind) else None
+
+
+def select_source_index(
+    table: QTableView, proxy: QSortFilterProxyModel, source: QModelIndex
+) -> bool:
+    """Select and show the row of the source model's ``source``; False when the filter
+    hides it."""
+    index = proxy.mapFromSource(source)
+    if not index.isValid():
+        return False
+    table.selectionModel().setCurrentIndex(
+        index,
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    table.scrollTo(index)
+    return True
+
+
+def same_person(old: SessionInfo | None, new: SessionInfo | None) -> bool:
+    """Whether two sessions are the same person in the same profile (a refreshed token):
+    a page keeps its list for them rather than load it again."""
+    if old is None or new is None:
+        return False
+    return (old.profile_id, old.subject, old.org) == (new.profile_id, new.subject, new.org)
