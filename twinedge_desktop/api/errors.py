@@ -162,8 +162,14 @@ class NetworkError(ApiError):
         "The TwinEdge server could not be reached. Check your connection and try again."
     )
 
-    def __init__(self, user_message: str | None = None, *, request_sent: bool = True) -> None:
-        super().__init__(user_message)
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        request_sent: bool = True,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(user_message, status=status)
         self.request_sent = request_sent
 
 
