@@ -52,6 +52,8 @@ LINES: tuple[tuple[str, tuple[object, ...]], ...] = (
     ("Authorization: Bearer %s", (JWT,)),
     ("Loaded %d keys in %d pages for organisation %s", (1234, 7, "org-456")),
     ("Window shown for profile %s after %.1f ms", ("TwinEdge cloud", 183.4)),
+    ("request body %r", ('{"env": "A=1\\nte_yIwl9DrHwg4DZaobPoKHE5aUA15nankv3R4ua9"}',)),
+    ("GET %s", ("https://api.twinedgeai.com/v1/assets?delete_after=30&note=write_te_st",)),
 )
 
 

@@ -295,9 +295,10 @@ class ProfileStore:
             return self.profiles[profile_id]
         except KeyError:
             known = ", ".join(sorted(self.profiles))
-            raise ConfigError(
-                f"No profile named {profile_id!r}. Known profiles: {known}."
-            ) from None
+            # Typed by a person (or a script): shown bounded, so a runaway argument does
+            # not fill the terminal, with controls escaped by repr.
+            shown = repr(profile_id[:80]) + ("…" if len(profile_id) > 80 else "")
+            raise ConfigError(f"No profile named {shown}. Known profiles: {known}.") from None
 
     def put(self, profile: Profile, *, make_current: bool = False) -> None:
         self.profiles[profile.id] = profile

@@ -23,8 +23,13 @@ KEY_LENGTH = len(KEY_PREFIX) + RANDOM_LENGTH + CHECKSUM_LENGTH  # 41
 DISPLAY_PREFIX_LENGTH = 12
 BASE62_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-# Anything shaped like a key, for redaction: te_ followed by a long base62 run.
-KEY_PATTERN = re.compile(r"\bte_[0-9A-Za-z]{20,}")
+# Anything shaped like a key, for redaction: te_ followed by a long base62 run. No left
+# boundary, on purpose: "\\nte_…" (an escaped newline in a repr or JSON), "q%3Dte_…" (URL
+# encoding) and "id_te_…" all end the previous token with a word character, which a
+# ``\b`` took for the middle of a word, leaking the key. Hiding the tail of some longer
+# identifier that happens to hold "te_" and 20 base62 characters is the cheap side of
+# the trade. Starting with the literal also keeps it fast (re skips to each "te_").
+KEY_PATTERN = re.compile(r"te_[0-9A-Za-z]{20,}")
 
 
 def to_base62(number: int, width: int) -> str:

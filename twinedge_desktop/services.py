@@ -114,7 +114,8 @@ class CoreServices:
                 session.profile = profile
                 return session
             log.info("Profile %s now points at another server; new session", profile.id)
-        session = Session(profile, self.http, self._store, lock_dir=self.paths.data_dir)
+        # The sign-in lock is the user's, not this data directory's (auth/locking.py).
+        session = Session(profile, self.http, self._store)
         self._sessions[profile.id] = session
         return session
 

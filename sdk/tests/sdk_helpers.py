@@ -136,13 +136,22 @@ with open(state / "calls", "a") as calls:
 mode = (state / "mode").read_text().strip()
 delay = float((state / "delay").read_text() or 0)
 time.sleep(delay)
+if "--rejected" in sys.argv:
+    refused = sys.stdin.read().strip()
+    (state / "rejected").write_text(refused)
+    renewed = state / "renewed_token"
+    if refused == (state / "token").read_text().strip() and renewed.exists():
+        (state / "token").write_text(renewed.read_text())  # the app renews the refused one
 if mode == "ok":
-    print(json.dumps({{
+    document = {{
         "access_token": (state / "token").read_text().strip(),
         "expires_at": (state / "expires_at").read_text().strip(),
         "scopes": ["read:assets", "read:alerts"],
         "profile": "sandbox-127-0-0-1",
-    }}))
+    }}
+    if (state / "server").exists():  # a desktop that names its server (api_base, issuer)
+        document.update(json.loads((state / "server").read_text()))
+    print(json.dumps(document))
 elif mode == "signed_out":
     print("Not signed in to TwinEdge (profile 'cloud'). Run: twinedge-desktop login",
           file=sys.stderr)
@@ -164,6 +173,10 @@ class FakeDesktop:
 
     Set ``mode`` (ok, signed_out, too_old, garbage, leaky_failure), ``token``,
     ``expires_at`` and ``delay``; ``calls`` lists the argument lines it was run with.
+    :meth:`names_server` makes it print ``api_base`` and ``issuer`` too (as today's app
+    does; without, it is an app from before those fields). With ``--rejected -`` it records
+    the token it was given on stdin (``rejected``) and, when that is its current token and
+    :meth:`renews_to` was called, switches to the renewed one.
     """
 
     def __init__(self, root: Path) -> None:
@@ -189,6 +202,17 @@ class FakeDesktop:
         super().__setattr__(name, value)
         if name in ("mode", "token", "expires_at", "delay") and "state" in self.__dict__:
             self._set(name, str(value))
+
+    def names_server(self, api_base: str | None, issuer: str = "http://127.0.0.1:8765") -> None:
+        (self.state / "server").write_text(json.dumps({"api_base": api_base, "issuer": issuer}))
+
+    def renews_to(self, token: str) -> None:
+        (self.state / "renewed_token").write_text(token)
+
+    @property
+    def rejected(self) -> str | None:
+        path = self.state / "rejected"
+        return path.read_text() if path.exists() else None
 
     @property
     def calls(self) -> list[str]:

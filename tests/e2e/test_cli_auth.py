@@ -160,7 +160,9 @@ def test_without_a_keychain_commands_fail_clearly(
     assert "no D-Bus session bus" in login.stderr and "Traceback" not in login.stderr
     token = run_cli(["--debug", "token"], cli_env)
     assert token.returncode == 1 and token.stdout == ""
-    assert "Not signed in" in token.stderr
+    # Not "Not signed in": the keychain that would say so cannot be reached.
+    assert "sign-in to TwinEdge Cloud cannot be read" in token.stderr
+    assert "no D-Bus session bus" in token.stderr and "Not signed in" not in token.stderr
 
 
 def test_bad_usage_exits_2(secret_service: PrivateSecretService, cli_env: dict[str, str]) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo, make_key
 from tests.helpers.keychain import (  # noqa: F401 - the *_fixture imports register fixtures
     PrivateSecretService,
     secret_service_fixture,
@@ -254,3 +254,24 @@ def test_revoke_asks_on_a_terminal_unless_yes(signed_in_env: dict[str, str]) -> 
         ["keys", "revoke", "--yes", created.stdout.strip()[:12]], signed_in_env, b""
     )
     assert code == 0 and "Revoke “unasked”" not in err and "Revoked “unasked”" in err
+
+
+def test_a_key_that_is_not_yours_fails_the_scan(
+    signed_in_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A checksum-valid key the signed-in person does not own may be a colleague's live key:
+    a pre-commit hook must refuse it (exit 1) and say whom to tell, not pass it (exit 0)."""
+    stranger = make_key("a colleague's key")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "settings.py").write_text(f"TWINEDGE_API_KEY = '{stranger}'\n")
+    found = run_cli(["scan", str(project)], signed_in_env)
+    assert found.returncode == 1, found.stdout + found.stderr
+    assert f"{stranger[:12]}…  not one of yours" in found.stdout
+    assert "tell its owner (or an admin of your organisation)" in found.stdout
+    as_json = run_cli(["scan", "--json", str(project)], signed_in_env)
+    document = json.loads(as_json.stdout)
+    (finding,) = document["findings"]
+    assert (as_json.returncode, finding["status"], finding["fails_scan"]) == (1, "not_yours", True)
+    assert document["signed_in"] is True
+    assert stranger not in found.stdout + found.stderr + as_json.stdout + as_json.stderr

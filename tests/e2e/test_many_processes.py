@@ -120,7 +120,7 @@ async def test_ten_token_processes_and_the_window_over_three_simulated_hours(
     shift = [timedelta(0)]
     http = build_http_client()
     store = await asyncio.to_thread(open_system_store)
-    window = Session(profile, http, store, clock=shifted_clock(shift), lock_dir=paths.data_dir)
+    window = Session(profile, http, store, clock=shifted_clock(shift))  # the user's lock
     try:
         assert await window.restore() is True
         printed: set[str] = set()

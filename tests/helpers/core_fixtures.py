@@ -67,7 +67,9 @@ class FlakyStore(MemoryStore):
         if self.failing:
             self.failed_writes += 1
             raise KeychainUnavailable(
-                "locked", "The system keychain is locked, so the sign-in cannot be saved."
+                "locked",
+                "The system keychain is locked, so TwinEdge Desktop can neither read nor save "
+                "your sign-in.",
             )
         super().set(key, value)
 

@@ -21,7 +21,7 @@ from twinedge_desktop.api.keys import ApiKeysService
 from twinedge_desktop.auth.session import Session, SessionInfo
 from twinedge_desktop.config import AppPaths, ProfileStore, sandbox_profile
 from twinedge_desktop.services import CoreServices
-from twinedge_desktop.vault import MemoryStore
+from twinedge_desktop.vault import CredentialStore, MemoryStore, open_system_store
 
 SIGN_IN_TIMEOUT = 30.0
 
@@ -35,12 +35,21 @@ class SignedIn:
 
 
 @asynccontextmanager
-async def signed_in(base_url: str, email: str = "engineer@example.com") -> AsyncIterator[SignedIn]:
+async def signed_in(
+    base_url: str,
+    email: str = "engineer@example.com",
+    *,
+    credential_store: CredentialStore | None = None,
+) -> AsyncIterator[SignedIn]:
+    """Signed in to the sandbox's profile (made current) in ``credential_store`` (a fresh
+    MemoryStore unless given)."""
     paths = AppPaths.default()  # under the test's isolated TWINEDGE_DESKTOP_HOME
     store = ProfileStore.load(paths.profiles_file)
     profile = sandbox_profile(base_url)
     store.put(profile, make_current=True)
-    core = await CoreServices.create(paths, store, credential_store=MemoryStore())
+    core = await CoreServices.create(
+        paths, store, credential_store=credential_store or MemoryStore()
+    )
     drivers: set[asyncio.Task[Any]] = set()
 
     async def drive(url: str) -> None:
@@ -65,3 +74,15 @@ async def signed_in(base_url: str, email: str = "engineer@example.com") -> Async
         for task in list(drivers):
             task.cancel()
         await core.aclose()
+
+
+async def sign_in_for_processes(base_url: str, email: str = "engineer@example.com") -> SignedIn:
+    """Sign in to the sandbox as ``twinedge-desktop login`` would leave it, without a browser:
+    the entry in the real system keychain (the test's private Secret Service, from the
+    environment), the sandbox's profile saved as the current one under the test's
+    ``TWINEDGE_DESKTOP_HOME``. Other processes (the installed command) then use it.
+    Returns what the sign-in knew (its services are closed)."""
+    keychain = await asyncio.to_thread(open_system_store)
+    async with signed_in(base_url, email, credential_store=keychain) as done:
+        done.core.profiles.save()
+        return done

@@ -19,6 +19,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from twinedge_desktop import redaction
+from twinedge_desktop.keyformat import generate_key
 from twinedge_desktop.redaction import (
     MAX_SECRETS,
     MIN_SECRET_LENGTH,
@@ -153,7 +154,8 @@ def _every_pattern_on_every_line(text: str) -> str:
     text = redaction._URL_PASSWORD.sub(rf"\1{REDACTED}@", text)
     text = redaction.KEY_PATTERN.sub(REDACTED, text)
     text = redaction._FLAG.sub(rf"\1{REDACTED}", text)
-    return redaction._FIELD.sub(redaction._hide_field_value, text)
+    text = redaction._FIELD.sub(redaction._hide_field_value, text)
+    return redaction._SPACED_FIELD.sub(rf"\g<name>\g<gap>{REDACTED}", text)
 
 
 _loggy_text = st.lists(
@@ -339,3 +341,45 @@ def test_the_filter_redacts_stack_info_and_preformatted_tracebacks(
     assert "stack-held-secret" not in caplog.text
     assert "rt-preformatted-value" not in caplog.text
     assert "failed for [REDACTED]" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "before",
+    ["'a\\n", '"A=1\\n', "\\t", "\\x41", "q%3D", "Bearer%20x%20", "id_", "key-", " ", ""],
+)
+def test_an_api_key_is_hidden_whatever_precedes_it(before: str) -> None:
+    """An escape, URL encoding or an identifier right before ``te_`` ends with a word
+    character: the key is hidden all the same (``\\bte_`` left these three visible)."""
+    key = generate_key()
+    out = redact(f"sent {before}{key}' to the server")
+    assert key not in out and key[3:15] not in out, out
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("client_secret abcdefghijkl12", "abcdefghijkl12"),
+        ("  service secret  p_Ab-cd12345678901xyz", "p_Ab-cd12345678901xyz"),
+        ("Client-Secret\tS3cr3t-value", "S3cr3t-value"),
+        ("users (demo password twinedge-demo)", "twinedge-demo"),
+        ("refresh token rt-0123456789abcdef expired", "rt-0123456789abcdef"),
+        ("secret correcthorsebatterystaple", "correcthorsebatterystaple"),
+    ],
+)
+def test_a_secret_separated_from_its_name_by_spaces_is_hidden(text: str, secret: str) -> None:
+    out = redact(text)
+    assert secret not in out and REDACTED in out, out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "refresh token expired",
+        "password authentication failed",
+        "access token expires in 3600 s",
+        "client secret https://auth.example/rotate-2024",
+        "the secret is safe",
+    ],
+)
+def test_ordinary_words_after_a_secret_name_stay_readable(text: str) -> None:
+    assert redact(text) == text

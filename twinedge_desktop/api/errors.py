@@ -154,9 +154,23 @@ class ServerError(ApiError):
 
 
 class NetworkError(ApiError):
+    """No answer. ``request_sent`` is False only when the request certainly never reached
+    the server (the connection itself failed); otherwise the server may have acted on it
+    (a token endpoint may have rotated the refresh token) and only its answer was lost."""
+
     default_message = (
         "The TwinEdge server could not be reached. Check your connection and try again."
     )
+
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        request_sent: bool = True,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(user_message, status=status)
+        self.request_sent = request_sent
 
 
 class InsecureUrl(ApiError):

@@ -113,7 +113,14 @@ class Credential(ABC):
     kind: ClassVar[CredentialKind]
     # Whether ``GET /v1/me`` describes this sign-in's person (name, e-mail) at sign-in.
     described_by_api: ClassVar[bool] = False
+    # Whether a renewal spends what renewed it (a rotating refresh token): then a lost
+    # answer may have cost the sign-in, and the session retries within the server's grace.
+    rotates: ClassVar[bool] = False
     client_id: str
+    # Names one sign-in for its whole life (kept in the entry across renewals), so another
+    # process can tell "renewed" from "signed in anew, maybe as someone else". None for
+    # entries written before it existed.
+    sign_in_id: str | None
 
     @property
     @abstractmethod
@@ -157,8 +164,10 @@ class UserCredential(Credential):
 
     kind: ClassVar[CredentialKind] = CredentialKind.USER
     described_by_api: ClassVar[bool] = True
+    rotates: ClassVar[bool] = True
     client_id: str
     refresh_token: str | None = field(default=None, repr=False)
+    sign_in_id: str | None = None
 
     @property
     def stored(self) -> bool:
@@ -167,7 +176,11 @@ class UserCredential(Credential):
 
     def entry_fields(self) -> dict[str, str]:
         assert self.refresh_token is not None
-        return {"client_id": self.client_id, "refresh_token": self.refresh_token}
+        return {
+            "client_id": self.client_id,
+            "refresh_token": self.refresh_token,
+            **_sign_in_field(self.sign_in_id),
+        }
 
     async def renew(self, oauth: OAuthFactory) -> TokenResponse:
         if self.refresh_token is None:
@@ -198,6 +211,7 @@ class ServiceCredential(Credential):
     client_id: str
     secret: str = field(repr=False)
     scopes: tuple[str, ...] = ()
+    sign_in_id: str | None = None
 
     @property
     def stored(self) -> bool:
@@ -216,6 +230,7 @@ class ServiceCredential(Credential):
             "client_id": self.client_id,
             "client_secret": self.secret,
             "scope": " ".join(self.scopes),
+            **_sign_in_field(self.sign_in_id),
         }
 
     async def renew(self, oauth: OAuthFactory) -> TokenResponse:
@@ -239,6 +254,7 @@ class ApiKeyCredential(Credential):
 
     kind: ClassVar[CredentialKind] = CredentialKind.API_KEY
     client_id: str = ""
+    sign_in_id: str | None = None
 
     @property
     def stored(self) -> bool:
@@ -257,11 +273,29 @@ class ApiKeyCredential(Credential):
         return []
 
 
+def new_sign_in_id() -> str:
+    """A fresh id for a new sign-in (not a secret: it only tells sign-ins apart)."""
+    import secrets
+
+    return secrets.token_hex(8)
+
+
+def _sign_in_field(sign_in_id: str | None) -> dict[str, str]:
+    return {"sign_in": sign_in_id} if sign_in_id else {}
+
+
+def _stored_sign_in_id(data: dict[str, Any]) -> str | None:
+    value = data.get("sign_in")
+    return value if isinstance(value, str) and value else None
+
+
 def _user_from_entry(data: dict[str, Any], profile: Profile) -> Credential | None:
     refresh = data.get("refresh_token")
     if not isinstance(refresh, str) or not refresh:
         return None
-    return UserCredential(client_id=profile.client_id, refresh_token=refresh)
+    return UserCredential(
+        client_id=profile.client_id, refresh_token=refresh, sign_in_id=_stored_sign_in_id(data)
+    )
 
 
 def _service_from_entry(data: dict[str, Any], profile: Profile) -> Credential | None:
@@ -269,7 +303,12 @@ def _service_from_entry(data: dict[str, Any], profile: Profile) -> Credential | 
     client_id = data.get("client_id")
     if not isinstance(secret, str) or not isinstance(client_id, str) or not client_id:
         return None
-    return ServiceCredential(client_id, secret, tuple(str(data.get("scope") or "").split()))
+    return ServiceCredential(
+        client_id,
+        secret,
+        tuple(str(data.get("scope") or "").split()),
+        sign_in_id=_stored_sign_in_id(data),
+    )
 
 
 _FROM_ENTRY: dict[str, Callable[[dict[str, Any], Profile], Credential | None]] = {
@@ -400,6 +439,7 @@ __all__ = [
     "UserCredential",
     "access_from",
     "encode_entry",
+    "new_sign_in_id",
     "read_entry",
     "unverified_claims",
 ]

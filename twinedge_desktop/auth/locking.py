@@ -4,7 +4,19 @@ The window, ``twinedge-desktop token`` in a terminal, scripts and the SDK (throu
 ``token --json``) all renew the same stored sign-in. Refresh tokens rotate and
 the server revokes the whole sign-in when a spent one is presented again, so two
 processes must never refresh with the same token: every read-renew-write of the
-keychain entry happens under one lock per profile, a file in the data directory.
+keychain entry happens under one lock per keychain entry.
+
+Where the lock lives follows what it protects. The keychain entry
+(``twinedge-desktop`` / ``session/<profile>``) belongs to the user, not to a data
+directory: two processes with different ``TWINEDGE_DESKTOP_HOME`` (or XDG data
+directories) still share it. A lock in the data directory let such processes renew
+the same refresh token at once and lose the sign-in. So the lock file is in the
+user's private runtime directory (``$XDG_RUNTIME_DIR``, which the XDG spec makes
+per user, mode 0700, on local storage), else in a per-user directory of the
+temporary directory (``twinedge-desktop-<uid>``, created 0700 and used only when it
+is a real directory this user owns that nobody else can enter), and it is named
+after the keyring service and the entry. Every process of the user that can reach
+the entry computes the same path, whatever its data directory.
 
 The lock is ``filelock``'s (``fcntl.flock`` on Unix, ``LockFileEx`` on Windows),
 the approach of msal-extensions' ``CrossPlatLock`` for its shared token cache:
@@ -19,8 +31,12 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import re
-from collections.abc import AsyncIterator
+import stat
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,9 +48,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A renewal is one token request (30 s at most, plus one retry after a lost response)
-# and one keychain write; a holder slower than this is stuck, not busy.
-DEFAULT_LOCK_WAIT = 75.0
+# A renewal is token requests of 30 s at most each, retried after lost answers while the
+# first is under 40 s old (session.LOST_RESPONSE_RETRY_WINDOW), so at most ~70 s, and one
+# keychain write; a holder slower than this is stuck, not busy.
+DEFAULT_LOCK_WAIT = 90.0
 # One attempt to take the lock blocks a worker thread at most this long.
 ATTEMPT_SECONDS = 0.25
 
@@ -44,23 +61,81 @@ class SignInBusy(SignInError):
 
 
 class LockUnavailable(SignInError):
-    """The lock file cannot be created (the data directory is not writable)."""
+    """The lock file cannot be created (no private lock directory can be made)."""
 
 
-def lock_file_for(data_dir: Path, profile_id: str) -> Path:
-    """The lock file of one profile: a readable slug plus a short hash, so any profile id
-    (spaces, slashes, capitals) maps to one safe file name, and distinct ids never share."""
-    slug = re.sub(r"[^a-z0-9]+", "-", profile_id.lower()).strip("-")[:40] or "profile"
-    digest = hashlib.sha256(profile_id.encode("utf-8")).hexdigest()[:10]
-    return data_dir / "locks" / f"sign-in-{slug}-{digest}.lock"
+APP_DIRECTORY = "twinedge-desktop"
+
+
+def _slug(text: str, limit: int) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit]
+
+
+def lock_file_for(lock_root: Path, service: str, entry: str) -> Path:
+    """The lock file of one keychain entry (keyring ``service`` + ``entry`` name) under
+    ``lock_root``: a readable slug plus a short hash of both, so any profile id (spaces,
+    slashes, capitals) maps to one safe file name and distinct entries never share."""
+    slug = f"{_slug(service, 30) or 'service'}-{_slug(entry, 40) or 'entry'}"
+    digest = hashlib.sha256(f"{service}\0{entry}".encode()).hexdigest()[:12]
+    return lock_root / f"{slug}-{digest}.lock"
+
+
+def _private_directory(path: Path) -> bool:
+    """Make ``path`` (mode 0700) unless it exists; True when it is a real directory (not a
+    symlink) this user owns and no one else may enter: only such a directory is trusted,
+    so another user cannot hold, redirect or spy on the lock."""
+    try:
+        path.mkdir(mode=0o700, parents=False, exist_ok=True)
+        info = path.lstat()
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode):  # a symlink or a file planted in our place
+        return False
+    if sys.platform == "win32":  # %TEMP% is the user's own; no POSIX owner or modes
+        return True
+    if info.st_uid != os.getuid():
+        return False
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        try:
+            path.chmod(0o700)  # ours but open to others (made by hand, say): close it
+        except OSError:
+            return False
+    return True
+
+
+def user_lock_root() -> Path:
+    """The user's private directory for sign-in locks (see the module docstring for why
+    there): ``$XDG_RUNTIME_DIR/twinedge-desktop``, else ``<tmp>/twinedge-desktop-<uid>``.
+
+    Raises :class:`LockUnavailable` when neither can be made private to this user.
+    """
+    candidates: list[Path] = []
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "").strip()
+    if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
+        candidates.append(Path(runtime) / APP_DIRECTORY)
+    user = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    candidates.append(Path(tempfile.gettempdir()) / f"{APP_DIRECTORY}-{_slug(user, 40)}")
+    for candidate in candidates:
+        if _private_directory(candidate):
+            return candidate
+    raise LockUnavailable(
+        f"Could not make a private directory for the sign-in lock ({candidates[-1]} exists "
+        "but is not a directory only you can use). TwinEdge Desktop needs one to renew "
+        "your sign-in safely alongside its other processes; remove it, or set "
+        "XDG_RUNTIME_DIR to your runtime directory."
+    )
 
 
 class CrossProcessLock:
-    """One profile's sign-in lock. Not reentrant across :meth:`hold` calls by design:
-    the session knows when it already holds it (see ``Session._holding_lock``)."""
+    """One keychain entry's sign-in lock. Not reentrant across :meth:`hold` calls by design:
+    the session knows when it already holds it (``Session._exclusive``).
 
-    def __init__(self, path: Path, *, wait: float = DEFAULT_LOCK_WAIT) -> None:
-        self.path = path
+    ``path`` is the lock file, or a function that finds it (called once, at the first
+    attempt, in a worker thread: finding the user's lock directory touches the disk).
+    """
+
+    def __init__(self, path: Path | Callable[[], Path], *, wait: float = DEFAULT_LOCK_WAIT) -> None:
+        self._path = path
         self.wait = wait
         # Made at the first attempt: importing filelock costs ~25 ms, which a window's start
         # and a `token` that finds a fresh token never need to pay.
@@ -90,9 +165,10 @@ class CrossProcessLock:
                 attempt.add_done_callback(self._release_if_acquired)
                 raise
             except OSError as exc:
+                where = self._path if isinstance(self._path, Path) else "for this sign-in"
                 raise LockUnavailable(
-                    f"Could not create the lock file {self.path} ({exc.strerror or exc}). "
-                    "TwinEdge Desktop needs to write to its data directory to renew your "
+                    f"Could not create the sign-in lock file {where} "
+                    f"({exc.strerror or exc}). TwinEdge Desktop needs it to renew your "
                     "sign-in safely alongside its other processes."
                 ) from None
             if acquired:
@@ -109,13 +185,21 @@ class CrossProcessLock:
         finally:
             self._release()
 
+    @property
+    def path(self) -> Path:
+        """The lock file (found now if it was given as a function)."""
+        if not isinstance(self._path, Path):
+            self._path = self._path()
+        return self._path
+
     def _try_acquire(self, seconds: float) -> bool:
         import filelock
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        path = self.path
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if self._lock is None:
             # thread_local=False: acquired in a worker thread, released on the loop's thread.
-            self._lock = filelock.FileLock(str(self.path), thread_local=False)
+            self._lock = filelock.FileLock(str(path), thread_local=False)
         try:
             self._lock.acquire(timeout=seconds)
         except filelock.Timeout:
@@ -141,4 +225,5 @@ __all__ = [
     "LockUnavailable",
     "SignInBusy",
     "lock_file_for",
+    "user_lock_root",
 ]

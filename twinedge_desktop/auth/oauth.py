@@ -35,6 +35,13 @@ REVOKE_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # Revocation is best effort at sign-out, which must not keep the person waiting long.
 TOKEN_DEADLINE_SECONDS = 30.0
 REVOKE_DEADLINE_SECONDS = 10.0
+# Transport failures before any byte of the request left: the server cannot have acted.
+_NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+)
 # A token response holds a few KB (an RS256 JWT access token is ~1 KB, an id token as
 # much, a refresh token tens of bytes); 1 MiB is hundreds of times that, and bounds what a
 # broken or hostile endpoint (a captive portal's endless page) can make this process hold.
@@ -177,7 +184,9 @@ class OAuthClient:
         except httpx.TransportError as exc:
             raise NetworkError(
                 f"The authorization server could not be reached: {transport_problem(exc)}. "
-                "Check your connection and try again."
+                "Check your connection and try again.",
+                # Only a connection that was never made proves the request was not sent.
+                request_sent=not isinstance(exc, _NOT_SENT),
             ) from None
 
     async def _token_request(self, form: dict[str, str]) -> TokenResponse:

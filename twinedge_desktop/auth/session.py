@@ -14,15 +14,20 @@ One sign-in, many processes (DESIGN.md):
   again: when another process has renewed meanwhile, its tokens are adopted and
   no request is made. So a refresh token is never presented twice.
 - A stored access token that is still fresh is used with no request at all.
-- A renewal whose response is lost (connection dropped, timeout) is retried once
-  with the same refresh token, the one known to be current, and never ends the
-  sign-in: the server's reuse grace answers the retry.
+- A renewal whose response is lost (connection dropped, timeout) is retried with
+  backoff with the same refresh token, the one known to be current, while the
+  server's reuse grace can still answer it (``LOST_RESPONSE_RETRY_WINDOW``); giving
+  up says the sign-in may be lost. A request that never left is retried once.
 - A rotated refresh token the keychain cannot save is kept in memory, used, and
   saved again at the next renewal, on a timer and at the next use;
   ``keychain_problem`` says so meanwhile, and :meth:`Session.aclose` says what an
   unsaved rotation means at exit.
 - A sign-out elsewhere (the entry is gone) ends this session with a reason
-  instead of using stale tokens; a sign-in elsewhere is adopted.
+  instead of using stale tokens; a sign-in elsewhere is adopted. When it is a new
+  sign-in (another sign-in id, or another subject), the previous person's name and
+  e-mail are dropped and ``GET /v1/me`` is asked afresh, outside the lock.
+- A new sign-in revokes the refresh token it replaces (this session's, and the one
+  the entry held), in the background: the sign-in never waits for it.
 
 How each kind of credential renews, is stored, refused and revoked is its
 strategy's business (:mod:`twinedge_desktop.auth.credentials`).
@@ -56,6 +61,7 @@ from twinedge_desktop.auth.credentials import (
     UserCredential,
     access_from,
     encode_entry,
+    new_sign_in_id,
     read_entry,
     unverified_claims,
 )
@@ -75,22 +81,35 @@ from twinedge_desktop.auth.locking import (
     CrossProcessLock,
     SignInBusy,
     lock_file_for,
+    user_lock_root,
 )
 from twinedge_desktop.auth.loopback import LoopbackListener
 from twinedge_desktop.auth.oauth import OAuthClient, TokenEndpointError, TokenResponse
 from twinedge_desktop.auth.pkce import code_challenge_s256, new_code_verifier, new_state
-from twinedge_desktop.config import AppPaths, Profile
+from twinedge_desktop.config import Profile
 from twinedge_desktop.redaction import register_secret
 from twinedge_desktop.timefmt import Clock, format_duration, utc_now
-from twinedge_desktop.vault import CredentialStore, KeychainUnavailable
+from twinedge_desktop.vault import KEYCHAIN_SERVICE, CredentialStore, KeychainUnavailable
 
 log = logging.getLogger(__name__)
 
 NOT_STORED = "not stored (this session only)"
-# After a lost token response, wait this long before the one retry with the same token.
+# A renewal whose request never reached the server (the connection itself failed) is
+# retried once after this pause: nothing was spent, so nothing is at stake.
 TRANSPORT_RETRY_PAUSE = 0.5
+# A renewal whose answer was lost (the request went out; the connection dropped or the
+# deadline passed) may have rotated the refresh token at the server. Servers answer a
+# retry with the same token for a short grace (the sandbox 60 s, Okta's "grace period
+# for token rotation" 0-60 s, Auth0's "reuse interval"), so it is retried after these
+# pauses (then the last one again) while the first request is less than
+# LOST_RESPONSE_RETRY_WINDOW old; read at call time so tests can shorten them.
+LOST_RESPONSE_RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
+LOST_RESPONSE_RETRY_WINDOW = 40.0
 # When an unsaved rotation is saved again (seconds after the failure, then every last one).
 SAVE_RETRY_DELAYS: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0)
+# Revoking the refresh token a new sign-in replaced: each step (discovery, the request)
+# at most this long; it runs in the background and never delays the sign-in.
+REVOKE_REPLACED_WAIT = 15.0
 # Sign-out and a new sign-in wait at most this long for another process's renewal; then
 # they go ahead (forgetting, or saving a new sign-in, must never be blocked for long).
 WRITE_LOCK_WAIT = 10.0
@@ -109,6 +128,11 @@ SIGNED_OUT_ELSEWHERE = (
 REPLACED_ELSEWHERE = (
     "This profile was signed in again in another TwinEdge Desktop process, for a different "
     "server or application. Sign in again here to continue."
+)
+SIGN_IN_LOST = (
+    "Your sign-in was lost: the server renewed it, but its answer never reached TwinEdge "
+    "Desktop, and the server ended the sign-in when the previous one was used again after "
+    "its grace period. Sign in again."
 )
 NEWER_ENTRY = (
     "A newer version of TwinEdge Desktop saved this sign-in in a format this version cannot "
@@ -129,6 +153,15 @@ class SessionInfo:
     scopes: tuple[str, ...]
     access_expires_at: datetime | None
     keychain: str
+
+
+def _same_person(previous: SessionInfo | None, credential: Credential, info: SessionInfo) -> bool:
+    """Whether ``info`` (from a new token) describes whom ``previous`` described: the same
+    kind of sign-in, and not a different subject when both are known. Only then may the
+    previous name and e-mail stand in for what the new token does not say."""
+    if previous is None or previous.kind is not credential.kind:
+        return False
+    return info.subject is None or previous.subject is None or info.subject == previous.subject
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -187,11 +220,28 @@ class Session:
         # In-process exclusion in front of the cross-process file lock (the file lock's
         # object is reentrant, so two tasks of this process must not both enter it).
         self._entry_lock = asyncio.Lock()
-        data_dir = lock_dir if lock_dir is not None else AppPaths.default().data_dir
-        self._lock = CrossProcessLock(lock_file_for(data_dir, profile.id), wait=lock_wait)
+        # One lock per keychain entry, where every process of this user finds it whatever
+        # its data directory (auth/locking.py says why). ``lock_dir`` replaces the user's
+        # lock directory (tests that play several processes in one).
+        entry = self._entry_key
+        self._lock = CrossProcessLock(
+            lock_file_for(lock_dir, KEYCHAIN_SERVICE, entry)
+            if lock_dir is not None
+            else lambda: lock_file_for(user_lock_root(), KEYCHAIN_SERVICE, entry),
+            wait=lock_wait,
+        )
         # Bumped whenever the tokens in memory are replaced or forgotten (sign-in, sign-out,
         # end of session): a renewal answered after that belongs to a session that is gone.
         self._generation = 0
+        # Set when a sign-in made in another process (perhaps by someone else) was adopted:
+        # who it is must be asked afresh (``GET /v1/me``) once the entry lock is released.
+        self._describe_pending = False
+        # The credential whose last renewal may have been rotated at the server with the
+        # answer lost: a refusal of it then means the sign-in was lost that way.
+        self._answer_lost_for: Credential | None = None
+        # Best-effort work that must not delay a sign-in (revoking what it replaced); kept
+        # so it is not collected, and awaited (bounded) by aclose.
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- listeners ----------------------------------------------------------------------------
 
@@ -299,6 +349,12 @@ class Session:
         self._save_retry_task = None
 
     # -- discovery ----------------------------------------------------------------------------
+
+    def use_metadata(self, metadata: ServerMetadata) -> None:
+        """Keep ``metadata`` the caller already discovered for this profile's issuer (``login
+        --issuer`` discovers first, to make the profile): the sign-in then asks no twice."""
+        if metadata.issuer.rstrip("/") == self.profile.issuer.rstrip("/"):
+            self._metadata = metadata
 
     async def metadata(self) -> ServerMetadata:
         """The profile's authorization server metadata (discovered on first need, then kept)."""
@@ -408,7 +464,9 @@ class Session:
                 tokens = await (await self._oauth()).exchange_code(
                     code, listener.redirect_uri, verifier
                 )
-                credential = UserCredential(self.profile.client_id, tokens.refresh_token)
+                credential = UserCredential(
+                    self.profile.client_id, tokens.refresh_token, sign_in_id=new_sign_in_id()
+                )
                 info = await self._adopt_new_sign_in(credential, tokens, requested)
                 listener.finish(True, "You are signed in to TwinEdge Desktop.")
                 return info
@@ -490,7 +548,16 @@ class Session:
         """Make a fresh sign-in this session's: keychain first (under the lock, so no other
         process's renewal writes over it), then memory, then who it is."""
         access = access_from(tokens, self._clock(), requested)
+        replaced: list[Credential] = [self._credential] if self._credential is not None else []
         async with self._exclusive_or_go_ahead():
+            try:
+                previous_entry = await self._read_entry()
+            except KeychainUnavailable:
+                previous_entry = None
+            if previous_entry is not None and previous_entry.sign_in is not None:
+                # Another process may have renewed the old sign-in since we last looked: what
+                # the entry holds is what lives at the server now.
+                replaced.append(previous_entry.sign_in.credential)
             if credential.stored:
                 try:
                     await self._write_entry(credential, access)
@@ -505,6 +572,10 @@ class Session:
             known = self._entry_known
             self._clear_memory()
             self._entry_known = known
+        # The sign-in this one replaces is not needed by anyone any more: revoke its refresh
+        # token rather than leave it live at the server (best effort, in the background, so
+        # the new sign-in never waits for it; aclose gives it a bounded moment to finish).
+        self._revoke_in_background(replaced, keep=credential)
         self._credential = credential
         self._access = access
         self.signed_out_reason = None
@@ -513,6 +584,29 @@ class Session:
             info = await self._enrich_with_me(info, access.value)
         self._set_state(SessionState.SIGNED_IN, info)
         return info
+
+    def _revoke_in_background(self, replaced: list[Credential], *, keep: Credential) -> None:
+        kept = {token for token, _ in keep.revocations()}
+        pairs: list[tuple[Credential, str, str]] = []
+        for old in replaced:
+            for token, hint in old.revocations():
+                if token not in kept and all(token != seen for _, seen, _ in pairs):
+                    pairs.append((old, token, hint))
+        if not pairs:
+            return
+
+        async def revoke() -> None:
+            for old, token, hint in pairs:
+                try:
+                    oauth = await asyncio.wait_for(self._oauth_for(old), REVOKE_REPLACED_WAIT)
+                    await asyncio.wait_for(oauth.revoke(token, hint), REVOKE_REPLACED_WAIT)
+                except (SignInError, ApiError, TimeoutError, httpx.HTTPError) as exc:
+                    log.info("Could not revoke the replaced sign-in: %s", type(exc).__name__)
+            log.info("Revoked the sign-in that a new sign-in replaced for %s", self.profile.id)
+
+        task = asyncio.create_task(revoke(), name=f"revoke-replaced:{self.profile.id}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _info_for(
         self,
@@ -533,7 +627,7 @@ class Session:
             access_expires_at=access.expires_at,
             keychain=self.keychain_name if credential.stored else NOT_STORED,
         )
-        if previous is not None and previous.kind is credential.kind:
+        if previous is not None and _same_person(previous, credential, info):
             # The same sign-in renewed: who it is does not change with the token.
             info = replace(
                 info,
@@ -581,7 +675,9 @@ class Session:
         register_secret(client_secret)  # typed or pasted in: hidden from now on, used or not
         async with self._flow_lock:
             self._require_keychain()
-            credential = ServiceCredential(client_id, client_secret, tuple(scopes))
+            credential = ServiceCredential(
+                client_id, client_secret, tuple(scopes), sign_in_id=new_sign_in_id()
+            )
             tokens = await credential.renew(self._oauth_credential)
             return await self._adopt_new_sign_in(credential, tokens, tuple(scopes))
 
@@ -666,9 +762,14 @@ class Session:
         """Take a sign-in from the keychain entry into memory (restore, or another process
         renewed). Its access token replaces ours unless ours lives longer."""
         previous_kind = self._credential.kind if self._credential is not None else None
+        another = _another_sign_in(self._credential, stored.credential)
         self._credential = stored.credential
         mine, theirs = self._access, stored.access
-        if theirs is not None and (
+        if another:
+            # Our access token belongs to the sign-in that was replaced (perhaps someone
+            # else's): never keep it with the new sign-in's credential.
+            self._access = theirs
+        elif theirs is not None and (
             mine is None
             or previous_kind is not stored.credential.kind
             or mine.expires_at is None
@@ -723,6 +824,27 @@ class Session:
         async with self._entry_lock:  # after any renewal of this process, never during one
             if self._credential is not None:
                 await self._catch_up()
+        await self._describe_if_pending()
+
+    async def _describe_if_pending(self) -> None:
+        """Ask ``GET /v1/me`` who is signed in, after adopting another process's new sign-in
+        (best effort and bounded, like at sign-in; never under the entry lock)."""
+        if not self._describe_pending:
+            return
+        self._describe_pending = False
+        credential, access, info = self._credential, self._access, self.info
+        if (
+            credential is None
+            or access is None
+            or info is None
+            or self.state is not SessionState.SIGNED_IN
+            or not credential.described_by_api
+        ):
+            return
+        generation = self._generation
+        described = await self._enrich_with_me(info, access.value)
+        if generation == self._generation and self.info is info:
+            self._set_state(SessionState.SIGNED_IN, described)
 
     async def _refresh_shared(self, stale: str | None) -> str:
         task = self._refresh_task
@@ -735,6 +857,11 @@ class Session:
         return await asyncio.shield(task)
 
     async def _refresh(self, stale: str | None) -> str:
+        token = await self._refresh_entry(stale)
+        await self._describe_if_pending()  # a new sign-in adopted under the lock: who is it?
+        return token
+
+    async def _refresh_entry(self, stale: str | None) -> str:
         credential = self._credential
         if credential is None:
             raise SignedOut(NOT_SIGNED_IN)
@@ -773,14 +900,27 @@ class Session:
             return
         if read.sign_in is not None:
             previous = self.info
+            anew = _another_sign_in(self._credential, read.sign_in.credential)
             self._adopt_stored(read.sign_in, read.data)
             access = self._access
             if access is not None and self.state is SessionState.SIGNED_IN:
                 info = self._info_for(
-                    read.sign_in.credential, access, tuple(self.profile.scopes), previous
+                    read.sign_in.credential,
+                    access,
+                    tuple(self.profile.scopes),
+                    None if anew else previous,
                 )
+                if anew or not _same_person(previous, read.sign_in.credential, info):
+                    # Signed in anew elsewhere, maybe as someone else: the previous person's
+                    # name and e-mail must not stay on this one. Asked afresh (/me) soon.
+                    anew = True
+                    self._describe_pending = True
                 self._set_state(SessionState.SIGNED_IN, info)
-            log.info("Adopted the sign-in renewed by another process for %s", self.profile.id)
+            log.info(
+                "Adopted the sign-in %s by another process for %s",
+                "made anew" if anew else "renewed",
+                self.profile.id,
+            )
             return
         reasons = {
             "absent": SIGNED_OUT_ELSEWHERE,
@@ -794,23 +934,58 @@ class Session:
         log.warning("The stored sign-in for profile %s is unreadable; ignoring it", self.profile.id)
 
     async def _renewal(self, credential: Credential, generation: int) -> TokenResponse:
-        """Ask the server for a new access token. A lost response is retried once with the
-        same credential (the refresh token known to be current); a refusal ends the session."""
-        for attempt in itertools.count():
+        """Ask the server for a new access token.
+
+        A request that never reached the server is retried once. An answer that was lost
+        after the request went out is retried with the same credential (the refresh token
+        known to be current) with backoff while the first request is younger than
+        :data:`LOST_RESPONSE_RETRY_WINDOW`: the server's reuse grace answers such a retry.
+        Giving up says what is true then: the sign-in may be lost if the server rotated it.
+        A refusal ends the session.
+        """
+        loop = asyncio.get_running_loop()
+        first_sent = loop.time()
+        delays = iter(LOST_RESPONSE_RETRY_DELAYS)
+        last_delay = LOST_RESPONSE_RETRY_DELAYS[-1] if LOST_RESPONSE_RETRY_DELAYS else 1.0
+        maybe_rotated = credential is self._answer_lost_for
+        retried_unsent = False
+        while True:
             try:
-                return await credential.renew(self._oauth_credential)
+                tokens = await credential.renew(self._oauth_credential)
             except NetworkError as exc:
                 if generation != self._generation:
                     raise SignedOut(
                         "You signed out while the sign-in was being renewed. Sign in again."
                     ) from None
-                if attempt == 0:
-                    log.info("The renewal's answer was lost (%s); retrying once", exc.user_message)
+                maybe_rotated = maybe_rotated or (exc.request_sent and credential.rotates)
+                if maybe_rotated:
+                    delay = next(delays, last_delay)
+                    if loop.time() + delay - first_sent < LOST_RESPONSE_RETRY_WINDOW:
+                        log.info(
+                            "The renewal's answer was lost (%s); retrying with the same "
+                            "sign-in in %.1f s",
+                            exc.user_message,
+                            delay,
+                        )
+                        await asyncio.sleep(delay)
+                        continue
+                    self._answer_lost_for = credential
+                    raise NetworkError(
+                        f"The sign-in could not be renewed: {exc.user_message} The server "
+                        "may have renewed it without its answer reaching TwinEdge Desktop. "
+                        "If so, it accepts the saved sign-in again only for a short while: "
+                        "try again now. Should it then say you are signed out, sign in again "
+                        "(twinedge-desktop login, or Sign in in the window)."
+                    ) from None
+                if not retried_unsent:
+                    retried_unsent = True
                     await asyncio.sleep(TRANSPORT_RETRY_PAUSE)
                     continue
                 raise NetworkError(
-                    f"The sign-in could not be renewed: {exc.user_message} You are still signed "
-                    "in: the saved sign-in is kept, and the next attempt uses it again."
+                    f"The sign-in could not be renewed: {exc.user_message} You are still "
+                    "signed in: the server was not reached, so the saved sign-in is unchanged "
+                    "and the next attempt uses it again.",
+                    request_sent=False,
                 ) from None
             except TokenEndpointError as exc:
                 if generation != self._generation:
@@ -820,12 +995,16 @@ class Session:
                 reason = credential.refusal(exc)
                 if reason is None:
                     raise
+                if maybe_rotated:
+                    reason = SignedOut(SIGN_IN_LOST)
                 await self._end_session(reason)
                 raise reason from None
             except SignedOut as exc:  # this credential can never be renewed
                 await self._end_session(exc)
                 raise
-        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+            if self._answer_lost_for is credential:
+                self._answer_lost_for = None
+            return tokens
 
     async def _renewed(self, credential: Credential, tokens: TokenResponse, generation: int) -> str:
         if generation != self._generation:
@@ -965,6 +1144,11 @@ class Session:
     async def aclose(self, *, save_wait: float = 5.0) -> str | None:
         """Stop background work. An unsaved sign-in gets one last save attempt; returns what
         it means when that fails too (for the window or the command line to say), else None."""
+        if self._background:
+            # Revoking what a new sign-in replaced: worth a moment before the process ends.
+            _, unfinished = await asyncio.wait(set(self._background), timeout=save_wait)
+            for task in unfinished:
+                task.cancel()
         await self._stop_save_retries()
         if self._save_pending:
             try:
@@ -1029,6 +1213,18 @@ class Session:
             self._clear_memory()
             self.signed_out_reason = None
             self._set_state(SessionState.SIGNED_OUT)
+
+
+def _another_sign_in(mine: Credential | None, theirs: Credential) -> bool:
+    """Whether ``theirs`` (read from the entry) is a different sign-in than ``mine``, not a
+    renewal of it. Known only when both carry a sign-in id (entries of older versions do
+    not); the subject of the tokens is the other clue (``_same_person``)."""
+    return (
+        mine is not None
+        and mine.sign_in_id is not None
+        and theirs.sign_in_id is not None
+        and mine.sign_in_id != theirs.sign_in_id
+    )
 
 
 def _retrieve_exception(task: asyncio.Task[Any]) -> None:

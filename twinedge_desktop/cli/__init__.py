@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from twinedge_desktop import __version__
+from twinedge_desktop.cli.common import add_profile_option
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Sign in with the system browser. Honours $BROWSER; prints the sign-in "
         "link so you can open it yourself when no browser opens.",
     )
-    login.add_argument("--profile", metavar="P", help="profile to sign in to")
+    add_profile_option(login, "profile to sign in to")
     login.add_argument("--issuer", metavar="URL", help="authorization server to discover")
     login.add_argument("--client-id", metavar="ID", help="client id registered for this app")
     login.add_argument(
@@ -124,15 +125,22 @@ def build_parser() -> argparse.ArgumentParser:
         ("logout", "sign out: revoke at the server and forget the stored tokens"),
     ):
         sub = commands.add_parser(name, help=text, description=text[:1].upper() + text[1:] + ".")
-        sub.add_argument("--profile", metavar="P", help="profile (default: the current one)")
+        add_profile_option(sub, "profile (default: the current one)")
         if name == "status":
             sub.add_argument("--json", action="store_true", help="print one JSON document")
         if name == "token":
             sub.add_argument(
                 "--json",
                 action="store_true",
-                help='print {"access_token", "expires_at", "scopes", "profile"} as one JSON '
-                "document",
+                help='print {"access_token", "expires_at", "scopes", "profile", "api_base", '
+                '"issuer"} as one JSON document',
+            )
+            sub.add_argument(
+                "--rejected",
+                metavar="TOKEN|-",
+                help="the API refused this access token (401): print a renewed one, unless "
+                "the stored token is already a different one; - reads it from stdin (keeps it "
+                "out of the process list)",
             )
         sub.set_defaults(handler=_run_auth_command)
 
@@ -157,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--jwks", metavar="URL|FILE", help="JWKS URL or file (or a PEM file)")
     inspect.add_argument("--issuer", metavar="ISS", help="expected issuer")
     inspect.add_argument("--audience", metavar="AUD", help="expected audience")
-    inspect.add_argument("--profile", metavar="P", help="verify against this profile's issuer")
+    add_profile_option(inspect, "verify against this profile's issuer")
     inspect.add_argument(
         "--leeway", type=int, default=60, metavar="S", help="clock leeway in seconds (60)"
     )
@@ -187,14 +195,81 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+# Arguments that name files. A file name may be any bytes (Python keeps the ones that are
+# not UTF-8 as surrogate escapes, and gives them back to the system unchanged); they are
+# used as paths, never sent to a server or stored as text, so they are not checked here.
+_FILE_ARGUMENTS = frozenset({"paths", "exclude", "data", "jwks"})
+
+
+def _option_names(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Every argument's destination → how a person writes it (``--client-id``, ``NAME``)."""
+    names: dict[str, str] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                for dest, shown in _option_names(child).items():
+                    names.setdefault(dest, shown)
+            continue
+        long_options = [o for o in action.option_strings if o.startswith("--")]
+        shown = (long_options or action.option_strings or [str(action.metavar or action.dest)])[0]
+        names.setdefault(action.dest, str(shown))
+    return names
+
+
+def _text_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """Why an argument that must be text is not, or None.
+
+    Bytes that are not UTF-8 (``$'\\xff'`` in a shell) reach Python as lone surrogates;
+    such a name, scope, address or id cannot be encoded into a request, a URL or the
+    keychain, and deep down that was a UnicodeEncodeError traceback. Checked once here,
+    for every subcommand, before anything runs: bad usage, exit 2.
+    """
+    for dest, value in vars(args).items():
+        if dest in _FILE_ARGUMENTS:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and any("\ud800" <= ch <= "\udfff" for ch in item):
+                # Where, never what: the value may be a password or a token.
+                position = next(i for i, ch in enumerate(item) if "\ud800" <= ch <= "\udfff")
+                option = _option_names(parser).get(dest, dest)
+                return (
+                    f"{option} is not text: character {position + 1} is a byte that is not "
+                    "UTF-8. Give it as UTF-8 text."
+                )
+    return None
+
+
+def _stdout_gone() -> int:
+    """stdout's reader left early. Point stdout at /dev/null so the interpreter's final
+    flush cannot fail again ("Exception ignored … BrokenPipeError"), and end quietly."""
+    import os
+
+    from twinedge_desktop.cli.common import EXIT_BROKEN_PIPE
+
     try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout with no descriptor (a test's capture): nothing to do
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)  # --help and --version print here
+        problem = _text_problem(parser, args)
+        if problem is not None:
+            from twinedge_desktop.cli.common import EXIT_USAGE, say
+
+            say(f"Error: {problem}")
+            return EXIT_USAGE
         return int(args.handler(args))
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _stdout_gone()
 
 
 if __name__ == "__main__":

@@ -29,7 +29,14 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
-from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, UsageError, say
+from twinedge_desktop.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_profile_option,
+    say,
+    terminal_safe,
+)
 from twinedge_desktop.cli.session import run_async_command, signed_in
 
 if TYPE_CHECKING:
@@ -119,11 +126,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_profile(parser: argparse.ArgumentParser) -> None:
-    # SUPPRESS, so the option may come anywhere (``--profile P apps list``, ``apps --profile P
-    # list``, ``apps list --profile P``) without a later default erasing an earlier value.
-    parser.add_argument(
-        "--profile", metavar="P", default=argparse.SUPPRESS, help="profile (default: current)"
-    )
+    # The option may come anywhere (``--profile P apps list``, ``apps --profile P list``,
+    # ``apps list --profile P``) without a later default erasing an earlier value.
+    add_profile_option(parser, "profile (default: current)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -174,17 +179,6 @@ def app_json(app: OAuthApp) -> dict[str, Any]:
             else None
         ),
     }
-
-
-def terminal_safe(text: str) -> str:
-    """Server text made safe for a terminal: no control or format characters (an escape
-    sequence in a name from some server must not repaint the terminal)."""
-    import unicodedata
-
-    return "".join(
-        "?" if unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp") else character
-        for character in text
-    )
 
 
 def _secret_column(app: OAuthApp, now: datetime) -> str:

@@ -19,10 +19,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from twinedge_desktop.api.client import ApiClient
 from twinedge_desktop.api.errors import ApiError
 from twinedge_desktop.api.http import get_json_document
-from twinedge_desktop.api.keys import ApiKeysService
 from twinedge_desktop.api.models import Me
 from twinedge_desktop.auth.discovery import discover, is_secure_url
 from twinedge_desktop.auth.errors import SignInError
@@ -35,7 +33,14 @@ from twinedge_desktop.auth.session import (
     SessionInfo,
 )
 from twinedge_desktop.browser import open_url
-from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, say
+from twinedge_desktop.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    keychain_problem,
+    say,
+)
 from twinedge_desktop.config import (
     CLOUD_PROFILE,
     AppPaths,
@@ -74,6 +79,8 @@ def _run(
     except (SignInError, ApiError, KeychainUnavailable) as exc:
         _say(f"Error: {exc.user_message}")
         return EXIT_FAILED
+    except BrokenPipeError:
+        raise  # the reader of stdout left (`| head`): main() ends quietly
     except OSError as exc:
         _say(f"Error: {redact(str(exc)) or type(exc).__name__}")
         return EXIT_FAILED
@@ -118,12 +125,13 @@ def _requested_scopes(args: argparse.Namespace) -> tuple[str, ...] | None:
     return tuple(scopes)
 
 
-async def _find_api(services: CoreServices, session: Session) -> Profile | None:
+async def _find_api(services: CoreServices, session: Session) -> tuple[Profile, Me] | None:
     """The last way to find a new profile's API: the token's audience, as ``{aud}/v1``.
 
     Used only when neither the server's metadata (``api_base_url``) nor ``--api-url``
     gave one. TwinEdge's own cloud API answers there; other servers simply do not,
-    and the profile stays sign-in only.
+    and the profile stays sign-in only. Returns the profile with its API and who ``/me``
+    says is signed in (so ``login`` need not ask again).
     """
     profile = session.profile
     if profile.api_base:
@@ -150,7 +158,11 @@ async def _find_api(services: CoreServices, session: Session) -> Profile | None:
     data = document.data
     if not isinstance(data, dict) or "sub" not in data:
         return None
-    return replace(profile, api_base=api_base, audience=audience)
+    try:
+        me = Me.from_json(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return replace(profile, api_base=api_base, audience=audience), me
 
 
 def _describe_user(info: SessionInfo) -> str:
@@ -208,6 +220,8 @@ def run_login(args: argparse.Namespace) -> int:
                 if _requested_scopes(args):
                     profile = replace(profile, scopes=_requested_scopes(args) or profile.scopes)
             session = services.session_for(profile)
+            if args.issuer:
+                session.use_metadata(metadata)  # discovered above: not fetched a second time
 
             def show_link(url: str) -> None:
                 _say(
@@ -223,19 +237,16 @@ def run_login(args: argparse.Namespace) -> int:
                 timeout=timeout,
             )
             found = await _find_api(services, session)
-            saved = found or profile
+            saved = found[0] if found else profile
             if saved.audience is None and saved.api_base:
                 # The API's audience, for the inspector's checks: what the token names.
                 saved = replace(saved, audience=audience_of(await session.access_token()))
             store.put(saved, make_current=True)
             store.save()
-            if saved.api_base:
-                me = await ApiKeysService(
-                    ApiClient(services.http, str(saved.api_base), session)
-                ).me()
-                _say(f"Signed in to {saved.name} as {_describe_me(me)}.")
-            else:
-                _say(f"Signed in to {saved.name} as {_describe_user(info)}.")
+            # Who it is: the sign-in already asked /me when the profile had an API, and
+            # _find_api did when it found one; no third request.
+            who = _describe_me(found[1]) if found else _describe_user(info)
+            _say(f"Signed in to {saved.name} as {who}.")
             _say(f"Profile {saved.id!r} is now the current profile.")
             return EXIT_OK
         finally:
@@ -265,7 +276,7 @@ async def _restored(
 def _not_signed_in(session: Session, services: CoreServices) -> str:
     profile = session.profile
     if services.keychain_error is not None:
-        return f"Not signed in to {profile.name}. {services.keychain_error.user_message}"
+        return keychain_problem(profile.name, services.keychain_error)
     if session.signed_out_reason is not None:
         return f"{session.signed_out_reason.user_message} Run: twinedge-desktop login" + (
             f" --profile {profile.id}" if profile.id else ""
@@ -348,20 +359,52 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def token_json(profile: Profile, token: str, info: SessionInfo | None) -> str:
-    """``token --json``, the SDK's contract: exactly these four keys."""
+    """``token --json``, the SDK's contract: the four documented keys first and unchanged
+    (``access_token``, ``expires_at``, ``scopes``, ``profile``), then where the token may
+    be used: the profile's ``api_base`` (null for a sign-in-only profile) and ``issuer``.
+    The SDK sends the token only to that API."""
     return json.dumps(
         {
             "access_token": token,
             "expires_at": _rfc3339(info.access_expires_at if info else None),
             "scopes": list(info.scopes) if info else [],
             "profile": profile.id,
+            "api_base": profile.api_base,
+            "issuer": profile.issuer,
         }
     )
+
+
+# A rejected access token read from stdin: far longer than any real one (a JWT is ~1 KB).
+MAX_REJECTED_BYTES = 64 * 1024
+
+
+def _rejected_token(args: argparse.Namespace) -> str | None:
+    """``--rejected``'s token (``-``: one line of stdin), or None; UsageError when unusable."""
+    value = getattr(args, "rejected", None)
+    if value is None:
+        return None
+    if value == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("--rejected - reads the refused token from stdin; pipe it in.")
+        raw = sys.stdin.buffer.read(MAX_REJECTED_BYTES + 1)
+        if len(raw) > MAX_REJECTED_BYTES:
+            raise UsageError("--rejected: the token on stdin is too long to be an access token.")
+        try:
+            value = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError("--rejected: the token on stdin is not UTF-8 text.") from None
+    value = value.strip()
+    if not value:
+        raise UsageError("--rejected needs the access token the API refused (or - for stdin).")
+    register_secret(value)  # a token, refused or not: hidden from here on
+    return value
 
 
 def run_token(args: argparse.Namespace) -> int:
     async def body(paths: AppPaths, store: ProfileStore) -> int:
         profile = _profile_for(store, args.profile)
+        rejected = _rejected_token(args)
         services = await CoreServices.create(paths, store)
         try:
             # describe=False: a stored token that is still fresh costs no request at all.
@@ -369,7 +412,12 @@ def run_token(args: argparse.Namespace) -> int:
             if not signed_in:
                 _say(_not_signed_in(session, services))
                 return EXIT_FAILED
-            token = await session.access_token()
+            if rejected is not None:
+                # The API refused it: renewed under the cross-process lock, unless the
+                # stored entry already holds another token (another process renewed).
+                token = await session.handle_unauthorized(rejected)
+            else:
+                token = await session.access_token()
             # Registered where it entered (the keychain entry, a token response); again here,
             # the one place this process prints a token, in case a new source is ever added.
             register_secret(token)

@@ -2,7 +2,10 @@
 
 Exit status: 0 valid (or a well-formed API key), 1 invalid, unverified or
 unreadable, 2 bad usage. An unverified token counts as 1: a script asking
-"is this token good?" must not get yes when nobody checked the signature.
+"is this token good?" must not get yes when nobody checked the signature. A
+``--jwks`` source that cannot be used (missing, unreadable, a device, not a key set,
+no keys, unreachable, too slow or too large) is bad usage: exit 2 with the reason,
+and no verdict. "Verified against" names only keys that were used.
 
 "Valid" means the signature verified against the keys given and nothing that was
 checked failed. Without an expected issuer or audience (no ``--issuer``,
@@ -45,6 +48,7 @@ _MARKS = {
     Severity.ERROR: "FAIL",
 }
 _STDIN = "-"
+MAX_LEEWAY_SECONDS = 86_400
 
 
 def exit_code(report: InspectionReport) -> int:
@@ -181,8 +185,10 @@ def run(
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     try:
-        if args.leeway < 0:
-            raise UsageError("--leeway must be zero or more seconds.")
+        if not 0 <= args.leeway <= MAX_LEEWAY_SECONDS:
+            # A day is far beyond any real clock skew; more would accept long-expired tokens
+            # (and a huge number overflowed the time arithmetic).
+            raise UsageError(f"--leeway must be from 0 to {MAX_LEEWAY_SECONDS} seconds.")
         text, input_findings = _read_input(args, stdin)
         settings = _settings(args, text)
         if args.token not in (None, _STDIN):
@@ -206,14 +212,23 @@ def run(
         )
     else:
         report = asyncio.run(_inspect(text, settings, args.leeway))
+    if settings["jwks_source"] is not None and report.key_source_problem is not None:
+        # Keys the person named and that cannot be used (unreadable, not a key set, empty,
+        # endless like /dev/zero, unreachable): the command was asked something it cannot
+        # do, so it is bad usage, and no verdict is printed as if it had been checked.
+        shown = _shown_source(settings["jwks_source"])
+        print(f"twinedge-desktop inspect: --jwks {shown}: {report.key_source_problem}", file=err)
+        return EXIT_USAGE
     try:
         if args.json:
             document = report.to_json()
             document["verified_against"] = {
                 "issuer": settings["issuer"],
                 "audience": settings["audience"],
-                "jwks": _shown_source(settings["jwks_source"]),
+                # Only a source whose keys were used: never one that could not be read.
+                "jwks": _shown_source(settings["jwks_source"]) if report.key_source else None,
                 "from": settings["from"],
+                "keys_used": _shown_source(report.key_source),
             }
             json.dump(document, out, indent=2, ensure_ascii=False, default=str)
             out.write("\n")
@@ -238,10 +253,13 @@ def _print_human(report: InspectionReport, settings: dict[str, Any], out: TextIO
         print("Not checked:", file=out)
         for skipped in verdict.unchecked:
             print(f"  {skipped.what}: {skipped.how}", file=out)
-    where = _shown_source(settings["jwks_source"]) or settings["issuer"]
-    if where:
+    # Only keys that were used are named: "verified against" a source that could not be
+    # read (or was never reached) would claim a check that did not happen.
+    if report.key_source is not None:
+        where = _shown_source(settings["jwks_source"]) or _shown_source(report.key_source)
         origin = f" ({settings['from']})" if settings["from"] else ""
-        print(f"Verified against: {where}{origin}", file=out)
+        label = "Verified against" if report.verified else "Checked against (did not verify)"
+        print(f"{label}: {where}{origin}", file=out)
     if report.leeway_seconds is not None:
         skew = report.clock_skew_seconds
         skew_text = f"; issuer clock skew {skew:+.0f} s" if skew is not None else ""

@@ -21,7 +21,15 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, say
+from twinedge_desktop.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    add_profile_option,
+    say,
+    terminal_safe,
+)
 from twinedge_desktop.cli.session import run_async_command, signed_in
 
 if TYPE_CHECKING:
@@ -80,8 +88,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     revoke.add_argument("reference", metavar="ID|PREFIX", help="the key's id or prefix")
     revoke.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
+    add_profile_option(parser, "profile (default: the current one)")
     for sub in (listing, create, revoke):
-        sub.add_argument("--profile", metavar="P", help="profile (default: the current one)")
+        add_profile_option(sub, "profile (default: the current one)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -130,7 +139,9 @@ def describe_expiry(key: ApiKey, now: datetime) -> str:
 
 
 def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    """Server text for one table cell: runs of whitespace folded to one space, everything
+    else that could drive the terminal escaped (``terminal_safe``), then cut to ``width``."""
+    text = terminal_safe(" ".join(text.split()))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -153,7 +164,7 @@ async def _list(args: argparse.Namespace) -> int:
     for key in keys:
         rows.append(
             (
-                mask_prefix(key.prefix),
+                terminal_safe(mask_prefix(key.prefix)),
                 _clip(key.name, 28),
                 key.status(now),
                 _clip(" ".join(key.scopes), 36),
@@ -179,21 +190,32 @@ def parse_expiry(args: argparse.Namespace, now: datetime) -> datetime | None:
     if getattr(args, "no_expiry", False):
         return None
     if args.expires:
+        from twinedge_desktop.api.models import TimeFormatError, parse_time
+
         text = str(args.expires).strip()
         try:
             if len(text) == 10:  # YYYY-MM-DD
-                moment = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+                moment: datetime | None = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
             else:
-                moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-                if moment.tzinfo is None:
-                    raise ValueError("no time zone")
-        except ValueError:
+                # The API's own reader: every failure is a sentence, never an OverflowError
+                # (``9999-12-31T23:59:59-23:59`` is past the year 9999 once in UTC).
+                moment = parse_time(text)
+        except TimeFormatError as exc:
             raise UsageError(
-                f"--expires {text!r} is not a date: use YYYY-MM-DD or an RFC 3339 time such as "
+                f"--expires: {exc}. Use YYYY-MM-DD or an RFC 3339 time such as "
                 "2030-01-31T12:00:00Z."
             ) from None
+        except ValueError:
+            raise UsageError(
+                f"--expires {text[:40]!r} is not a date: use YYYY-MM-DD or an RFC 3339 time "
+                "such as 2030-01-31T12:00:00Z."
+            ) from None
+        if moment is None:
+            raise UsageError("--expires needs a date: YYYY-MM-DD or an RFC 3339 time.")
         if moment <= now:
-            raise UsageError(f"--expires {text!r} is in the past; a key must expire in the future.")
+            raise UsageError(
+                f"--expires {text[:40]!r} is in the past; a key must expire in the future."
+            )
         return moment.astimezone(UTC)
     days = DEFAULT_DAYS if args.days is None else int(args.days)
     if not 1 <= days <= MAX_DAYS:
@@ -252,8 +274,8 @@ async def _create(args: argparse.Namespace) -> int:
         else "never expires"
     )
     say(
-        f"Created “{key.name}” ({mask_prefix(key.prefix)}, id {key.id}) with "
-        f"{' '.join(key.scopes)}; {expiry}."
+        f"Created “{terminal_safe(key.name)}” ({terminal_safe(mask_prefix(key.prefix))}, id "
+        f"{terminal_safe(key.id)}) with {terminal_safe(' '.join(key.scopes))}; {expiry}."
     )
     if key.expires_at is None:
         say(
@@ -330,15 +352,25 @@ async def _revoke(args: argparse.Namespace) -> int:
         now = utc_now()
         shown = _shown_reference(str(args.reference))
         if not matches:
-            say(f"No key of yours has the id or prefix {shown}. See: twinedge-desktop keys list")
+            say(
+                f"No key of yours has the id or prefix {terminal_safe(shown)}. "
+                "See: twinedge-desktop keys list"
+            )
             return EXIT_FAILED
         if len(matches) > 1:
-            say(f"{shown} matches {len(matches)} keys; give the id or a longer prefix:")
+            say(
+                f"{terminal_safe(shown)} matches {len(matches)} keys; give the id or a longer "
+                "prefix:"
+            )
             for key in matches:
-                say(f"  {key.id}  {mask_prefix(key.prefix)}  {key.status(now):8}  {key.name}")
+                say(
+                    terminal_safe(
+                        f"  {key.id}  {mask_prefix(key.prefix)}  {key.status(now):8}  {key.name}"
+                    )
+                )
             return EXIT_USAGE
         key = matches[0]
-        label = f"“{key.name}” ({mask_prefix(key.prefix)}, id {key.id})"
+        label = terminal_safe(f"“{key.name}” ({mask_prefix(key.prefix)}, id {key.id})")
         if key.revoked_at is not None:
             say(f"{label} was already revoked on {key.revoked_at:%Y-%m-%d %H:%M} UTC.")
             return EXIT_OK

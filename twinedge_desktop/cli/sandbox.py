@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from twinedge_desktop.redaction import RedactingFilter
+    from twinedge_desktop.redaction import RedactingFilter, register_secret
     from twinedge_desktop.sandbox.datafile import DataFileInUse
     from twinedge_desktop.sandbox.embedded import bind_socket, make_server, url_host
     from twinedge_desktop.sandbox.state import open_state
@@ -147,6 +147,10 @@ def run(args: argparse.Namespace) -> int:
         sock.close()
         print(f"error: cannot open the sandbox data {args.data!r}: {exc}", file=sys.stderr)
         return 1
+    # The banner shows both (its job); the log must not, wherever they turn up in it
+    # (an access-log line with one pasted into a query string, say).
+    register_secret(state.service_client_secret)
+    register_secret(args.password)
     server = make_server(
         state, sock, access_log=bool(getattr(args, "access_log", False)), log_level="info"
     )

@@ -2,9 +2,10 @@
 
 Exit codes (so it can run as a pre-commit hook):
 - 1 when a key is found that still works or may: signed in, an **active** key of
-  yours; not signed in (or the list of keys could not be read), **any**
+  yours or a key that is **not yours** (another person's key works for whoever finds
+  it too); not signed in (or the list of keys could not be read), **any**
   checksum-valid key, since nobody could tell it is harmless;
-- 0 otherwise: nothing found, or only revoked, expired or not-yours keys, or keys
+- 0 otherwise: nothing found, or only revoked or expired keys of yours, or keys
   only in files git ignores (on disk, never committed: the seed's own advice is
   to keep a key in an ignored ``.env``);
 - 2 bad usage (a path that does not exist, a bad option value).
@@ -23,7 +24,14 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_OK, UsageError, say
+from twinedge_desktop.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_profile_option,
+    say,
+    terminal_safe,
+)
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.models import ApiKey
@@ -44,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also scan every commit of the git history (all branches and tags)",
     )
+    parser.add_argument(
+        "--staged",
+        action="store_true",
+        help="scan what the next commit would hold (the staged versions, from git's index) "
+        "instead of the files on disk: for a pre-commit hook",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
         "--exclude",
@@ -60,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="MB",
         help=f"skip (and report) files larger than this (default {DEFAULT_MAX_FILE_MB} MB)",
     )
-    parser.add_argument("--profile", metavar="P", help="profile whose keys to match against")
+    add_profile_option(parser, "profile whose keys to match against")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,6 +95,7 @@ def _request(args: argparse.Namespace) -> Any:
     return ScanRequest(
         paths=paths,
         history=bool(args.git),
+        staged=bool(getattr(args, "staged", False)),
         exclude=tuple(args.exclude),
         max_file_size=int(args.max_file_size) * 1024 * 1024,
     )
@@ -118,7 +133,7 @@ async def _scan(args: argparse.Namespace) -> int:
     finally:
         progress.clear()
     for warning in report.warnings:
-        say(f"Warning: {_safe(warning)}")
+        say(f"Warning: {terminal_safe(warning)}")
     keys, account_note, profile_id = await _account_keys(args, report)
     from twinedge_desktop.scan.match import match_findings
     from twinedge_desktop.timefmt import utc_now
@@ -161,17 +176,6 @@ async def _account_keys(
 # -- output -------------------------------------------------------------------------------------
 
 
-def _safe(text: str) -> str:
-    """Text for a terminal: control characters (a newline in a file name could forge a line)
-    and undecodable bytes shown as escapes."""
-    return "".join(
-        ch
-        if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF
-        else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
-        for ch in text
-    )
-
-
 def _megabytes(count: int) -> str:
     return f"{count / 1_000_000:,.1f} MB"
 
@@ -181,8 +185,13 @@ def revoke_command(prefix: str, profile: str | None) -> str:
 
 
 def _occurrence_text(o: Occurrence) -> str:
+    from twinedge_desktop.scan.model import Source
+
+    if o.source is Source.STAGED:
+        note = f"  ({o.encoding})" if o.encoding else ""
+        return f"staged {terminal_safe(o.location)}{note}"
     if o.commit is None:
-        text = _safe(o.location)
+        text = terminal_safe(o.location)
         notes = []
         if o.git_ignored:
             notes.append("ignored by git: not committed")
@@ -194,7 +203,9 @@ def _occurrence_text(o: Occurrence) -> str:
     if o.encoding:
         notes.append(o.encoding)
     note = "; ".join(n for n in notes if n)
-    return f"history {o.commit[:10]} {when} {_safe(o.location)}" + (f"  ({note})" if note else "")
+    return f"history {o.commit[:10]} {when} {terminal_safe(o.location)}" + (
+        f"  ({note})" if note else ""
+    )
 
 
 def _status_line(m: MatchedFinding, now: Any) -> str:
@@ -205,9 +216,11 @@ def _status_line(m: MatchedFinding, now: Any) -> str:
     head = f"{m.finding.masked}  {STATUS_TEXT[m.status]}"
     if key is None:
         return head
-    details = [f"key “{_safe(key.name)}”"]
+    if m.status is KeyStatus.UNKNOWN:  # yours, but the server's record of it is damaged
+        head = f"{m.finding.masked}  unknown (the server's record of this key is damaged)"
+    details = [f"key “{terminal_safe(key.name)}”"]
     if key.created_by:
-        details.append(f"created by {_safe(key.created_by)}")
+        details.append(f"created by {terminal_safe(key.created_by)}")
     if m.status is KeyStatus.REVOKED and key.revoked_at is not None:
         details.append(f"revoked {key.revoked_at:%Y-%m-%d}")
     elif m.status is KeyStatus.EXPIRED and key.expires_at is not None:
@@ -225,6 +238,13 @@ def _advice(m: MatchedFinding, profile: str | None) -> list[str]:
     if status is KeyStatus.ACTIVE:
         lines.append("  It works: revoke it now, then give what uses it a new key (rotate):")
         lines.append(f"    {revoke_command(m.finding.prefix, profile)}")
+    elif status is KeyStatus.UNKNOWN and m.key is not None:
+        lines.append(
+            "  Treat it as active: it is one of your keys, but whether it expired or was "
+            f"revoked could not be read ({terminal_safe(m.key.problem or 'damaged')}). "
+            "Revoke it:"
+        )
+        lines.append(f"    {revoke_command(m.finding.prefix, profile)}")
     elif status is KeyStatus.UNKNOWN:
         lines.append(
             "  Treat it as active. Sign in (twinedge-desktop login) to see whose it is; if it is "
@@ -233,14 +253,30 @@ def _advice(m: MatchedFinding, profile: str | None) -> list[str]:
         lines.append(f"    {revoke_command(m.finding.prefix, profile)}")
     elif status is KeyStatus.NOT_YOURS:
         lines.append(
-            "  Not among your keys: it may be another person's or another organisation's. "
-            "Tell its owner, who can revoke it."
+            "  Not among your keys, so it may well work: it is another person's or another "
+            "organisation's. Do not commit it; tell its owner (or an admin of your "
+            "organisation), who can revoke it."
         )
     else:
         lines.append("  It no longer works; remove it from these files when convenient.")
     if m.finding.only_in_ignored_files:
         lines.append("  Only in files git ignores: not committed (does not fail the scan).")
-    if any(o.commit for o in m.finding.occurrences):
+    from twinedge_desktop.scan.model import Source
+
+    if any(o.source is Source.STAGED for o in m.finding.occurrences):
+        lines.append(
+            "  It is staged for the next commit: take it out of the file and stage the file "
+            "again (git add), or unstage it (git restore --staged FILE)."
+        )
+    from twinedge_desktop.scan.engine import COMMIT_MESSAGE_PATH
+
+    in_messages = [o for o in m.finding.occurrences if o.commit and o.path == COMMIT_MESSAGE_PATH]
+    if in_messages:
+        lines.append(
+            "  It is in a commit message: only rewriting history removes it (and not from "
+            "clones); revoking is what makes it harmless."
+        )
+    if any(o.commit and o.path != COMMIT_MESSAGE_PATH for o in m.finding.occurrences):
         where = "still in HEAD and in" if m.finding.in_head else "no longer in HEAD, but still in"
         lines.append(
             f"  It is {where} git history: deleting the file does not remove it from the "
@@ -275,7 +311,8 @@ def _print_human(report: ScanReport, matched: list[MatchedFinding], profile: str
     for advice in report.ignore_advice:
         out.append("")
         out.append(
-            f"{_safe(advice.repository)}: .gitignore does not cover {', '.join(advice.missing)}. "
+            f"{terminal_safe(advice.repository)}: .gitignore does not cover "
+            f"{', '.join(advice.missing)}. "
             "Never commit keys: add these lines to .gitignore and keep keys in environment "
             "variables (TWINEDGE_API_KEY)."
         )
@@ -284,7 +321,7 @@ def _print_human(report: ScanReport, matched: list[MatchedFinding], profile: str
     listed_large = [s for s in report.skipped if s.reason.value == "too_large"]
     for skipped in listed_large[:20]:
         where = f" (history, {skipped.commit[:10]})" if skipped.commit else ""
-        out.append(f"  skipped, too large: {_safe(skipped.path)}{where}")
+        out.append(f"  skipped, too large: {terminal_safe(skipped.path)}{where}")
     print("\n".join(out), flush=True)
 
 

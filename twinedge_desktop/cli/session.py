@@ -21,7 +21,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from twinedge_desktop.cli.common import EXIT_FAILED, EXIT_USAGE, UsageError, say
+from twinedge_desktop.cli.common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    UsageError,
+    keychain_problem,
+    say,
+)
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.apps import OAuthAppsService
@@ -86,9 +92,7 @@ async def signed_in(profile_name: str | None, *, purpose: str) -> AsyncIterator[
     try:
         login = login_command(profile)
         if services.keychain_error is not None:
-            raise NotSignedIn(
-                f"Not signed in to {profile.name}. {services.keychain_error.user_message}"
-            )
+            raise NotSignedIn(keychain_problem(profile.name, services.keychain_error))
         session = services.session_for(profile)
         if not await session.restore():
             reason = session.signed_out_reason
@@ -151,6 +155,8 @@ def run_async_command(
     except (SignInError, ApiError, KeychainUnavailable) as exc:
         say(f"Error: {exc.user_message}")
         return EXIT_FAILED
+    except BrokenPipeError:
+        raise  # the reader of stdout left (`| head`): main() ends quietly
     except OSError as exc:
         say(f"Error: {redact(str(exc)) or type(exc).__name__}")
         return EXIT_FAILED

@@ -308,6 +308,17 @@ def _api_key(row: Sequence[Any]) -> ApiKeyRow:
     )
 
 
+def storable(text: str) -> bool:
+    """Whether UTF-8 (so SQLite) can carry ``text``: a lone surrogate such as ``"\\ud800"``
+    (valid in JSON, ``\\ud800`` escaped) cannot, and binding it raises
+    ``UnicodeEncodeError``, a 500. A lookup of such text finds nothing instead."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class Storage:
     """All reads and writes of the sandbox's state; autocommit, one statement or one
     explicit transaction per operation, so a dropped connection never loses a commit."""
@@ -355,6 +366,8 @@ class Storage:
         )
 
     def _user(self, where: str, value: str) -> User | None:
+        if not storable(value):
+            return None  # nothing stored can equal it (and SQLite could not take it)
         row = self._db.execute(
             f"SELECT sub, email, name, org, scopes, password_hash FROM users WHERE {where} = ?",  # noqa: S608 (column names are constants)
             (value,),
@@ -581,6 +594,8 @@ class Storage:
             )
 
     def api_key_by_id(self, key_id: str) -> ApiKeyRow | None:
+        if not storable(key_id):
+            return None
         row = self._db.execute(
             f"SELECT {_API_KEY_COLUMNS} FROM api_keys WHERE id = ?",  # noqa: S608
             (key_id,),

@@ -36,6 +36,15 @@ from twinedge_desktop.keyformat import KeyCheck, check_key
 # boundary is checked in ``find_keys`` (see the module docstring for why).
 CANDIDATE = re.compile(rb"te_[0-9A-Za-z]{38}(?![0-9A-Za-z])")
 _BASE62_BYTES = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+# An escape just before ``te_`` ends the previous token even though its last character is
+# base62: ``\n``/``\t`` (and any backslash + one character), ``\xNN``, ``\uNNNN``,
+# ``\UNNNNNNNN``, octal ``\NNN`` and URL encoding ``%XX`` ("A=1\nte_…" in JSON,
+# "Bearer%20te_…" in a logged URL). Checked on the few bytes before a candidate only.
+_ESCAPE_BEFORE = re.compile(
+    rb"(?:\\[0-9A-Za-z]|\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
+    rb"|\\[0-7]{1,3}|%[0-9A-Fa-f]{2})\Z"
+)
+_ESCAPE_LOOKBACK = 10  # the longest escape: \UNNNNNNNN
 BINARY_SNIFF_BYTES = 8192
 
 # Longest BOMs first: the UTF-32-LE BOM begins with the UTF-16-LE one.
@@ -82,7 +91,11 @@ def _valid_keys(data: bytes) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     for match in CANDIDATE.finditer(data):
         start = match.start()
-        if start and data[start - 1] in _BASE62_BYTES:
+        if (
+            start
+            and data[start - 1] in _BASE62_BYTES
+            and _ESCAPE_BEFORE.search(data, max(0, start - _ESCAPE_LOOKBACK), start) is None
+        ):
             continue  # "xte_…": the middle of a longer token, not a key
         candidate = match.group().decode("ascii")
         if check_key(candidate) is KeyCheck.VALID:

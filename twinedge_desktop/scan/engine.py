@@ -77,10 +77,15 @@ def default_workers() -> int:
 
 @dataclass(frozen=True)
 class ScanRequest:
-    """What to scan. ``exclude`` applies to working trees only: history hides nothing."""
+    """What to scan. ``exclude`` applies to working trees only: history hides nothing.
+
+    ``staged``: instead of the files on disk, what the next commit of each repository
+    holds under ``paths`` (its index, the staged versions), for a pre-commit hook.
+    """
 
     paths: tuple[str, ...]
     history: bool = False
+    staged: bool = False
     exclude: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     workers: int = field(default_factory=default_workers)
@@ -166,23 +171,26 @@ def scan(
         if not os.path.exists(absolute):
             run.warn(f"{given}: no such file or directory")
             continue
-        worktree_hits = _scan_root(run, given, absolute)
-        wants_git = worktree_hits or request.history or request.check_gitignore
+        worktree_hits = [] if request.staged else _scan_root(run, given, absolute)
+        wants_git = worktree_hits or request.history or request.staged or request.check_gitignore
         top = run.toplevel(absolute) if wants_git else None
         _record_worktree_hits(run, top, worktree_hits)
         if top is not None:
             relative = os.path.relpath(absolute, top)
             repos.setdefault(top, []).append("" if relative == "." else relative)
-        elif request.history:
+        elif request.history or request.staged:
             run.warn(
                 f"{given}: not in a git repository"
                 + ("" if gitutil.git_executable() else " (git is not installed)")
-                + "; its history was not scanned"
+                + "; "
+                + ("nothing is staged there" if request.staged else "its history was not scanned")
             )
     for top, pathspecs in repos.items():
         run.check_cancel()
         if request.check_gitignore:
             _check_ignore_advice(run, top)
+        if request.staged:
+            _scan_staged(run, top, [] if "" in pathspecs else sorted(set(pathspecs)))
         if request.history:
             # A whole-repository scan if any path given was its top directory.
             pathspec = [] if "" in pathspecs else sorted(set(pathspecs))
@@ -213,9 +221,12 @@ def scan(
     )
 
 
+_SOURCE_ORDER = {Source.WORKTREE: 0, Source.STAGED: 1, Source.HISTORY: 2}
+
+
 def _occurrence_order(o: Occurrence) -> tuple[int, str, float, str, int]:
     stamp = o.author_date.timestamp() if o.author_date is not None else 0.0
-    return (0 if o.source is Source.WORKTREE else 1, o.repository or "", stamp, o.path, o.offset)
+    return (_SOURCE_ORDER[o.source], o.repository or "", stamp, o.path, o.offset)
 
 
 # -- working tree -----------------------------------------------------------------------------
@@ -326,6 +337,50 @@ def _check_ignore_advice(run: _Run, top: Path) -> None:
         run.advice.append(IgnoreAdvice(repository=mask_keys(str(top)), missing=missing))
 
 
+# -- staged (the index) ---------------------------------------------------------------------------
+
+
+def _scan_staged(run: _Run, top: Path, pathspec: Sequence[str]) -> None:
+    """The staged version of every file the next commit adds or changes: read from the
+    index's blobs (``git cat-file --batch``), never from the working tree, which may differ
+    (a key staged, then deleted on disk, is still committed)."""
+    repository = mask_keys(str(top))
+    try:
+        staged = gitutil.staged_blobs(top, pathspec, run.cancel)
+        sizes = history.blob_sizes(top, [oid for _, oid in staged], run.cancel)
+        paths_of: dict[str, list[str]] = {}
+        for path, oid in staged:
+            size = sizes.get(oid)
+            if size is None:
+                continue
+            if size > run.request.max_file_size:
+                run.skip(Skipped(path, SkipReason.TOO_LARGE, size, repository=repository))
+                continue
+            paths_of.setdefault(oid, []).append(path)
+        for oid, content in history.iter_blobs(top, list(paths_of), run.cancel):
+            result = find_keys(content)
+            run.stats.files_scanned += len(paths_of[oid])
+            run.stats.bytes_scanned += len(content) * len(paths_of[oid])
+            for path in paths_of[oid]:
+                run.progress(path)
+                for hit in result.hits:
+                    run.record(
+                        hit.key,
+                        Occurrence(
+                            source=Source.STAGED,
+                            path=mask_keys(path),
+                            line=hit.line,
+                            column=hit.column,
+                            offset=hit.offset,
+                            binary=hit.line is None,
+                            encoding=result.encoding,
+                            repository=repository,
+                        ),
+                    )
+    except GitError as exc:
+        run.warn(f"{repository}: staged files not scanned: {exc}")
+
+
 # -- history ------------------------------------------------------------------------------------
 
 
@@ -368,6 +423,7 @@ def _scan_history(run: _Run, top: Path, pathspec: Sequence[str]) -> None:
                 blob_hits[oid] = result.hits
                 encodings[oid] = result.encoding
             run.progress(introduced[oid][0].path)
+        _scan_commit_messages(run, top, pathspec, repository)
         if not blob_hits:
             return
         head = history.head_tree(top)
@@ -400,6 +456,29 @@ def _scan_history(run: _Run, top: Path, pathspec: Sequence[str]) -> None:
         run.warn(f"{repository}: history not scanned: {exc}")
     finally:
         run.phase = "files"
+
+
+COMMIT_MESSAGE_PATH = "(commit message)"
+
+
+def _scan_commit_messages(run: _Run, top: Path, pathspec: Sequence[str], repository: str) -> None:
+    """Keys in commit messages: as public as the files, and kept as long."""
+    for message in history.commit_messages(top, pathspec, run.cancel):
+        for hit in find_keys(message.text).hits:
+            run.record(
+                hit.key,
+                Occurrence(
+                    source=Source.HISTORY,
+                    path=COMMIT_MESSAGE_PATH,
+                    line=hit.line,
+                    column=hit.column,
+                    offset=hit.offset,
+                    binary=hit.line is None,
+                    repository=repository,
+                    commit=message.commit,
+                    author_date=message.author_date,
+                ),
+            )
 
 
 # -- async ----------------------------------------------------------------------------------------

@@ -46,8 +46,10 @@ _REPOSITORY_ENV = (
 )
 
 
-def _env() -> dict[str, str]:
+def _env(index_file: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_ENV}
+    if index_file is not None:
+        env["GIT_INDEX_FILE"] = index_file
     env.update(
         {
             "GIT_TERMINAL_PROMPT": "0",
@@ -82,8 +84,10 @@ def run_git(
     stdin: bytes | None = None,
     ok_codes: Sequence[int] = (0,),
     cancel: threading.Event | None = None,
+    index_file: str | None = None,
 ) -> bytes:
     """Run git and return its stdout; GitError with git's own first line on failure.
+    ``index_file``: use that index instead of the repository's own (a hook's).
 
     Output is read in 1 MiB chunks so a cancellation ends a long ``git log`` at once
     (the process is killed) instead of after it finishes.
@@ -96,7 +100,7 @@ def run_git(
                 stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=errors,
-                env=_env(),
+                env=_env(index_file),
             )
         except OSError as exc:
             raise GitError(f"git could not be started: {exc.strerror or exc}") from None
@@ -185,3 +189,51 @@ def check_ignored(repo: Path, paths: Sequence[str], *, no_index: bool = False) -
         if source and pattern and not pattern.startswith(b"!"):
             ignored.add(os.fsdecode(pathname))
     return ignored
+
+
+def hook_index_for(repo: Path) -> str | None:
+    """The index a running git hook gave us (``GIT_INDEX_FILE``), when it is ``repo``'s.
+
+    ``git commit PATH…`` and ``git commit -a`` stage into a temporary index and hand it to
+    the pre-commit hook in ``GIT_INDEX_FILE``: that, not ``.git/index``, is what will be
+    committed. It is used only for the repository it belongs to (a file inside that
+    repository's git directory); every other repository keeps its own index.
+    """
+    given = os.environ.get("GIT_INDEX_FILE")
+    if not given:
+        return None
+    try:
+        git_dir = os.fsdecode(run_git(repo, ["rev-parse", "--absolute-git-dir"]).rstrip(b"\n"))
+    except GitError:
+        return None
+    index = os.path.realpath(given)  # relative to the hook's directory: its working tree
+    common = os.path.realpath(git_dir)
+    return index if os.path.commonpath([index, common]) == common else None
+
+
+def staged_blobs(
+    repo: Path, pathspec: Sequence[str], cancel: threading.Event | None
+) -> list[tuple[str, str]]:
+    """``(path, blob id)`` of every file the next commit would add or change under
+    ``pathspec`` (relative to ``repo``): ``git diff --cached`` names them (against the
+    empty tree before the first commit), the index gives their staged blobs."""
+    index = hook_index_for(repo)
+    names = run_git(
+        repo,
+        ["diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=ACMRT",
+         "--", *pathspec],
+        cancel=cancel,
+        index_file=index,
+    )  # fmt: skip
+    wanted = {name for name in names.split(b"\0") if name}
+    if not wanted:
+        return []
+    listing = run_git(repo, ["ls-files", "-s", "-z"], cancel=cancel, index_file=index)
+    staged: list[tuple[str, str]] = []
+    for entry in listing.split(b"\0"):
+        meta, _, path = entry.partition(b"\t")
+        parts = meta.split()
+        # mode, blob id, stage: regular files (100644/100755) only, not symlinks or submodules
+        if path in wanted and len(parts) == 3 and parts[0].startswith(b"100"):
+            staged.append((os.fsdecode(path), parts[1].decode("ascii")))
+    return staged

@@ -203,6 +203,45 @@ def iter_blobs(
         writer.join(timeout=5)
 
 
+@dataclass(frozen=True, slots=True)
+class CommitMessage:
+    """A reachable commit's message (subject and body, as git stores it)."""
+
+    commit: str
+    author_date: datetime
+    text: bytes
+
+
+def commit_messages(
+    repo: Path, pathspec: Sequence[str], cancel: threading.Event | None
+) -> list[CommitMessage]:
+    """The message of every reachable commit (touching ``pathspec``) that holds ``te_``.
+
+    A key pasted into a commit message ("rotated te_…", a quoted config) is as public
+    as one in a file. git selects the few messages holding the literal ``te_``
+    (``--grep -F``, in git's own process), so a long history costs one pass and the
+    output stays small; the checksum then decides what is a key.
+    """
+    out = run_git(
+        repo,
+        ["-c", "log.showSignature=false", "log", "--all", "-z", "--no-color",
+         "--fixed-strings", "--grep=te_", "--format=%H %aI%n%B", "--", *pathspec],
+        cancel=cancel,
+    )  # fmt: skip
+    messages: list[CommitMessage] = []
+    for record in out.split(b"\0"):
+        header, _, text = record.lstrip(b"\n").partition(b"\n")
+        fields = header.decode("ascii", "replace").split(" ", 1)
+        if len(fields) != 2 or not text:
+            continue
+        try:
+            date = datetime.fromisoformat(fields[1])
+        except ValueError:
+            continue
+        messages.append(CommitMessage(commit=fields[0], author_date=date, text=text))
+    return messages
+
+
 def head_tree(repo: Path) -> dict[str, str]:
     """path → blob id of every file in HEAD's tree ({} for a repository without commits)."""
     try:

@@ -49,13 +49,20 @@ class MatchedFinding:
         """
         if self.finding.only_in_ignored_files:
             return False
-        return self.status in (KeyStatus.ACTIVE, KeyStatus.UNKNOWN)
+        return self.status in (KeyStatus.ACTIVE, KeyStatus.UNKNOWN, KeyStatus.NOT_YOURS)
 
 
 def match_findings(
     findings: Sequence[KeyFinding], keys: Sequence[ApiKey] | None, now: datetime
 ) -> list[MatchedFinding]:
-    """Each finding with its status; ``keys`` None means "not signed in" (all unknown)."""
+    """Each finding with its status; ``keys`` None means "not signed in" (all unknown).
+
+    Never raises for what the server sent. A key the server sent damaged (see
+    ``ApiKey.problem``) is matched by its prefix when that was readable: its status is
+    ``UNKNOWN`` (its expiry or revocation could not be read, so it may work), with the
+    key attached so the person sees which of theirs it is. An entry without a readable
+    prefix cannot be matched and is left out of matching.
+    """
     if keys is None:
         return [MatchedFinding(f, KeyStatus.UNKNOWN, None) for f in findings]
     by_prefix = {key.prefix: key for key in keys if key.prefix}
@@ -65,5 +72,13 @@ def match_findings(
         if key is None:
             matched.append(MatchedFinding(finding, KeyStatus.NOT_YOURS, None))
         else:
-            matched.append(MatchedFinding(finding, KeyStatus(key.status(now)), key))
+            matched.append(MatchedFinding(finding, _status_of(key, now), key))
     return matched
+
+
+def _status_of(key: ApiKey, now: datetime) -> KeyStatus:
+    status = key.status(now)
+    try:
+        return KeyStatus(status)
+    except ValueError:  # "damaged": whether it still works is unknown
+        return KeyStatus.UNKNOWN

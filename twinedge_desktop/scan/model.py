@@ -38,10 +38,12 @@ def mask_keys(text: str) -> str:
 
 
 class Source(StrEnum):
-    """Where an occurrence was seen: a file on disk now, or a file version in git history."""
+    """Where an occurrence was seen: a file on disk now, a file version in git history, or
+    a file's staged version (what the next commit would hold: the index)."""
 
     WORKTREE = "worktree"
     HISTORY = "history"
+    STAGED = "staged"
 
 
 class SkipReason(StrEnum):
@@ -72,7 +74,7 @@ class Occurrence:
     offset: int
     binary: bool = False
     encoding: str | None = None  # "utf-16"/"utf-32" when the text was decoded from it
-    repository: str | None = None
+    repository: str | None = None  # history and staged: the repository's top directory
     commit: str | None = None
     author_date: datetime | None = None
     file_at_head: bool | None = None  # history: the path still exists in HEAD's tree

@@ -151,6 +151,9 @@ class InspectionReport:
     key_prefix: str | None = None  # for API keys: the safe-to-show first 12 characters
     verified: bool = False  # True when a signature check ran and passed
     key_source: str | None = None  # where the verification key came from, for display
+    # Why the keys asked for (a --jwks source, an issuer's key set) could not be used: the
+    # signature was then not checked at all. None when keys were found, or none were asked for.
+    key_source_problem: str | None = None
     leeway_seconds: int | None = None  # the leeway used for exp / nbf / iat (None: not checked)
     clock_skew_seconds: float | None = None  # issuer clock minus ours, from its Date header
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))

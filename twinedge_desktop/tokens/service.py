@@ -211,6 +211,7 @@ class TokenInspector:
         allowed, removed = usable_algorithms(algorithms)
         findings.extend(removed)
         keyset: KeySet | None = None
+        key_problem: str | None = None
         verified = False
         decode_errors = {f.check for f in decoded.findings if f.severity is Severity.ERROR}
         if "alg" in decode_errors:
@@ -252,7 +253,8 @@ class TokenInspector:
                         want_kid=kid if isinstance(kid, str) else None,
                     )
                 except KeySourceError as exc:
-                    findings.append(Finding("key", Severity.WARNING, str(exc)))
+                    key_problem = str(exc)
+                    findings.append(Finding("key", Severity.WARNING, key_problem))
                     findings.append(
                         Finding(
                             "signature",
@@ -278,6 +280,7 @@ class TokenInspector:
             keyset=keyset,
             verified=verified,
             signature_unchecked=signature_unchecked,
+            key_problem=key_problem,
         )
 
     def _report(
@@ -291,6 +294,7 @@ class TokenInspector:
         keyset: KeySet | None,
         verified: bool,
         signature_unchecked: bool = False,
+        key_problem: str | None = None,
     ) -> InspectionReport:
         now = self._clock()
         findings = list(decoded.findings) + extra
@@ -328,6 +332,7 @@ class TokenInspector:
             key_prefix=decoded.key_prefix,
             verified=verified,
             key_source=keyset.source if keyset else None,
+            key_source_problem=key_problem,
             leeway_seconds=leeway if claims is not None else None,
             clock_skew_seconds=round(skew, 1) if skew is not None else None,
         )

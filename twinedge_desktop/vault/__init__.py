@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from twinedge_desktop.vault.standins import SwitchableStore, UnavailableStore
 from twinedge_desktop.vault.store import (
+    DEFAULT_SERVICE as KEYCHAIN_SERVICE,
+)
+from twinedge_desktop.vault.store import (
     MAX_ENTRY_BYTES,
     CredentialStore,
     KeychainUnavailable,
@@ -21,6 +24,7 @@ from twinedge_desktop.vault.store import (
 )
 
 __all__ = [
+    "KEYCHAIN_SERVICE",
     "MAX_ENTRY_BYTES",
     "CredentialStore",
     "KeychainUnavailable",

@@ -13,7 +13,9 @@ import logging
 import os
 import sys
 import threading
-from typing import Any, Protocol, runtime_checkable
+import time
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +24,16 @@ log = logging.getLogger(__name__)
 MAX_ENTRY_BYTES = 2500
 
 DEFAULT_SERVICE = "twinedge-desktop"
+
+# A read racing another process's write of the same entry can find the item it was just
+# told about already replaced (the Secret Service swaps the item: search → item gone →
+# ItemNotFoundException; seen once in ~280 reads with a writer running; a write can meet
+# the same). Such a call is tried again, a few milliseconds later, a few times; every
+# other failure is reported at once. Worst case added: 5 + 10 + 20 ms. Not retried: an
+# ItemNotFoundException that made secretstorage try to create a collection (it prompts).
+TRANSIENT_RETRY_PAUSES: tuple[float, ...] = (0.005, 0.010, 0.020)
+
+_T = TypeVar("_T")
 
 
 @runtime_checkable
@@ -173,7 +185,7 @@ class KeyringStore:
 
     def get(self, key: str) -> str | None:
         try:
-            value = self._backend.get_password(self._service, key)
+            value = _retrying_transient(lambda: self._backend.get_password(self._service, key))
         except Exception as exc:
             raise _translate(exc) from None
         return None if value is None else str(value)
@@ -181,7 +193,8 @@ class KeyringStore:
     def set(self, key: str, value: str) -> None:
         _check_size(value)
         try:
-            self._backend.set_password(self._service, key, value)
+            # A write replaces the item whole: trying it again is harmless.
+            _retrying_transient(lambda: self._backend.set_password(self._service, key, value))
         except Exception as exc:
             raise _translate(exc) from None
 
@@ -189,11 +202,33 @@ class KeyringStore:
         from keyring.errors import PasswordDeleteError
 
         try:
-            self._backend.delete_password(self._service, key)
+            _retrying_transient(lambda: self._backend.delete_password(self._service, key))
         except PasswordDeleteError:
             return  # not there: nothing to delete
         except Exception as exc:
             raise _translate(exc) from None
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """The item a search just found was replaced or removed by another process's write
+    (secretstorage's ItemNotFoundException; checked by name, so no platform imports it)."""
+    kind = type(exc)
+    return kind.__name__ == "ItemNotFoundException" and kind.__module__.startswith("secretstorage")
+
+
+def _retrying_transient(call: Callable[[], _T]) -> _T:
+    """``call()``, tried again after :data:`TRANSIENT_RETRY_PAUSES` while it fails only
+    because another process replaced the item under it. Blocking: runs in a worker thread
+    like every keychain call."""
+    for pause in TRANSIENT_RETRY_PAUSES:
+        try:
+            return call()
+        except Exception as exc:
+            if not _is_transient(exc):
+                raise
+            log.debug("The keychain item changed under a read; reading again")
+            time.sleep(pause)
+    return call()
 
 
 _UNLOCK_HINT = (
@@ -210,13 +245,14 @@ def _translate(exc: BaseException) -> KeychainUnavailable:
     if isinstance(exc, KeyringLocked):
         return KeychainUnavailable(
             "locked",
-            f"The system keychain is locked, so the sign-in cannot be saved. {_UNLOCK_HINT}",
+            "The system keychain is locked, so TwinEdge Desktop can neither read nor save your "
+            f"sign-in. {_UNLOCK_HINT}",
         )
     if isinstance(exc, InitError) and "dismissed" in text.lower():
         return KeychainUnavailable(
             "prompt-dismissed",
-            "The keychain's unlock prompt was dismissed, so the sign-in cannot be saved. "
-            + _UNLOCK_HINT,
+            "The keychain's unlock prompt was dismissed, so TwinEdge Desktop can neither read "
+            "nor save your sign-in. " + _UNLOCK_HINT,
         )
     if isinstance(exc, NoKeyringError):
         return _no_backend_error()

@@ -9,6 +9,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -45,15 +46,28 @@ Headers = Mapping[str, str] | None
 
 def resolve_base_url(base_url: str | None) -> str:
     """``base_url``, else ``$TWINEDGE_API_URL``, else TwinEdge's API; checked and normalised."""
+    explicit, _ = explicit_base_url(base_url)
+    return explicit or DEFAULT_BASE_URL
+
+
+def explicit_base_url(base_url: str | None) -> tuple[str | None, str | None]:
+    """The API root someone chose (``base_url=``, else ``$TWINEDGE_API_URL``) and where it
+    came from, checked and normalised; ``(None, None)`` when nobody chose one."""
     if base_url:
-        return api_root(base_url)
+        return api_root(base_url), "base_url"
     from_env = os.environ.get(BASE_URL_ENV, "").strip()
     if from_env:
         try:
-            return api_root(from_env)
+            return api_root(from_env), BASE_URL_ENV
         except ConfigurationError as exc:
             raise ConfigurationError(f"{BASE_URL_ENV}: {exc.description}") from None
-    return DEFAULT_BASE_URL
+    return None, None
+
+
+def _comparable(root: str) -> str:
+    """An API root for comparing: scheme and host in lower case (they are case-blind)."""
+    parts = urlsplit(root)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", ""))
 
 
 def choose_credential(
@@ -123,7 +137,8 @@ class ClientCore:
         rate_limit_max_wait: float,
     ) -> None:
         check_retry_settings(rate_limit_attempts, rate_limit_max_wait)
-        self.base_url = resolve_base_url(base_url)
+        self._chosen_base_url, self._base_url_source = explicit_base_url(base_url)
+        self._configured_base_url = self._chosen_base_url or DEFAULT_BASE_URL
         self.credential = choose_credential(
             api_key=api_key,
             client_id=client_id,
@@ -137,9 +152,50 @@ class ClientCore:
         logger.debug("TwinEdge client for %s using %r", self.base_url, self.credential)
 
     @property
+    def base_url(self) -> str:
+        """Where requests go: for TwinEdge Desktop's sign-in, once the app has said, the API
+        its token was issued for; otherwise ``base_url=``, ``$TWINEDGE_API_URL`` or
+        TwinEdge's API."""
+        credential = self.credential
+        if (
+            isinstance(credential, DesktopCredential)
+            and credential.server_known
+            and credential.api_root is not None
+        ):
+            return credential.api_root
+        return self._configured_base_url
+
+    @property
     def issuer(self) -> str | None:
-        """The issuer whose token endpoint the credential uses (client credentials only)."""
+        """The issuer whose token endpoint the credential uses (client credentials), or that
+        issued TwinEdge Desktop's token (once the app has said)."""
         return self.credential.issuer
+
+    def request_root(self) -> str:
+        """The API root a request with the current token may go to; raises
+        :class:`ConfigurationError` rather than send a token to a server that did not
+        issue it. Called after the credential has produced the token."""
+        credential = self.credential
+        if not isinstance(credential, DesktopCredential) or not credential.server_known:
+            return self._configured_base_url
+        profile = credential.profile or credential.signed_in_profile or "current"
+        desktop_root = credential.api_root
+        if desktop_root is None:
+            raise ConfigurationError(
+                f"TwinEdge Desktop's profile {profile!r} has no API address (it was made for "
+                "signing in only), so its token has no API to go to. Sign in to a server "
+                "with an API (twinedge-desktop login --issuer URL), or use TWINEDGE_API_KEY."
+            )
+        chosen = self._chosen_base_url
+        if chosen is not None and _comparable(chosen) != _comparable(desktop_root):
+            raise ConfigurationError(
+                f"{self._base_url_source} is {chosen}, but TwinEdge Desktop's profile "
+                f"{profile!r} is signed in to {desktop_root}: its token would be sent to a "
+                "server that did not issue it. Leave out "
+                f"{self._base_url_source} (the desktop sign-in names its API), or sign "
+                "TwinEdge Desktop in to that server, or use TWINEDGE_API_KEY for it."
+            )
+        return desktop_root
 
     def default_headers(self, version: str) -> dict[str, str]:
         return {"User-Agent": user_agent(version), "Accept": "application/json"}
@@ -176,7 +232,8 @@ class ClientCore:
         )
 
     def url(self, path: str) -> str:
-        return resolve_url(self.base_url, path)
+        """The URL of ``path`` for the current token (call after getting the token)."""
+        return resolve_url(self.request_root(), path)
 
     def secrets(self, token: AccessToken) -> tuple[str, ...]:
         return (token.value, *self.credential.secrets())

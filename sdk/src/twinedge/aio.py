@@ -130,12 +130,14 @@ class AsyncTwinEdgeClient:
     ) -> httpx.Response:
         """See :meth:`twinedge.TwinEdgeClient.request`."""
         core = self._core
-        url = core.url(path)
         budget = RateLimitBudget(core.rate_limit_attempts, core.rate_limit_max_wait)
         credential = core.credential
         token = await credential.token_async(self._http)
         renewed = False
         while True:
+            # After each token: with TwinEdge Desktop's sign-in the app names the API the
+            # token is for, and nothing is sent before that is checked.
+            url = core.url(path)
             request = core.build(
                 self._http,
                 method,

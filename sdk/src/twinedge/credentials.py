@@ -39,6 +39,7 @@ import httpx
 from twinedge._http import (
     DEFAULT_ISSUER,
     ISSUER_ENV,
+    api_root,
     checked_root_url,
     error_from_response,
     json_object,
@@ -478,6 +479,9 @@ _INSTALL_HINT = (
     "(or TWINEDGE_CLIENT_ID and TWINEDGE_CLIENT_SECRET)"
 )
 _SIGNED_OUT = re.compile(r"not signed in|twinedge-desktop login|sign in again", re.IGNORECASE)
+# A keychain that is locked, absent or broken: the person may well be signed in, and
+# `login` would fail the same way. The app's sentence says how to unlock or start it.
+_KEYCHAIN = re.compile(r"keychain|keyring|secret service|d-bus", re.IGNORECASE)
 _TOO_OLD = re.compile(r"unrecognized arguments|invalid choice", re.IGNORECASE)
 
 
@@ -503,9 +507,15 @@ def _parse_expiry(value: object) -> float | None:
 class DesktopCredential(_RenewingCredential):
     """The current sign-in of TwinEdge Desktop, through ``twinedge-desktop token --json``.
 
-    The command prints ``{"access_token", "expires_at", "scopes", "profile"}``
-    (``expires_at`` RFC 3339 UTC) and answers from the keychain without a request while
-    its token is fresh; the SDK runs it again when the token is due, and after a 401.
+    The command prints ``{"access_token", "expires_at", "scopes", "profile", "api_base",
+    "issuer"}`` (``expires_at`` RFC 3339 UTC) and answers from the keychain without a
+    request while its token is fresh; the SDK runs it again when the token is due. After
+    a 401 it runs ``token --json --rejected -`` with the refused token on stdin, so the app
+    renews it (under its cross-process lock) unless it already holds another one.
+
+    ``api_base`` and ``issuer`` name the server the token was issued for: the client sends
+    it only to that API (:attr:`api_root`, known once the app has answered). A desktop app
+    too old to say is trusted as before, with the client's ``base_url``.
 
     ``command`` is the program to run (a name looked up on ``PATH``, or a path);
     ``profile`` a desktop profile other than the current one; ``timeout`` bounds each
@@ -534,23 +544,30 @@ class DesktopCredential(_RenewingCredential):
         self.profile = profile
         self.timeout = float(timeout)
         self.signed_in_profile: str | None = None  # what the app said, once it has answered
+        # The API the token was issued for, as the app said (its profile's ``api_base``,
+        # without the trailing /v1): ``server_known`` once an app that says it answered;
+        # ``api_root`` None then means the profile has no API address.
+        self.server_known = False
+        self.api_root: str | None = None
 
-    def _arguments(self) -> list[str]:
+    def _arguments(self, rejected: bool = False) -> list[str]:
         arguments = [self.command, "token", "--json"]
         if self.profile:
             arguments += ["--profile", self.profile]
+        if rejected:
+            arguments += ["--rejected", "-"]  # the token on stdin: never in the process list
         return arguments
 
-    def _run(self) -> AccessToken:
+    def _run(self, rejected: str | None = None) -> AccessToken:
         import subprocess  # only this credential needs it: keeps `import twinedge` light
 
-        shown = "twinedge-desktop token --json"
+        shown = "twinedge-desktop token --json" + (" --rejected -" if rejected else "")
         completed: subprocess.CompletedProcess[bytes] | None = None
         failure = ""
         try:
             completed = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
-                self._arguments(),
-                stdin=subprocess.DEVNULL,
+                self._arguments(rejected=rejected is not None),
+                input=(rejected + "\n").encode() if rejected is not None else b"",
                 capture_output=True,
                 timeout=self.timeout,
                 check=False,
@@ -572,10 +589,20 @@ class DesktopCredential(_RenewingCredential):
         cached = super().secrets()
         if completed.returncode != 0:
             said = _first_lines(completed.stderr, cached) or f"exit status {completed.returncode}"
+            if _TOO_OLD.search(said) and rejected is not None and "--rejected" in said:
+                # An app from before `--rejected`: ask for its token the old way (it may
+                # hand back the refused one; the client then raises the 401 with advice).
+                return self._run()
             if _TOO_OLD.search(said):
                 raise CredentialUnavailable(
                     f"This TwinEdge Desktop is too old for the SDK (it has no `{shown}`): "
                     "update TwinEdge Desktop, or set TWINEDGE_API_KEY."
+                )
+            if _KEYCHAIN.search(said):
+                raise CredentialUnavailable(
+                    "TwinEdge Desktop cannot read its sign-in from the system keychain, so "
+                    "there is no token to use until the keychain is unlocked (or running). "
+                    f"It said: {said} Or set TWINEDGE_API_KEY."
                 )
             if _SIGNED_OUT.search(said):
                 raise CredentialUnavailable(
@@ -609,12 +636,31 @@ class DesktopCredential(_RenewingCredential):
             scopes = []
         if isinstance(profile, str):
             self.signed_in_profile = profile
+        self._read_server(body)
         return AccessToken.issued(
             _header_safe(value, shown),
             now=self._clock(),
             expires_at=expires_at,
             scopes=tuple(scopes),
         )
+
+    def _read_server(self, body: dict[str, object]) -> None:
+        """Where the token may be used, from ``api_base`` and ``issuer`` (when the app says)."""
+        if "api_base" not in body:
+            return  # an app from before these fields: nothing known
+        api_base, issuer = body.get("api_base"), body.get("issuer")
+        root: str | None = None
+        if isinstance(api_base, str) and api_base.strip():
+            try:
+                root = api_root(api_base)
+            except ConfigurationError as exc:
+                raise CredentialUnavailable(
+                    "TwinEdge Desktop's profile names an API address the SDK will not send a "
+                    f"token to ({exc.description})."
+                ) from None
+        self.api_root = root
+        self.issuer = issuer.rstrip("/") if isinstance(issuer, str) and issuer else None
+        self.server_known = True
 
     def _fetch(self, http: httpx.Client) -> AccessToken:
         return self._run()
@@ -625,6 +671,28 @@ class DesktopCredential(_RenewingCredential):
         # A thread, not asyncio's subprocess API: that works on every event loop
         # (Windows' selector loop and Qt's qasync loop have no subprocess support).
         return await asyncio.to_thread(self._run)
+
+    def renew(self, rejected: AccessToken, http: httpx.Client) -> AccessToken | None:
+        """After a 401: the app renews the refused token (or hands over the one another
+        process already renewed); None when it can only give the refused one back."""
+        with self._lock:
+            reusable = self._reusable_after(rejected)
+            if reusable is not None:
+                return reusable
+            fetched = self._store(self._run(rejected.value), "the API rejected the token")
+            return self._replacement(fetched, rejected)
+
+    async def renew_async(
+        self, rejected: AccessToken, http: httpx.AsyncClient
+    ) -> AccessToken | None:
+        import asyncio
+
+        async with self._get_async_lock():
+            reusable = self._reusable_after(rejected)
+            if reusable is not None:
+                return reusable
+            fetched = await asyncio.to_thread(self._run, rejected.value)
+            return self._replacement(self._store(fetched, "the API rejected the token"), rejected)
 
     def __repr__(self) -> str:
         profile = self.profile or self.signed_in_profile

@@ -97,6 +97,24 @@ def test_an_existing_file_with_a_wide_mode_is_tightened(tmp_path: Path) -> None:
         assert _mode(Path(f"{data}-wal")) == 0o600
 
 
+def test_existing_wal_and_shm_files_with_a_wide_mode_are_tightened(tmp_path: Path) -> None:
+    """A sandbox killed mid-run leaves its ``-wal`` and ``-shm`` behind; made 0644 (by hand,
+    a copy, a restore from backup), the next start makes all three private before use.
+    SQLite keeps an existing companion's mode, so only the sandbox's own chmod does it."""
+    data = tmp_path / "crashed.sqlite3"
+    first = SandboxProcess("--data", str(data))
+    user_tokens(first.base_url)  # writes: the WAL has frames
+    first.process.kill()
+    first.process.wait(timeout=30)
+    files = [data, Path(f"{data}-wal"), Path(f"{data}-shm")]
+    assert all(path.exists() for path in files), "SIGKILL leaves the companions"
+    for path in files:
+        path.chmod(0o644)
+    with start_in_thread(data_path=str(data)) as again:
+        assert {path.name: _mode(path) for path in files} == {path.name: 0o600 for path in files}
+        assert service_token(again.base_url, again.service_client_secret).status_code == 200
+
+
 def test_a_second_sandbox_on_the_same_file_is_refused(
     running: tuple[SandboxProcess, Path],
 ) -> None:

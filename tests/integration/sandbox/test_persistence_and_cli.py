@@ -150,3 +150,42 @@ def test_command_line_refuses_unsafe_addresses(args: list[str], message: str) ->
     )
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_the_access_log_never_shows_the_banners_secrets(tmp_path: Path) -> None:
+    """The banner prints the service secret and the demo password (its job); the log of
+    the same process hides them wherever they turn up, here pasted into a query string
+    under a name no pattern knows (only the registry can hide them there)."""
+    password = "Pl4nt-floor-demo"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "twinedge_desktop.sandbox", "--port", "0", "--access-log",
+         "--password", password],
+        cwd=REPO,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
+    try:
+        banner: list[str] = []
+        while not any("Press Ctrl+C" in line for line in banner):
+            banner.append(lines.get(timeout=30))
+        base_url = next(line for line in banner if "listening on" in line).split()[-1]
+        secret = next(line for line in banner if "service secret" in line).split()[-1]
+        assert password in "".join(banner)
+        probe = HTTP.get(f"{base_url}/v1/assets", params={"probe": secret, "other": password})
+        assert probe.status_code == 401
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        log: list[str] = []
+        while not any("Sandbox stopped." in line for line in log):
+            log.append(lines.get(timeout=30))
+        text = "".join(log)
+        assert "GET /v1/assets?probe=" in text, text  # the request was logged, redacted
+        assert secret not in text and password not in text, text
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)

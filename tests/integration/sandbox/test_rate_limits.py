@@ -175,6 +175,82 @@ def test_tokens_come_back_at_limit_per_window() -> None:
     assert buckets.remaining("a", now=1000.0) == 3  # never more than the limit
 
 
+class CountingDict(dict[str, tuple[float, float]]):
+    """A dict that counts the entries any operation touches: one per look-up or store, one
+    per entry an iteration, copy or view walks. A hit that walks every bucket costs as many
+    as there are buckets."""
+
+    touched = 0
+
+    def _walk(self) -> None:
+        CountingDict.touched += len(self)
+
+    def __getitem__(self, key: str) -> tuple[float, float]:
+        CountingDict.touched += 1
+        return super().__getitem__(key)
+
+    def __setitem__(self, key: str, value: tuple[float, float]) -> None:
+        CountingDict.touched += 1
+        super().__setitem__(key, value)
+
+    def __contains__(self, key: object) -> bool:
+        CountingDict.touched += 1
+        return super().__contains__(key)
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        CountingDict.touched += 1
+        return super().get(key, default)
+
+    def pop(self, key: str, *default: object) -> object:  # type: ignore[override]
+        CountingDict.touched += 1
+        return super().pop(key, *default)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self._walk()
+        return super().__iter__()
+
+    def keys(self):  # type: ignore[no-untyped-def]
+        self._walk()
+        return super().keys()
+
+    def values(self):  # type: ignore[no-untyped-def]
+        self._walk()
+        return super().values()
+
+    def items(self):  # type: ignore[no-untyped-def]
+        self._walk()
+        return super().items()
+
+    def copy(self) -> dict[str, tuple[float, float]]:
+        self._walk()
+        return super().copy()
+
+
+def _entries_touched_per_hit(tracked: int) -> float:
+    """Fill two generations with ``tracked`` buckets each, then count the dict entries 200
+    hits touch (new callers, callers of this generation and of the previous one)."""
+    buckets = TokenBuckets(limit=10, window=60)
+    for index in range(tracked):
+        buckets.hit(f"old-{index}", now=0.0)
+    for index in range(tracked):
+        buckets.hit(f"recent-{index}", now=61.0)  # a new generation: "old-*" is the previous
+    buckets._current = CountingDict(buckets._current)
+    buckets._previous = CountingDict(buckets._previous)
+    CountingDict.touched = 0
+    for index in range(100):
+        buckets.hit(f"new-{index}", now=62.0)
+        buckets.hit(f"old-{index}" if index % 2 else f"recent-{index}", now=62.0)
+    return CountingDict.touched / 200
+
+
+def test_a_hit_touches_the_same_few_entries_however_many_buckets_there_are() -> None:
+    """O(1) per hit, by count, not by time: the entries a hit touches do not grow with the
+    number of buckets (a limiter that rebuilt or scanned its dict took 13-68 s of event
+    loop for 20,000-40,000 callers)."""
+    few, many = _entries_touched_per_hit(200), _entries_touched_per_hit(20_000)
+    assert few == many and many <= 8, (few, many)
+
+
 # -- sign-in attempts per account -------------------------------------------------------------
 
 

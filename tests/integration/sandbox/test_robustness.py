@@ -316,6 +316,24 @@ def test_fault_control_validates(sandbox: RunningSandbox, body: dict[str, Any], 
     assert assert_error(response, 422, "invalid_request")["field"] == field
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/_sandbox/seed-keys", b'{"email": "\\ud800"}', "email"),
+        ("/_sandbox/seed-keys", b'{"email": "a\\udfffb@example.com"}', "email"),
+        ("/_sandbox/seed-usage", b'{"key_id": "\\ud800"}', "key_id"),
+    ],
+)
+def test_a_lone_surrogate_in_a_test_control_is_422(
+    sandbox: RunningSandbox, path: str, body: bytes, field: str
+) -> None:
+    """Valid JSON whose text UTF-8 cannot carry (SQLite refused it: a 500)."""
+    response = HTTP.post(
+        f"{sandbox.base_url}{path}", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert assert_error(response, 422, "invalid_request")["field"] == field
+
+
 # -- signing-key rotation -----------------------------------------------------------------------
 
 

@@ -201,3 +201,23 @@ def test_not_a_repository_and_empty_repository_are_warnings(tmp_path: Path) -> N
     empty = GitRepo.init(tmp_path / "empty")
     report = scan(ScanRequest(paths=(str(empty.path),), history=True))
     assert any("no commits" in w for w in report.warnings)
+
+
+def test_a_key_in_a_commit_message_is_found(repo: GitRepo) -> None:
+    """A key pasted into a commit message is as public as one in a file, and kept as long."""
+    repo.commit({"README.md": "hello\n"}, "start", date="2024-01-01T00:00:00+00:00")
+    pasted = repo.commit(
+        {"README.md": "hello again\n"},
+        f"rotate the deploy key\n\nold one was\\n{KEY} (revoked)",
+        date="2024-01-02T00:00:00+00:00",
+    )
+    repo.commit({"README.md": "bye\n"}, f"not a key: {wrong_checksum(OTHER)}")
+
+    assert scan(ScanRequest(paths=(str(repo.path),))).findings == ()
+    report = scan(ScanRequest(paths=(str(repo.path),), history=True))
+    (finding,) = report.findings
+    assert finding.prefix == KEY[:12]
+    assert _history(finding) == [(pasted, "(commit message)", 3)]
+    (occurrence,) = finding.occurrences
+    assert occurrence.author_date == datetime(2024, 1, 2, tzinfo=UTC)
+    assert occurrence.column == len("old one was\\n") + 1

@@ -266,6 +266,54 @@ def test_429_retries_stop_at_the_wait_limit(
     sandbox_controls.clear_faults()
 
 
+def _async_service_client(
+    sandbox: RunningSandbox, recorder: Recorder, **kwargs: Any
+) -> AsyncTwinEdgeClient:
+    credential = ClientCredentials(
+        sandbox.service_client_id, sandbox.service_client_secret, issuer=sandbox.issuer
+    )
+    return AsyncTwinEdgeClient(
+        credential=credential,
+        base_url=sandbox.base_url,
+        http_client=recorder.async_client(),
+        **kwargs,
+    )
+
+
+def test_the_async_client_waits_for_retry_after_then_succeeds(
+    sandbox: RunningSandbox, sandbox_controls: SandboxControls, recorder: Recorder
+) -> None:
+    """AsyncTwinEdgeClient has its own request loop: its 429 handling is tested on its own."""
+
+    async def run() -> None:
+        async with _async_service_client(sandbox, recorder) as client:
+            await client.me()
+            sandbox_controls.fault("/v1/alerts", status=429, count=2)  # Retry-After: 1
+            assert (await client.alerts.list())["data"]
+
+    asyncio.run(asyncio.wait_for(run(), 60))
+    tries = recorder.times("/v1/alerts")
+    assert len(tries) == 3
+    gaps = [later - earlier for earlier, later in itertools.pairwise(tries)]
+    assert all(gap >= 1.0 for gap in gaps), gaps
+
+
+def test_the_async_client_stops_429_retries_at_the_attempt_limit(
+    sandbox: RunningSandbox, sandbox_controls: SandboxControls, recorder: Recorder
+) -> None:
+    async def run() -> None:
+        async with _async_service_client(sandbox, recorder, rate_limit_attempts=2) as client:
+            await client.me()
+            sandbox_controls.fault("/v1/alerts", status=429, count=5)
+            with pytest.raises(RateLimited) as caught:
+                await client.alerts.list()
+            assert caught.value.retry_after == 1.0
+
+    asyncio.run(asyncio.wait_for(run(), 60))
+    assert recorder.count("/v1/alerts") == 2
+    sandbox_controls.clear_faults()
+
+
 # -- renewal across time ------------------------------------------------------------------------
 
 
@@ -367,6 +415,9 @@ def test_no_secret_in_reprs_logs_or_errors_of_a_real_session(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # httpx's request lines are asserted below: its level too (restored by caplog), not
+    # whatever an earlier test's configure_logging left it at.
+    caplog.set_level(logging.DEBUG, logger="httpx")
     issued = create_api_key(sandbox, ["read:assets"])
     key = issued.secret
     texts: list[str] = []

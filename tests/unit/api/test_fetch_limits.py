@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.helpers.hostile_server import Document, Endless, Silent, Trickle, hostile_server
+from tests.helpers.loop_clock import loop_clock
 from twinedge_desktop.api.client import ApiClient
 from twinedge_desktop.api.errors import (
     FetchNotJson,
@@ -279,3 +280,47 @@ async def test_send_bounded_returns_a_whole_decoded_response(client: httpx.Async
         response = await asyncio.wait_for(send_bounded(client, request), BOUND)
     assert response.status_code == 200
     assert response.json() == {"access_token": "x", "expires_in": 3600}
+
+
+# --- the production defaults, as ApiClient and send_bounded use them when told nothing ---
+async def test_the_default_attempt_deadline_ends_a_trickling_answer_at_about_30_s(
+    client: httpx.AsyncClient,
+) -> None:
+    """No deadline given: a trickling answer is still awaited after 25 s of the loop's
+    clock (a slow real server is not cut) and has failed by 50 s. The clock is moved
+    (tests/helpers/loop_clock.py) in 5 s steps while bytes keep arriving in real time,
+    so httpx's own 30 s per-read timeout never fires: only the whole-attempt one can."""
+    with hostile_server({"/v1/api-keys": Trickle(interval=0.02)}) as server:
+        api = ApiClient(client, server.url("/v1"), _Tokens(), sleep=_no_sleep, max_attempts=1)
+        attempt = asyncio.ensure_future(api.request("GET", "/api-keys"))
+        clock = loop_clock()
+        try:
+            for _ in range(5):
+                await clock.advance(5.0)
+                await asyncio.sleep(0.1)  # real time for a few trickled bytes to arrive
+            assert not attempt.done(), "cut before 25 s"
+            for _ in range(5):
+                await clock.advance(5.0)
+                await asyncio.sleep(0.1)
+                if attempt.done():
+                    break
+            with pytest.raises(NetworkError, match="did not answer in time"):
+                await asyncio.wait_for(attempt, 1.0)
+        finally:
+            attempt.cancel()
+        assert server.requests == ["/v1/api-keys"] and server.sent["/v1/api-keys"] > 10
+
+
+async def test_the_default_response_cap_is_8_mib(client: httpx.AsyncClient) -> None:
+    """No cap given: an endless answer stops at 8 MiB (API calls and token requests),
+    read no further than the cap plus what loopback buffers hold."""
+    with hostile_server({"/v1/me": Endless(), "/oauth/token": Endless()}) as server:
+        api = ApiClient(client, server.url("/v1"), _Tokens(), sleep=_no_sleep)
+        with pytest.raises(FetchTooLarge, match="larger than 8 MiB"):
+            await asyncio.wait_for(api.request("GET", "/me"), BOUND)
+        request = client.build_request("POST", server.url("/oauth/token"), data={"a": "b"})
+        with pytest.raises(FetchTooLarge, match="larger than 8 MiB"):
+            await asyncio.wait_for(send_bounded(client, request), BOUND)
+        for path in ("/v1/me", "/oauth/token"):
+            assert server.finished(path)
+            assert 8 * 1024**2 <= server.sent[path] < 8 * 1024**2 + SOCKET_BUFFER_SLACK

@@ -9,6 +9,7 @@ import socket
 import httpx
 import pytest
 
+from tests.helpers.loop_clock import loop_clock
 from twinedge_desktop.auth.errors import SignInCancelled
 from twinedge_desktop.auth.loopback import LoopbackListener, render_page
 
@@ -212,6 +213,27 @@ async def test_a_slow_sender_is_cut_by_the_whole_request_deadline() -> None:
         elapsed = loop.time() - started
         assert answer.startswith(b"HTTP/1.1 408 ")
         assert deadline <= elapsed < deadline + 1.0
+        assert listener.is_serving and not listener._callback.done()  # type: ignore[union-attr]
+
+
+async def test_the_default_whole_request_deadline_is_about_ten_seconds() -> None:
+    """A listener made as the sign-in makes it (no deadline given) cuts a request that has
+    not arrived whole by ~10 s, and not before ~5 s (a slow but real browser gets time).
+    Measured on a moved loop clock (tests/helpers/loop_clock.py): no real 10 s wait."""
+    async with LoopbackListener(expected_state="s") as listener:
+        reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+        try:
+            writer.write(b"GET /callback?state=s&code=c HTTP/1.1\r\n")  # and nothing more
+            await writer.drain()
+            clock = loop_clock()
+            await clock.advance(5.0)
+            with pytest.raises(TimeoutError):  # still waiting for the rest of the request
+                await asyncio.wait_for(reader.read(1), 0.3)
+            await clock.advance(10.0)
+            answer = await asyncio.wait_for(reader.read(), 5.0)
+        finally:
+            writer.close()
+        assert answer.startswith(b"HTTP/1.1 408 ")
         assert listener.is_serving and not listener._callback.done()  # type: ignore[union-attr]
 
 

@@ -27,7 +27,7 @@ from twinedge_desktop.auth.errors import SignedOut
 from twinedge_desktop.auth.locking import SignInBusy, lock_file_for
 from twinedge_desktop.auth.session import Session, SessionState
 from twinedge_desktop.config import Profile
-from twinedge_desktop.vault import MemoryStore
+from twinedge_desktop.vault import KEYCHAIN_SERVICE, MemoryStore
 
 
 class Clock:
@@ -301,31 +301,104 @@ async def test_a_dropped_refresh_response_is_retried_with_the_same_token(
     assert after is not None and after["access_token"] == token
 
 
-async def test_two_lost_answers_keep_the_sign_in_and_say_so_truthfully(
+@pytest.fixture
+def quick_lost_answer_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The retry pauses after lost answers, shortened (the window is real time)."""
+    monkeypatch.setattr("twinedge_desktop.auth.session.LOST_RESPONSE_RETRY_DELAYS", (0.01,))
+
+
+async def test_two_lost_answers_in_a_row_are_retried_within_the_grace(
     profile: Profile,
     http: httpx.AsyncClient,
     store: MemoryStore,
     fake_server: FakeAuthServer,
     clock: Clock,
     lock_dir: Path,
+    quick_lost_answer_retries: None,
 ) -> None:
+    """Two answers lost in a row (issue: the message then said "still signed in", and a
+    minute and a half later the server's grace had passed and the sign-in was gone). The
+    same refresh token is presented again while the grace can answer it."""
+    fake_server.reuse_grace = 60
+    fake_server.now = clock.seconds
+    window = await signed_in_window(profile, http, store, fake_server, clock, lock_dir)
+    fake_server.drop_refresh_responses = 2
+    clock.now += timedelta(hours=1)
+    token = await window.access_token()
+    assert token in fake_server.valid_access
+    assert len(refreshes(fake_server)) == 3  # one request, two retries with the same token
+    assert len({r["refresh_token"] for r in refreshes(fake_server)}) == 1
+    assert fake_server.grace_answers == 2 and fake_server.revoked_families == set()
+    assert window.state is SessionState.SIGNED_IN
+    # The sign-in goes on: the next renewal uses what the grace answered with.
+    clock.now += timedelta(hours=1)
+    assert await window.access_token() in fake_server.valid_access
+    assert fake_server.revoked_families == set()
+
+
+async def test_answers_lost_for_longer_than_the_grace_are_reported_truthfully(
+    profile: Profile,
+    http: httpx.AsyncClient,
+    store: MemoryStore,
+    fake_server: FakeAuthServer,
+    clock: Clock,
+    lock_dir: Path,
+    quick_lost_answer_retries: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("twinedge_desktop.auth.session.LOST_RESPONSE_RETRY_WINDOW", 0.2)
     fake_server.reuse_grace = 60
     fake_server.now = clock.seconds
     window = await signed_in_window(profile, http, store, fake_server, clock, lock_dir)
     entry_before = stored(store, profile)
-    fake_server.drop_refresh_responses = 2
+    fake_server.drop_refresh_responses = 1000
     clock.now += timedelta(hours=1)
     with pytest.raises(NetworkError) as caught:
         await window.access_token()
     message = caught.value.user_message
-    assert "could not be renewed" in message and "still signed in" in message
-    assert "signed out" not in message.lower().replace("still signed in", "")
+    assert "could not be renewed" in message
+    assert "may have renewed it without its answer" in message and "try again now" in message
+    assert "still signed in" not in message  # that would not be true
     assert window.state is SessionState.SIGNED_IN and window.signed_out_reason is None
     assert stored(store, profile) == entry_before  # the saved sign-in is kept
-    # The next attempt presents the same token again; the grace answers it.
-    token = await window.access_token()
-    assert token in fake_server.valid_access
-    assert len({r["refresh_token"] for r in refreshes(fake_server)}) == 1
+    # After the server's grace the same token is a replay: the server ends the sign-in,
+    # and the session says why it was lost.
+    fake_server.drop_refresh_responses = 0
+    clock.now += timedelta(minutes=2)
+    with pytest.raises(SignedOut) as ended:
+        await window.access_token()
+    assert "Your sign-in was lost" in ended.value.user_message
+    assert window.signed_out_reason is not None
+    assert "answer never reached" in window.signed_out_reason.user_message
+
+
+async def test_a_renewal_that_never_reached_the_server_is_not_retried_for_long(
+    profile: Profile,
+    store: MemoryStore,
+    fake_server: FakeAuthServer,
+    clock: Clock,
+    lock_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Connection refused: the refresh token was not spent, so one quick retry, and the
+    message that says so is true."""
+    monkeypatch.setattr("twinedge_desktop.auth.session.TRANSPORT_RETRY_PAUSE", 0.0)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(fake_server.handler)) as http:
+        window = await signed_in_window(profile, http, store, fake_server, clock, lock_dir)
+    refused: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        refused.append(request)
+        raise httpx.ConnectError("connection refused", request=request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as down:
+        terminal = process(profile, down, store, clock, lock_dir)
+        terminal._metadata = window._metadata  # discovered earlier, as a window would have
+        clock.now += timedelta(hours=1)
+        with pytest.raises(NetworkError) as caught:
+            await terminal.restore(describe=False)
+    assert len(refused) == 2
+    assert "You are still signed in: the server was not reached" in caught.value.user_message
     assert fake_server.revoked_families == set()
 
 
@@ -419,7 +492,9 @@ async def test_the_lock_wait_is_bounded_with_a_clear_message(
     window = await signed_in_window(
         profile, http, store, fake_server, clock, lock_dir, lock_wait=0.3
     )
-    other_process = filelock.FileLock(str(lock_file_for(lock_dir, profile.id)))
+    other_process = filelock.FileLock(
+        str(lock_file_for(lock_dir, KEYCHAIN_SERVICE, f"session/{profile.id}"))
+    )
     held = threading.Event()
     release = threading.Event()
 

@@ -40,6 +40,8 @@ def short_deadlines(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("twinedge_desktop.auth.session.ME_DEADLINE_SECONDS", 1.0)
     monkeypatch.setattr("twinedge_desktop.cli.auth.ME_DEADLINE_SECONDS", 1.0)
     monkeypatch.setattr("twinedge_desktop.auth.session.TRANSPORT_RETRY_PAUSE", 0.0)
+    monkeypatch.setattr("twinedge_desktop.auth.session.LOST_RESPONSE_RETRY_DELAYS", (0.1,))
+    monkeypatch.setattr("twinedge_desktop.auth.session.LOST_RESPONSE_RETRY_WINDOW", 2.5)
 
 
 @pytest.fixture
@@ -132,11 +134,12 @@ async def test_a_renewal_against_a_trickling_token_endpoint_keeps_the_sign_in(
         session = Session(profile, real_http, store)
         with pytest.raises(NetworkError) as caught:
             await asyncio.wait_for(session.restore(describe=False), BOUND)
-        assert server.requests.count(TOKEN) == 2  # the lost answer was retried once
+        # The lost answers were retried within the (shortened) grace window, then it gave up.
+        assert server.requests.count(TOKEN) >= 2
     assert caught.value.user_message.startswith(
         "The sign-in could not be renewed: The authorization server did not answer within 1 s"
     )
-    assert "You are still signed in" in caught.value.user_message
+    assert "may have renewed it without its answer" in caught.value.user_message
     assert store.get(f"session/{profile.id}") == before  # nothing lost
 
 

@@ -1,19 +1,13 @@
-"""The ``apps`` command's pure parts: argument parsing, local checks, terminal safety."""
+"""The ``apps`` command's pure parts: argument parsing, local checks (terminal safety:
+test_terminal_output.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from twinedge_desktop.cli import build_parser
-from twinedge_desktop.cli.apps import _check_new_app, _scopes, _table, terminal_safe
+from twinedge_desktop.cli.apps import _check_new_app, _scopes, _table
 from twinedge_desktop.cli.common import UsageError
-
-
-def test_server_text_cannot_drive_the_terminal() -> None:
-    hostile = "Dash\x1b[2J\x1b]0;owned\x07board\u202egnp\u2028x\r"
-    shown = terminal_safe(hostile)
-    assert shown == "Dash?[2J?]0;owned?board?gnp?x?"
-    assert terminal_safe("Ünïcødé 数字 🚀") == "Ünïcødé 数字 🚀"
 
 
 def test_scopes_may_be_given_in_any_usual_form() -> None:

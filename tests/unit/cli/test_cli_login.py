@@ -56,6 +56,24 @@ def test_login_takes_the_api_from_the_servers_metadata(
     assert "Note:" not in err
 
 
+@pytest.mark.parametrize("api_from", ["metadata", "--api-url"])
+def test_login_asks_for_discovery_and_me_once_each(
+    server: FakeAuthServer, capsys: pytest.CaptureFixture[str], api_from: str
+) -> None:
+    """``login --issuer`` discovers to make the profile; the sign-in reuses that metadata,
+    and the name printed is the one the sign-in's own /me brought (no second request)."""
+    argv = ["login", "--issuer", ISSUER]
+    if api_from == "metadata":
+        server.metadata_overrides["api_base_url"] = API
+    else:
+        argv += ["--api-url", API]
+    assert main(argv) == 0
+    paths = [request.url.path for request in server.requests]
+    assert paths.count("/.well-known/oauth-authorization-server") == 1, paths
+    assert sum(path.endswith("/me") for path in paths) == 1, paths
+    assert "Pat Person <person@example.test>" in capsys.readouterr().err
+
+
 def test_a_typed_api_url_wins_over_the_metadata_with_a_note(
     server: FakeAuthServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers.cli import FakeStdin
 from tests.helpers.core_fixtures import FlakyStore, NoRequestsTransport
 from tests.helpers.fake_auth_server import FakeAuthServer
 from tests.helpers.logs import RedactedLog
@@ -68,7 +69,12 @@ def test_token_json_has_exactly_the_sdk_format_and_makes_no_request(
     out, err = capsys.readouterr()
     assert out.endswith("\n") and out.count("\n") == 1  # one document, one line
     document = json.loads(out)
-    assert list(document) == ["access_token", "expires_at", "scopes", "profile"]
+    # The four documented keys first and unchanged, then where the token may be used.
+    assert list(document) == [
+        "access_token", "expires_at", "scopes", "profile", "api_base", "issuer",
+    ]  # fmt: skip
+    assert document["api_base"] == CLOUD_PROFILE.api_base
+    assert document["issuer"] == CLOUD_PROFILE.issuer
     assert document["access_token"] == ACCESS
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", document["expires_at"])
     assert datetime.fromisoformat(document["expires_at"].replace("Z", "+00:00")) == expires
@@ -165,3 +171,74 @@ def test_the_printed_token_is_hidden_in_the_commands_own_log(
     log = RedactedLog(AppPaths.default().log_file)
     assert log.hides(opaque)
     assert log.hides("opaque-refresh-token-in-keychain")
+
+
+def _with_server(monkeypatch: pytest.MonkeyPatch, store: MemoryStore) -> FakeAuthServer:
+    server = FakeAuthServer(issuer=CLOUD_PROFILE.issuer)
+    server.refresh_tokens["refresh-secret"] = {"family": "f", "used": False, "scope": ""}
+    original = CoreServices.create
+
+    async def create(paths: Any, profiles: Any, **_: Any) -> CoreServices:
+        return await original(
+            paths,
+            profiles,
+            credential_store=store,
+            http=httpx.AsyncClient(transport=httpx.MockTransport(server.handler)),
+        )
+
+    monkeypatch.setattr(CoreServices, "create", create)
+    return server
+
+
+def test_rejected_renews_a_stored_token_the_api_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The SDK's 401: the stored token is still fresh by the clock, but the API refused it
+    (revoked). `token --rejected -` renews instead of printing it again."""
+    store = MemoryStore()
+    store_sign_in(store, datetime.now(UTC) + timedelta(minutes=30))
+    server = _with_server(monkeypatch, store)
+    monkeypatch.setattr("sys.stdin", FakeStdin(ACCESS.encode() + b"\n"))
+    assert main(["token", "--json", "--rejected", "-"]) == 0
+    out, err = capsys.readouterr()
+    renewed = json.loads(out)["access_token"]
+    assert renewed != ACCESS and renewed in server.valid_access and err == ""
+    assert [r["grant_type"] for r in server.token_requests] == ["refresh_token"]
+    stored = json.loads(store.get(f"session/{CLOUD_PROFILE.id}") or "{}")
+    assert stored["access_token"] == renewed  # shared with the other processes
+    # Without --rejected, the renewed token is printed with no request.
+    assert main(["token"]) == 0
+    assert capsys.readouterr().out == renewed + "\n"
+    assert len(server.token_requests) == 1
+
+
+def test_rejected_prints_the_stored_token_when_another_process_already_renewed(
+    keychain: MemoryStore,
+    network: NoRequestsTransport,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    store_sign_in(keychain, datetime.now(UTC) + timedelta(minutes=30))
+    monkeypatch.setattr("sys.stdin", FakeStdin(b"eyJhbGciOiJSUzI1NiJ9.eyJvbGQiOjF9.b2xk\n"))
+    assert main(["token", "--rejected", "-"]) == 0
+    assert capsys.readouterr().out == ACCESS + "\n"
+    assert network.requests == []  # no renewal: the stored one is already another token
+
+
+@pytest.mark.parametrize(
+    ("stdin", "words"),
+    [(b"", "needs the access token"), (b"\xff\xfe", "not UTF-8"), (b"x" * 70_000, "too long")],
+)
+def test_rejected_on_stdin_that_is_not_a_token_is_bad_usage(
+    keychain: MemoryStore,
+    network: NoRequestsTransport,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    stdin: bytes,
+    words: str,
+) -> None:
+    store_sign_in(keychain, datetime.now(UTC) + timedelta(minutes=30))
+    monkeypatch.setattr("sys.stdin", FakeStdin(stdin))
+    assert main(["token", "--rejected", "-"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and words in err and network.requests == []

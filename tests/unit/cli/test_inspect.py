@@ -166,27 +166,61 @@ def _bounded(
     return results[0]
 
 
-def _key_finding(out: str) -> str:
-    document = json.loads(out)
-    assert document["verdict"]["status"] == "unverified"
-    return str(next(f["message"] for f in document["findings"] if f["check"] == "key"))
+def _usage_error(code: int, out: str, err: str) -> str:
+    """An unusable ``--jwks`` is bad usage: exit 2, nothing on stdout (no verdict, no
+    "Verified against"), the reason on stderr. Returns the reason."""
+    assert code == EXIT_USAGE, (code, out, err)
+    assert out == "" and "Traceback" not in err
+    assert err.startswith("twinedge-desktop inspect: --jwks ") and err.count("\n") == 1
+    return err.strip()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="devices and FIFOs")
 @pytest.mark.timeout(30)  # before the fix /dev/zero filled memory and a FIFO blocked forever
-def test_jwks_from_dev_zero_or_a_fifo_ends_at_once(mint: Mint, tmp_path: Path) -> None:
+def test_jwks_from_dev_zero_or_a_fifo_ends_at_once_as_bad_usage(mint: Mint, tmp_path: Path) -> None:
     with named_pipe(tmp_path / "jwks.fifo") as fifo:
         for source, kind in (("/dev/zero", "a device"), (str(fifo), "a named pipe (FIFO)")):
-            code, out, err = _bounded(
-                lambda source=source: invoke(
-                    stdin=mint().encode(), token="-", jwks=source, json=True
+            for as_json in (False, True):
+                reason = _usage_error(
+                    *_bounded(
+                        lambda source=source, as_json=as_json: invoke(
+                            stdin=mint().encode(), token="-", jwks=source, json=as_json
+                        )
+                    )
                 )
-            )
-            assert code == EXIT_INVALID
-            assert _key_finding(out) == (
-                f"{source} is {kind}, not a file: give a JWKS or PEM file, or a JWKS URL."
-            )
-            assert "Traceback" not in err
+                assert reason.endswith(
+                    f"{source} is {kind}, not a file: give a JWKS or PEM file, or a JWKS URL."
+                )
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("{}", 'is not a JWKS (a JSON object with a "keys" list).'),
+        ('{"keys": []}', "holds no public signing keys."),
+        ("not a key", "is neither a PEM key nor a JWKS in JSON."),
+    ],
+)
+def test_a_jwks_file_without_usable_keys_is_bad_usage(
+    mint: Mint, tmp_path: Path, content: str, reason: str
+) -> None:
+    path = tmp_path / "keys.json"
+    path.write_text(content)
+    assert _usage_error(*invoke(stdin=mint().encode(), token="-", jwks=str(path))).endswith(reason)
+
+
+def test_a_missing_jwks_file_is_bad_usage(mint: Mint, tmp_path: Path) -> None:
+    missing = str(tmp_path / "nowhere.json")
+    assert missing in _usage_error(*invoke(stdin=mint().encode(), token="-", jwks=missing))
+
+
+def test_an_issuer_whose_keys_cannot_be_had_is_not_claimed_as_verified(mint: Mint) -> None:
+    """Without --jwks the keys come from the issuer; when it is unreachable the token is
+    reported unverified (exit 1) and no "Verified against" line names the issuer."""
+    code, out, _ = invoke(stdin=mint().encode(), token="-", issuer="http://127.0.0.1:9")
+    assert code == EXIT_INVALID
+    assert "Verified against" not in out and "Checked against" not in out
+    assert "The signature was not verified" in out
 
 
 @pytest.mark.timeout(30)
@@ -196,17 +230,19 @@ def test_jwks_url_that_trickles_ends_at_the_deadline(
     # The production deadline is 15 s; the behaviour is the same at 1 s.
     monkeypatch.setattr("twinedge_desktop.api.http.DOCUMENT_TIMEOUT_SECONDS", 1.0)
     with hostile_server({"/jwks": Trickle(interval=0.1)}) as server:
-        code, out, _ = invoke(stdin=mint().encode(), token="-", jwks=server.url("/jwks"), json=True)
-    assert code == EXIT_INVALID
-    assert _key_finding(out).endswith("did not arrive within 1 s; stopped waiting.")
+        reason = _usage_error(
+            *invoke(stdin=mint().encode(), token="-", jwks=server.url("/jwks"), json=True)
+        )
+    assert reason.endswith("did not arrive within 1 s; stopped waiting.")
 
 
 @pytest.mark.timeout(30)
 def test_jwks_url_with_an_endless_body_stops_at_one_mib(mint: Mint) -> None:
     with hostile_server({"/jwks": Endless()}) as server:
-        code, out, _ = invoke(stdin=mint().encode(), token="-", jwks=server.url("/jwks"), json=True)
-    assert code == EXIT_INVALID
-    assert "is larger than 1 MiB; reading stopped there." in _key_finding(out)
+        reason = _usage_error(
+            *invoke(stdin=mint().encode(), token="-", jwks=server.url("/jwks"), json=True)
+        )
+    assert "is larger than 1 MiB; reading stopped there." in reason
 
 
 def test_jwks_alone_verifies_but_says_issuer_and_audience_were_not_checked(
@@ -260,6 +296,6 @@ def test_key_text_given_as_jwks_is_never_printed_back(
 def test_credentials_in_a_jwks_url_are_not_printed_back(mint: Mint) -> None:
     url = "http://someone:url-password@127.0.0.1:9/jwks.json"  # port 9 refuses at once
     for as_json in (False, True):
-        _, out, err = invoke(stdin=mint().encode(), token="-", jwks=url, json=as_json)
+        code, out, err = invoke(stdin=mint().encode(), token="-", jwks=url, json=as_json)
         assert "url-password" not in out + err
-        assert "127.0.0.1:9/jwks.json" in out
+        assert "127.0.0.1:9/jwks.json" in _usage_error(code, out, err)

@@ -153,3 +153,39 @@ def test_a_file_name_cannot_forge_output_lines(
     out = capsys.readouterr().out
     assert "evil\\nte_fake" in out
     assert not any(line.startswith("te_fake") for line in out.splitlines())
+
+
+def test_a_key_the_server_sent_damaged_is_named_and_fails_the_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The account's key list holds the found key with an unreadable expiry: no traceback
+    (match_findings raised ValueError), the key is named, treated as active, exit 1."""
+    from twinedge_desktop.cli import scan as scan_cli
+
+    damaged = ApiKey.from_json(
+        {
+            "id": "key_d",
+            "name": "deploy",
+            "prefix": KEY[:12],
+            "created_at": "2025-01-01T00:00:00Z",
+            "expires_at": "9999-12-31T23:59:59-23:59",
+        }
+    )
+
+    async def account_keys(*_: object) -> tuple[list[ApiKey], None, str]:
+        return [damaged], None, "sandbox"
+
+    monkeypatch.setattr(scan_cli, "_account_keys", account_keys)
+    (tmp_path / "deploy.sh").write_text(f"export TWINEDGE_API_KEY={KEY}\n")
+    assert main(["scan", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{KEY[:12]}…  unknown (the server's record of this key is damaged)" in out
+    assert "key “deploy”" in out and "Treat it as active" in out and "expires_at" in out
+    assert f"twinedge-desktop keys revoke {KEY[:12]}" in out
+    assert main(["scan", "--json", str(tmp_path)]) == 1
+    (found,) = json.loads(capsys.readouterr().out)["findings"]
+    assert (found["status"], found["fails_scan"], found["api_key"]["status"]) == (
+        "unknown",
+        True,
+        "damaged",
+    )

@@ -43,6 +43,34 @@ def test_keys_are_found_between_any_non_base62_characters(before: str, after: st
     assert [h.key for h in find_keys(f"{before}{KEY}{after}".encode()).hits] == [KEY]
 
 
+@pytest.mark.parametrize(
+    "before",
+    [
+        "A=1\\n",  # JSON or a C string: "A=1\nte_…"
+        "\\t",
+        "\\r\\n",
+        "\\x41",
+        "\\u0041",
+        "\\U00000041",
+        "\\101",  # octal
+        "Bearer%20",
+        "q%3D",
+        "%3d",
+    ],
+)
+def test_a_key_right_after_an_escape_is_found(before: str) -> None:
+    """The escape's last character is base62, yet it ends the previous token: the key is
+    found (the left-boundary rule alone skipped 4 of 10 planted keys)."""
+    data = f'{{"env": "{before}{KEY}"}}'.encode()
+    assert [(h.key, h.column) for h in find_keys(data).hits] == [(KEY, 10 + len(before))]
+
+
+@pytest.mark.parametrize("before", ["x", "prefix0", "\\x4", "%2", "u0041", "\\u041"])
+def test_a_key_inside_a_longer_token_is_still_not_one(before: str) -> None:
+    """Not an escape (or an incomplete one): the key is the tail of a longer token."""
+    assert find_keys(f"{before}{KEY}".encode()).hits == ()
+
+
 def test_crlf_lines_are_numbered_like_an_editor_does() -> None:
     data = f"a\r\nb\r\n\r\nkey={KEY}\r\n".encode()
     (hit,) = find_keys(data).hits
