@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 import httpx
 
 from twinedge_desktop.api.apps import OAuthAppsService
 from twinedge_desktop.api.client import MAX_ATTEMPTS, ApiClient
-from twinedge_desktop.api.http import build_http_client
+from twinedge_desktop.api.errors import ApiError
+from twinedge_desktop.api.http import build_http_client, get_json_document
 from twinedge_desktop.api.keys import ApiKeysService
+from twinedge_desktop.api.models import Me
 from twinedge_desktop.auth.errors import SignInError
-from twinedge_desktop.auth.session import Session
+from twinedge_desktop.auth.profiles import audience_of
+from twinedge_desktop.auth.session import MAX_ME_BYTES, ME_DEADLINE_SECONDS, Session
 from twinedge_desktop.config import AppPaths, Profile, ProfileStore
 from twinedge_desktop.vault import (
     CredentialStore,
@@ -119,6 +123,10 @@ class CoreServices:
         self._sessions[profile.id] = session
         return session
 
+    async def find_api_from_audience(self, session: Session) -> tuple[Profile, Me] | None:
+        """See :func:`find_api_from_audience` (``login`` and the window's Add profile…)."""
+        return await find_api_from_audience(self.http, session)
+
     def api_keys_for(self, session: Session, *, max_attempts: int = MAX_ATTEMPTS) -> ApiKeysService:
         """The API-keys endpoints as ``session``'s holder (SignInError: no API address).
 
@@ -155,3 +163,46 @@ class CoreServices:
         finally:
             await self.http.aclose()
         return warnings
+
+
+async def find_api_from_audience(
+    http: httpx.AsyncClient, session: Session
+) -> tuple[Profile, Me] | None:
+    """The last way to find a new profile's API: the token's audience, as ``{aud}/v1``.
+
+    Used only when neither the server's metadata (``api_base_url``) nor the person (``login
+    --api-url``, the API address of Add profile…) gave one. TwinEdge's own cloud API answers
+    there; other servers simply do not, and the profile stays sign-in only. Returns the
+    profile with its API and audience, and who ``/me`` says is signed in (so the caller need
+    not ask again); None when the profile has an API already or none answers there.
+    """
+    profile = session.profile
+    if profile.api_base:
+        return None
+    token = await session.access_token()
+    audience = audience_of(token)
+    if audience is None:
+        return None
+    api_base = f"{audience.rstrip('/')}/v1"
+    try:
+        # Bounded like every fetch (a whole-exchange deadline, a byte cap): a guessed address
+        # may be anything, such as a server that trickles its answer for ever.
+        document = await get_json_document(
+            http,
+            f"{api_base}/me",
+            what="API guessed from the token's audience",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=ME_DEADLINE_SECONDS,
+            max_bytes=MAX_ME_BYTES,
+        )
+    except ApiError as exc:
+        log.info("No API found at the token's audience: %s", exc.user_message)
+        return None
+    data = document.data
+    if not isinstance(data, dict) or "sub" not in data:
+        return None
+    try:
+        me = Me.from_json(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return replace(profile, api_base=api_base, audience=audience), me

@@ -20,14 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from twinedge_desktop.api.errors import ApiError
-from twinedge_desktop.api.http import get_json_document
 from twinedge_desktop.api.models import Me
 from twinedge_desktop.auth.discovery import discover, is_secure_url
 from twinedge_desktop.auth.errors import SignInError
 from twinedge_desktop.auth.profiles import api_url_note, audience_of, profile_for_issuer
 from twinedge_desktop.auth.session import (
-    MAX_ME_BYTES,
-    ME_DEADLINE_SECONDS,
     CredentialKind,
     Session,
     SessionInfo,
@@ -125,46 +122,6 @@ def _requested_scopes(args: argparse.Namespace) -> tuple[str, ...] | None:
     return tuple(scopes)
 
 
-async def _find_api(services: CoreServices, session: Session) -> tuple[Profile, Me] | None:
-    """The last way to find a new profile's API: the token's audience, as ``{aud}/v1``.
-
-    Used only when neither the server's metadata (``api_base_url``) nor ``--api-url``
-    gave one. TwinEdge's own cloud API answers there; other servers simply do not,
-    and the profile stays sign-in only. Returns the profile with its API and who ``/me``
-    says is signed in (so ``login`` need not ask again).
-    """
-    profile = session.profile
-    if profile.api_base:
-        return None
-    token = await session.access_token()
-    audience = audience_of(token)
-    if audience is None:
-        return None
-    api_base = f"{audience.rstrip('/')}/v1"
-    try:
-        # Bounded like every fetch (a whole-exchange deadline, a byte cap): a guessed address
-        # may be anything, such as a server that trickles its answer for ever.
-        document = await get_json_document(
-            services.http,
-            f"{api_base}/me",
-            what="API guessed from the token's audience",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=ME_DEADLINE_SECONDS,
-            max_bytes=MAX_ME_BYTES,
-        )
-    except ApiError as exc:
-        log.info("No API found at the token's audience: %s", exc.user_message)
-        return None
-    data = document.data
-    if not isinstance(data, dict) or "sub" not in data:
-        return None
-    try:
-        me = Me.from_json(data)
-    except (KeyError, TypeError, ValueError):
-        return None
-    return replace(profile, api_base=api_base, audience=audience), me
-
-
 def _describe_user(info: SessionInfo) -> str:
     who = info.email or info.subject or "an unnamed account"
     if info.name and info.email:
@@ -236,7 +193,7 @@ def run_login(args: argparse.Namespace) -> int:
                 on_authorization_url=show_link,
                 timeout=timeout,
             )
-            found = await _find_api(services, session)
+            found = await services.find_api_from_audience(session)
             saved = found[0] if found else profile
             if saved.audience is None and saved.api_base:
                 # The API's audience, for the inspector's checks: what the token names.
@@ -244,7 +201,7 @@ def run_login(args: argparse.Namespace) -> int:
             store.put(saved, make_current=True)
             store.save()
             # Who it is: the sign-in already asked /me when the profile had an API, and
-            # _find_api did when it found one; no third request.
+            # find_api_from_audience did when it found one; no third request.
             who = _describe_me(found[1]) if found else _describe_user(info)
             _say(f"Signed in to {saved.name} as {who}.")
             _say(f"Profile {saved.id!r} is now the current profile.")

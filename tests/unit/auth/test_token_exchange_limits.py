@@ -38,7 +38,7 @@ def short_deadlines(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("twinedge_desktop.auth.oauth.TOKEN_DEADLINE_SECONDS", 1.0)
     monkeypatch.setattr("twinedge_desktop.auth.oauth.REVOKE_DEADLINE_SECONDS", 1.0)
     monkeypatch.setattr("twinedge_desktop.auth.session.ME_DEADLINE_SECONDS", 1.0)
-    monkeypatch.setattr("twinedge_desktop.cli.auth.ME_DEADLINE_SECONDS", 1.0)
+    monkeypatch.setattr("twinedge_desktop.services.ME_DEADLINE_SECONDS", 1.0)
     monkeypatch.setattr("twinedge_desktop.auth.session.TRANSPORT_RETRY_PAUSE", 0.0)
     monkeypatch.setattr("twinedge_desktop.auth.session.LOST_RESPONSE_RETRY_DELAYS", (0.1,))
     monkeypatch.setattr("twinedge_desktop.auth.session.LOST_RESPONSE_RETRY_WINDOW", 2.5)
@@ -168,12 +168,9 @@ async def test_login_probing_the_tokens_audience_gives_up_on_a_trickling_api(
 ) -> None:
     import jwt
 
-    from twinedge_desktop.cli.auth import _find_api
+    from twinedge_desktop.services import find_api_from_audience
 
-    caplog.set_level("INFO", logger="twinedge_desktop.cli.auth")
-
-    class Services:
-        http = real_http
+    caplog.set_level("INFO", logger="twinedge_desktop.services")
 
     with hostile_server({ME: Trickle(interval=0.1)}) as server:
         token = jwt.encode({"aud": server.base_url, "sub": "user-1"}, "k" * 32, algorithm="HS256")
@@ -188,7 +185,7 @@ async def test_login_probing_the_tokens_audience_gives_up_on_a_trickling_api(
         )
         session = Session(profile, real_http, store)
         assert await session.restore(describe=False)
-        found = await asyncio.wait_for(_find_api(Services(), session), BOUND)  # type: ignore[arg-type]
+        found = await asyncio.wait_for(find_api_from_audience(real_http, session), BOUND)
         assert server.finished(ME)
     assert found is None
     assert "did not arrive within 1 s" in caplog.text
