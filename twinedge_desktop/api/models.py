@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
+from enum import StrEnum
 from typing import Any, TypeGuard
 
 from twinedge_desktop.api.errors import clean_server_text
@@ -84,6 +85,16 @@ def parse_time(value: Any) -> datetime | None:
 
 def _quoted(value: str) -> str:
     return "“" + clean_server_text(value, 40) + "”"
+
+
+class KeyStatus(StrEnum):
+    """An API key's status (:meth:`ApiKey.status`); a ``StrEnum``, so it is also the text
+    the key list, the CSV export and ``keys list --json`` show."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    DAMAGED = "damaged"  # what decides the rest could not be read: never shown as active
 
 
 def format_time(value: datetime) -> str:
@@ -208,19 +219,19 @@ class ApiKey:
         """True when the server's entry could not be read in full (see ``problem``)."""
         return self.problem is not None
 
-    def status(self, now: datetime) -> str:
-        """``"revoked"``, ``"expired"``, ``"active"`` or ``"damaged"`` at ``now``.
+    def status(self, now: datetime) -> KeyStatus:
+        """Revoked, expired, active or damaged at ``now``.
 
         Revocation wins. ``"damaged"`` when what decides the rest (the expiry or the
         revocation time) was unreadable: such a key must not be shown as active.
         """
         if self.revoked_at is not None:
-            return "revoked"
+            return KeyStatus.REVOKED
         if "revoked_at" in self.unreadable or "expires_at" in self.unreadable:
-            return "damaged"
+            return KeyStatus.DAMAGED
         if self.expires_at is not None and self.expires_at <= now:
-            return "expired"
-        return "active"
+            return KeyStatus.EXPIRED
+        return KeyStatus.ACTIVE
 
 
 def _kind(value: object) -> str:

@@ -209,21 +209,21 @@ def _occurrence_text(o: Occurrence) -> str:
 
 
 def _status_line(m: MatchedFinding, now: Any) -> str:
-    from twinedge_desktop.scan.match import STATUS_TEXT, KeyStatus
+    from twinedge_desktop.scan.match import STATUS_TEXT, MatchStatus
     from twinedge_desktop.timefmt import relative_time
 
     key = m.key
     head = f"{m.finding.masked}  {STATUS_TEXT[m.status]}"
     if key is None:
         return head
-    if m.status is KeyStatus.UNKNOWN:  # yours, but the server's record of it is damaged
+    if m.status is MatchStatus.UNKNOWN:  # yours, but the server's record of it is damaged
         head = f"{m.finding.masked}  unknown (the server's record of this key is damaged)"
     details = [f"key “{terminal_safe(key.name)}”"]
     if key.created_by:
         details.append(f"created by {terminal_safe(key.created_by)}")
-    if m.status is KeyStatus.REVOKED and key.revoked_at is not None:
+    if m.status is MatchStatus.REVOKED and key.revoked_at is not None:
         details.append(f"revoked {key.revoked_at:%Y-%m-%d}")
-    elif m.status is KeyStatus.EXPIRED and key.expires_at is not None:
+    elif m.status is MatchStatus.EXPIRED and key.expires_at is not None:
         details.append(f"expired {key.expires_at:%Y-%m-%d}")
     else:
         details.append(f"last used {relative_time(key.last_used_at, now)}")
@@ -231,27 +231,27 @@ def _status_line(m: MatchedFinding, now: Any) -> str:
 
 
 def _advice(m: MatchedFinding, profile: str | None) -> list[str]:
-    from twinedge_desktop.scan.match import KeyStatus
+    from twinedge_desktop.scan.match import MatchStatus
 
     status = m.status
     lines: list[str] = []
-    if status is KeyStatus.ACTIVE:
+    if status is MatchStatus.ACTIVE:
         lines.append("  It works: revoke it now, then give what uses it a new key (rotate):")
         lines.append(f"    {revoke_command(m.finding.prefix, profile)}")
-    elif status is KeyStatus.UNKNOWN and m.key is not None:
+    elif status is MatchStatus.UNKNOWN and m.key is not None:
         lines.append(
             "  Treat it as active: it is one of your keys, but whether it expired or was "
             f"revoked could not be read ({terminal_safe(m.key.problem or 'damaged')}). "
             "Revoke it:"
         )
         lines.append(f"    {revoke_command(m.finding.prefix, profile)}")
-    elif status is KeyStatus.UNKNOWN:
+    elif status is MatchStatus.UNKNOWN:
         lines.append(
             "  Treat it as active. Sign in (twinedge-desktop login) to see whose it is; if it is "
             "yours, revoke it:"
         )
         lines.append(f"    {revoke_command(m.finding.prefix, profile)}")
-    elif status is KeyStatus.NOT_YOURS:
+    elif status is MatchStatus.NOT_YOURS:
         lines.append(
             "  Not among your keys, so it may well work: it is another person's or another "
             "organisation's. Do not commit it; tell its owner (or an admin of your "
@@ -378,13 +378,13 @@ def _json_document(
     from dataclasses import asdict
 
     from twinedge_desktop.cli.keys import key_json
-    from twinedge_desktop.scan.match import KeyStatus
+    from twinedge_desktop.scan.match import MatchStatus
     from twinedge_desktop.timefmt import utc_now
 
     now = utc_now()
     findings = []
     for m in matched:
-        needs_revoking = m.status in (KeyStatus.ACTIVE, KeyStatus.UNKNOWN)
+        needs_revoking = m.status in (MatchStatus.ACTIVE, MatchStatus.UNKNOWN)
         findings.append(
             {
                 "key": m.finding.masked,

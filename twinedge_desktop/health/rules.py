@@ -68,7 +68,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from twinedge_desktop.api.models import ApiKey, DayUsage, KeyUsage
+from twinedge_desktop.api.models import ApiKey, DayUsage, KeyStatus, KeyUsage
 from twinedge_desktop.scopes import READ_SCOPES
 from twinedge_desktop.timefmt import format_duration
 
@@ -130,7 +130,7 @@ def check_keys(
 
 def check_key(key: ApiKey, usage: KeyUsage | None, now: datetime) -> tuple[Finding, ...]:
     """The findings for one key at ``now`` (an aware UTC datetime), in rule order."""
-    if not key.id or key.status(now) != "active":
+    if not key.id or key.status(now) is not KeyStatus.ACTIVE:
         return ()
     unreadable = key.unreadable
     found: list[Finding] = []

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from twinedge_desktop.api.models import ApiKey
+from twinedge_desktop.api.models import ApiKey, KeyStatus
 from twinedge_desktop.scan.model import KeyFinding
 
 
-class KeyStatus(StrEnum):
+class MatchStatus(StrEnum):
+    """What a key found in files is, matched against the keys the person can see."""
+
     ACTIVE = "active"
     REVOKED = "revoked"
     EXPIRED = "expired"
@@ -24,19 +26,19 @@ class KeyStatus(StrEnum):
     UNKNOWN = "unknown"  # not signed in (or the list could not be read)
 
 
-STATUS_TEXT: dict[KeyStatus, str] = {
-    KeyStatus.ACTIVE: "ACTIVE",
-    KeyStatus.REVOKED: "revoked",
-    KeyStatus.EXPIRED: "expired",
-    KeyStatus.NOT_YOURS: "not one of yours",
-    KeyStatus.UNKNOWN: "unknown (sign in to match)",
+STATUS_TEXT: dict[MatchStatus, str] = {
+    MatchStatus.ACTIVE: "ACTIVE",
+    MatchStatus.REVOKED: "revoked",
+    MatchStatus.EXPIRED: "expired",
+    MatchStatus.NOT_YOURS: "not one of yours",
+    MatchStatus.UNKNOWN: "unknown (sign in to match)",
 }
 
 
 @dataclass(frozen=True, slots=True)
 class MatchedFinding:
     finding: KeyFinding
-    status: KeyStatus
+    status: MatchStatus
     key: ApiKey | None  # the server's description of the key (never its secret)
 
     @property
@@ -49,7 +51,7 @@ class MatchedFinding:
         """
         if self.finding.only_in_ignored_files:
             return False
-        return self.status in (KeyStatus.ACTIVE, KeyStatus.UNKNOWN, KeyStatus.NOT_YOURS)
+        return self.status in (MatchStatus.ACTIVE, MatchStatus.UNKNOWN, MatchStatus.NOT_YOURS)
 
 
 def match_findings(
@@ -64,21 +66,25 @@ def match_findings(
     prefix cannot be matched and is left out of matching.
     """
     if keys is None:
-        return [MatchedFinding(f, KeyStatus.UNKNOWN, None) for f in findings]
+        return [MatchedFinding(f, MatchStatus.UNKNOWN, None) for f in findings]
     by_prefix = {key.prefix: key for key in keys if key.prefix}
     matched: list[MatchedFinding] = []
     for finding in findings:
         key = by_prefix.get(finding.prefix)
         if key is None:
-            matched.append(MatchedFinding(finding, KeyStatus.NOT_YOURS, None))
+            matched.append(MatchedFinding(finding, MatchStatus.NOT_YOURS, None))
         else:
             matched.append(MatchedFinding(finding, _status_of(key, now), key))
     return matched
 
 
-def _status_of(key: ApiKey, now: datetime) -> KeyStatus:
-    status = key.status(now)
-    try:
-        return KeyStatus(status)
-    except ValueError:  # "damaged": whether it still works is unknown
-        return KeyStatus.UNKNOWN
+_MATCH_OF_KEY_STATUS = {
+    KeyStatus.ACTIVE: MatchStatus.ACTIVE,
+    KeyStatus.REVOKED: MatchStatus.REVOKED,
+    KeyStatus.EXPIRED: MatchStatus.EXPIRED,
+    KeyStatus.DAMAGED: MatchStatus.UNKNOWN,  # whether it still works is unknown
+}
+
+
+def _status_of(key: ApiKey, now: datetime) -> MatchStatus:
+    return _MATCH_OF_KEY_STATUS[key.status(now)]

@@ -20,7 +20,7 @@ from tests.helpers.sandbox_signin import signed_in
 from tests.helpers.waiting import expect, settle, until
 from twinedge_desktop.api.keys import new_idempotency_key
 from twinedge_desktop.keyformat import display_prefix
-from twinedge_desktop.scan.match import KeyStatus
+from twinedge_desktop.scan.match import MatchStatus
 from twinedge_desktop.timefmt import utc_now
 from twinedge_desktop.ui.common.key_actions import KeyAction, KeyActionRequest
 from twinedge_desktop.ui.common.page import PageInfo
@@ -82,9 +82,9 @@ async def test_a_repository_with_an_active_a_revoked_and_a_strangers_key(
 
         statuses = {m.finding.prefix: m.status for m in dialog.matched}
         assert statuses == {
-            active.key.prefix: KeyStatus.ACTIVE,
-            revoked.key.prefix: KeyStatus.REVOKED,
-            display_prefix(stranger): KeyStatus.NOT_YOURS,
+            active.key.prefix: MatchStatus.ACTIVE,
+            revoked.key.prefix: MatchStatus.REVOKED,
+            display_prefix(stranger): MatchStatus.NOT_YOURS,
         }
         assert dialog.summary.text() == "3 keys found, 1 still active: revoke it."
         by_key = {
@@ -130,7 +130,7 @@ async def test_a_repository_with_an_active_a_revoked_and_a_strangers_key(
         await until(
             lambda: (
                 {m.finding.prefix: m.status for m in dialog.matched}[active.key.prefix]
-                is KeyStatus.REVOKED
+                is MatchStatus.REVOKED
             )
         )
         assert dialog.summary.text() == "3 keys found; none of them works any more."

@@ -10,7 +10,7 @@ import pytest
 
 from tests.helpers.gitrepo import make_key
 from twinedge_desktop.api.models import ApiKey
-from twinedge_desktop.scan.match import KeyStatus, match_findings
+from twinedge_desktop.scan.match import MatchStatus, match_findings
 from twinedge_desktop.scan.model import KeyFinding
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -32,14 +32,14 @@ def entry(**fields: Any) -> ApiKey:
 @pytest.mark.parametrize(
     ("fields", "status", "fails"),
     [
-        ({}, KeyStatus.ACTIVE, True),
-        ({"revoked_at": "2025-05-01T00:00:00Z"}, KeyStatus.REVOKED, False),
-        ({"expires_at": (NOW - timedelta(days=1)).isoformat()}, KeyStatus.EXPIRED, False),
-        ({"prefix": "te_somebodyE"}, KeyStatus.NOT_YOURS, True),  # a colleague's key
+        ({}, MatchStatus.ACTIVE, True),
+        ({"revoked_at": "2025-05-01T00:00:00Z"}, MatchStatus.REVOKED, False),
+        ({"expires_at": (NOW - timedelta(days=1)).isoformat()}, MatchStatus.EXPIRED, False),
+        ({"prefix": "te_somebodyE"}, MatchStatus.NOT_YOURS, True),  # a colleague's key
     ],
 )
 def test_each_status_and_whether_it_fails_the_scan(
-    fields: dict[str, Any], status: KeyStatus, fails: bool
+    fields: dict[str, Any], status: MatchStatus, fails: bool
 ) -> None:
     (matched,) = match_findings([finding()], [entry(**fields)], NOW)
     assert (matched.status, matched.counts) == (status, fails)
@@ -47,7 +47,7 @@ def test_each_status_and_whether_it_fails_the_scan(
 
 def test_not_signed_in_every_key_is_unknown_and_fails() -> None:
     (matched,) = match_findings([finding()], None, NOW)
-    assert (matched.status, matched.key, matched.counts) == (KeyStatus.UNKNOWN, None, True)
+    assert (matched.status, matched.key, matched.counts) == (MatchStatus.UNKNOWN, None, True)
 
 
 @pytest.mark.parametrize(
@@ -66,11 +66,11 @@ def test_a_damaged_key_with_a_readable_prefix_is_matched_as_unknown(
     damaged = entry(**damage)
     assert damaged.damaged
     (matched,) = match_findings([finding()], [damaged], NOW)
-    assert (matched.status, matched.key, matched.counts) == (KeyStatus.UNKNOWN, damaged, True)
+    assert (matched.status, matched.key, matched.counts) == (MatchStatus.UNKNOWN, damaged, True)
 
 
 def test_an_entry_with_nothing_readable_is_left_out_of_matching() -> None:
     unreadable = ApiKey.from_json(["not", "an", "object"])
     other_damage = ApiKey.from_json({"prefix": {"no": 1}, "expires_at": "x"})
     matched = match_findings([finding()], [unreadable, other_damage], NOW)
-    assert [(m.status, m.key) for m in matched] == [(KeyStatus.NOT_YOURS, None)]
+    assert [(m.status, m.key) for m in matched] == [(MatchStatus.NOT_YOURS, None)]

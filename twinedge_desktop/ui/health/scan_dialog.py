@@ -46,8 +46,8 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop.api.models import ApiKey
 from twinedge_desktop.scan import ScanProgress, ScanReport, ScanRequest, scan_async
-from twinedge_desktop.scan.match import STATUS_TEXT, KeyStatus, MatchedFinding, match_findings
-from twinedge_desktop.scan.model import KeyFinding, Occurrence, mask_keys
+from twinedge_desktop.scan.match import STATUS_TEXT, MatchedFinding, MatchStatus, match_findings
+from twinedge_desktop.scan.model import Occurrence, mask_keys
 from twinedge_desktop.timefmt import Clock, relative_time
 from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.key_actions import KeyAction, KeyActionRequest
@@ -58,23 +58,6 @@ KEY_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 SHOWN_OCCURRENCES = 20  # places listed under a key; the rest are counted
 
 KeysProvider = Callable[[], Awaitable[list[ApiKey]]]
-
-
-def match(
-    findings: tuple[KeyFinding, ...], keys: list[ApiKey], now: datetime
-) -> list[MatchedFinding]:
-    """``scan.match.match_findings``, for keys the server sent damaged too: such a key has
-    no status the matcher knows (its expiry or revocation is unreadable), so its hits are
-    "unknown", with the key named, rather than "not yours"."""
-    readable = [key for key in keys if key.status(now) != "damaged"]
-    damaged = {key.prefix: key for key in keys if key.prefix and key.status(now) == "damaged"}
-    matched = match_findings(findings, readable, now)
-    return [
-        MatchedFinding(m.finding, KeyStatus.UNKNOWN, damaged[m.finding.prefix])
-        if m.status is KeyStatus.NOT_YOURS and m.finding.prefix in damaged
-        else m
-        for m in matched
-    ]
 
 
 def occurrence_text(occurrence: Occurrence, root: str = "") -> str:
@@ -319,7 +302,7 @@ class ScanDialog(QDialog):
 
     def _show(self, report: ScanReport) -> None:
         now = self._clock()
-        self.matched = match(report.findings, self._keys, now)
+        self.matched = match_findings(report.findings, self._keys, now)
         self.results.clear()
         for matched in self.matched:
             self.results.addTopLevelItem(self._item(matched, now))
@@ -333,7 +316,7 @@ class ScanDialog(QDialog):
             scanned += f" and {stats.commits:,} commits ({stats.blobs_scanned:,} file versions)"
         scanned += f" in {stats.seconds:.1f} s."
         if self.matched:
-            active = sum(1 for m in self.matched if m.status is KeyStatus.ACTIVE)
+            active = sum(1 for m in self.matched if m.status is MatchStatus.ACTIVE)
             text = f"{len(self.matched)} key{'s' if len(self.matched) != 1 else ''} found"
             text += (
                 f", {active} still active: revoke {'them' if active > 1 else 'it'}."
@@ -385,7 +368,7 @@ class ScanDialog(QDialog):
         key = matched.key
         if key is not None:
             status += f" — “{key.name}”"
-            if matched.status is KeyStatus.ACTIVE:
+            if matched.status is MatchStatus.ACTIVE:
                 status += f", last used {relative_time(key.last_used_at, now)}"
         item = QTreeWidgetItem([finding.masked, status, where])
         item.setData(0, KEY_ROLE, matched)
@@ -410,7 +393,7 @@ class ScanDialog(QDialog):
     def _update_buttons(self, *_args: object) -> None:
         matched = self.selected()
         active = (
-            matched is not None and matched.status is KeyStatus.ACTIVE and matched.key is not None
+            matched is not None and matched.status is MatchStatus.ACTIVE and matched.key is not None
         )
         self.revoke_button.setEnabled(active)
         self.rotate_button.setEnabled(active)

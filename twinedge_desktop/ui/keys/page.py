@@ -57,7 +57,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinedge_desktop.api.models import ApiKey, CreatedApiKey
+from twinedge_desktop.api.models import ApiKey, CreatedApiKey, KeyStatus
 from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.timefmt import Clock, absolute_time, utc_now
@@ -89,7 +89,6 @@ from twinedge_desktop.ui.keys.model import (
     OBJECT_ROLE,
     KeysFilterProxy,
     KeysTableModel,
-    KeyStatus,
     can_revoke,
     can_rotate,
     key_status,

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinedge_desktop.api.models import ApiKey, KeyUsage
+from twinedge_desktop.api.models import ApiKey, KeyStatus, KeyUsage
 from twinedge_desktop.scopes import describe
 from twinedge_desktop.timefmt import Clock, absolute_time, relative_time, utc_now
 from twinedge_desktop.ui.common.dialog_body import DialogBody
@@ -42,7 +42,6 @@ from twinedge_desktop.ui.keys.model import (
     UNREADABLE,
     Badge,
     Column,
-    KeyStatus,
     can_revoke,
     can_rotate,
     display_text,

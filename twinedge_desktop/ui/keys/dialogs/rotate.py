@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinedge_desktop.api.models import ApiKey, CreatedApiKey
+from twinedge_desktop.api.models import ApiKey, CreatedApiKey, KeyStatus
 from twinedge_desktop.timefmt import Clock, absolute_time, utc_now
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
 from twinedge_desktop.ui.common.copy_once import DiscardSecretBox, ask_close_without_storing
@@ -58,7 +58,7 @@ from twinedge_desktop.ui.keys.dialogs.form import NAME_MAX, KeyForm, lifetime_da
 from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
 from twinedge_desktop.ui.keys.dialogs.submit import KeySubmission
 from twinedge_desktop.ui.keys.dialogs.summary import add_key_summary, last_use_text
-from twinedge_desktop.ui.keys.model import KeyStatus, key_status
+from twinedge_desktop.ui.keys.model import key_status
 
 # One or more "(rotated …)" suffixes at the end of a name, whole or cut short (an earlier
 # version cut the old suffix at 64 characters and added another: "x (rotated 2026-12
