@@ -19,7 +19,7 @@ from twinedge_desktop.api.models import (
     KeyUsage,
     Me,
     UsageFormatError,
-    format_time,
+    format_rfc3339,
 )
 from twinedge_desktop.redaction import register_secret
 
@@ -131,7 +131,7 @@ class ApiKeysService:
         """
         body: dict[str, Any] = {"name": name, "scopes": list(scopes)}
         if expires_at is not None:
-            body["expires_at"] = format_time(expires_at)
+            body["expires_at"] = format_rfc3339(expires_at)
         response = await self._client.request(
             "POST", "/api-keys", json=body, headers={"Idempotency-Key": idempotency_key}
         )

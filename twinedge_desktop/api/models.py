@@ -97,7 +97,7 @@ class KeyStatus(StrEnum):
     DAMAGED = "damaged"  # what decides the rest could not be read: never shown as active
 
 
-def format_time(value: datetime) -> str:
+def format_rfc3339(value: datetime) -> str:
     """An aware datetime as RFC 3339 UTC with a ``Z`` (naive values are taken as UTC)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)

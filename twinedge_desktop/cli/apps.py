@@ -161,7 +161,7 @@ def _check_usage(args: argparse.Namespace) -> None:
 
 def app_json(app: OAuthApp) -> dict[str, Any]:
     """The API's ``OAuthApp`` form (for ``--json``)."""
-    from twinedge_desktop.api.models import format_time
+    from twinedge_desktop.api.models import format_rfc3339
 
     return {
         "id": app.id,
@@ -170,11 +170,11 @@ def app_json(app: OAuthApp) -> dict[str, Any]:
         "application_type": app.application_type.value,
         "redirect_uris": list(app.redirect_uris),
         "scopes": list(app.scopes),
-        "created_at": format_time(app.created_at),
+        "created_at": format_rfc3339(app.created_at),
         "created_by": app.created_by,
         "secret_hint": app.secret_hint,
         "previous_secret_expires_at": (
-            format_time(app.previous_secret_expires_at)
+            format_rfc3339(app.previous_secret_expires_at)
             if app.previous_secret_expires_at is not None
             else None
         ),

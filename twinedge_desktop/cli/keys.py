@@ -109,10 +109,10 @@ _PURPOSE = "API keys"
 
 
 def key_json(key: ApiKey, now: datetime) -> dict[str, Any]:
-    from twinedge_desktop.api.models import format_time
+    from twinedge_desktop.api.models import format_rfc3339
 
     def time_or_none(value: datetime | None) -> str | None:
-        return format_time(value) if value is not None else None
+        return format_rfc3339(value) if value is not None else None
 
     return {
         "id": key.id,
@@ -120,7 +120,7 @@ def key_json(key: ApiKey, now: datetime) -> dict[str, Any]:
         "prefix": key.prefix,
         "status": key.status(now),
         "scopes": list(key.scopes),
-        "created_at": format_time(key.created_at),
+        "created_at": format_rfc3339(key.created_at),
         "expires_at": time_or_none(key.expires_at),
         "last_used_at": time_or_none(key.last_used_at),
         "revoked_at": time_or_none(key.revoked_at),

@@ -80,7 +80,7 @@ def to_datetime(value: Any) -> datetime | None:
         return None
 
 
-def format_time(when: datetime) -> str:
+def format_utc_and_local(when: datetime) -> str:
     """ "2026-11-27 23:15:00 UTC (00:15:00 CET local)"; just UTC when local time is UTC."""
     return _format_timestamp(when.timestamp())
 
@@ -148,7 +148,9 @@ def explain_claims(claims: Mapping[str, Any], now: float) -> tuple[Explanation, 
             if when is None:
                 detail = "not a valid NumericDate (seconds since 1970)"
             else:
-                detail = f"{format_time(when)}; {relative_phrase(name, when.timestamp(), now)}"
+                detail = (
+                    f"{format_utc_and_local(when)}; {relative_phrase(name, when.timestamp(), now)}"
+                )
         elif name == "scope" and isinstance(value, str):
             parts = []
             for info in scope_infos({"scope": value}):

@@ -19,7 +19,7 @@ from jwt.algorithms import get_default_algorithms
 
 from twinedge_desktop.timefmt import format_duration
 from twinedge_desktop.tokens.decode import b64url_decode
-from twinedge_desktop.tokens.explain import format_time, to_datetime
+from twinedge_desktop.tokens.explain import format_utc_and_local, to_datetime
 from twinedge_desktop.tokens.keys import KeySet, PublicKey, candidates
 from twinedge_desktop.tokens.model import Finding, Severity
 
@@ -218,7 +218,7 @@ def _about(seconds: float) -> str:
 
 
 def _at(timestamp: float) -> str:
-    return format_time(datetime.fromtimestamp(timestamp, tz=UTC))
+    return format_utc_and_local(datetime.fromtimestamp(timestamp, tz=UTC))
 
 
 def _numeric(claims: Mapping[str, Any], name: str) -> tuple[float | None, Finding | None]:
