@@ -31,6 +31,10 @@ Signals:
     key_action_requested(KeyActionRequest): start a flow of the API Keys page.
     sign_in_requested(): the signed-out state's "Sign in" button was pressed.
     checked(HealthReport): a check finished and is shown.
+    keys_read(int): a check has read the key list (how many keys); the check keeps them
+        until the next one. With many keys, a moment for the app to move long-lived objects
+        out of the garbage collector's full passes (``gc.freeze()``), before the usage
+        reports and the findings make those passes happen during the check.
 """
 
 from __future__ import annotations
@@ -230,6 +234,7 @@ class HealthPage(QWidget):
     key_action_requested = Signal(object)
     sign_in_requested = Signal()
     checked = Signal(object)
+    keys_read = Signal(int)
 
     def __init__(
         self,
@@ -628,6 +633,7 @@ class HealthPage(QWidget):
             async for page in service.list_pages():
                 keys.extend(page)
                 progress(f"Reading your keys… {len(keys):,} so far")
+            self.keys_read.emit(len(keys))
             owner = self._owner()
             if owner is not None and self._store is not None:
                 try:
