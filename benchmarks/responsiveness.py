@@ -72,6 +72,7 @@ class Heartbeat:
         self._last_cpu = time.process_time()
         self.full_collections: list[float] = []
         self._collection_started = 0.0
+        self._measuring = False  # a plain flag: collections come on any thread, and at exit
         self._last = time.perf_counter()
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -80,7 +81,7 @@ class Heartbeat:
         gc.callbacks.append(self._collection)
 
     def _collection(self, phase: str, info: dict[str, int]) -> None:
-        if info["generation"] != 2 or not self.timer.isActive():
+        if info["generation"] != 2 or not self._measuring:
             return
         now = time.perf_counter()
         if phase == "start":
@@ -102,10 +103,12 @@ class Heartbeat:
         self.busy_gaps = []
         self.full_collections = []
         self._last, self._last_cpu = time.perf_counter(), time.process_time()
+        self._measuring = True
         self.timer.start()
 
     def end_phase(self) -> dict[str, float]:
         self.timer.stop()
+        self._measuring = False
         gaps = sorted(self.gaps) or [0.0]
         return {
             "ticks": len(gaps),
