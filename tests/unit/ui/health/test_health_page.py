@@ -279,6 +279,42 @@ async def test_keys_changed_on_the_keys_page_are_checked_again_at_once(page: Hea
     assert ("replacement", K.NEVER_EXPIRES) in kinds(page)
 
 
+async def test_each_check_says_when_it_has_read_the_keys_before_their_usage(
+    page: HealthPage,
+) -> None:
+    """``keys_read`` comes once per check, with the number of keys, before any usage
+    report is asked for (the app freezes long-lived objects then)."""
+    service = demo_service()
+    said: list[tuple[int, int]] = []
+    page.keys_read.connect(lambda count: said.append((count, len(service.usage_calls))))
+    await check(page, service)
+    page.refresh()
+    await settle(page.check_task)
+    assert said == [(len(service.keys), 0), (len(service.keys), len(service.usage_calls) // 2)]
+
+
+async def test_the_details_follow_the_current_finding_as_it_changes(page: HealthPage) -> None:
+    """The details are drawn once per finding shown (the chart costs milliseconds), and
+    again whenever the finding changes: dismissed, brought back, checked again."""
+    await check(page, demo_service())
+    page._show_dismissed(True)  # the dismissed finding stays in the list, and current
+    spike = page.current_row()
+    assert spike is not None and spike.finding.kind is K.UNUSUAL_ACTIVITY
+    assert page.details_chart.isVisibleTo(page) and page.details_chart.days
+    page.toggle_dismissed()
+    assert page.details_title.text() == "Unusual activity (dismissed)"
+    assert page.dismiss_button.text() == "Bring &back"
+    page.toggle_dismissed()
+    assert page.details_title.text() == "Unusual activity"
+    assert page.dismiss_button.text() == "&Dismiss"
+    page.view.setCurrentIndex(page.model.index(1, 0))
+    assert page.details_title.text() == "Expires soon"
+    assert not page.details_chart.isVisibleTo(page)
+    page.view.setCurrentIndex(page.model.index(0, 0))
+    assert page.details_title.text() == "Unusual activity" and page.details_chart.days
+    await dismissals_saved()
+
+
 async def test_keyboard(page: HealthPage, qtbot: Any) -> None:
     service = demo_service()
     await check(page, service)

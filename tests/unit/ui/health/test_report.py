@@ -3,17 +3,21 @@ reminders, settled dismissals, and which keys' usage is worth a request."""
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from datetime import timedelta
 
 from tests.helpers.keys import NOW, make_key, usage_report
+from twinedge_desktop.api.models import DayUsage
 from twinedge_desktop.health.rules import FindingKind
 from twinedge_desktop.ui.health.report import (
     build_report,
     finding_token,
     keys_needing_usage,
+    pack_usage,
     parse_token,
     summary_text,
+    unpack_usage,
 )
 
 K = FindingKind
@@ -176,3 +180,32 @@ def test_reports_are_judged_at_the_time_given() -> None:
     later = build_report([key], {}, NOW + timedelta(days=8))
     assert [row.finding.kind for row in later.rows] == [K.EXPIRES_SOON]
     assert later.checked_at == NOW + timedelta(days=8)
+
+
+def test_packed_usage_unpacks_equal_and_leaves_the_garbage_collector_nothing_to_walk() -> None:
+    """A check keeps thousands of reports: packed, the collector stops tracking them at
+    its first young collection, so full collections on the UI thread never walk them
+    (unpacked, a report is 31 tracked objects: 2,000 made full passes of 17-28 ms)."""
+    keys = demo_keys()
+    reports = list(demo_usage(keys).values())
+    packed = [pack_usage(report) for report in reports]  # type: ignore[arg-type]
+    assert [unpack_usage(item) for item in packed] == reports
+    # One collection untracks every tuple it visits that holds nothing to follow (a young
+    # one the young objects): one, before any of them can reach the old generation.
+    gc.collect()
+    assert not any(gc.is_tracked(item) for item in packed)
+    assert all(gc.is_tracked(report) for report in reports)  # what packing spares
+
+
+def test_a_report_from_packed_usage_is_the_report_from_the_usage_and_keeps_it_packed() -> None:
+    keys = demo_keys()
+    usage = demo_usage(keys)
+    packed = {key_id: pack_usage(report) for key_id, report in usage.items()}  # type: ignore[arg-type]
+    from_packed = build_report(list(keys.values()), packed, NOW)  # type: ignore[arg-type]
+    plain = build_report(list(keys.values()), usage, NOW)  # type: ignore[arg-type]
+    assert from_packed == plain
+    with_usage = [row for row in from_packed.rows if row.packed_usage is not None]
+    assert {row.key.id for row in with_usage} == set(usage) - {keys["healthy"].id}  # type: ignore[attr-defined]
+    for row in with_usage:
+        assert row.usage == usage[row.key.id]
+        assert not any(isinstance(item, DayUsage | tuple) for item in row.packed_usage)
