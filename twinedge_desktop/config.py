@@ -25,13 +25,10 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-
-from twinedge_desktop.timefmt import format_duration
 
 log = logging.getLogger(__name__)
 
@@ -361,6 +358,8 @@ class ProfileStore:
         try:
             lock.acquire(timeout=PROFILES_LOCK_WAIT)
         except filelock.Timeout:
+            from twinedge_desktop.timefmt import format_duration
+
             raise ProfilesBusy(
                 f"Another TwinEdge Desktop process kept the profile list ({self.path}) locked "
                 f"for over {format_duration(PROFILES_LOCK_WAIT)}. Try again."
@@ -451,6 +450,8 @@ def _read_raw(
 def _write_atomic(path: Path, data: dict[str, Any]) -> tuple[int, int, int] | None:
     """Write a sibling temp file and rename it over: a crash never leaves half a file,
     and a reader sees the old file or the new one, never a mix."""
+    import tempfile  # here, not at import: the window's first frame reads this file only
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".profiles.", dir=path.parent)
     try:
