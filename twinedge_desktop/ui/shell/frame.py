@@ -42,12 +42,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinedge_desktop.ui.common.page import PageInfo
 from twinedge_desktop.ui.common.style import icon, set_role
 from twinedge_desktop.ui.common.widgets import centered_column
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction
+
+    from twinedge_desktop.ui.common.page_info import PageInfo
 
 # The smallest window every page must be usable at (a laptop with scaling, a tiled window).
 MINIMUM_WINDOW_SIZE = QSize(800, 520)
@@ -203,6 +204,13 @@ class PageStack(QStackedWidget):
         if place is None:
             raise IndexError(f"No page at row {row}")
         return place
+
+    def frame(self, row: int) -> PageFrame:
+        """The PageFrame of ``row``'s page, once the page is built."""
+        frame = self.place(row)
+        if not isinstance(frame, PageFrame):
+            raise RuntimeError("The pages are built with the services (attach_services).")
+        return frame
 
     def show_row(self, row: int) -> None:
         """Show the place of ``row``; a StartingView makes its labels first, while still

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWi
 
 from twinedge_desktop.config import ProfileStore
 from twinedge_desktop.ui.common.messages import MessageBridge
-from twinedge_desktop.ui.common.page import Page, PageContext, PageInfo, SessionBinding
 from twinedge_desktop.ui.common.style import app_icon
 from twinedge_desktop.ui.shell.frame import (
     MINIMUM_WINDOW_SIZE,
@@ -53,6 +52,7 @@ if TYPE_CHECKING:
     from twinedge_desktop.ui.account.profiles import ProfileSwitcher, ProfileSwitching
     from twinedge_desktop.ui.account.session_controller import SessionController
     from twinedge_desktop.ui.account.view import AccountView
+    from twinedge_desktop.ui.common.page import Page, PageContext, PageInfo
     from twinedge_desktop.ui.shell.actions import WindowActions
     from twinedge_desktop.ui.shell.activation import ActivationSync
     from twinedge_desktop.ui.shell.preferences import PreferencesController
@@ -204,11 +204,8 @@ class MainWindow(QMainWindow):
         return self.pages.place(_PAGE_KEYS.index(key))
 
     def frame(self, key: str) -> PageFrame:
-        """The scrolling place of the page ``key``, once it is built."""
-        frame = self.place(key)
-        if not isinstance(frame, PageFrame):
-            raise RuntimeError(f"The {key!r} page is built with the services (attach_services).")
-        return frame
+        """The scrolling place of the page ``key``, once it is built (RuntimeError before)."""
+        return self.pages.frame(_PAGE_KEYS.index(key))
 
     def page(self, key: str) -> QWidget | None:
         """The page built for ``key``, or None before the services exist."""
@@ -299,6 +296,8 @@ class MainWindow(QMainWindow):
             self.window_actions.follow_session(controller)
         self.session_label.setText(controller.status_text(self._profiles.current.name))
         self._update_title()
+        from twinedge_desktop.ui.common.page import SessionBinding
+
         binding = SessionBinding(session.profile if session is not None else None, session, info)
         for page in self._pages.values():
             page.bind(binding)

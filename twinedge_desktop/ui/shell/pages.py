@@ -9,7 +9,7 @@ another never renumbers the pages people already know.
 from __future__ import annotations
 
 from twinedge_desktop.ui import account, apps, health, inspector, keys
-from twinedge_desktop.ui.common.page import PageInfo
+from twinedge_desktop.ui.common.page_info import PageInfo
 
 PAGES: tuple[PageInfo, ...] = (keys.PAGE, apps.PAGE, inspector.PAGE, account.PAGE, health.PAGE)
 # Ctrl+1… in this order: the numbers people already knew stay theirs as pages are added.
