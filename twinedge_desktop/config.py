@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import re
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -450,8 +451,6 @@ def _read_raw(
 def _write_atomic(path: Path, data: dict[str, Any]) -> tuple[int, int, int] | None:
     """Write a sibling temp file and rename it over: a crash never leaves half a file,
     and a reader sees the old file or the new one, never a mix."""
-    import tempfile  # here, not at import: the window's first frame reads this file only
-
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".profiles.", dir=path.parent)
     try:
