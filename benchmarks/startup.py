@@ -21,6 +21,12 @@ set QT_QPA_PLATFORM=xcb under Xvfb to include the X server round trips).
 main``, say), in the same alternation (bare, app, the other app), and prints its ratios
 and the median of the per-run ratios this app / that app: the way to compare a change
 on a shared, noisy machine, where two separate runs can differ by more than the change.
+
+``--instructions`` counts instead the CPU instructions each kind executes up to its first
+paint, once each under valgrind (callgrind; ``apt-get install valgrind``), with a fixed
+hash seed. The count repeats to within ~0.1% however busy the machine is, so it shows a
+change of a millisecond that wall-clock medians on a loaded machine cannot; it leaves out
+what instructions do not show (waiting for the disk, the X server, other processes).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -43,6 +50,7 @@ import time
 
 REPO = Path(__file__).resolve().parents[1]
 CHILD_TIMEOUT = 60.0
+CALLGRIND_TIMEOUT = 600.0  # a run under valgrind is ~80x slower
 SETTLE_LIMIT_MS = 10_000
 
 
@@ -51,8 +59,9 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _child(kind: str) -> None:
-    """Runs in the measured process: report first paint (and settle) as JSON lines."""
+def _child(kind: str, *, at_paint: bool = False) -> None:
+    """Runs in the measured process: report first paint (and settle) as JSON lines;
+    ``at_paint``: end the process right at the first paint (``--instructions``)."""
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
@@ -73,6 +82,8 @@ def _child(kind: str) -> None:
                 report["paint"] = time.time()
                 report["paint_rss"] = _rss_mib()
                 print(json.dumps({"event": "paint", **report}), flush=True)
+                if at_paint:
+                    os._exit(0)  # nothing after the paint is counted
                 QTimer.singleShot(0, settle)
             return False
 
@@ -136,7 +147,7 @@ def _child(kind: str) -> None:
     raise SystemExit(main([]))  # the console script's function, as ``twinedge-desktop`` runs it
 
 
-def _sample(kind: str, home: Path, pycache: Path, repo: Path = REPO) -> dict[str, float]:
+def _child_env(home: Path, pycache: Path, repo: Path) -> dict[str, str]:
     env = dict(os.environ)
     # Bytecode as an installed app has it (pip and pipx compile at install time): the
     # warm-up run writes the .pyc files into a private cache that the measured runs
@@ -148,6 +159,11 @@ def _sample(kind: str, home: Path, pycache: Path, repo: Path = REPO) -> dict[str
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env["TWINEDGE_DESKTOP_HOME"] = str(home)
     env["PYTHONPATH"] = str(repo)
+    return env
+
+
+def _sample(kind: str, home: Path, pycache: Path, repo: Path = REPO) -> dict[str, float]:
+    env = _child_env(home, pycache, repo)
     started = time.time()
     done = subprocess.run(
         [sys.executable, __file__, "--child", kind],
@@ -172,6 +188,55 @@ def _sample(kind: str, home: Path, pycache: Path, repo: Path = REPO) -> dict[str
     return result
 
 
+def _instructions(kind: str, home: Path, pycache: Path, repo: Path) -> int:
+    """Instructions ``kind`` executes from the interpreter's start to its first paint."""
+    env = _child_env(home, pycache, repo)
+    env["PYTHONHASHSEED"] = "0"  # the same dict and set layouts in every run
+    done = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={os.devnull}",
+            sys.executable,
+            __file__,
+            "--child",
+            kind,
+            "--at-paint",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CALLGRIND_TIMEOUT,
+        check=False,
+        cwd=repo,
+    )
+    collected = [line for line in done.stderr.splitlines() if "Collected :" in line]
+    if done.returncode != 0 or not collected:
+        raise RuntimeError(f"{kind} run under valgrind failed: {done.stderr[-2000:]}")
+    return int(collected[-1].rsplit(":", 1)[1].strip())
+
+
+def _count_instructions(kinds: dict[str, tuple[str, Path]]) -> int:
+    if shutil.which("valgrind") is None:
+        print("--instructions needs valgrind (apt-get install valgrind)", file=sys.stderr)
+        return 2
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="twinedge-startup-") as tmp:
+        pycache = Path(tmp) / "pycache"
+        for kind, (child, repo) in kinds.items():
+            _sample(child, Path(tmp) / f"warm-{kind}", pycache, repo)  # writes the .pyc files
+            counts[kind] = _instructions(child, Path(tmp) / kind, pycache, repo)
+    print("startup benchmark: instructions to the first paint (valgrind callgrind)")
+    for kind, count in counts.items():
+        print(
+            f"  {kind:<8}: {count / 1e6:8.1f} M instructions, "
+            f"{count / counts['bare']:.3f}x bare (target <= 1.3x)"
+        )
+    if "against" in counts:
+        print(f"  this app / --against app: {counts['app'] / counts['against']:.3f}x")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9, help="samples per kind (default 9)")
@@ -181,16 +246,24 @@ def main() -> int:
         metavar="DIR",
         help="another checkout whose app is sampled in the same runs, for a paired comparison",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions to the first paint under valgrind instead of timing",
+    )
     parser.add_argument("--child", choices=("bare", "app"), help=argparse.SUPPRESS)
+    parser.add_argument("--at-paint", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child)
+        _child(args.child, at_paint=args.at_paint)
         return 0
 
     # kind -> (the child's kind, the checkout it imports the app from)
     kinds: dict[str, tuple[str, Path]] = {"bare": ("bare", REPO), "app": ("app", REPO)}
     if args.against is not None:
         kinds["against"] = ("app", args.against.resolve())
+    if args.instructions:
+        return _count_instructions(kinds)
     samples: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
     with tempfile.TemporaryDirectory(prefix="twinedge-startup-") as tmp:
         pycache = Path(tmp) / "pycache"
