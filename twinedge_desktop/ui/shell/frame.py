@@ -223,14 +223,15 @@ class PageStack(QStackedWidget):
 
     def hold(self, row: int, page: QWidget) -> PageFrame:
         """Put ``page``, in a new PageFrame, in the place of ``row``; the StartingView it
-        replaces is deleted. The row shown stays shown."""
-        shown = self.currentIndex()
+        replaces is deleted. The row shown stays shown, and no other place is shown even
+        for a moment (showing a built page lays it out: milliseconds for a big one)."""
         starting = self.place(row)
         frame = PageFrame(page)
         self.insertWidget(row, frame)
-        self.removeWidget(starting)
+        if self.currentWidget() is starting:
+            self.setCurrentWidget(frame)
+        self.removeWidget(starting)  # not the current one now: the stack shows what it showed
         shiboken6.delete(starting)
-        self.setCurrentIndex(shown)
         return frame
 
 
