@@ -31,8 +31,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from twinedge_desktop.timefmt import format_duration
-
 log = logging.getLogger(__name__)
 
 # How long save() waits for another process's save (a few milliseconds of work).
@@ -362,6 +360,8 @@ class ProfileStore:
         try:
             lock.acquire(timeout=PROFILES_LOCK_WAIT)
         except filelock.Timeout:
+            from twinedge_desktop.timefmt import format_duration
+
             raise ProfilesBusy(
                 f"Another TwinEdge Desktop process kept the profile list ({self.path}) locked "
                 f"for over {format_duration(PROFILES_LOCK_WAIT)}. Try again."

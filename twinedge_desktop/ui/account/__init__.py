@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from twinedge_desktop.ui.common.page import PageContext, PageInfo
+from twinedge_desktop.ui.common.page_info import PageInfo
 
 if TYPE_CHECKING:
     from twinedge_desktop.ui.account.view import AccountView
+    from twinedge_desktop.ui.common.page import PageContext
 
 
 def _build(context: PageContext) -> AccountView:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from twinedge_desktop.ui.common.page import PageContext, PageInfo
+from twinedge_desktop.ui.common.page_info import PageInfo
 
 if TYPE_CHECKING:
     from twinedge_desktop.auth.playground import Playground
     from twinedge_desktop.auth.session import Session
     from twinedge_desktop.ui.apps.page import AppsPage, PlaygroundFactory
+    from twinedge_desktop.ui.common.page import PageContext
 
 
 def _build(context: PageContext) -> AppsPage:

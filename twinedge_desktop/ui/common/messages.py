@@ -21,8 +21,6 @@ from enum import StrEnum
 
 from PySide6.QtCore import QObject, Signal
 
-from twinedge_desktop.redaction import redact
-
 log = logging.getLogger(__name__)
 
 
@@ -56,9 +54,15 @@ class MessageBridge(QObject):
 
     def withdraw(self, text: str) -> None:
         """Take back ``text`` (as it was posted): the view hides it if it still shows it."""
+        from twinedge_desktop.redaction import redact
+
         self.withdrawn.emit(redact(text))
 
     def _post(self, level: MessageLevel, text: str) -> None:
+        # Imported at the first message, not with the bridge: the window's first frame makes
+        # the bridge, and compiling the redaction's patterns costs ~2 ms it does not need.
+        from twinedge_desktop.redaction import redact
+
         safe = redact(text)  # messages end up on screen and in logs: never a secret
         log.log(_LOG_LEVELS[level], "%s", safe)
         self.posted.emit(level, safe)

@@ -7,15 +7,20 @@ in a worker thread during startup) and the function that builds it. The shell li
 ``PAGE`` of every feature once; it shows the navigation in the first frame, from the
 ``PageInfo`` alone, and builds each page once the services exist.
 
-This module is imported for the first frame: it holds declarations only (no asyncio, no
-services; their types are named for the type checker alone), as named tuples: a frozen
-dataclass takes ~0.4 ms to define, a named tuple ~0.06 ms (measured).
+The first frame imports only :class:`PageInfo` (``page_info.py``); this module comes with
+the pages. It holds declarations only (no asyncio, no services; their types are named for
+the type checker alone), as named tuples: a frozen dataclass takes ~0.4 ms to define, a
+named tuple ~0.06 ms (measured).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
+
+# Re-exported: defined apart so that the first frame, which lists the pages, imports
+# none of this module (its protocols and named tuples take ~1 ms to define).
+from twinedge_desktop.ui.common.page_info import PageInfo as PageInfo
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings, SignalInstance
@@ -132,24 +137,6 @@ class PerformsKeyActions(Protocol):
 
     def perform_key_action(self, request: KeyActionRequest) -> object:
         """Start the flow ``request`` names (its dialog, or None when it cannot start)."""
-
-
-class PageInfo(NamedTuple):
-    """A page as the navigation knows it before its module is imported.
-
-    ``key`` names the page in the settings (the page shown at the last quit) and to
-    :meth:`MainWindow.show_page`; the shell gives the pages Ctrl+1, Ctrl+2… in the order
-    it lists them, and ``extra_shortcuts`` besides. ``module`` is the module ``build``
-    imports: startup imports it in a worker thread, so building the page on the UI
-    thread finds it loaded.
-    """
-
-    key: str
-    title: str
-    icon: str
-    module: str
-    build: Callable[[PageContext], Page]
-    extra_shortcuts: tuple[str, ...] = ()
 
 
 @runtime_checkable

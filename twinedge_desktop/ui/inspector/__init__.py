@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
-from twinedge_desktop.ui.common.page import PageContext, PageInfo
+from twinedge_desktop.ui.common.page_info import PageInfo
 
 if TYPE_CHECKING:
     from twinedge_desktop.api.models import Me
     from twinedge_desktop.auth.session import Session
+    from twinedge_desktop.ui.common.page import PageContext
     from twinedge_desktop.ui.inspector.page import InspectorPage
 
 

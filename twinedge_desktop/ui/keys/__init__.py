@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from twinedge_desktop.ui.common.page import PageContext, PageInfo
+from twinedge_desktop.ui.common.page_info import PageInfo
 
 if TYPE_CHECKING:
+    from twinedge_desktop.ui.common.page import PageContext
     from twinedge_desktop.ui.keys.page import KeysPage
 
 

@@ -8,7 +8,8 @@ menus, toolbar and actions (``actions.py``), the profile list and the message ba
 services, builds every page (``pages.py`` lists them) and binds them to the session.
 
 Pages are :class:`~twinedge_desktop.ui.common.page.Page`\ s, each in a scrolling
-:class:`~twinedge_desktop.ui.shell.frame.PageFrame`: the window binds them, forwards F5,
+:class:`~twinedge_desktop.ui.shell.frame.PageFrame` once built (a ``StartingView`` holds
+its place until then): the window binds them, forwards F5,
 and lends the current page's shortcuts to the whole window (``frame.py``); ``routes.py``
 connects what pages ask of each other. Beside it: ``preferences.py`` (Theme, Preferences…),
 ``activation.py`` (profiles and sign-ins changed by other processes) and the account
@@ -27,21 +28,20 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from twinedge_desktop.config import ProfileStore
 from twinedge_desktop.ui.common.messages import MessageBridge
-from twinedge_desktop.ui.common.page import Page, PageContext, PageInfo, SessionBinding
 from twinedge_desktop.ui.common.style import app_icon
-from twinedge_desktop.ui.shell.frame import MINIMUM_WINDOW_SIZE, Navigation, PageFrame, PageKeyboard
-from twinedge_desktop.ui.shell.message_view import MessageView
-from twinedge_desktop.ui.shell.pages import (
-    ACCOUNT,
-    DEFAULT_PAGE,
-    PAGES,
-    SHORTCUT_NUMBERS,
-    StartingView,
+from twinedge_desktop.ui.shell.frame import (
+    MINIMUM_WINDOW_SIZE,
+    Navigation,
+    PageFrame,
+    PageKeyboard,
+    PageStack,
 )
+from twinedge_desktop.ui.shell.message_view import MessageView
+from twinedge_desktop.ui.shell.pages import ACCOUNT, DEFAULT_PAGE, PAGES, SHORTCUT_NUMBERS
 from twinedge_desktop.ui.shell.routes import PageRoutes, bring_forward
 
 # ``Qt`` (the namespace of enums) is imported inside the methods that use it: importing it
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from twinedge_desktop.ui.account.profiles import ProfileSwitcher, ProfileSwitching
     from twinedge_desktop.ui.account.session_controller import SessionController
     from twinedge_desktop.ui.account.view import AccountView
+    from twinedge_desktop.ui.common.page import Page, PageContext, PageInfo
     from twinedge_desktop.ui.shell.actions import WindowActions
     from twinedge_desktop.ui.shell.activation import ActivationSync
     from twinedge_desktop.ui.shell.preferences import PreferencesController
@@ -98,10 +99,7 @@ class MainWindow(QMainWindow):
 
         self.navigation = Navigation(PAGES, SHORTCUT_NUMBERS)
         self._routes = PageRoutes(self.navigation.set_page_badge, partial(bring_forward, self))
-        self.pages = QStackedWidget()
-        self.pages.setAccessibleName("Page")
-        for _info in PAGES:
-            self.pages.addWidget(PageFrame(StartingView()))  # until the page is built
+        self.pages = PageStack(len(PAGES))  # "Restoring session…" until a page is built
         self.keyboard = PageKeyboard(self)
         self.navigation.currentRowChanged.connect(self._row_changed)
 
@@ -188,8 +186,7 @@ class MainWindow(QMainWindow):
         page = info.build(context)
         if not isinstance(page, QWidget):
             raise TypeError(f"The {info.title} page is not a widget.")
-        frame = self.frame(info.key)
-        frame.set_page(page)  # the "Restoring session…" place it held is deleted
+        self.pages.hold(_PAGE_KEYS.index(info.key), page)
         self._pages[info.key] = page
         self._routes.page_installed(info, page)
         if info is ACCOUNT:
@@ -202,11 +199,13 @@ class MainWindow(QMainWindow):
                 self.window_actions.claim_refresh_key(page)
         return page
 
+    def place(self, key: str) -> QWidget:
+        """The page ``key``'s place: a StartingView until the page is built, then its frame."""
+        return self.pages.place(_PAGE_KEYS.index(key))
+
     def frame(self, key: str) -> PageFrame:
-        """The scrolling place of the page ``key`` (built or not)."""
-        frame = self.pages.widget(_PAGE_KEYS.index(key))
-        assert isinstance(frame, PageFrame)
-        return frame
+        """The scrolling place of the page ``key``, once it is built (RuntimeError before)."""
+        return self.pages.frame(_PAGE_KEYS.index(key))
 
     def page(self, key: str) -> QWidget | None:
         """The page built for ``key``, or None before the services exist."""
@@ -242,7 +241,7 @@ class MainWindow(QMainWindow):
     def _row_changed(self, row: int) -> None:
         if row < 0:
             return
-        self.pages.setCurrentIndex(row)
+        self.pages.show_row(row)
         page = self.page(PAGES[row].key)
         self.keyboard.page_shown(page)
         if self.window_actions is not None:
@@ -297,6 +296,8 @@ class MainWindow(QMainWindow):
             self.window_actions.follow_session(controller)
         self.session_label.setText(controller.status_text(self._profiles.current.name))
         self._update_title()
+        from twinedge_desktop.ui.common.page import SessionBinding
+
         binding = SessionBinding(session.profile if session is not None else None, session, info)
         for page in self._pages.values():
             page.bind(binding)

@@ -1,4 +1,4 @@
-"""The window's pages, in navigation order, and what a page's place shows until it is built.
+"""The window's pages, in navigation order.
 
 A new page is a new package under ``ui/`` with a ``PAGE`` (see ``ui/common/page.py``)
 and one entry in :data:`PAGES` (navigation order) and :data:`SHORTCUT_ORDER`: the shell
@@ -8,12 +8,8 @@ another never renumbers the pages people already know.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
-
 from twinedge_desktop.ui import account, apps, health, inspector, keys
-from twinedge_desktop.ui.common.page import PageInfo
-from twinedge_desktop.ui.common.style import set_role
-from twinedge_desktop.ui.common.widgets import centered_column
+from twinedge_desktop.ui.common.page_info import PageInfo
 
 PAGES: tuple[PageInfo, ...] = (keys.PAGE, apps.PAGE, inspector.PAGE, account.PAGE, health.PAGE)
 # Ctrl+1… in this order: the numbers people already knew stay theirs as pages are added.
@@ -29,22 +25,3 @@ SHORTCUT_NUMBERS: dict[str, int] = {
 }
 ACCOUNT = account.PAGE  # the shell's File menu and status line speak for it
 DEFAULT_PAGE = ACCOUNT.key  # a first start begins with signing in
-
-
-class StartingView(QWidget):
-    """What a page's place shows in the first moments, before the services and pages exist."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        column = QWidget()
-        layout = QVBoxLayout(column)
-        layout.setSpacing(12)
-        # Plain labels (nothing here is worth selecting): the first frame stays cheap.
-        heading = QLabel("Restoring session…")
-        set_role(heading, "heading")
-        detail = QLabel("Opening your system keychain and connecting. One moment.")
-        detail.setWordWrap(True)
-        set_role(detail, "muted")
-        layout.addWidget(heading)
-        layout.addWidget(detail)
-        centered_column(self, column, max_width=620)

@@ -21,16 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from twinedge_desktop.ui.common.page import (
-    InspectsTokens,
-    PerformsKeyActions,
-    ReportsAttention,
-    RequestsKeyActions,
-    RequestsTokenInspection,
-)
-
 if TYPE_CHECKING:
-    from twinedge_desktop.ui.common.page import Page, PageInfo
+    from twinedge_desktop.ui.common.page import (
+        InspectsTokens,
+        Page,
+        PageInfo,
+        PerformsKeyActions,
+        RequestsKeyActions,
+        RequestsTokenInspection,
+    )
     from twinedge_desktop.ui.shell.main_window import MainWindow
 
 
@@ -50,6 +49,16 @@ class PageRoutes:
         self._token_askers: list[RequestsTokenInspection] = []
 
     def page_installed(self, info: PageInfo, page: Page) -> None:
+        # Here, not at import: the window makes its routes in the first frame, the pages
+        # come after it (with ui/common/page.py).
+        from twinedge_desktop.ui.common.page import (
+            InspectsTokens,
+            PerformsKeyActions,
+            ReportsAttention,
+            RequestsKeyActions,
+            RequestsTokenInspection,
+        )
+
         if isinstance(page, ReportsAttention):
             key = info.key
             page.attention_changed.connect(

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QLabel
 
 from tests.helpers.session_fakes import FakeServices, user_info
 from tests.helpers.waiting import expect, until
@@ -28,13 +29,32 @@ from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.health.page import HealthPage
 from twinedge_desktop.ui.inspector.page import InspectorPage
 from twinedge_desktop.ui.keys.page import KeysPage, PageState
+from twinedge_desktop.ui.shell.frame import StartingView
 from twinedge_desktop.ui.shell.main_window import DEFAULT_WINDOW, MainWindow, default_window_size
-from twinedge_desktop.ui.shell.pages import PAGES, StartingView
+from twinedge_desktop.ui.shell.pages import PAGES
 from twinedge_desktop.vault import KeychainUnavailable
+
+STARTING_TEXT = ["Restoring session…", "Opening your system keychain and connecting. One moment."]
+
+
+def _places(window: MainWindow) -> list[Any]:
+    return [window.place(info.key) for info in PAGES]
+
+
+def _starting_text(window: MainWindow, *, on_screen: bool = False) -> list[str]:
+    """The labels of the current page's place: those the window shows, or (``on_screen``)
+    those visible now, the window being on screen."""
+    place = window.pages.currentWidget()
+    labels = place.findChildren(QLabel)
+    return [
+        label.text()
+        for label in labels
+        if (label.isVisible() if on_screen else label.isVisibleTo(window))
+    ]
 
 
 def test_before_the_services_the_window_shows_a_starting_state(window: MainWindow) -> None:
-    assert isinstance(window.frame(window.current_page).widget(), StartingView)
+    assert isinstance(window.place(window.current_page), StartingView)
     assert window.session_label.text() == "Starting…"
     assert not window.window_actions.sign_in.isEnabled()
     window.window_actions.sign_in.trigger()  # disabled: nothing happens, nothing fails
@@ -44,9 +64,15 @@ def test_before_the_services_the_window_shows_a_starting_state(window: MainWindo
     assert window.current_page == "keys"
     # No page is built before the services exist; each place says the app is starting.
     assert [window.page(info.key) for info in PAGES] == [None] * len(PAGES) == [None] * 5
-    assert all(isinstance(window.frame(info.key).widget(), StartingView) for info in PAGES)
+    assert all(isinstance(window.place(info.key), StartingView) for info in PAGES)
+    # Each page shown says so (its labels are made when it is first shown).
+    for info in PAGES:
+        window.show_page(info.key)
+        assert _starting_text(window) == STARTING_TEXT, info.key
     with pytest.raises(RuntimeError, match="attach_services"):
         _ = window.account
+    with pytest.raises(RuntimeError, match="attach_services"):
+        window.frame("keys")
 
 
 def test_title_navigation_and_shortcuts(window: MainWindow) -> None:
@@ -122,6 +148,7 @@ async def test_services_build_every_page_bind_the_session_and_restore(
     assert [frame.widget() for frame in frames] == [keys, apps, inspector, account, health]
     assert [window.pages.indexOf(frame) for frame in frames] == [0, 1, 2, 3, 4]
     assert window.pages.currentWidget() is window.frame("account")
+    assert window.pages.count() == len(PAGES)
     assert not window.findChildren(StartingView)  # every place has its page
     # Each page comes from the module startup imports in a worker thread (app._PRELOAD).
     assert [type(window.page(info.key)).__module__ for info in PAGES] == [
@@ -473,7 +500,7 @@ def test_deferred_chrome_paints_the_shell_first_then_builds_the_rest(
     # The first frame: title, navigation and the "Restoring session…" state, no chrome yet.
     assert shell.windowTitle() == "TwinEdge Desktop — Local sandbox"
     assert shell.navigation.count() == len(PAGES) == 5
-    assert isinstance(shell.frame(shell.current_page).widget(), StartingView)
+    assert isinstance(shell.place(shell.current_page), StartingView)
     assert shell.session_label.text() == "Starting…"
     assert shell.window_actions is None and not shell.message_view.built
     messages.warning("Could not save the profile list.")  # before the banner exists
@@ -481,6 +508,14 @@ def test_deferred_chrome_paints_the_shell_first_then_builds_the_rest(
     with qtbot.waitSignal(shell.first_painted, timeout=5000):
         shell.show()
     assert shell.painted
+    assert _starting_text(shell, on_screen=True) == STARTING_TEXT
+    # Only the place shown made its labels; another one makes them before it is shown, so
+    # they are on screen with it (not a loop turn later).
+    assert [isinstance(place, StartingView) and place.filled for place in _places(shell)] == [
+        info.key == shell.current_page for info in PAGES
+    ]
+    shell.show_page("keys")
+    assert _starting_text(shell, on_screen=True) == STARTING_TEXT
 
     shell.build_chrome()
     shell.build_chrome()  # once only

@@ -108,7 +108,7 @@ async def test_the_window_refuses_to_be_smaller_than_its_minimum(
     window.resize(500, 300)
     await until(lambda: window.size() == MINIMUM_WINDOW_SIZE == QSize(800, 520))
     assert window.navigation.compact  # icons only, so the page gets the room
-    await until(lambda: window.frame("account").width() >= 700)
+    await until(lambda: window.place("account").width() >= 700)
     assert window.navigation.horizontalScrollBar().maximum() == 0  # never scrolls sideways
     window.resize(1100, 560)
     await until(lambda: not window.navigation.compact)
