@@ -168,12 +168,12 @@ async def main_async(args: argparse.Namespace) -> int:
             if args.gc_freeze:
                 # As the app does (twinedge_desktop.app.run), so the numbers are the app's:
                 # cyclic garbage collected from the event loop, start-up objects frozen.
-                from twinedge_desktop.app import freeze_startup_objects
+                from twinedge_desktop.app import freeze_long_lived_objects
                 from twinedge_desktop.ui.common.collector import MainThreadCollector
 
                 collector = MainThreadCollector()
                 collector.start()
-                freeze_startup_objects()
+                freeze_long_lived_objects()
             probe = StallProbe()
             loads: list[float] = []
             stalls: list[float] = []
