@@ -32,6 +32,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -58,6 +60,7 @@ from PySide6.QtWidgets import (
 from twinedge_desktop.config import Profile
 from twinedge_desktop.timefmt import Clock, utc_now
 from twinedge_desktop.tokens import (
+    Finding,
     InspectionReport,
     Severity,
     TokenInspector,
@@ -71,6 +74,7 @@ from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
 from twinedge_desktop.ui.common.text import expiry_text
 from twinedge_desktop.ui.inspector.models import (
     ComparisonModel,
+    Difference,
     ExplanationModel,
     FindingsModel,
     compare_values,
@@ -78,6 +82,7 @@ from twinedge_desktop.ui.inspector.models import (
 from twinedge_desktop.ui.inspector.widgets import (
     VERDICT_COLORS,
     VERDICT_TITLES,
+    BannerState,
     Chip,
     FlowLayout,
     TokenEdit,
@@ -93,6 +98,9 @@ KeyTester = Callable[["Session", str], Awaitable["Me"]]
 AUTO_VERIFY_DELAY_MS = 600  # after the last keystroke: verification fetches keys, so not per key
 UNVERIFIED_TEXT = "Unverified: the token says so, nothing has confirmed it yet"
 INVALID_TEXT = "Not to be trusted: the token failed a check"
+# Findings whose words depend on the clock ("expires in 59 min 12 s"): said again each second.
+LIVE_CHECKS = ("exp", "nbf", "iat")
+EMPTY_TEXT = "Paste a token, drop one here, or inspect your current token."
 
 
 class VerdictBanner(QFrame):
@@ -111,18 +119,18 @@ class VerdictBanner(QFrame):
         layout.setSpacing(2)
         layout.addWidget(self.title)
         layout.addWidget(self.detail)
-        self.status = ""
-        self.show_state("empty", "Paste a token, drop one here, or inspect your current token.")
+        self.status = BannerState.EMPTY
+        self.show_state(BannerState.EMPTY, EMPTY_TEXT)
 
-    def show_state(self, status: str, detail: str) -> None:
+    def show_state(self, status: BannerState, detail: str) -> None:
         self.status = status
-        color = VERDICT_COLORS.get(status, VERDICT_COLORS["empty"])
+        color = VERDICT_COLORS[status]
         self.setStyleSheet(
             f"QFrame#verdictBanner {{ background: {color}; border-radius: 8px; }}"
             "QFrame#verdictBanner QLabel { color: #ffffff; background: transparent; }"
             "QLabel#verdictTitle { font-size: 17px; font-weight: 700; }"
         )
-        self.title.setText(VERDICT_TITLES.get(status, status))
+        self.title.setText(VERDICT_TITLES[status])
         self.detail.setText(detail)
         self.setAccessibleName(f"Verdict: {self.title.text()}. {detail}")
 
@@ -159,6 +167,8 @@ class InspectorPage(QWidget):
         self._test_task: asyncio.Task[Any] | None = None
         self.last_task: asyncio.Task[Any] | None = None  # the newest task started (for tests)
         self._generation = 0
+        # (token text, outcome of its time checks) it was last checked again for.
+        self._rechecked: tuple[str, tuple[Severity, ...]] | None = None
         self.report: InspectionReport | None = None
         self._binding: SessionBinding | None = None
         self.setAcceptDrops(True)
@@ -520,11 +530,11 @@ class InspectorPage(QWidget):
             return  # a mistyped key: the findings say why; the server would only refuse it
         session, profile = self._session, self._profile
         if self._key_tester is None or session is None or profile is None:
-            self._show_key_result("invalid", "No profile to test the key against.", None)
+            self._show_key_result(False, "No profile to test the key against.", None)
             return
         if not profile.api_base:
             self._show_key_result(
-                "invalid",
+                False,
                 f"The profile {profile.name} has no API address, so the key cannot be tested.",
                 None,
             )
@@ -532,7 +542,9 @@ class InspectorPage(QWidget):
         if self._test_task is not None and not self._test_task.done():
             self._test_task.cancel()
         key = self.token_edit.toPlainText().strip().removeprefix("Bearer ").strip()
-        self.banner.show_state("checking", f"Asking {profile.name}'s API who this key is…")
+        self.banner.show_state(
+            BannerState.CHECKING, f"Asking {profile.name}'s API who this key is…"
+        )
         self.test_button.setEnabled(False)
         self._test_task = self._runner.start(
             self._test(session, key, self._generation),
@@ -557,9 +569,7 @@ class InspectorPage(QWidget):
         def failed(exc: BaseException) -> bool:
             self.key_tested.emit(exc)
             if generation == self._generation:
-                self._show_key_result(
-                    "invalid", f"The key did not work: {error_message(exc)}", None
-                )
+                self._show_key_result(False, f"The key did not work: {error_message(exc)}", None)
             return True  # said on the page, where the key is
 
         return failed
@@ -572,12 +582,13 @@ class InspectorPage(QWidget):
             f"{me.org or '—'}. It may use the scopes below. Its expiry is set on the key "
             "(the API does not tell the key itself)."
         )
-        self._show_key_result("valid", detail, me.scopes)
+        self._show_key_result(True, detail, me.scopes)
 
-    def _show_key_result(self, status: str, detail: str, scopes: tuple[str, ...] | None) -> None:
+    def _show_key_result(self, works: bool, detail: str, scopes: tuple[str, ...] | None) -> None:
+        """Test's answer: the key ``works`` (the API accepted it) or not, and why."""
         from twinedge_desktop.scopes import describe
 
-        self.banner.show_state("key_works" if status == "valid" else "key_refused", detail)
+        self.banner.show_state(BannerState.KEY_WORKS if works else BannerState.KEY_REFUSED, detail)
         self.chips.clear()
         for name in scopes or ():
             self.chips.add(Chip(name, describe(name)))  # the server said so: facts
@@ -605,7 +616,7 @@ class InspectorPage(QWidget):
             self._verify_task.cancel()
         self._generation += 1
         generation = self._generation
-        self.banner.show_state("checking", self._checking_text())
+        self.banner.show_state(BannerState.CHECKING, self._checking_text())
         self._verify_task = self._runner.start(
             self._verify(text, generation), owner=self, name="inspector-verify"
         )
@@ -693,9 +704,7 @@ class InspectorPage(QWidget):
         self.report = report
         self.chips.clear()
         if report is None:
-            self.banner.show_state(
-                "empty", "Paste a token, drop one here, or inspect your current token."
-            )
+            self.banner.show_state(BannerState.EMPTY, EMPTY_TEXT)
             for model in (self.claims_model, self.header_model):
                 model.set_rows([])
             self.findings_model.set_rows([])
@@ -710,7 +719,7 @@ class InspectorPage(QWidget):
             self.against_label.show()
             self.verification_settings.show()
             return
-        self.banner.show_state(report.verdict.status.value, self._verdict_detail(report))
+        self.banner.show_state(BannerState.of(report.verdict.status), self._verdict_detail(report))
         self.findings_model.set_rows(report.findings)
         self.claims_model.set_rows(report.claim_explanations)
         self.header_model.set_rows(report.header_explanations)
@@ -777,9 +786,69 @@ class InspectorPage(QWidget):
         return "\n".join([headline, *not_checked])
 
     def update_countdown(self) -> None:
+        """Every second while a token with an expiry is shown: the countdown, and the texts
+        that say how long ago or until when (the exp finding, the time claims), from the
+        same clock reading, so the page never says two different times."""
         report = self.report
         expires = report.expires_at if report is not None else None
-        self.countdown_label.setText("" if expires is None else expiry_text(expires, self._clock()))
+        now = self._clock()
+        self.countdown_label.setText("" if expires is None else expiry_text(expires, now))
+        if report is not None:
+            self._follow_clock(report, now)
+
+    def _follow_clock(self, report: InspectionReport, now: datetime) -> None:
+        """Say the report's time findings and claims as of ``now``, with the core's own checks
+        (tokens.verify.check_claims, tokens.explain.explain_claims).
+
+        When a finding's outcome changes (the token expired while shown, or left the
+        leeway), the verdict changes with it: the token is checked again, once per report.
+        """
+        from twinedge_desktop.tokens.explain import explain_claims
+        from twinedge_desktop.tokens.verify import check_claims
+
+        claims, leeway = report.claims, report.leeway_seconds
+        if claims is None or leeway is None:
+            return
+        live = check_claims(
+            claims,
+            now=now.timestamp(),
+            leeway=leeway,
+            issuer=None,  # only the time checks are taken from here
+            audience=None,
+            skew=report.clock_skew_seconds,
+        )
+        shown = self.findings_model.rows()
+        updates: dict[int, Finding] = {}
+        for check in LIVE_CHECKS:
+            rows = [row for row, finding in enumerate(shown) if finding.check == check]
+            fresh = [finding for finding in live if finding.check == check]
+            if [shown[row].severity for row in rows] != [f.severity for f in fresh]:
+                # At most once per token and outcome: exp passes, then warns (within the
+                # leeway), then fails; a clock that disagrees with the report's does not loop.
+                outcome = (self._decoded_text, tuple(f.severity for f in live))
+                if self._rechecked != outcome:
+                    self._rechecked = outcome
+                    self._check_again()
+                return
+            updates.update(zip(rows, fresh, strict=True))
+        for row, finding in updates.items():
+            self.findings_model.replace_row(row, finding)
+        for row, explanation in enumerate(explain_claims(claims, now.timestamp())):
+            if row < self.claims_model.rowCount():
+                self.claims_model.replace_row(row, explanation)
+        if self.banner.status is BannerState.of(report.verdict.status):
+            live_report = replace(report, findings=tuple(self.findings_model.rows()))
+            detail = self._verdict_detail(live_report)
+            if detail != self.banner.detail.text():
+                self.banner.show_state(self.banner.status, detail)
+
+    def _check_again(self) -> None:
+        """The token's time checks changed their outcome while it was shown: check it anew
+        (decoded at once; verified again when it was, the issuer's keys from the cache)."""
+        verified = self.report is not None and self.report.verified
+        self._text_changed()
+        if verified:
+            self.verify()
 
     def update_comparison(self) -> None:
         a_text, b_text = self.compare_a.toPlainText(), self.compare_b.toPlainText()
@@ -791,7 +860,7 @@ class InspectorPage(QWidget):
         b = self._inspector.decode_only(b_text)
         rows = compare_values(a.header, b.header, "header.") + compare_values(a.claims, b.claims)
         self.compare_model.set_rows(rows)
-        differing = [r.name for r in rows if r.status != "same"]
+        differing = [r.name for r in rows if r.difference is not Difference.SAME]
         kinds = f"A: {a.kind.value}, B: {b.kind.value}"
         if a.claims is None or b.claims is None:
             self.compare_summary.setText(f"Only decoded tokens can be compared ({kinds}).")
