@@ -37,9 +37,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QFileDialog,
     QFrame,
     QGridLayout,
@@ -51,6 +52,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -231,6 +233,34 @@ class InspectorPage(QWidget):
         self.token_edit.textChanged.connect(self._edited)
         self.token_edit.dropped.connect(self.verify)
         self.token_edit.submitted.connect(self.submit)
+        # A pasted (or typed, or dropped) API key is a secret: it is shown masked in its own
+        # field, in the token field's place, until the person asks to see it (DESIGN.md:
+        # secret widgets are masked by default). The token field still holds the text.
+        self.key_edit = QLineEdit()
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setFont(monospace_font())
+        self.key_edit.setAccessibleName("API key (hidden)")
+        self.key_edit.setAccessibleDescription("The API key to test, masked; Show key reveals it")
+        self.key_edit.textEdited.connect(self._key_edited)
+        self.key_edit.returnPressed.connect(self.submit)
+        key_hint = QLabel("An API key is a secret: it stays hidden unless you show it.")
+        key_hint.setProperty("role", "muted")
+        key_hint.setWordWrap(True)
+        self.key_box = QWidget()
+        key_layout = QVBoxLayout(self.key_box)
+        key_layout.setContentsMargins(0, 0, 0, 0)
+        key_layout.addWidget(self.key_edit)
+        key_layout.addWidget(key_hint)
+        key_layout.addStretch(1)
+        self.input_stack = QStackedWidget()
+        self.input_stack.addWidget(self.token_edit)
+        self.input_stack.addWidget(self.key_box)
+        self.input_stack.setFixedHeight(76)
+        self.show_key_button = QPushButton("Show key")
+        self.show_key_button.setCheckable(True)
+        self.show_key_button.setAccessibleName("Show the API key")
+        self.show_key_button.toggled.connect(self._reveal_key)
+        self.show_key_button.hide()
 
         self.paste_button = QPushButton("Paste")
         self.paste_button.setToolTip("Read a token from the clipboard (Ctrl+V)")
@@ -265,6 +295,7 @@ class InspectorPage(QWidget):
         for button in (self.paste_button, self.current_button, self.clear_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.show_key_button)
         buttons.addWidget(self.test_button)
         buttons.addWidget(self.verify_button)
 
@@ -361,7 +392,7 @@ class InspectorPage(QWidget):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 10, 0, 0)
         layout.setSpacing(8)
-        layout.addWidget(self.token_edit)
+        layout.addWidget(self.input_stack)
         layout.addLayout(buttons)
         layout.addWidget(self.current_reason)
         layout.addWidget(self.against_label)
@@ -715,6 +746,7 @@ class InspectorPage(QWidget):
             self.trust_label.hide()
             self.chips_box.hide()
             self.test_button.hide()
+            self._follow_key(False)
             self.verify_button.show()
             self.against_label.show()
             self.verification_settings.show()
@@ -748,12 +780,51 @@ class InspectorPage(QWidget):
             self.countdown_label.setText("")
             self._countdown.stop()
         is_key = report.kind is TokenKind.API_KEY
+        self._follow_key(is_key)
         for widget in (self.against_label, self.verification_settings):
             widget.setVisible(not is_key)
         self.test_button.setVisible(is_key)
         self.test_button.setEnabled(is_key and report.verdict.status is VerdictStatus.API_KEY)
         self.verify_button.setVisible(not is_key)
         self.inspected.emit(report)
+
+    def _follow_key(self, is_key: bool) -> None:
+        """Show an API key masked in its own field (the keyboard follows it there), anything
+        else in the token field."""
+        key_shown = self.input_stack.currentWidget() is self.key_box
+        self.show_key_button.setVisible(is_key)
+        if is_key:
+            text = self.token_edit.toPlainText().strip()
+            if self.key_edit.text() != text:
+                self.key_edit.setText(text)  # setText: no textEdited, so no loop
+            if not key_shown:
+                self.show_key_button.setChecked(False)  # every new key starts hidden
+                self._move_input(self.token_edit, self.key_box, self.key_edit)
+        elif key_shown:
+            self._move_input(self.key_box, self.token_edit, self.token_edit)
+            self.key_edit.clear()
+
+    def _move_input(self, old: QWidget, new: QWidget, focus: QWidget) -> None:
+        focused = QApplication.focusWidget()
+        typing = focused is not None and (focused is old or old.isAncestorOf(focused))
+        self.input_stack.setCurrentWidget(new)
+        if typing:  # the person was typing there: carry on in the new field, at the end
+            focus.setFocus()
+            if isinstance(focus, QLineEdit):
+                focus.end(False)
+            else:
+                self.token_edit.moveCursor(QTextCursor.MoveOperation.End)
+
+    def _key_edited(self, text: str) -> None:
+        # Decoded as any edit: no longer a key, it goes back to the token field.
+        self.token_edit.setPlainText(text)
+
+    def _reveal_key(self, shown: bool) -> None:
+        self.key_edit.setEchoMode(
+            QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
+        )
+        self.show_key_button.setText("Hide key" if shown else "Show key")
+        self.key_edit.setAccessibleName("API key" if shown else "API key (hidden)")
 
     @staticmethod
     def _dim(label: QLabel, dimmed: bool) -> None:

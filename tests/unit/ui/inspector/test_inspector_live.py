@@ -12,14 +12,19 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QLineEdit
 
 from tests.helpers.token_fixtures import AUDIENCE, ISSUER, public_jwk, standard_claims
+from tests.helpers.waiting import until
 from twinedge_desktop.config import Profile
+from twinedge_desktop.keyformat import generate_key
 from twinedge_desktop.tokens import Severity, TokenInspector
 from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.inspector.page import InspectorPage
 from twinedge_desktop.ui.inspector.widgets import BannerState
 
+pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 PROFILE = Profile(id="test", name="Test issuer", issuer=ISSUER, audience=AUDIENCE)
 START = datetime(2026, 12, 4, 21, 0, tzinfo=UTC)
 WAIT = 10.0
@@ -136,3 +141,62 @@ async def test_the_exp_finding_and_the_countdown_say_the_same_time_as_it_passes(
     assert exp_finding(page)[1].startswith("Expired 2 min 5 s ago")
     assert "Expired 2 min 5 s ago" in page.banner.detail.text()  # the banner follows too
     assert page.countdown_label.text() == "Expired 2 min 5 s ago"
+
+
+def type_text(qtbot: Any, text: str) -> None:
+    """Each character to whatever has the keyboard focus then, as a keyboard sends it."""
+    for character in text:
+        qtbot.keyClicks(QApplication.focusWidget(), character)
+
+
+def is_masked(field: QLineEdit, secret: str) -> bool:
+    shown = field.displayText()
+    return field.echoMode() is QLineEdit.EchoMode.Password and secret[4:] not in shown
+
+
+async def test_a_pasted_api_key_is_masked_until_shown(page: InspectorPage, qtbot: Any) -> None:
+    secret = generate_key()
+    QGuiApplication.clipboard().setText(secret)
+    page.paste_button.click()
+    assert page.input_stack.currentWidget() is page.key_box
+    assert not page.token_edit.isVisibleTo(page)  # the clear text is not on screen
+    assert page.key_edit.text() == secret and is_masked(page.key_edit, secret)
+    assert page.banner.status is BannerState.API_KEY and page.test_button.isVisibleTo(page)
+    assert secret not in page.summary_label.text() + page.raw_json.toPlainText()
+
+    page.show_key_button.click()  # Show key
+    assert page.key_edit.displayText() == secret
+    assert page.show_key_button.text() == "Hide key"
+    page.show_key_button.click()
+    assert is_masked(page.key_edit, secret)
+
+    page.clear_button.click()
+    assert page.input_stack.currentWidget() is page.token_edit
+    assert page.key_edit.text() == "" and not page.show_key_button.isVisibleTo(page)
+
+
+async def test_a_key_typed_into_the_token_field_moves_to_the_masked_field(
+    page: InspectorPage, qtbot: Any
+) -> None:
+    secret = generate_key()
+    page.show()
+    page.activateWindow()
+    await until(lambda: QApplication.activeWindow() is page)  # focus needs an active window
+    page.token_edit.setFocus()
+    type_text(qtbot, secret[:3])  # "te_": an API key from here on
+    assert page.input_stack.currentWidget() is page.key_box
+    assert QApplication.focusWidget() is page.key_edit  # the typing goes on there
+    type_text(qtbot, secret[3:])
+    assert page.token_edit.toPlainText() == secret and is_masked(page.key_edit, secret)
+    assert page.report is not None and page.banner.status is BannerState.API_KEY
+    page.show_key_button.click()
+    page.token_edit.setPlainText("")  # emptied: the token field again; the next key starts hidden
+    page.token_edit.setPlainText(secret)
+    assert is_masked(page.key_edit, secret) and page.show_key_button.text() == "Show key"
+
+    page.key_edit.setFocus()
+    page.key_edit.selectAll()
+    type_text(qtbot, "eyJ")  # no longer a key: back to the token field
+    assert page.input_stack.currentWidget() is page.token_edit
+    assert page.token_edit.toPlainText() == "eyJ"
+    assert QApplication.focusWidget() is page.token_edit
