@@ -125,7 +125,13 @@ class AccountView(QStackedWidget):
         if previous is not None and previous is not session and self.controller.restoring:
             # Its restore is cancelled by the switch: try again when it is chosen again.
             self._restore_tried.discard(previous.profile.id)
-        self.controller.set_session(session)
+        if session is previous:
+            # The same sign-in, its profile changed (renamed, an audience learned):
+            # session_for gave the session the new profile; the pages and the status line
+            # say its name, so they are told.
+            self.controller.profile_changed()
+        else:
+            self.controller.set_session(session)
         restore = services.keychain_error is None
         if (
             restore
