@@ -10,6 +10,7 @@ for the secret), and "Try the keychain again" opens the system keychain anew.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -24,12 +25,16 @@ from twinedge_desktop.ui.account.sandbox_card import SandboxCard
 from twinedge_desktop.ui.account.session_controller import SessionController, SignInFlow
 from twinedge_desktop.ui.account.signin_page import SignInPage
 from twinedge_desktop.ui.common.page import PageContext, SessionBinding
+from twinedge_desktop.ui.common.tasks import describe_error
 
 if TYPE_CHECKING:
     from twinedge_desktop.auth.session import Session
     from twinedge_desktop.services import CoreServices
     from twinedge_desktop.ui.common.messages import MessageBridge
     from twinedge_desktop.ui.common.tasks import TaskRunner
+
+
+log = logging.getLogger(__name__)
 
 
 class AccountView(QStackedWidget):
@@ -62,7 +67,12 @@ class AccountView(QStackedWidget):
         self.signin_page.continue_without_keychain_requested.connect(self.continue_without_keychain)
         self.signin_page.retry_keychain_requested.connect(self.retry_keychain)
         self.account_page.sign_out_requested.connect(self.sign_out)
+        # Not only after a sign-in here: a sign-in made by another process (a `login` in a
+        # terminal, restored from the keychain) teaches the profile its audience too.
         controller.succeeded.connect(self._learn_audience)
+        controller.changed.connect(self._learn_audience)
+        self._learning_audience: set[str] = set()  # profile ids being learned now
+        self._no_audience: set[str] = set()  # their tokens name none usable: not asked again
         problem = context.services.keychain_error
         if problem is not None:
             self.signin_page.set_keychain_problem(problem.user_message)
@@ -142,18 +152,40 @@ class AccountView(QStackedWidget):
             self.controller.restore()
 
     def _learn_audience(self) -> None:
-        """A profile made from metadata learns its API's audience from its first token, as
-        ``login --issuer`` does, so the inspector checks ``aud`` against it."""
+        """A profile made from metadata learns its API's audience from the first token it
+        has (signed in here or by another process), as ``login --issuer`` does, so the
+        inspector checks ``aud`` against it."""
         session, info = self.controller.session, self.controller.signed_in_info
         if session is None or info is None or info.kind is CredentialKind.API_KEY:
             return
-        if session.profile.audience is None:
-            self._runner.start(self._take_audience(session), owner=self, name="learn-audience")
+        profile_id = session.profile.id
+        if (
+            session.profile.audience is not None
+            or profile_id in self._learning_audience
+            or profile_id in self._no_audience
+        ):
+            return
+        self._learning_audience.add(profile_id)
+        task = self._runner.start(
+            self._take_audience(session),
+            owner=self,
+            on_error=self._audience_not_learned,
+            name="learn-audience",
+        )
+        task.add_done_callback(lambda _task: self._learning_audience.discard(profile_id))
+
+    @staticmethod
+    def _audience_not_learned(exc: BaseException) -> bool:
+        # Only a nicety for the inspector: the session itself says when its token fails.
+        log.info("The profile's audience was not learned this time: %s", describe_error(exc))
+        return True
 
     async def _take_audience(self, session: Session) -> None:
         from twinedge_desktop.auth.profiles import audience_of
 
         audience = audience_of(await session.access_token())
+        if audience is None:
+            self._no_audience.add(session.profile.id)
         profiles = self._context.profiles
         known = profiles.profiles.get(session.profile.id)
         if audience is None or known is None or known.audience is not None:

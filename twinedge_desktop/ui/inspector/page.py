@@ -490,7 +490,10 @@ class InspectorPage(QWidget):
                 "Verifying against: no profile — give a key source below to verify signatures."
             )
         else:
-            audience = profile.audience or "not checked"
+            # A profile made from an issuer learns its audience from its first sign-in.
+            audience = (
+                profile.audience or "not checked (the profile learns it from its first sign-in)"
+            )
             self.against_label.setText(
                 f"Verifying against {profile.name}: issuer {profile.issuer}, audience {audience}. "
                 "Algorithm allow-list: RS256."
