@@ -239,14 +239,28 @@ class AccountView(QStackedWidget):
 
     # --- sign-in and sign-out -----------------------------------------------------------
     def sign_in(self) -> None:
-        if self.signed_in:
-            self._messages.info("You are already signed in. Sign out first to switch accounts.")
+        if self._say_signed_in_already("sign in again"):
             return
         self.controller.sign_in_with_browser()
 
-    def service_sign_in(self, *, again: bool = False) -> ServiceSignInDialog:
+    def _say_signed_in_already(self, to_do: str) -> bool:
+        """While someone is signed in, another sign-in would replace them silently: say so
+        in the status bar (a shortcut that does nothing and says nothing looks broken)."""
+        if not self.signed_in:
+            return False
+        profile = self._context.profiles.current.name
+        self._messages.info(
+            f"{self.controller.status_text(profile)}. To {to_do}, sign out first "
+            "(File ▸ Sign out, Ctrl+Shift+L)."
+        )
+        return True
+
+    def service_sign_in(self, *, again: bool = False) -> ServiceSignInDialog | None:
         """Open "Service account…"; ``again``: after a failure, filled in as it was (but for
-        the secret) and saying why it failed. On the sandbox, its service client is filled in."""
+        the secret) and saying why it failed. On the sandbox, its service client is filled in.
+        Signed in already: says why not (None)."""
+        if self._say_signed_in_already("sign in as a service account"):
+            return None
         request = self.controller.last_service_request if again else None
         failure = self.controller.last_failure if again else None
         sandbox = self._context.sandbox
@@ -267,7 +281,10 @@ class AccountView(QStackedWidget):
         self._open_dialog(dialog)
         return dialog
 
-    def use_api_key(self, *, again: bool = False) -> ApiKeyDialog:
+    def use_api_key(self, *, again: bool = False) -> ApiKeyDialog | None:
+        """Open "Use an API key…" (None, saying why, while signed in already)."""
+        if self._say_signed_in_already("use an API key"):
+            return None
         failure = self.controller.last_failure if again else None
         dialog = ApiKeyDialog(self.window(), problem=failure.message if failure else None)
         dialog.submitted.connect(self.controller.use_api_key)
