@@ -248,11 +248,8 @@ class AccountView(QStackedWidget):
         in the status bar (a shortcut that does nothing and says nothing looks broken)."""
         if not self.signed_in:
             return False
-        profile = self._context.profiles.current.name
-        self._messages.info(
-            f"{self.controller.status_text(profile)}. To {to_do}, sign out first "
-            "(File ▸ Sign out, Ctrl+Shift+L)."
-        )
+        # Short: it shares the status bar with who is signed in (said there already).
+        self._messages.info(f"Sign out first (Ctrl+Shift+L) to {to_do}.")
         return True
 
     def service_sign_in(self, *, again: bool = False) -> ServiceSignInDialog | None:

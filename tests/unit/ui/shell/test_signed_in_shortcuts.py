@@ -29,8 +29,8 @@ def open_dialogs(kind: type) -> list[Any]:
 @pytest.mark.parametrize(
     ("key", "dialog", "to_do"),
     [
-        (Qt.Key.Key_K, ApiKeyDialog, "To use an API key, sign out first"),
-        (Qt.Key.Key_S, ServiceSignInDialog, "To sign in as a service account, sign out first"),
+        (Qt.Key.Key_K, ApiKeyDialog, "to use an API key"),
+        (Qt.Key.Key_S, ServiceSignInDialog, "to sign in as a service account"),
     ],
 )
 async def test_the_sign_in_shortcuts_say_why_while_signed_in(
@@ -53,9 +53,9 @@ async def test_the_sign_in_shortcuts_say_why_while_signed_in(
     qtbot.keyClick(QApplication.focusWidget() or window, key, CTRL_SHIFT)
     assert open_dialogs(dialog) == []  # nobody is signed out behind the person's back
     level, text = messages.records[-1]
-    assert level == "info" and to_do in text and "Ctrl+Shift+L" in text
-    assert text.startswith("Signed in as ")  # who is signed in, where
-    assert to_do in window.statusBar().currentMessage()
+    assert level == "info" and text == f"Sign out first (Ctrl+Shift+L) {to_do}."
+    assert window.statusBar().currentMessage() == text
+    assert window.session_label.text().startswith("Signed in as ")  # who, beside it
 
     services.sessions["sandbox"].set_state(SessionState.SIGNED_OUT)  # signed out: it opens
     qtbot.keyClick(QApplication.focusWidget() or window, key, CTRL_SHIFT)
