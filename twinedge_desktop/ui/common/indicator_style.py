@@ -42,9 +42,11 @@ class IndicatorStyle(QProxyStyle):
     included, is Fusion's, so no layout moves. Checkable items in lists and menus go
     through the same primitive (Fusion draws them with ``proxy()``).
 
-    Cost: every primitive of the application crosses into Python once to be passed on;
-    measured on a 40×7 table (463 primitives a repaint), 0.2–1 ms per full repaint of
-    about 6 ms.
+    Cost: every primitive of the application crosses into Python once to be passed on.
+    benchmarks/indicator_style.py, offscreen, against Fusion in the same run: a full repaint
+    of a 40×7 table (about 460 primitives) 6.2–6.5 ms → 7.3–7.5 ms (×1.12–1.21); a dialog
+    of 24 check boxes and radios 0.19 → 0.70 ms. Well inside a 16 ms frame; a C++ style
+    plugin would avoid it, at the price of a compiled part in a pure-Python app.
     """
 
     def __init__(self) -> None:
