@@ -6,7 +6,8 @@ asyncio, no services).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -19,6 +20,9 @@ from PySide6.QtWidgets import (
 
 from twinedge_desktop.ui.common.messages import MessageLevel
 from twinedge_desktop.ui.common.style import icon, set_role
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QEvent
 
 
 def centered_column(page: QWidget, content: QWidget, *, max_width: int) -> None:
@@ -103,6 +107,8 @@ class Banner(QFrame):
         super().changeEvent(event)
         # What changes the colours the pixmap was drawn in: the palette (View ▸ Theme, the
         # system's scheme), the style, or the platform's theme.
+        from PySide6.QtCore import QEvent  # not for the first frame, which never changes theme
+
         changes = (QEvent.Type.PaletteChange, QEvent.Type.StyleChange, QEvent.Type.ThemeChange)
         if event.type() in changes:
             self._draw_icon()
