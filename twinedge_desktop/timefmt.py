@@ -8,8 +8,10 @@ Two kinds of text, each written in exactly one place:
 - :func:`relative_time` is *coarse*, for lists where many rows are read at a glance:
   "3 days ago", "in 90 days", "just now".
 
-Whole units only, counted down (a token with 59.9 s left says "59 s"), so a countdown
-never shows a second that has not started. No Qt here: the command line uses it too.
+The precise ones count whole units down (a token with 59.9 s left says "59 s"), so a
+countdown never shows a second that has not started. The coarse one rounds to the
+nearest unit, so a 90-day key made a moment ago reads "in 90 days", not "in 89 days".
+No Qt here: the command line uses it too.
 """
 
 from __future__ import annotations
@@ -81,22 +83,49 @@ def format_countdown_seconds(seconds_left: float) -> str:
     return f"expired {format_duration(seconds_left)} ago"
 
 
-_COARSE_UNITS: tuple[tuple[int, str], ...] = ((_DAY, "day"), (_HOUR, "hour"), (_MINUTE, "minute"))
+# Each unit is used below the count at which it rounds up into the next one.
+_COARSE_UNITS: tuple[tuple[int, str, int], ...] = (
+    (_MINUTE, "minute", 60),
+    (_HOUR, "hour", 24),
+    (_DAY, "day", _DAYS_UP_TO // _DAY),
+)
+
+
+def _nearest(magnitude: float, size: int) -> int:
+    """``magnitude`` in whole ``size`` units, halves rounded up (``round`` would say 88 for
+    88.5 days: banker's rounding)."""
+    return math.floor(magnitude / size + 0.5)
+
+
+def _coarse_span(magnitude: float) -> str:
+    """A span of at least a minute, rounded to the nearest unit, in the smallest unit
+    whose rounded count stays below the next unit.
+
+    Rounded to the *nearest* unit, not down: a 90-day key made a few seconds ago has
+    89 days 23 h 59 min left and reads "90 days" (what the person chose); a 24-hour
+    overlap just started reads "1 day", not "23 hours"; 59 min 40 s reads "1 hour".
+    In days up to two years (see ``_DAYS_UP_TO``), in years from then on.
+    """
+    for size, unit, next_unit_at in _COARSE_UNITS:
+        count = _nearest(magnitude, size)
+        if count < next_unit_at:
+            return _plural(max(1, count), unit)
+    return _plural(_nearest(magnitude, _YEAR), "year")
 
 
 def relative_time(when: datetime | None, now: datetime, *, none_text: str = "never") -> str:
-    """``when`` relative to ``now``, coarsely: "3 days ago", "in 90 days", "just now"."""
+    """``when`` relative to ``now``, coarsely: "3 days ago", "in 90 days", "just now".
+
+    Rounded to the nearest unit (see :func:`_coarse_span`); for a span that counts down
+    to the second use :func:`format_countdown`, which never rounds up.
+    """
     if when is None:
         return none_text
     seconds = (when - now).total_seconds()
     magnitude = abs(seconds)
     if magnitude < _MINUTE:
         return "just now" if seconds <= 0 else "in under a minute"
-    if magnitude >= _DAYS_UP_TO:
-        label = _plural(int(magnitude // _YEAR), "year")
-    else:
-        size, unit = next((s, u) for s, u in _COARSE_UNITS if magnitude >= s)
-        label = _plural(int(magnitude // size), unit)
+    label = _coarse_span(magnitude)
     return f"in {label}" if seconds > 0 else f"{label} ago"
 
 

@@ -44,6 +44,7 @@ class FakeSession:
         self.info: SessionInfo | None = None
         self.signed_out_reason: Exception | None = None
         self.keychain_problem: Exception | None = None
+        self.last_sign_out_revoked = False  # as Session: whether the server confirmed it
         self._listeners: list[Callable[[], None]] = []
         self.calls: list[str] = []
         self.restore_result: SessionInfo | None = None
@@ -165,8 +166,16 @@ class FakeServices:
     credential_store: Any = field(default_factory=lambda: FakeCredentialStore())
 
     def session_for(self, profile: Profile) -> FakeSession:
-        if profile.id not in self.sessions:
-            self.sessions[profile.id] = FakeSession(profile)
+        # As CoreServices.session_for: the one session per profile id follows the profile
+        # (a rename), unless the profile now names another server (then a new one).
+        session = self.sessions.get(profile.id)
+        if session is not None and (session.profile.issuer, session.profile.client_id) == (
+            profile.issuer,
+            profile.client_id,
+        ):
+            session.profile = profile
+            return session
+        self.sessions[profile.id] = FakeSession(profile)
         return self.sessions[profile.id]
 
     def api_keys_for(self, session: FakeSession) -> Any:

@@ -71,5 +71,35 @@ def test_relative_time(delta: timedelta | None, text: str) -> None:
     assert relative_time(when, NOW) == text
 
 
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        # A key made a few seconds ago for 90 (or 30) days reads what was chosen (issue 11).
+        (timedelta(days=90, seconds=-5), "in 90 days"),
+        (timedelta(days=30, seconds=-3), "in 30 days"),
+        # A rotated secret's 24-hour overlap, just started.
+        (timedelta(hours=24, seconds=-5), "in 1 day"),
+        (timedelta(days=88, hours=12), "in 89 days"),  # halves round up, not to even
+        (timedelta(days=88, hours=11), "in 88 days"),
+        (timedelta(minutes=30), "in 30 minutes"),  # never promoted to "1 hour" too early
+        (timedelta(minutes=59, seconds=40), "in 1 hour"),
+        (timedelta(hours=23, minutes=20), "in 23 hours"),
+        (timedelta(seconds=89), "in 1 minute"),
+        (timedelta(seconds=90), "in 2 minutes"),
+        (timedelta(days=729, hours=11), "in 729 days"),
+        (timedelta(days=729, hours=13), "in 2 years"),
+        (timedelta(days=-45, seconds=-30), "45 days ago"),
+    ],
+)
+def test_relative_time_rounds_to_the_nearest_unit(delta: timedelta, text: str) -> None:
+    assert relative_time(NOW + delta, NOW) == text
+
+
+def test_countdowns_still_count_whole_units_down() -> None:
+    # The precise texts never round up: a token with 89 days 23 h 59 min 55 s left.
+    assert format_countdown(NOW + timedelta(days=90, seconds=-5), NOW) == "in 89 days"
+    assert format_countdown(NOW + timedelta(hours=24, seconds=-5), NOW) == "in 23 h 59 min"
+
+
 def test_the_clock_is_aware_utc() -> None:
     assert utc_now().tzinfo is UTC

@@ -39,9 +39,21 @@ def default_scopes(metadata: ServerMetadata) -> tuple[str, ...]:
 
 
 def _host_of(url: str) -> str:
+    """The name a new profile gets: the issuer's host, with its port unless it is the
+    scheme's default ("127.0.0.1:8765", "auth.example.com"), so two local servers differ."""
     from urllib.parse import urlsplit
 
-    return urlsplit(url).hostname or url
+    parts = urlsplit(url)
+    host = parts.hostname
+    if not host:
+        return url
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address, as in a URL
+    try:
+        port = parts.port
+    except ValueError:  # not a number: no port to name
+        port = None
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    return shown if port is None or port == default else f"{shown}:{port}"
 
 
 def profile_for_issuer(

@@ -188,7 +188,7 @@ def _secret_column(app: OAuthApp, now: datetime) -> str:
         return "none (public)"
     text = f"…{terminal_safe(app.secret_hint or '')}"
     if app.previous_secret_works(now):
-        text += f" (+previous until {relative_time(app.previous_secret_expires_at, now)})"
+        text += f" (old one ends {relative_time(app.previous_secret_expires_at, now)})"
     return text
 
 

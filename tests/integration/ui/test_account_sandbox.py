@@ -32,6 +32,7 @@ from twinedge_desktop.keyformat import display_prefix
 from twinedge_desktop.ui.account.dialogs import ServiceSignInDialog
 from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.inspector.page import InspectorPage
+from twinedge_desktop.ui.inspector.widgets import BannerState
 from twinedge_desktop.vault import MemoryStore
 
 pytestmark = pytest.mark.qt_log_ignore(
@@ -139,7 +140,7 @@ async def test_an_api_key_session_and_the_inspectors_test_against_the_sandbox(
         inspector.test_button.click()
         (me,) = await tested
         assert me.kind == "api_key" and me.scopes == ("read:telemetry",)
-        assert inspector.banner.status == "key_works"
+        assert inspector.banner.status is BannerState.KEY_WORKS
         assert "engineer@example.com" in inspector.banner.detail.text()
         assert [chip.text() for chip in inspector.chips.widgets()] == ["read:telemetry"]
 
@@ -159,7 +160,7 @@ async def test_an_api_key_session_and_the_inspectors_test_against_the_sandbox(
         inspector.test_button.click()
         (answer,) = await refused
         assert isinstance(answer, Exception)
-        assert inspector.banner.status == "key_refused"
+        assert inspector.banner.status is BannerState.KEY_REFUSED
         assert "revoked" in inspector.banner.detail.text()
     no_traceback_or_class_name(caplog, messages)
     assert secret not in caplog.text  # the key never reaches the log

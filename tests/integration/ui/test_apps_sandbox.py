@@ -183,7 +183,7 @@ async def test_register_try_it_rotate_and_delete_a_web_app(
         rotated_dialog.accept()
         row = page.model.row_of(app.id)
         assert row is not None
-        assert "old one ends in 23 hours" in page.model.index(row, Column.SECRET).data()
+        assert "old one ends in 1 day" in page.model.index(row, Column.SECRET).data()
         await refresh_ok()  # the old secret, still in the field
         try_it.secret_edit.setText(new_secret)
         await refresh_ok()  # the new one

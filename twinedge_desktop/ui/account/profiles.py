@@ -25,7 +25,7 @@ Signals:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -91,6 +91,24 @@ def check_url(text: str, what: str = "issuer URL") -> tuple[str | None, str | No
     if parts.query or parts.fragment:
         return None, f"The {what} must not contain a query (?…) or fragment (#…)."
     return value.rstrip("/"), None
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two profile names would read the same in the profile list (spacing and case
+    aside): "Local sandbox" and "local  sandbox" cannot both be there."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def name_problem(name: str, taken: Iterable[str]) -> str | None:
+    """Why ``name`` (already normalised) cannot name a profile, or None when it can."""
+    if not name or not name.isprintable():
+        return "Enter a name of printable characters."
+    if len(name) > MAX_NAME_LENGTH:
+        return f"A profile name has at most {MAX_NAME_LENGTH} characters."
+    for other in taken:
+        if same_name(name, other):
+            return f"Another profile is already named {other}. Choose another name."
+    return None
 
 
 class ProfileSwitcher(QComboBox):
@@ -217,8 +235,9 @@ class AddProfileDialog(QDialog):
         api_base: str | None = None
         if problem is None and self.api_base.text().strip():
             api_base, problem = check_url(self.api_base.text(), "API base URL")
-        if problem is None and len(self.name.text().strip()) > MAX_NAME_LENGTH:
-            problem = f"A profile name has at most {MAX_NAME_LENGTH} characters."
+        name = " ".join(self.name.text().split())
+        if problem is None and name:
+            problem = name_problem(name, ())  # names in use: once the profile's id is known
         if problem is not None or issuer is None:
             self._say(problem or "")
             return
@@ -240,9 +259,15 @@ class AddProfileDialog(QDialog):
         profile = profile_for_issuer(
             self._store, metadata, client_id=self.client_id.text().strip(), api_url=api_base
         )
-        name = self.name.text().strip()
+        name = " ".join(self.name.text().split())
         if name:
             profile = replace(profile, name=name)
+            others = [p.name for p in self._store.profiles.values() if p.id != profile.id]
+            problem = name_problem(name, others)
+            if problem is not None:
+                self.ok_button.setEnabled(True)
+                self._say(problem)
+                return
         self.ok_button.setEnabled(True)
         self._say("")
         self.profile_created.emit(profile)
@@ -261,8 +286,12 @@ class RenameProfileDialog(QDialog):
 
     renamed = Signal(str)
 
-    def __init__(self, profile: Profile, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, profile: Profile, taken: Iterable[str] = (), parent: QWidget | None = None
+    ) -> None:
+        """``taken``: the names of the other profiles, which this one may not take."""
         super().__init__(parent)
+        self._taken = tuple(taken)
         self.setWindowTitle("TwinEdge — Rename profile")
         intro = QLabel(f"A new name for the profile for {profile.issuer}.")
         intro.setWordWrap(True)
@@ -289,9 +318,11 @@ class RenameProfileDialog(QDialog):
 
     def _submit(self) -> None:
         name = " ".join(self.name.text().split())
-        if not name or not name.isprintable():
-            self.error.show_message("Enter a name of printable characters.")
+        problem = name_problem(name, self._taken)
+        if problem is not None:
+            self.error.show_message(problem)
             fit_to_contents(self)
+            self.name.setFocus()
             return
         self.renamed.emit(name)
         self.accept()
@@ -323,6 +354,11 @@ class ProfileSwitching(QObject):
         self.dialog: AddProfileDialog | None = None
         self.rename_dialog: RenameProfileDialog | None = None
         self.remove_box: QMessageBox | None = None
+        # The profiles used before the current one, most recent last (this run only): where
+        # removing the current profile goes back to. Changes made by another process (a
+        # `login` in a terminal) are noticed at the next action here (:meth:`_note_current`).
+        self._used_before: list[str] = []
+        self._current_seen = profiles.current_id
 
     def attach(self, runner: TaskRunner, services: CoreServices) -> None:
         """The task runner and the services, once they exist: adding a profile works from here."""
@@ -336,9 +372,29 @@ class ProfileSwitching(QObject):
         except ConfigError as exc:
             self._messages.error(str(exc))
             return
+        self._note_current()
         self._profiles.current_id = profile_id
         self._save()
+        self._note_current()
         self.current_changed.emit()
+
+    def _note_current(self) -> None:
+        """Remember the profile that was current until now, if the current one changed."""
+        current = self._profiles.current_id
+        if current == self._current_seen:
+            return
+        if self._current_seen in self._used_before:
+            self._used_before.remove(self._current_seen)
+        self._used_before.append(self._current_seen)
+        self._current_seen = current
+
+    def _previous_profile(self, removed_id: str) -> Profile | None:
+        """The most recently used profile before ``removed_id`` that still exists."""
+        for profile_id in reversed(self._used_before):
+            profile = self._profiles.profiles.get(profile_id)
+            if profile is not None and profile_id != removed_id:
+                return profile
+        return None
 
     def add_profile(self) -> AddProfileDialog | None:
         """Open "Add profile…" (issuer URL, client id → discovery → a new current profile)."""
@@ -360,8 +416,10 @@ class ProfileSwitching(QObject):
 
     def add(self, profile: Profile) -> None:
         """Keep ``profile`` and make it current (saved)."""
+        self._note_current()
         self._profiles.put(profile, make_current=True)
         self._save()
+        self._note_current()
         self._messages.info(f"Added the profile {profile.name}.")
         self.current_changed.emit()
 
@@ -371,7 +429,8 @@ class ProfileSwitching(QObject):
         if profile.builtin:
             self._messages.info(f"{profile.name} is built in: it keeps its name.")
             return None
-        dialog = RenameProfileDialog(profile, self._dialog_parent)
+        taken = [p.name for p in self._profiles.profiles.values() if p.id != profile.id]
+        dialog = RenameProfileDialog(profile, taken, self._dialog_parent)
         dialog.renamed.connect(lambda name: self.rename(profile.id, name))
         self._open(dialog, "rename_dialog")
         return dialog
@@ -379,6 +438,11 @@ class ProfileSwitching(QObject):
     def rename(self, profile_id: str, name: str) -> None:
         profile = self._profiles.profiles.get(profile_id)
         if profile is None or profile.builtin or profile.name == name:
+            return
+        others = [p.name for p in self._profiles.profiles.values() if p.id != profile_id]
+        problem = name_problem(name, others)
+        if problem is not None:  # another process took the name while the dialog was open
+            self._messages.warning(problem)
             return
         self._profiles.put(replace(profile, name=name))
         self._save()
@@ -425,19 +489,27 @@ class ProfileSwitching(QObject):
         services = self._services
         if profile is None or profile.builtin or services is None:
             return
+        self._note_current()
         session = services.session_for(profile)
         await session.sign_out()  # revokes (best effort) and deletes the keychain entry
         self._profiles.profiles.pop(profile_id, None)
+        now_using = ""
         if self._profiles.current_id == profile_id:
-            self._profiles.current_id = CLOUD_PROFILE_ID
+            # Back to the profile the person used before this one, else the default.
+            previous = self._previous_profile(profile_id)
+            self._profiles.current_id = previous.id if previous is not None else CLOUD_PROFILE_ID
+            how = "the profile you used before" if previous is not None else "the default"
+            now_using = f" Now using {self._profiles.current.name} ({how})."
         self._save()
-        revoked = getattr(session, "last_sign_out_revoked", False)
+        self._note_current()
+        if profile_id in self._used_before:  # gone: a profile of that id made later is new
+            self._used_before.remove(profile_id)
         outcome = (
             "its sign-in was revoked and deleted from the keychain"
-            if revoked
+            if session.last_sign_out_revoked
             else "its saved sign-in was deleted from the keychain"
         )
-        self._messages.info(f"Removed the profile {profile.name}: {outcome}.")
+        self._messages.info(f"Removed the profile {profile.name}: {outcome}.{now_using}")
         self.removed.emit(profile_id)
         self.current_changed.emit()
 

@@ -7,7 +7,8 @@ the :class:`TaskRunner`. It knows nothing about widgets, so the sign-in flows
 are tested with a fake session and no window.
 
 Signals:
-    changed(): the bound session's state or info changed, or another session was bound.
+    changed(): the bound session's state, info or profile changed, or another session was
+        bound.
     waiting(str, float): browser sign-in is waiting for the browser; the sign-in link and
         the deadline as ``time.monotonic()`` seconds.
     failed(str, str, str): a sign-in failed; (kind, title, message). kind is a
@@ -271,6 +272,10 @@ class SessionController(QObject):
         self._withdraw_keychain_warning()
         if session is not None:
             self._remove_listener = session.add_listener(self._session_changed)
+        self.changed.emit()
+
+    def profile_changed(self) -> None:
+        """The bound session's profile changed (renamed…): what shows it follows."""
         self.changed.emit()
 
     def _session_changed(self) -> None:

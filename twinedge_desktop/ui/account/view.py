@@ -10,6 +10,7 @@ for the secret), and "Try the keychain again" opens the system keychain anew.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -24,12 +25,16 @@ from twinedge_desktop.ui.account.sandbox_card import SandboxCard
 from twinedge_desktop.ui.account.session_controller import SessionController, SignInFlow
 from twinedge_desktop.ui.account.signin_page import SignInPage
 from twinedge_desktop.ui.common.page import PageContext, SessionBinding
+from twinedge_desktop.ui.common.tasks import describe_error
 
 if TYPE_CHECKING:
     from twinedge_desktop.auth.session import Session
     from twinedge_desktop.services import CoreServices
     from twinedge_desktop.ui.common.messages import MessageBridge
     from twinedge_desktop.ui.common.tasks import TaskRunner
+
+
+log = logging.getLogger(__name__)
 
 
 class AccountView(QStackedWidget):
@@ -62,7 +67,12 @@ class AccountView(QStackedWidget):
         self.signin_page.continue_without_keychain_requested.connect(self.continue_without_keychain)
         self.signin_page.retry_keychain_requested.connect(self.retry_keychain)
         self.account_page.sign_out_requested.connect(self.sign_out)
+        # Not only after a sign-in here: a sign-in made by another process (a `login` in a
+        # terminal, restored from the keychain) teaches the profile its audience too.
         controller.succeeded.connect(self._learn_audience)
+        controller.changed.connect(self._learn_audience)
+        self._learning_audience: set[str] = set()  # profile ids being learned now
+        self._no_audience: set[str] = set()  # their tokens name none usable: not asked again
         problem = context.services.keychain_error
         if problem is not None:
             self.signin_page.set_keychain_problem(problem.user_message)
@@ -125,7 +135,13 @@ class AccountView(QStackedWidget):
         if previous is not None and previous is not session and self.controller.restoring:
             # Its restore is cancelled by the switch: try again when it is chosen again.
             self._restore_tried.discard(previous.profile.id)
-        self.controller.set_session(session)
+        if session is previous:
+            # The same sign-in, its profile changed (renamed, an audience learned):
+            # session_for gave the session the new profile; the pages and the status line
+            # say its name, so they are told.
+            self.controller.profile_changed()
+        else:
+            self.controller.set_session(session)
         restore = services.keychain_error is None
         if (
             restore
@@ -136,18 +152,40 @@ class AccountView(QStackedWidget):
             self.controller.restore()
 
     def _learn_audience(self) -> None:
-        """A profile made from metadata learns its API's audience from its first token, as
-        ``login --issuer`` does, so the inspector checks ``aud`` against it."""
+        """A profile made from metadata learns its API's audience from the first token it
+        has (signed in here or by another process), as ``login --issuer`` does, so the
+        inspector checks ``aud`` against it."""
         session, info = self.controller.session, self.controller.signed_in_info
         if session is None or info is None or info.kind is CredentialKind.API_KEY:
             return
-        if session.profile.audience is None:
-            self._runner.start(self._take_audience(session), owner=self, name="learn-audience")
+        profile_id = session.profile.id
+        if (
+            session.profile.audience is not None
+            or profile_id in self._learning_audience
+            or profile_id in self._no_audience
+        ):
+            return
+        self._learning_audience.add(profile_id)
+        task = self._runner.start(
+            self._take_audience(session),
+            owner=self,
+            on_error=self._audience_not_learned,
+            name="learn-audience",
+        )
+        task.add_done_callback(lambda _task: self._learning_audience.discard(profile_id))
+
+    @staticmethod
+    def _audience_not_learned(exc: BaseException) -> bool:
+        # Only a nicety for the inspector: the session itself says when its token fails.
+        log.info("The profile's audience was not learned this time: %s", describe_error(exc))
+        return True
 
     async def _take_audience(self, session: Session) -> None:
         from twinedge_desktop.auth.profiles import audience_of
 
         audience = audience_of(await session.access_token())
+        if audience is None:
+            self._no_audience.add(session.profile.id)
         profiles = self._context.profiles
         known = profiles.profiles.get(session.profile.id)
         if audience is None or known is None or known.audience is not None:
@@ -201,14 +239,25 @@ class AccountView(QStackedWidget):
 
     # --- sign-in and sign-out -----------------------------------------------------------
     def sign_in(self) -> None:
-        if self.signed_in:
-            self._messages.info("You are already signed in. Sign out first to switch accounts.")
+        if self._say_signed_in_already("sign in again"):
             return
         self.controller.sign_in_with_browser()
 
-    def service_sign_in(self, *, again: bool = False) -> ServiceSignInDialog:
+    def _say_signed_in_already(self, to_do: str) -> bool:
+        """While someone is signed in, another sign-in would replace them silently: say so
+        in the status bar (a shortcut that does nothing and says nothing looks broken)."""
+        if not self.signed_in:
+            return False
+        # Short: it shares the status bar with who is signed in (said there already).
+        self._messages.info(f"Sign out first (Ctrl+Shift+L) to {to_do}.")
+        return True
+
+    def service_sign_in(self, *, again: bool = False) -> ServiceSignInDialog | None:
         """Open "Service account…"; ``again``: after a failure, filled in as it was (but for
-        the secret) and saying why it failed. On the sandbox, its service client is filled in."""
+        the secret) and saying why it failed. On the sandbox, its service client is filled in.
+        Signed in already: says why not (None)."""
+        if self._say_signed_in_already("sign in as a service account"):
+            return None
         request = self.controller.last_service_request if again else None
         failure = self.controller.last_failure if again else None
         sandbox = self._context.sandbox
@@ -229,7 +278,10 @@ class AccountView(QStackedWidget):
         self._open_dialog(dialog)
         return dialog
 
-    def use_api_key(self, *, again: bool = False) -> ApiKeyDialog:
+    def use_api_key(self, *, again: bool = False) -> ApiKeyDialog | None:
+        """Open "Use an API key…" (None, saying why, while signed in already)."""
+        if self._say_signed_in_already("use an API key"):
+            return None
         failure = self.controller.last_failure if again else None
         dialog = ApiKeyDialog(self.window(), problem=failure.message if failure else None)
         dialog.submitted.connect(self.controller.use_api_key)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     # At run time ``Qt`` is imported where it is used: its first use builds all of its
     # enum classes (~40 ms), which the window's first frame does not need.
     from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QStyle
 
 RESOURCES_DIR = Path(__file__).resolve().parents[2] / "resources"
 ICONS_DIR = RESOURCES_DIR / "icons"
@@ -306,6 +307,7 @@ class ThemeManager(QObject):
         self._app = app
         self._forced: str | None = None
         self._app_rules = False
+        self._indicator_style: QStyle | None = None  # kept: Qt owns it, Python must not free it
         self.scheme = ""
         if set_style:
             app.setStyle("Fusion")
@@ -318,7 +320,15 @@ class ThemeManager(QObject):
             self.apply(system_scheme())
 
     def use_app_style_sheet(self) -> None:
-        """Turn on the property-based rules for the feature pages (after the first paint)."""
+        """Turn on the feature pages' looks (after the first paint): the property-based rules,
+        and check boxes and radio buttons that read in both schemes (``IndicatorStyle``)."""
+        # Imported here: QStyle's Python types cost ~14 ms to set up, which the first frame
+        # (the shell, no check boxes) does not need; see app.py's "-style Fusion".
+        from twinedge_desktop.ui.common.indicator_style import IndicatorStyle
+
+        if not isinstance(self._app.style(), IndicatorStyle):
+            self._indicator_style = IndicatorStyle()
+            self._app.setStyle(self._indicator_style)  # the application owns it from here
         self._app_rules = True
         self._app.setStyleSheet(_css("app", self.scheme))
 

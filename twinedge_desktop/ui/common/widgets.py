@@ -16,6 +16,7 @@ from twinedge_desktop.ui.common.style import icon, set_role
 if TYPE_CHECKING:
     # Named for the type checker only: the window's first frame (centered_column) does not
     # need QPushButton, whose type costs ~0.5 ms to set up on its first import.
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QPushButton
 
 
@@ -52,6 +53,8 @@ def label(text: str = "", role: str | None = None, *, wrap: bool = True) -> QLab
 class Banner(QFrame):
     """A coloured box with an icon, a title, a message and optional buttons."""
 
+    _level: MessageLevel | None = None  # until set_level (style events come before it)
+
     def __init__(self, level: MessageLevel, parent: QWidget | None = None) -> None:
         from PySide6.QtCore import Qt
 
@@ -81,10 +84,29 @@ class Banner(QFrame):
 
     def set_level(self, level: MessageLevel) -> None:
         # The style sheet picks the colours by this property (style.py, "banner").
+        self._level = level
         self.setProperty("level", str(level))
-        self._icon.setPixmap(icon(str(level)).pixmap(22, 22))
+        self._draw_icon()
         self.style().unpolish(self)
         self.style().polish(self)
+
+    def _draw_icon(self) -> None:
+        if self._level is None:
+            return
+        # A pixmap keeps the colour it was drawn in (the palette's text colour then), so
+        # it is drawn again when the palette or style changes: switched to dark while
+        # running, a banner built in light would show a dark "!" on dark red.
+        self._icon.setPixmap(icon(str(self._level)).pixmap(22, 22))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # What changes the colours the pixmap was drawn in: the palette (View ▸ Theme, the
+        # system's scheme), the style, or the platform's theme.
+        from PySide6.QtCore import QEvent  # not for the first frame, which never changes theme
+
+        changes = (QEvent.Type.PaletteChange, QEvent.Type.StyleChange, QEvent.Type.ThemeChange)
+        if event.type() in changes:
+            self._draw_icon()
 
     def add_button(self, button: QPushButton) -> None:
         self.buttons.insertWidget(self.buttons.count() - 1, button)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -88,6 +89,14 @@ class RowTableModel(QAbstractTableModel, Generic[RowT]):
         """What ``row`` shows in ``column`` for ``role`` (never the object role)."""
         raise NotImplementedError
 
+    def replace_row(self, row: int, value: RowT) -> None:
+        """Show ``value`` in place of row ``row`` (a text that follows the clock), keeping
+        the view's selection and scroll position, which a reset would lose."""
+        if self._rows[row] == value:
+            return
+        self._rows[row] = value
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.HEADERS) - 1))
+
 
 class ExplanationModel(RowTableModel[Explanation]):
     """Header parameters or claims: name, value, and what it means (with dates and scopes)."""
@@ -130,12 +139,27 @@ class FindingsModel(RowTableModel[Finding]):
         return None
 
 
+class Difference(StrEnum):
+    """How a header parameter or claim of token B differs from token A's."""
+
+    SAME = "same"
+    CHANGED = "changed"
+    ONLY_IN_A = "only in A"
+    ONLY_IN_B = "only in B"
+
+
 @dataclass(frozen=True)
 class ComparisonRow:
     name: str  # "header.alg" or a claim name
     left: str
     right: str
-    status: str  # "same", "changed", "only in A", "only in B"
+    difference: Difference
+    detail: str = ""  # how a changed value changed: "B is 50 min later", "B adds admin"
+
+    @property
+    def description(self) -> str:
+        """The Difference column: "same", "changed: B adds admin", "only in A"…"""
+        return f"{self.difference}: {self.detail}" if self.detail else str(self.difference)
 
 
 def compare_values(
@@ -149,11 +173,14 @@ def compare_values(
         in_left, in_right = name in left, name in right
         a = _cell(left.get(name)) if in_left else ""
         b = _cell(right.get(name)) if in_right else ""
-        if in_left and in_right:
-            status = "same" if left[name] == right[name] else _change(name, left[name], right[name])
+        if in_left and in_right and left[name] == right[name]:
+            rows.append(ComparisonRow(shown, a, b, Difference.SAME))
+        elif in_left and in_right:
+            detail = _change(name, left[name], right[name])
+            rows.append(ComparisonRow(shown, a, b, Difference.CHANGED, detail))
         else:
-            status = "only in A" if in_left else "only in B"
-        rows.append(ComparisonRow(shown, a, b, status))
+            difference = Difference.ONLY_IN_A if in_left else Difference.ONLY_IN_B
+            rows.append(ComparisonRow(shown, a, b, difference))
     return rows
 
 
@@ -162,18 +189,19 @@ def _cell(value: Any) -> str:
 
 
 def _change(name: str, a: Any, b: Any) -> str:
+    """How ``b`` differs from ``a``, when that can be said better than "changed" ("")."""
     numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
     if name in ("exp", "iat", "nbf", "auth_time") and numbers:
         delta = float(b) - float(a)
-        return f"changed: B is {format_duration(delta)} {'later' if delta > 0 else 'earlier'}"
+        return f"B is {format_duration(delta)} {'later' if delta > 0 else 'earlier'}"
     if name == "scope" and isinstance(a, str) and isinstance(b, str):
         added = sorted(set(b.split()) - set(a.split()))
         removed = sorted(set(a.split()) - set(b.split()))
         parts = ([f"B adds {' '.join(added)}"] if added else []) + (
             [f"B lacks {' '.join(removed)}"] if removed else []
         )
-        return "changed: " + "; ".join(parts) if parts else "changed: order only"
-    return "changed"
+        return "; ".join(parts) if parts else "order only"
+    return ""
 
 
 class ComparisonModel(RowTableModel[ComparisonRow]):
@@ -183,8 +211,8 @@ class ComparisonModel(RowTableModel[ComparisonRow]):
 
     def cell_data(self, row: ComparisonRow, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return (row.name, row.left, row.right, row.status)[column]
-        if role == Qt.ItemDataRole.FontRole and row.status != "same":
+            return (row.name, row.left, row.right, row.description)[column]
+        if role == Qt.ItemDataRole.FontRole and row.difference is not Difference.SAME:
             font = QFont()
             font.setBold(True)
             return font

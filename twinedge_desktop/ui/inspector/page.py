@@ -32,12 +32,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QFileDialog,
     QFrame,
     QGridLayout,
@@ -49,6 +52,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -58,6 +62,7 @@ from PySide6.QtWidgets import (
 from twinedge_desktop.config import Profile
 from twinedge_desktop.timefmt import Clock, utc_now
 from twinedge_desktop.tokens import (
+    Finding,
     InspectionReport,
     Severity,
     TokenInspector,
@@ -71,6 +76,7 @@ from twinedge_desktop.ui.common.tasks import TaskRunner, error_message
 from twinedge_desktop.ui.common.text import expiry_text
 from twinedge_desktop.ui.inspector.models import (
     ComparisonModel,
+    Difference,
     ExplanationModel,
     FindingsModel,
     compare_values,
@@ -78,6 +84,7 @@ from twinedge_desktop.ui.inspector.models import (
 from twinedge_desktop.ui.inspector.widgets import (
     VERDICT_COLORS,
     VERDICT_TITLES,
+    BannerState,
     Chip,
     FlowLayout,
     TokenEdit,
@@ -93,6 +100,9 @@ KeyTester = Callable[["Session", str], Awaitable["Me"]]
 AUTO_VERIFY_DELAY_MS = 600  # after the last keystroke: verification fetches keys, so not per key
 UNVERIFIED_TEXT = "Unverified: the token says so, nothing has confirmed it yet"
 INVALID_TEXT = "Not to be trusted: the token failed a check"
+# Findings whose words depend on the clock ("expires in 59 min 12 s"): said again each second.
+LIVE_CHECKS = ("exp", "nbf", "iat")
+EMPTY_TEXT = "Paste a token, drop one here, or inspect your current token."
 
 
 class VerdictBanner(QFrame):
@@ -111,18 +121,18 @@ class VerdictBanner(QFrame):
         layout.setSpacing(2)
         layout.addWidget(self.title)
         layout.addWidget(self.detail)
-        self.status = ""
-        self.show_state("empty", "Paste a token, drop one here, or inspect your current token.")
+        self.status = BannerState.EMPTY
+        self.show_state(BannerState.EMPTY, EMPTY_TEXT)
 
-    def show_state(self, status: str, detail: str) -> None:
+    def show_state(self, status: BannerState, detail: str) -> None:
         self.status = status
-        color = VERDICT_COLORS.get(status, VERDICT_COLORS["empty"])
+        color = VERDICT_COLORS[status]
         self.setStyleSheet(
             f"QFrame#verdictBanner {{ background: {color}; border-radius: 8px; }}"
             "QFrame#verdictBanner QLabel { color: #ffffff; background: transparent; }"
             "QLabel#verdictTitle { font-size: 17px; font-weight: 700; }"
         )
-        self.title.setText(VERDICT_TITLES.get(status, status))
+        self.title.setText(VERDICT_TITLES[status])
         self.detail.setText(detail)
         self.setAccessibleName(f"Verdict: {self.title.text()}. {detail}")
 
@@ -159,6 +169,8 @@ class InspectorPage(QWidget):
         self._test_task: asyncio.Task[Any] | None = None
         self.last_task: asyncio.Task[Any] | None = None  # the newest task started (for tests)
         self._generation = 0
+        # (token text, outcome of its time checks) it was last checked again for.
+        self._rechecked: tuple[str, tuple[Severity, ...]] | None = None
         self.report: InspectionReport | None = None
         self._binding: SessionBinding | None = None
         self.setAcceptDrops(True)
@@ -221,6 +233,34 @@ class InspectorPage(QWidget):
         self.token_edit.textChanged.connect(self._edited)
         self.token_edit.dropped.connect(self.verify)
         self.token_edit.submitted.connect(self.submit)
+        # A pasted (or typed, or dropped) API key is a secret: it is shown masked in its own
+        # field, in the token field's place, until the person asks to see it (DESIGN.md:
+        # secret widgets are masked by default). The token field still holds the text.
+        self.key_edit = QLineEdit()
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setFont(monospace_font())
+        self.key_edit.setAccessibleName("API key (hidden)")
+        self.key_edit.setAccessibleDescription("The API key to test, masked; Show key reveals it")
+        self.key_edit.textEdited.connect(self._key_edited)
+        self.key_edit.returnPressed.connect(self.submit)
+        key_hint = QLabel("An API key is a secret: it stays hidden unless you show it.")
+        key_hint.setProperty("role", "muted")
+        key_hint.setWordWrap(True)
+        self.key_box = QWidget()
+        key_layout = QVBoxLayout(self.key_box)
+        key_layout.setContentsMargins(0, 0, 0, 0)
+        key_layout.addWidget(self.key_edit)
+        key_layout.addWidget(key_hint)
+        key_layout.addStretch(1)
+        self.input_stack = QStackedWidget()
+        self.input_stack.addWidget(self.token_edit)
+        self.input_stack.addWidget(self.key_box)
+        self.input_stack.setFixedHeight(76)
+        self.show_key_button = QPushButton("Show key")
+        self.show_key_button.setCheckable(True)
+        self.show_key_button.setAccessibleName("Show the API key")
+        self.show_key_button.toggled.connect(self._reveal_key)
+        self.show_key_button.hide()
 
         self.paste_button = QPushButton("Paste")
         self.paste_button.setToolTip("Read a token from the clipboard (Ctrl+V)")
@@ -255,6 +295,7 @@ class InspectorPage(QWidget):
         for button in (self.paste_button, self.current_button, self.clear_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.show_key_button)
         buttons.addWidget(self.test_button)
         buttons.addWidget(self.verify_button)
 
@@ -351,7 +392,7 @@ class InspectorPage(QWidget):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 10, 0, 0)
         layout.setSpacing(8)
-        layout.addWidget(self.token_edit)
+        layout.addWidget(self.input_stack)
         layout.addLayout(buttons)
         layout.addWidget(self.current_reason)
         layout.addWidget(self.against_label)
@@ -449,7 +490,10 @@ class InspectorPage(QWidget):
                 "Verifying against: no profile — give a key source below to verify signatures."
             )
         else:
-            audience = profile.audience or "not checked"
+            # A profile made from an issuer learns its audience from its first sign-in.
+            audience = (
+                profile.audience or "not checked (the profile learns it from its first sign-in)"
+            )
             self.against_label.setText(
                 f"Verifying against {profile.name}: issuer {profile.issuer}, audience {audience}. "
                 "Algorithm allow-list: RS256."
@@ -520,11 +564,11 @@ class InspectorPage(QWidget):
             return  # a mistyped key: the findings say why; the server would only refuse it
         session, profile = self._session, self._profile
         if self._key_tester is None or session is None or profile is None:
-            self._show_key_result("invalid", "No profile to test the key against.", None)
+            self._show_key_result(False, "No profile to test the key against.", None)
             return
         if not profile.api_base:
             self._show_key_result(
-                "invalid",
+                False,
                 f"The profile {profile.name} has no API address, so the key cannot be tested.",
                 None,
             )
@@ -532,7 +576,9 @@ class InspectorPage(QWidget):
         if self._test_task is not None and not self._test_task.done():
             self._test_task.cancel()
         key = self.token_edit.toPlainText().strip().removeprefix("Bearer ").strip()
-        self.banner.show_state("checking", f"Asking {profile.name}'s API who this key is…")
+        self.banner.show_state(
+            BannerState.CHECKING, f"Asking {profile.name}'s API who this key is…"
+        )
         self.test_button.setEnabled(False)
         self._test_task = self._runner.start(
             self._test(session, key, self._generation),
@@ -557,9 +603,7 @@ class InspectorPage(QWidget):
         def failed(exc: BaseException) -> bool:
             self.key_tested.emit(exc)
             if generation == self._generation:
-                self._show_key_result(
-                    "invalid", f"The key did not work: {error_message(exc)}", None
-                )
+                self._show_key_result(False, f"The key did not work: {error_message(exc)}", None)
             return True  # said on the page, where the key is
 
         return failed
@@ -572,12 +616,13 @@ class InspectorPage(QWidget):
             f"{me.org or '—'}. It may use the scopes below. Its expiry is set on the key "
             "(the API does not tell the key itself)."
         )
-        self._show_key_result("valid", detail, me.scopes)
+        self._show_key_result(True, detail, me.scopes)
 
-    def _show_key_result(self, status: str, detail: str, scopes: tuple[str, ...] | None) -> None:
+    def _show_key_result(self, works: bool, detail: str, scopes: tuple[str, ...] | None) -> None:
+        """Test's answer: the key ``works`` (the API accepted it) or not, and why."""
         from twinedge_desktop.scopes import describe
 
-        self.banner.show_state("key_works" if status == "valid" else "key_refused", detail)
+        self.banner.show_state(BannerState.KEY_WORKS if works else BannerState.KEY_REFUSED, detail)
         self.chips.clear()
         for name in scopes or ():
             self.chips.add(Chip(name, describe(name)))  # the server said so: facts
@@ -605,7 +650,7 @@ class InspectorPage(QWidget):
             self._verify_task.cancel()
         self._generation += 1
         generation = self._generation
-        self.banner.show_state("checking", self._checking_text())
+        self.banner.show_state(BannerState.CHECKING, self._checking_text())
         self._verify_task = self._runner.start(
             self._verify(text, generation), owner=self, name="inspector-verify"
         )
@@ -693,9 +738,7 @@ class InspectorPage(QWidget):
         self.report = report
         self.chips.clear()
         if report is None:
-            self.banner.show_state(
-                "empty", "Paste a token, drop one here, or inspect your current token."
-            )
+            self.banner.show_state(BannerState.EMPTY, EMPTY_TEXT)
             for model in (self.claims_model, self.header_model):
                 model.set_rows([])
             self.findings_model.set_rows([])
@@ -706,11 +749,12 @@ class InspectorPage(QWidget):
             self.trust_label.hide()
             self.chips_box.hide()
             self.test_button.hide()
+            self._follow_key(False)
             self.verify_button.show()
             self.against_label.show()
             self.verification_settings.show()
             return
-        self.banner.show_state(report.verdict.status.value, self._verdict_detail(report))
+        self.banner.show_state(BannerState.of(report.verdict.status), self._verdict_detail(report))
         self.findings_model.set_rows(report.findings)
         self.claims_model.set_rows(report.claim_explanations)
         self.header_model.set_rows(report.header_explanations)
@@ -739,12 +783,51 @@ class InspectorPage(QWidget):
             self.countdown_label.setText("")
             self._countdown.stop()
         is_key = report.kind is TokenKind.API_KEY
+        self._follow_key(is_key)
         for widget in (self.against_label, self.verification_settings):
             widget.setVisible(not is_key)
         self.test_button.setVisible(is_key)
         self.test_button.setEnabled(is_key and report.verdict.status is VerdictStatus.API_KEY)
         self.verify_button.setVisible(not is_key)
         self.inspected.emit(report)
+
+    def _follow_key(self, is_key: bool) -> None:
+        """Show an API key masked in its own field (the keyboard follows it there), anything
+        else in the token field."""
+        key_shown = self.input_stack.currentWidget() is self.key_box
+        self.show_key_button.setVisible(is_key)
+        if is_key:
+            text = self.token_edit.toPlainText().strip()
+            if self.key_edit.text() != text:
+                self.key_edit.setText(text)  # setText: no textEdited, so no loop
+            if not key_shown:
+                self.show_key_button.setChecked(False)  # every new key starts hidden
+                self._move_input(self.token_edit, self.key_box, self.key_edit)
+        elif key_shown:
+            self._move_input(self.key_box, self.token_edit, self.token_edit)
+            self.key_edit.clear()
+
+    def _move_input(self, old: QWidget, new: QWidget, focus: QWidget) -> None:
+        focused = QApplication.focusWidget()
+        typing = focused is not None and (focused is old or old.isAncestorOf(focused))
+        self.input_stack.setCurrentWidget(new)
+        if typing:  # the person was typing there: carry on in the new field, at the end
+            focus.setFocus()
+            if isinstance(focus, QLineEdit):
+                focus.end(False)
+            else:
+                self.token_edit.moveCursor(QTextCursor.MoveOperation.End)
+
+    def _key_edited(self, text: str) -> None:
+        # Decoded as any edit: no longer a key, it goes back to the token field.
+        self.token_edit.setPlainText(text)
+
+    def _reveal_key(self, shown: bool) -> None:
+        self.key_edit.setEchoMode(
+            QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
+        )
+        self.show_key_button.setText("Hide key" if shown else "Show key")
+        self.key_edit.setAccessibleName("API key" if shown else "API key (hidden)")
 
     @staticmethod
     def _dim(label: QLabel, dimmed: bool) -> None:
@@ -777,9 +860,69 @@ class InspectorPage(QWidget):
         return "\n".join([headline, *not_checked])
 
     def update_countdown(self) -> None:
+        """Every second while a token with an expiry is shown: the countdown, and the texts
+        that say how long ago or until when (the exp finding, the time claims), from the
+        same clock reading, so the page never says two different times."""
         report = self.report
         expires = report.expires_at if report is not None else None
-        self.countdown_label.setText("" if expires is None else expiry_text(expires, self._clock()))
+        now = self._clock()
+        self.countdown_label.setText("" if expires is None else expiry_text(expires, now))
+        if report is not None:
+            self._follow_clock(report, now)
+
+    def _follow_clock(self, report: InspectionReport, now: datetime) -> None:
+        """Say the report's time findings and claims as of ``now``, with the core's own checks
+        (tokens.verify.check_claims, tokens.explain.explain_claims).
+
+        When a finding's outcome changes (the token expired while shown, or left the
+        leeway), the verdict changes with it: the token is checked again, once per report.
+        """
+        from twinedge_desktop.tokens.explain import explain_claims
+        from twinedge_desktop.tokens.verify import check_claims
+
+        claims, leeway = report.claims, report.leeway_seconds
+        if claims is None or leeway is None:
+            return
+        live = check_claims(
+            claims,
+            now=now.timestamp(),
+            leeway=leeway,
+            issuer=None,  # only the time checks are taken from here
+            audience=None,
+            skew=report.clock_skew_seconds,
+        )
+        shown = self.findings_model.rows()
+        updates: dict[int, Finding] = {}
+        for check in LIVE_CHECKS:
+            rows = [row for row, finding in enumerate(shown) if finding.check == check]
+            fresh = [finding for finding in live if finding.check == check]
+            if [shown[row].severity for row in rows] != [f.severity for f in fresh]:
+                # At most once per token and outcome: exp passes, then warns (within the
+                # leeway), then fails; a clock that disagrees with the report's does not loop.
+                outcome = (self._decoded_text, tuple(f.severity for f in live))
+                if self._rechecked != outcome:
+                    self._rechecked = outcome
+                    self._check_again()
+                return
+            updates.update(zip(rows, fresh, strict=True))
+        for row, finding in updates.items():
+            self.findings_model.replace_row(row, finding)
+        for row, explanation in enumerate(explain_claims(claims, now.timestamp())):
+            if row < self.claims_model.rowCount():
+                self.claims_model.replace_row(row, explanation)
+        if self.banner.status is BannerState.of(report.verdict.status):
+            live_report = replace(report, findings=tuple(self.findings_model.rows()))
+            detail = self._verdict_detail(live_report)
+            if detail != self.banner.detail.text():
+                self.banner.show_state(self.banner.status, detail)
+
+    def _check_again(self) -> None:
+        """The token's time checks changed their outcome while it was shown: check it anew
+        (decoded at once; verified again when it was, the issuer's keys from the cache)."""
+        verified = self.report is not None and self.report.verified
+        self._text_changed()
+        if verified:
+            self.verify()
 
     def update_comparison(self) -> None:
         a_text, b_text = self.compare_a.toPlainText(), self.compare_b.toPlainText()
@@ -791,7 +934,7 @@ class InspectorPage(QWidget):
         b = self._inspector.decode_only(b_text)
         rows = compare_values(a.header, b.header, "header.") + compare_values(a.claims, b.claims)
         self.compare_model.set_rows(rows)
-        differing = [r.name for r in rows if r.status != "same"]
+        differing = [r.name for r in rows if r.difference is not Difference.SAME]
         kinds = f"A: {a.kind.value}, B: {b.kind.value}"
         if a.claims is None or b.claims is None:
             self.compare_summary.setText(f"Only decoded tokens can be compared ({kinds}).")

@@ -8,6 +8,7 @@ against the background it is drawn on.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -50,29 +51,50 @@ from twinedge_desktop.ui.common.style import is_dark, monospace_font
 PART_COLORS_LIGHT = ("#c62828", "#7b1fa2", "#0b62b0", "#1e7b3a", "#8a5a00")
 PART_COLORS_DARK = ("#ff8a80", "#d7a6e6", "#7fb0ff", "#6fd08c", "#f2c061")
 
+
+class BannerState(StrEnum):
+    """What the verdict banner says: a token's verdict (:class:`VerdictStatus`), or where the
+    page is (nothing yet, checking, an API key's Test answered)."""
+
+    VALID = VerdictStatus.VALID.value
+    INVALID = VerdictStatus.INVALID.value
+    UNVERIFIED = VerdictStatus.UNVERIFIED.value
+    API_KEY = VerdictStatus.API_KEY.value
+    UNREADABLE = VerdictStatus.UNREADABLE.value
+    CHECKING = "checking"
+    EMPTY = "empty"
+    KEY_WORKS = "key_works"  # Test: the API accepted the key
+    KEY_REFUSED = "key_refused"  # Test: the API refused it (or could not be asked)
+
+    @classmethod
+    def of(cls, verdict: VerdictStatus) -> BannerState:
+        """The banner state that shows ``verdict``."""
+        return cls(verdict.value)
+
+
 # Verdict banners: white text on a saturated background, the same in both schemes
 # (checked by the widget tests, like the part colours).
-VERDICT_COLORS: dict[str, str] = {
-    VerdictStatus.VALID.value: "#1e7b3a",
-    VerdictStatus.INVALID.value: "#b3261e",
-    VerdictStatus.UNVERIFIED.value: "#8a5a00",
-    VerdictStatus.API_KEY.value: "#1f5fbf",
-    VerdictStatus.UNREADABLE.value: "#5b6472",
-    "checking": "#1f5fbf",
-    "empty": "#5b6472",
-    "key_works": "#1e7b3a",  # Test: the API accepted the key
-    "key_refused": "#b3261e",  # Test: the API refused it (or could not be asked)
+VERDICT_COLORS: dict[BannerState, str] = {
+    BannerState.VALID: "#1e7b3a",
+    BannerState.INVALID: "#b3261e",
+    BannerState.UNVERIFIED: "#8a5a00",
+    BannerState.API_KEY: "#1f5fbf",
+    BannerState.UNREADABLE: "#5b6472",
+    BannerState.CHECKING: "#1f5fbf",
+    BannerState.EMPTY: "#5b6472",
+    BannerState.KEY_WORKS: "#1e7b3a",
+    BannerState.KEY_REFUSED: "#b3261e",
 }
-VERDICT_TITLES: dict[str, str] = {
-    VerdictStatus.VALID.value: "Valid",
-    VerdictStatus.INVALID.value: "Invalid",
-    VerdictStatus.UNVERIFIED.value: "Not verified",
-    VerdictStatus.API_KEY.value: "API key",
-    VerdictStatus.UNREADABLE.value: "Unreadable",
-    "checking": "Checking…",
-    "empty": "Nothing to inspect",
-    "key_works": "The key works",
-    "key_refused": "The key did not work",
+VERDICT_TITLES: dict[BannerState, str] = {
+    BannerState.VALID: "Valid",
+    BannerState.INVALID: "Invalid",
+    BannerState.UNVERIFIED: "Not verified",
+    BannerState.API_KEY: "API key",
+    BannerState.UNREADABLE: "Unreadable",
+    BannerState.CHECKING: "Checking…",
+    BannerState.EMPTY: "Nothing to inspect",
+    BannerState.KEY_WORKS: "The key works",
+    BannerState.KEY_REFUSED: "The key did not work",
 }
 UNKNOWN_SCOPE_COLOR = "#8a5a00"  # white text on it: 5.9 : 1
 

@@ -162,8 +162,9 @@ class WindowActions:
         signed_in = controller.signed_in_info is not None
         self.sign_in.setVisible(not signed_in)
         self.sign_in.setEnabled(controller.can_sign_in and not signed_in)
-        self.service.setEnabled(controller.can_sign_in and not signed_in)
-        self.api_key.setEnabled(controller.can_use_api_key and not signed_in)
+        # Enabled while signed in too: their shortcuts then say why not (AccountView).
+        self.service.setEnabled(signed_in or controller.can_sign_in)
+        self.api_key.setEnabled(signed_in or controller.can_use_api_key)
         self.sign_out.setVisible(signed_in)
         self.sign_out.setEnabled(signed_in and not controller.busy)
         self.copy_link.setEnabled(controller.authorization_url is not None)

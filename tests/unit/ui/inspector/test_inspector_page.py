@@ -25,12 +25,14 @@ from twinedge_desktop.keyformat import generate_key
 from twinedge_desktop.tokens import TokenInspector
 from twinedge_desktop.ui.common import style
 from twinedge_desktop.ui.common.tasks import TaskRunner
+from twinedge_desktop.ui.inspector.models import Difference
 from twinedge_desktop.ui.inspector.page import InspectorPage
 from twinedge_desktop.ui.inspector.widgets import (
     PART_COLORS_DARK,
     PART_COLORS_LIGHT,
     UNKNOWN_SCOPE_COLOR,
     VERDICT_COLORS,
+    BannerState,
 )
 
 PROFILE = Profile(id="test", name="Test issuer", issuer=ISSUER, audience=AUDIENCE)
@@ -92,12 +94,12 @@ async def test_decodes_instantly_then_verifies_against_the_profile(
 ) -> None:
     page.token_edit.setPlainText(mint(key, scope="read:assets write:alerts nonsense"))
     assert page.report is not None and page.report.claims is not None  # before any network
-    assert page.banner.status == "unverified"
+    assert page.banner.status is BannerState.UNVERIFIED
     assert [c.text() for c in page.chips.widgets()] == ["read:assets", "write:alerts", "nonsense"]
     assert [c.property("known") for c in page.chips.widgets()] == [True, True, False]
     page.verify()
     await finish(page)
-    assert page.banner.status == "valid"
+    assert page.banner.status is BannerState.VALID
     assert "key 'key-1'" in page.banner.detail.text()
     assert page.claims_model.rowCount() == len(standard_claims())
     raw = json.loads(page.raw_json.toPlainText())
@@ -114,7 +116,7 @@ async def test_expired_and_wrong_audience_show_the_failed_checks(
     page.token_edit.setPlainText(mint(key, aud="https://elsewhere", iat=now - 7200, exp=now - 3600))
     page.verify()
     await finish(page)
-    assert page.banner.status == "invalid"
+    assert page.banner.status is BannerState.INVALID
     detail = page.banner.detail.text()
     assert detail.startswith("Expired, wrong audience.")
     assert "Expired 1 h" in detail
@@ -130,10 +132,10 @@ async def test_typing_schedules_verification_and_a_newer_edit_supersedes(
     first = page.verification
     page.token_edit.setPlainText("not a token")
     assert first is not None and (first.cancelled() or first.cancelling())
-    assert page.banner.status == "unreadable"
+    assert page.banner.status is BannerState.UNREADABLE
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(first, WAIT)
-    assert page.banner.status == "unreadable"  # the stale result never replaced it
+    assert page.banner.status is BannerState.UNREADABLE  # the stale result never replaced it
 
 
 async def test_paste_reads_the_clipboard_only_when_asked(
@@ -148,7 +150,7 @@ async def test_paste_reads_the_clipboard_only_when_asked(
     qtbot.mouseClick(widget.paste_button, Qt.MouseButton.LeftButton)
     assert widget.token_edit.toPlainText() == token
     await finish(widget)
-    assert widget.banner.status == "valid"
+    assert widget.banner.status is BannerState.VALID
 
 
 async def test_current_token_button_follows_the_session(
@@ -170,7 +172,7 @@ async def test_current_token_button_follows_the_session(
     await finish(page)
     assert calls == ["asked"]
     assert page.token_edit.toPlainText() == token
-    assert page.banner.status == "valid"
+    assert page.banner.status is BannerState.VALID
 
     async def signed_out() -> str:
         raise RuntimeError("Your session ended; sign in again.")
@@ -191,7 +193,7 @@ async def test_ctrl_enter_verifies(qtbot: Any, page: InspectorPage, key: rsa.RSA
     assert page.verification is not None
     assert not page._auto_verify.isActive()
     await finish(page)
-    assert page.banner.status == "valid"
+    assert page.banner.status is BannerState.VALID
 
 
 async def test_a_drop_replaces_the_token_and_verifies(
@@ -211,7 +213,7 @@ async def test_a_drop_replaces_the_token_and_verifies(
     page.token_edit.dropEvent(event)
     assert page.token_edit.toPlainText() == f"Bearer {token}\n"
     await finish(page)
-    assert page.banner.status == "valid"
+    assert page.banner.status is BannerState.VALID
 
 
 async def test_explicit_key_source_is_used_instead_of_the_issuer(
@@ -221,20 +223,20 @@ async def test_explicit_key_source_is_used_instead_of_the_issuer(
     page.token_edit.setPlainText(mint(key))
     page.verify()
     await finish(page)
-    assert page.banner.status == "valid"
+    assert page.banner.status is BannerState.VALID
     assert requests_seen == []
 
 
 def test_api_key_and_garbage(page: InspectorPage) -> None:
     secret = generate_key()
     page.token_edit.setPlainText(secret)
-    assert page.banner.status == "api_key"
+    assert page.banner.status is BannerState.API_KEY
     assert secret not in page.raw_json.toPlainText() + page.summary_label.text()
     assert secret[:12] in page.summary_label.text()
     page.token_edit.setPlainText("\x00garbage.")
-    assert page.banner.status == "unreadable"
+    assert page.banner.status is BannerState.UNREADABLE
     page.token_edit.clear()
-    assert page.banner.status == "empty" and page.report is None
+    assert page.banner.status is BannerState.EMPTY and page.report is None
 
 
 def test_compare_two_tokens_claim_by_claim(page: InspectorPage, key: rsa.RSAPrivateKey) -> None:
@@ -244,11 +246,13 @@ def test_compare_two_tokens_claim_by_claim(page: InspectorPage, key: rsa.RSAPriv
         mint(key, iat=now + 3000, exp=now + 6600, scope="read:assets admin", jti="jti-2")
     )
     rows = {r.name: r for r in page.compare_model.rows()}
-    assert rows["sub"].status == "same"
-    assert rows["exp"].status == "changed: B is 50 min later"
-    assert rows["scope"].status == "changed: B adds admin"
-    assert rows["jti"].status == "changed"
-    assert rows["header.alg"].status == "same"
+    assert rows["sub"].difference is Difference.SAME
+    assert rows["exp"].difference is Difference.CHANGED
+    assert rows["exp"].description == "changed: B is 50 min later"
+    assert rows["scope"].description == "changed: B adds admin"
+    assert rows["jti"].difference is Difference.CHANGED and rows["jti"].description == "changed"
+    assert rows["header.alg"].difference is Difference.SAME
+    assert rows["aud"].difference is Difference.SAME
     assert "differ" in page.compare_summary.text()
 
 
@@ -331,14 +335,14 @@ async def test_unverified_and_invalid_claims_are_dimmed_and_marked(
 ) -> None:
     page.token_edit.setPlainText(mint(key, scope="read:assets write:alerts"))
     # Decoded, not verified yet: the chips and the countdown are the token's say-so.
-    assert page.banner.status == "unverified"
+    assert page.banner.status is BannerState.UNVERIFIED
     assert all(chip.unverified for chip in page.chips.widgets())
     assert all(chip.accessibleName().startswith("Unverified") for chip in page.chips.widgets())
     assert page.trust_label.isVisibleTo(page) and "Unverified" in page.trust_label.text()
     assert page.countdown_label.property("unverified") is True
     page.verify()
     await finish(page)
-    assert page.banner.status == "valid"
+    assert page.banner.status is BannerState.VALID
     assert not any(chip.unverified for chip in page.chips.widgets())
     assert not page.trust_label.isVisibleTo(page)
     assert page.countdown_label.property("unverified") is False
@@ -346,7 +350,7 @@ async def test_unverified_and_invalid_claims_are_dimmed_and_marked(
     page.token_edit.setPlainText(mint(key, aud="https://elsewhere", scope="admin"))
     page.verify()
     await finish(page)
-    assert page.banner.status == "invalid"
+    assert page.banner.status is BannerState.INVALID
     assert all(chip.unverified for chip in page.chips.widgets())
     assert "failed a check" in page.trust_label.text()
 
@@ -420,7 +424,7 @@ async def test_an_api_key_can_be_tested_from_the_inspector(
     widget.test_button.click()
     await finish(widget)
     assert tested == [(session, secret)]
-    assert widget.banner.status == "key_works"
+    assert widget.banner.status is BannerState.KEY_WORKS
     detail = widget.banner.detail.text()
     assert "Erin Engineer <engineer@example.com>" in detail and "org-456" in detail
     assert [chip.text() for chip in widget.chips.widgets()] == ["read:telemetry"]
@@ -431,7 +435,7 @@ async def test_an_api_key_can_be_tested_from_the_inspector(
     qtbot.keyClick(widget.token_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert widget.last_task is not None
     await settle(widget.last_task, WAIT)  # it fails; the page says so
-    assert widget.banner.status == "key_refused"
+    assert widget.banner.status is BannerState.KEY_REFUSED
     assert "revoked" in widget.banner.detail.text()
     assert not [r for r in messages.records if r[0] == "error"]
 
@@ -450,9 +454,9 @@ async def test_a_theme_switch_keeps_the_verdict(
     page.token_edit.setPlainText(mint(key))
     page.verify()
     await finish(page)
-    assert page.banner.status == "valid"
+    assert page.banner.status is BannerState.VALID
     page.setPalette(style.build_palette("dark"))
     page.token_edit.highlighter.rehighlight()
-    assert page.banner.status == "valid"
+    assert page.banner.status is BannerState.VALID
     assert not page._auto_verify.isActive()
     page.setPalette(style.build_palette("light"))

@@ -207,10 +207,14 @@ async def test_remove_a_profile_signs_it_out_after_a_confirmation_whose_default_
     await until(lambda: "corp" not in store.profiles)
     assert "sign_out" in session.calls  # revoked, and deleted from the keychain
     assert "corp" not in {p["id"] for p in saved(store)["profiles"]}
-    assert store.current_id == "cloud"
-    assert window.windowTitle() == "TwinEdge Desktop — TwinEdge Cloud"
+    # Back to the profile used before Corp (the sandbox), not to TwinEdge Cloud.
+    assert store.current_id == "sandbox"
+    assert window.windowTitle() == "TwinEdge Desktop — Local sandbox"
     assert window.profile_switcher.findData("corp") < 0
-    assert any("Removed the profile Corp" in text for _, text in messages.records)
+    assert any(
+        "Removed the profile Corp" in text and "Now using Local sandbox" in text
+        for _, text in messages.records
+    )
 
 
 # --- other processes ------------------------------------------------------------------------
