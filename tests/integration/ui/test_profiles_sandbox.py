@@ -26,6 +26,7 @@ from twinedge_desktop.config import AppPaths, Profile, ProfileStore
 from twinedge_desktop.services import CoreServices
 from twinedge_desktop.ui.common.tasks import TaskRunner
 from twinedge_desktop.ui.inspector.page import InspectorPage
+from twinedge_desktop.ui.keys.page import KeysPage
 from twinedge_desktop.vault import MemoryStore
 
 pytestmark = pytest.mark.qt_log_ignore(
@@ -149,3 +150,28 @@ async def test_a_sign_in_made_by_another_process_teaches_the_window_the_audience
     await until(lambda: app.controller.signed_in_info is not None, NETWORK_TIMEOUT)
     await until(lambda: saved_profile(app, profile.id).get("audience") is not None, NETWORK_TIMEOUT)
     assert saved_profile(app, profile.id)["audience"] == API_AUDIENCE
+
+
+async def test_a_profile_whose_server_names_no_api_finds_it_from_the_tokens_audience(
+    app: DesktopApp, sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Add profile… with no API address, for a server whose metadata names none (no
+    ``api_base_url``): after sign-in the window tries the token's audience, as ``login
+    --issuer`` does, and the API pages work (issue 15: "the window's Add profile… does the
+    same"). Here the sandbox names itself as its tokens' audience."""
+    from twinedge_desktop.sandbox.state import SandboxState
+
+    monkeypatch.setattr(SandboxState, "audience", property(lambda state: state.base_url))
+    monkeypatch.setattr(SandboxState, "api_base_url", property(lambda state: None))
+    profile = await add_sandbox_profile(app, sandbox)
+    assert saved_profile(app, profile.id)["api_base"] is None  # nothing named the API yet
+
+    signed_in = expect(app.controller.succeeded, NETWORK_TIMEOUT)
+    app.window.window_actions.sign_in.trigger()  # type: ignore[union-attr]
+    await signed_in
+    await until(lambda: saved_profile(app, profile.id).get("api_base") is not None, NETWORK_TIMEOUT)
+    assert saved_profile(app, profile.id)["api_base"] == f"{sandbox.base_url}/v1"
+    assert saved_profile(app, profile.id)["audience"] == sandbox.base_url
+    keys = app.window.page("keys")
+    assert isinstance(keys, KeysPage)
+    await until(lambda: keys.service is not None, NETWORK_TIMEOUT)  # the keys page has an API

@@ -154,7 +154,8 @@ class AccountView(QStackedWidget):
     def _learn_audience(self) -> None:
         """A profile made from metadata learns its API's audience from the first token it
         has (signed in here or by another process), as ``login --issuer`` does, so the
-        inspector checks ``aud`` against it."""
+        inspector checks ``aud`` against it; and, when nothing named its API, the API
+        the audience points at, if one answers there."""
         session, info = self.controller.session, self.controller.signed_in_info
         if session is None or info is None or info.kind is CredentialKind.API_KEY:
             return
@@ -191,6 +192,13 @@ class AccountView(QStackedWidget):
         if audience is None or known is None or known.audience is not None:
             return
         profile = replace(known, audience=audience)
+        if known.api_base is None:
+            # Neither Add profile's API address nor the server's metadata named the API:
+            # the token's audience may (``{aud}/v1``), as ``login --issuer`` finds it.
+            found = await self._services.find_api_from_audience(session)
+            if found is not None:
+                profile = replace(profile, api_base=found[0].api_base)
+                self._messages.info(f"{profile.name}: the API answers at {profile.api_base}.")
         profiles.put(profile)
         try:
             profiles.save()

@@ -117,7 +117,16 @@ def show_load_failure(
         banner.retry_button.show()
     else:
         error.error_text.show_message(text)
+        error.retry_button.show()
         error.retry_button.setFocus()
+
+
+def show_no_api(text: str, error: LoadErrorView) -> None:
+    """Say, in the error state (the caller shows it), that the profile has no API address
+    (a server that signs people in but names no API). No Try again: nothing here can
+    change it; the page is bound again when the profile learns its API."""
+    error.error_text.show_message(text)
+    error.retry_button.hide()
 
 
 def page_action(

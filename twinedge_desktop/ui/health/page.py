@@ -75,6 +75,7 @@ from twinedge_desktop.api.errors import (
     NotFound,
 )
 from twinedge_desktop.api.models import ApiKey
+from twinedge_desktop.auth.errors import SignInError
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.health.rules import Action, FindingKind
 from twinedge_desktop.timefmt import Clock, relative_time, utc_now
@@ -539,7 +540,16 @@ class HealthPage(QWidget):
             return
         if self._service_for is None:
             raise RuntimeError("This Health page was built without a way to reach the API.")
-        self.set_service(self._service_for(binding.session), binding.info)
+        try:
+            service = self._service_for(binding.session)
+        except SignInError as exc:  # a profile that signs in but has no API address
+            self.set_service(None, None)
+            self.error_text.show_message(exc.user_message)
+            self.retry_button.hide()  # nothing to retry: bound again once the API is known
+            self._set_state(HealthState.ERROR)
+            return
+        self.retry_button.show()
+        self.set_service(service, binding.info)
 
     def set_service(self, service: ApiKeysService | None, info: SessionInfo | None) -> None:
         """Check ``service``'s keys; None means signed out. Called on every session change."""

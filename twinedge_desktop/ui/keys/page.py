@@ -58,6 +58,7 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey, KeyStatus
+from twinedge_desktop.auth.errors import SignInError
 from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.timefmt import Clock, absolute_time, utc_now
@@ -74,6 +75,7 @@ from twinedge_desktop.ui.common.list_page import (
     select_source_index,
     selected_object,
     show_load_failure,
+    show_no_api,
 )
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import SessionBinding
@@ -407,7 +409,14 @@ class KeysPage(QWidget):
             return
         if self._service_for is None:
             raise RuntimeError("This keys page was built without a way to reach the API.")
-        self.set_service(self._service_for(binding.session), binding.info)
+        try:
+            service = self._service_for(binding.session)
+        except SignInError as exc:  # a profile that signs in but has no API address
+            self.set_service(None, None)
+            show_no_api(exc.user_message, self.error_view)
+            self._set_state(PageState.ERROR)
+            return
+        self.set_service(service, binding.info)
 
     def set_service(self, service: ApiKeysService | None, info: SessionInfo | None) -> None:
         """Show ``service``'s keys; None means signed out. Called on every session change."""
