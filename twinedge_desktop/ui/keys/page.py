@@ -735,8 +735,11 @@ class KeysPage(QWidget):
             self._preferences.clipboard_clear_seconds,
             self,
             api_base=service.api_base,
+            clock=self._clock,
         )
         del created
+        # A test uses the key: its row says so before Delete relies on "never used".
+        dialog.panel.key_updated.connect(self._key_updated)
         self._open(dialog)
 
     def _add_key(self, key: ApiKey) -> None:
@@ -796,6 +799,7 @@ class KeysPage(QWidget):
         dialog.old_revoked.connect(self._key_revoked)
         dialog.revoke_later.connect(self._revoke_later)
         dialog.old_updated.connect(self._key_updated)
+        dialog.new_updated.connect(self._key_updated)
         self._open(dialog)
         return dialog
 

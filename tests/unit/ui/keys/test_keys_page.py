@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 
 from tests.helpers.keys import (
     ENGINEER_SCOPES,
+    SERVER_USE_TIME,
     VIEWER_SCOPES,
     FakeKeysService,
     all_texts,
@@ -218,6 +219,54 @@ async def test_create_then_copy_once_then_listed(
     # Nor in the log or the messages shown to the person.
     assert secret not in caplog.text
     assert not any(secret in text for _level, text in messages.records)
+
+
+async def test_a_tested_key_is_known_as_used_so_revoking_it_asks_for_its_name(
+    page: KeysPage, qtbot: Any
+) -> None:
+    # Review defect: after "Test key", Delete said "never used" and skipped the typed name.
+    service = FakeKeysService(keys=[make_key("existing")])
+    await load(page, service)
+    dialog = page.create_key()
+    assert dialog is not None
+    qtbot.keyClicks(dialog.form.name_edit, "fresh key")
+    dialog.form.scope_boxes["read:assets"].setChecked(True)
+    dialog.submit()
+    await wait_signal(dialog.finished)
+    await settle()
+    copy = dialogs_of(page, CopyOnceDialog)[0]
+    new_id = page.selected_key().id  # type: ignore[union-attr]
+    copy.panel.test_key()
+    await until(lambda: copy.panel.test_result.isVisible())
+    # The server's record, read afresh, replaces the estimate.
+    await until(lambda: page.model.key_by_id(new_id).last_used_at == SERVER_USE_TIME)  # type: ignore[union-attr]
+    copy.panel.ack_box.setChecked(True)
+    copy.accept()
+    await settle()
+    assert page.select_key(new_id)
+    row = page.model.row_of(new_id)
+    assert page.model.index(row, Column.LAST_USED).data() != "never"  # type: ignore[arg-type]
+    page.revoke_selected()
+    revoke = dialogs_of(page, RevokeKeyDialog)[0]
+    assert revoke.typed_confirmation_required
+
+
+async def test_a_tested_key_counts_as_used_even_when_reading_it_afresh_fails(
+    page: KeysPage,
+) -> None:
+    created_service = FakeKeysService()
+    await load(page, created_service)
+    created = await created_service.create("fresh", ("read:assets",), None, idempotency_key="k1")
+    page._key_created(created)
+    copy = dialogs_of(page, CopyOnceDialog)[0]
+    created_service.fail["find"] = NetworkError("connection reset")
+    copy.panel.test_key()
+    await until(lambda: copy.panel.test_result.isVisible())
+    await settle()
+    key = page.model.key_by_id(created.key.id)
+    assert key is not None and key.last_used_at == fixed_clock()
+    copy.panel.ack_box.setChecked(True)
+    copy.accept()
 
 
 async def test_viewer_gets_restricted_create_dialog(page: KeysPage) -> None:
