@@ -12,11 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QAction, QKeySequence, QPalette
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -134,6 +143,54 @@ def page_action(
     action.triggered.connect(slot)
     owner.addAction(action)
     return action
+
+
+class DeleteFromEmptyFilter(QObject):
+    """Lets the page's Delete shortcut act on the selected row while the keyboard focus is
+    in an *empty* filter field.
+
+    A line edit claims Delete (Qt asks the focused widget first, with a ShortcutOverride
+    event, and QLineEdit accepts every editing key), so a page-wide Delete did nothing
+    while the filter had the focus, though the README promises it "wherever the keyboard
+    focus is in the window". With text in the field, Delete still edits the text (even at
+    its end, where it deletes nothing: a key that opens a dialog only sometimes while one
+    types would surprise); with nothing to delete, the shortcut gets the key.
+    Install with ``field.installEventFilter(DeleteFromEmptyFilter(field))``.
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and isinstance(watched, QLineEdit)
+            and event.key() == Qt.Key.Key_Delete
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+            and not watched.text()
+        ):
+            # Left unaccepted, the override lets the shortcut map try the page's Delete.
+            event.ignore()
+            return True
+        return super().eventFilter(watched, event)
+
+
+def let_delete_through_empty_filter(field: QLineEdit) -> DeleteFromEmptyFilter:
+    """Install :class:`DeleteFromEmptyFilter` on ``field`` (owned by it)."""
+    delete_filter = DeleteFromEmptyFilter(field)
+    field.installEventFilter(delete_filter)
+    return delete_filter
+
+
+def return_focus_to_list(dialog: QDialog, table: QTableView) -> None:
+    """When ``dialog`` closes, give the keyboard focus to ``table`` if it shows a selected
+    row: the row a dialog just added or acted on is where the person goes on (Delete,
+    Enter, the arrows), not the filter field that happened to have the focus before."""
+
+    def finished(_result: int) -> None:
+        selection = table.selectionModel()
+        if table.isVisible() and selection is not None and selection.hasSelection():
+            table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    dialog.finished.connect(finished)
 
 
 def selected_object(table: QTableView, role: int, kind: type[T]) -> T | None:

@@ -46,6 +46,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QCheckBox,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -67,9 +68,11 @@ from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.key_actions import KeyAction, KeyActionRequest
 from twinedge_desktop.ui.common.list_page import (
     centered_view,
+    let_delete_through_empty_filter,
     load_error_view,
     page_action,
     refresh_banner,
+    return_focus_to_list,
     same_person,
     select_source_index,
     selected_object,
@@ -230,6 +233,7 @@ class KeysPage(QWidget):
         self.filter_edit.setAccessibleName("Filter keys")
         self.filter_edit.textChanged.connect(self.proxy.set_filter_text)
         self.filter_edit.installEventFilter(self)  # Down goes on to the list
+        let_delete_through_empty_filter(self.filter_edit)  # Delete revokes when it is empty
         self.show_revoked_box = QCheckBox("Show re&voked")
         self.show_revoked_box.setAccessibleName("Show revoked keys")
         self.show_revoked_box.toggled.connect(self.proxy.set_show_revoked)
@@ -689,6 +693,8 @@ class KeysPage(QWidget):
 
     def _open(self, dialog: Any) -> None:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if isinstance(dialog, QDialog):
+            return_focus_to_list(dialog, self.table)
         dialog.open()
 
     def show_details(self, key: ApiKey) -> KeyDetailsDialog:

@@ -269,6 +269,61 @@ async def test_a_tested_key_counts_as_used_even_when_reading_it_afresh_fails(
     copy.accept()
 
 
+async def test_delete_in_the_filter_edits_its_text_and_revokes_once_it_is_empty(
+    page: KeysPage, qtbot: Any
+) -> None:
+    # Review defect: Delete did nothing while the focus was in the filter.
+    service = FakeKeysService(keys=[make_key("alpha", last_used_days_ago=30)])
+    await load(page, service)
+    page.table.selectRow(0)
+    page.filter_edit.setFocus()
+    qtbot.keyClicks(page.filter_edit, "al")
+    page.filter_edit.setCursorPosition(0)
+    qtbot.keyClick(page.filter_edit, Qt.Key.Key_Delete)
+    assert page.filter_edit.text() == "l"  # text to delete: Delete edits it
+    assert not dialogs_of(page, RevokeKeyDialog)
+    qtbot.keyClick(page.filter_edit, Qt.Key.Key_End)
+    qtbot.keyClick(page.filter_edit, Qt.Key.Key_Delete)
+    assert page.filter_edit.text() == "l"
+    assert not dialogs_of(page, RevokeKeyDialog)  # typing, not revoking
+    page.filter_edit.clear()
+    page.select_key(service.keys[0].id)
+    assert page.filter_edit.hasFocus()
+    qtbot.keyClick(page.filter_edit, Qt.Key.Key_Delete)
+    (revoke,) = dialogs_of(page, RevokeKeyDialog)
+    assert revoke.key.id == service.keys[0].id
+    revoke.reject()
+
+
+async def test_after_the_new_key_is_stored_the_focus_is_on_its_row(
+    page: KeysPage, qtbot: Any
+) -> None:
+    service = FakeKeysService(keys=[make_key("existing")])
+    await load(page, service)
+    page.filter_edit.setFocus()
+    dialog = page.create_key()
+    assert dialog is not None
+    qtbot.keyClicks(dialog.form.name_edit, "fresh key")
+    dialog.form.scope_boxes["read:assets"].setChecked(True)
+    dialog.submit()
+    await wait_signal(dialog.finished)
+    await settle()
+    copy = dialogs_of(page, CopyOnceDialog)[0]
+    copy.panel.ack_box.setChecked(True)
+    copy.accept()
+    await settle()
+    assert page.focusWidget() is page.table
+    key = page.selected_key()
+    assert key is not None and key.name == "fresh key"
+    page.activateWindow()  # the window manager's part (the offscreen platform has none)
+    await until(page.isActiveWindow)
+    assert page.table.hasFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+    (revoke,) = dialogs_of(page, RevokeKeyDialog)
+    assert revoke.key.name == "fresh key"
+    revoke.reject()
+
+
 async def test_viewer_gets_restricted_create_dialog(page: KeysPage) -> None:
     await load(page, FakeKeysService(keys=[make_key("a")]), VIEWER_SCOPES)
     dialog = page.create_key()
