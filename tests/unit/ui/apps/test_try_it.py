@@ -6,6 +6,7 @@ and nothing left behind when the window closes."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -152,6 +153,40 @@ def widget_texts(root: QWidget) -> list[tuple[QWidget, str]]:
                     item = widget.item(row, column)
                     found.append((widget, item.text() if item else ""))
         found += [(widget, widget.toolTip()), (widget, widget.accessibleName())]
+    return found
+
+
+def held_strings(root: object, depth: int = 6) -> list[str]:
+    """Every string ``root`` reaches through its Python attributes, containers and
+    dataclasses, ``depth`` levels down (Qt's own C++ state is checked through widget_texts)."""
+    found: list[str] = []
+    seen: set[int] = set()
+
+    def walk(value: object, level: int) -> None:
+        if id(value) in seen or level > depth:
+            return
+        seen.add(id(value))
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, bytes | bytearray):
+            found.append(bytes(value).decode("latin-1"))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key, level + 1)
+                walk(item, level + 1)
+        elif isinstance(value, list | tuple | set | frozenset):
+            for item in value:
+                walk(item, level + 1)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for item in dataclasses.fields(value):
+                walk(getattr(value, item.name, None), level + 1)
+        elif hasattr(value, "__dict__") and type(value).__module__.startswith(
+            ("twinedge_desktop", "tests")
+        ):
+            for item in vars(value).values():
+                walk(item, level + 1)
+
+    walk(root, 0)
     return found
 
 
@@ -526,6 +561,12 @@ async def test_closing_forgets_every_secret_and_stops_listening(make: Any) -> No
         dialog = harness.dialog
         assert dialog.exchanges == [] and dialog.authorization_request is None
         assert dialog.secret_edit.text() == "" and dialog.exchange_view.toPlainText() == ""
+    # Nor does the window keep any of them in an attribute of its own (the tokens it
+    # would refresh or inspect with, say): every string it can reach is free of them.
+    held = held_strings(web.dialog)
+    assert held, "the walk found no strings at all: it is not looking"
+    for secret in (SECRET, tokens.access_token, str(tokens.refresh_token)):
+        assert not [text for text in held if secret in text]
     # The listener's port is closed.
     with pytest.raises(httpx.ConnectError):
         async with httpx.AsyncClient(timeout=2.0) as browser:
