@@ -30,7 +30,7 @@ Tabbing through the content scrolls the focused widget into view (QScrollArea do
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QSize, QTimer
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, QTimer
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QWidget
 
@@ -149,14 +149,33 @@ class DialogBody(QScrollArea):
         return QSize(self._user_size)
 
     def _resize_window(self, size: QSize) -> None:
+        """Resize the window, moving it as little as needed to keep it on its screen: a
+        dialog centred over the window, then widened for a snippet, ran off the right edge."""
         window = self.window()
         if size == window.size():
             return
         self._requested = [*self._requested[-3:], QSize(size)]
-        window.resize(size)
+        placed = QRect(window.geometry().topLeft(), size)
+        if window.isVisible():
+            available = window.screen().availableGeometry()
+            placed.moveRight(min(placed.right(), available.right()))
+            placed.moveBottom(min(placed.bottom(), available.bottom()))
+            placed.moveLeft(max(placed.left(), available.left()))
+            placed.moveTop(max(placed.top(), available.top()))
+        if placed.topLeft() == window.geometry().topLeft():
+            window.resize(size)
+        else:
+            window.setGeometry(placed)
+        # Qt may have clamped it (to a minimum size its layout had not lowered yet): the
+        # size the window took is this class's doing too.
+        if window.size() != size:
+            self._requested.append(window.size())
 
     def _wanted_window_size(self) -> QSize:
         window = self.window()
+        layout = window.layout()
+        if layout is not None:
+            layout.activate()  # the minimum size of what shows now, not of what showed
         room = screen_room(window)
         wanted = window.sizeHint().boundedTo(room).expandedTo(window.minimumSizeHint())
         # Never below the person's size (the screen's room permitting, as they chose it).

@@ -21,6 +21,7 @@ from tests.helpers.keys import (
     make_key,
     session_info,
 )
+from tests.helpers.layout import assert_layout_fits, window_off_screen
 from tests.helpers.waiting import settle, until, wait_signal
 from twinedge_desktop.api.errors import InsufficientScope, NetworkError, ServerError
 from twinedge_desktop.auth.kinds import CredentialKind
@@ -561,3 +562,42 @@ async def test_the_toolbar_moves_what_does_not_fit_into_more(page: KeysPage, qtb
     # Every visible toolbar widget is inside the toolbar.
     for widget in (page.filter_edit, page.new_button, page.more_button):
         assert page.toolbar_widget.rect().contains(widget.geometry())
+
+
+async def test_each_rotation_step_fits_its_content_at_its_own_size(
+    page: KeysPage, qtbot: Any
+) -> None:
+    # Review defects: step 2's snippets cut behind a scroll bar in a 582 px dialog, its
+    # height jumping with each tab; step 3 with a large empty area.
+    old = make_key("pusher", scopes=("read:telemetry", "read:assets"), last_used_days_ago=1)
+    service = FakeKeysService(keys=[old])
+    await load(page, service)
+    dialog = page.rotate_key(old)
+    assert dialog is not None
+    await until(dialog.isVisible)
+    dialog.next_step()
+    await wait_signal(dialog.created)
+    await until(lambda: dialog.step is RotationStep.COPY)
+    qtbot.wait(50)
+    panel = dialog.copy_panel
+    assert panel is not None
+    height = dialog.height()
+    for index in range(panel.snippet_tabs.count()):
+        panel.snippet_tabs.setCurrentIndex(index)
+        qtbot.wait(30)
+        assert dialog.height() == height, panel.snippet_tabs.tabText(index)
+        assert_layout_fits(dialog)  # a snippet cut sideways while the screen had room fails
+        assert window_off_screen(dialog) is None
+    panel.ack_box.setChecked(True)
+    dialog.next_step()
+    await until(
+        lambda: dialog.step is RotationStep.UPDATE and dialog.check_again_button.isEnabled()
+    )
+    qtbot.wait(50)
+    assert_layout_fits(dialog)
+    # No empty band: the body is no taller than what the step shows.
+    page_widget = dialog.stack.currentWidget()
+    needed = page_widget.heightForWidth(page_widget.width())
+    needed = max(needed, page_widget.minimumSizeHint().height())
+    assert dialog.body.height() - needed <= 12, (dialog.body.height(), needed)
+    dialog.reject()
