@@ -122,6 +122,9 @@ class DialogBody(QScrollArea):
                 self._watched_window.removeEventFilter(self)
             window.installEventFilter(self)
             self._watched_window = window
+            # Placed by Qt (centred over its parent), a tall window ran off the bottom of
+            # the screen (Try it at y=140, 972 px tall on a 1080 px screen).
+            self._keep_on_screen()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
@@ -155,13 +158,7 @@ class DialogBody(QScrollArea):
         if size == window.size():
             return
         self._requested = [*self._requested[-3:], QSize(size)]
-        placed = QRect(window.geometry().topLeft(), size)
-        if window.isVisible():
-            available = window.screen().availableGeometry()
-            placed.moveRight(min(placed.right(), available.right()))
-            placed.moveBottom(min(placed.bottom(), available.bottom()))
-            placed.moveLeft(max(placed.left(), available.left()))
-            placed.moveTop(max(placed.top(), available.top()))
+        placed = self._on_screen(QRect(window.geometry().topLeft(), size))
         if placed.topLeft() == window.geometry().topLeft():
             window.resize(size)
         else:
@@ -170,6 +167,35 @@ class DialogBody(QScrollArea):
         # size the window took is this class's doing too.
         if window.size() != size:
             self._requested.append(window.size())
+
+    def _on_screen(self, placed: QRect) -> QRect:
+        """``placed`` (a window's geometry) moved as little as needed to lie within its
+        screen's available geometry (as far as its size allows)."""
+        window = self.window()
+        if not window.isVisible():
+            return placed
+        available = window.screen().availableGeometry()
+        # The window manager's frame (a title bar) goes above and around the window.
+        frame = window.frameGeometry()
+        inner = window.geometry()
+        area = available.adjusted(
+            inner.left() - frame.left(),
+            inner.top() - frame.top(),
+            inner.right() - frame.right(),
+            inner.bottom() - frame.bottom(),
+        )
+        moved = QRect(placed)
+        moved.moveRight(min(moved.right(), area.right()))
+        moved.moveBottom(min(moved.bottom(), area.bottom()))
+        moved.moveLeft(max(moved.left(), area.left()))
+        moved.moveTop(max(moved.top(), area.top()))
+        return moved
+
+    def _keep_on_screen(self) -> None:
+        window = self.window()
+        placed = self._on_screen(window.geometry())
+        if placed.topLeft() != window.geometry().topLeft():
+            window.move(window.pos() + (placed.topLeft() - window.geometry().topLeft()))
 
     def _wanted_window_size(self) -> QSize:
         window = self.window()

@@ -15,9 +15,11 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 import shiboken6
+from PySide6.QtCore import QRect
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QGroupBox,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from tests.helpers.apps import ISSUER, FakeAppsService, TokenEndpoint, fixed_clock, make_app
+from tests.helpers.layout import assert_layout_fits, window_off_screen
 from tests.helpers.waiting import settle, until
 from twinedge_desktop.api.apps import OAuthApp
 from twinedge_desktop.oauth_apps_rules import ApplicationType
@@ -572,3 +575,74 @@ async def test_closing_forgets_every_secret_and_stops_listening(make: Any) -> No
         async with httpx.AsyncClient(timeout=2.0) as browser:
             await browser.get(request.redirect_uri)
     await asyncio.sleep(0)
+
+
+# -- fitting the screen and the flow (review defects, shots 44-47 and 54) --------------------
+
+
+def step_titles(dialog: Any) -> list[str]:
+    return [box.title() for box in dialog.findChildren(QGroupBox) if not box.isHidden()]
+
+
+async def test_the_steps_are_numbered_for_the_flow_shown_and_a_service_has_no_refresh(
+    make: Any,
+) -> None:
+    service = make(make_app("Nightly export", ApplicationType.SERVICE))
+    assert step_titles(service.dialog) == [
+        "1. Flow and credentials",
+        "2. Tokens",
+        "Requests and responses",
+    ]
+    assert service.dialog.refresh_button.isHidden()  # no refresh token in this flow
+    web = make(web_app())
+    assert step_titles(web.dialog) == [
+        "1. Flow and credentials",
+        "2. Authorization request",
+        "3. Callback",
+        "4. Tokens",
+        "Requests and responses",
+    ]
+    assert not web.dialog.refresh_button.isHidden()
+
+
+def in_view(dialog: Any, widget: QWidget) -> bool:
+    """Whether ``widget`` shows whole in the window's scrolling body, scrolled as it is."""
+    viewport = dialog.body.viewport()
+    top_left = widget.mapTo(viewport, widget.rect().topLeft())
+    return viewport.rect().contains(QRect(top_left, widget.size()))
+
+
+async def test_the_window_fits_the_screen_and_the_next_action_is_in_view(
+    make: Any, qtbot: Any
+) -> None:
+    harness = make(web_app())
+    dialog = harness.dialog
+    await until(dialog.isVisible)
+    await harness.build()
+    qtbot.wait(50)
+    assert window_off_screen(dialog) is None  # it opens on the screen, bottom included
+    assert dialog.body.verticalScrollBar().maximum() > 0  # taller than the screen: it scrolls
+    assert in_view(dialog, dialog.open_button)
+    dialog.body.verticalScrollBar().setValue(0)  # the person scrolled back up
+    dialog.paste_edit.setText(harness.callback_url())
+    dialog.use_button.click()
+    # The code expires in a minute: "Exchange code" comes into view at once.
+    await until(lambda: in_view(dialog, dialog.exchange_button))
+    assert dialog.exchange_button.hasFocus() or dialog.focusWidget() is dialog.exchange_button
+    assert_layout_fits(dialog)
+
+
+async def test_at_its_preferred_width_each_reason_takes_at_most_two_lines(
+    make: Any, qtbot: Any
+) -> None:
+    harness = make(web_app())
+    dialog = harness.dialog
+    await harness.build()
+    # The preferred width, whatever this (800 px) test screen allows.
+    dialog.resize(dialog.body.content_size().width() + 40, 700)
+    qtbot.wait(50)
+    table = dialog.params_table
+    line = table.fontMetrics().lineSpacing()
+    for row in range(table.rowCount()):
+        reason = table.item(row, 2).text()
+        assert table.rowHeight(row) <= 2 * line + 12, (reason, table.columnWidth(2))

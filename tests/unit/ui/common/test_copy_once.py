@@ -12,7 +12,7 @@ from PySide6.QtGui import QClipboard, QGuiApplication
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from tests.helpers.keys import all_texts
-from tests.helpers.layout import assert_layout_fits
+from tests.helpers.layout import assert_layout_fits, window_off_screen
 from twinedge_desktop.ui.common.clipboard import KDE_HINT_FORMAT, SecretClipboard
 from twinedge_desktop.ui.common.copy_once import (
     MASK,
@@ -262,3 +262,30 @@ def test_a_dialog_body_shrinks_back_when_a_message_goes_but_not_below_the_person
     message.hide()
     qtbot.waitUntil(lambda: window.height() == fitted.height() + 30, timeout=2000)
     assert window.width() == fitted.width() + 40
+
+
+def test_a_dialog_body_keeps_its_window_on_the_screen_as_it_grows(qtbot: Any) -> None:
+    # Review defect: Try it grew downwards from where it opened, its bottom off the screen.
+    available = QApplication.primaryScreen().availableGeometry()
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.setGeometry(available.left() + 20, available.bottom() - 200, 300, 150)
+    host.show()
+    qtbot.waitExposed(host)
+    content = QWidget()
+    column = QVBoxLayout(content)
+    column.addWidget(QLabel("First line"))
+    window = QDialog(host)
+    QVBoxLayout(window).addWidget(DialogBody(content, preferred_width=300))
+    window.show()
+    qtbot.waitExposed(window)
+    # Where it opened near the bottom of the screen (the offscreen platform places every
+    # window at the top left: moved as a window manager would have placed it).
+    window.move(window.x(), available.bottom() - window.frameGeometry().height() - 20)
+    qtbot.waitUntil(lambda: window.geometry().bottom() > available.bottom() - 80, timeout=2000)
+    assert window_off_screen(window) is None
+    before = window.height()
+    for number in range(30):
+        column.addWidget(QLabel(f"Line {number}"))
+    qtbot.waitUntil(lambda: window.height() > before + 200, timeout=2000)
+    qtbot.waitUntil(lambda: window_off_screen(window) is None, timeout=2000)
