@@ -235,8 +235,9 @@ def same_person(old: SessionInfo | None, new: SessionInfo | None) -> bool:
 # needs some air: the same padding the tables' default widths use.
 CELL_PADDING = 20
 # How many rows of the list, from the top, are measured (plus the visible ones): enough to
-# see the usual values, few enough that measuring costs well under a millisecond even with
-# 10,000 rows (a per-row size hint over every row would cost ~1 s).
+# see the usual values, few enough that measuring one column costs ~1.3 ms whatever the
+# number of rows (measured: the keys' scopes, 10,000 keys behind their filter proxy; every
+# row would cost ~130 ms, a size hint per row more).
 MEASURED_ROWS = 64
 
 
