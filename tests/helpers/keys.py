@@ -22,6 +22,8 @@ from twinedge_desktop.auth.session import SessionInfo
 from twinedge_desktop.keyformat import display_prefix, generate_key
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+# When the fake server records a key's use by "Test key".
+SERVER_USE_TIME = NOW - timedelta(seconds=30)
 _ids = itertools.count(1)
 
 
@@ -189,6 +191,12 @@ class FakeKeysService:
         await asyncio.sleep(0)
         self.tested_secrets.append(secret)
         self._maybe_fail("test")
+        # As the server: a request with the key is its last use (by the server's clock,
+        # a little behind the tests' fixed one, so a test can tell the two apart).
+        self.keys = [
+            replace(k, last_used_at=SERVER_USE_TIME) if secret.startswith(k.prefix) else k
+            for k in self.keys
+        ]
         return Me("key", "org-456", None, None, ("read:assets",), "api_key")
 
 

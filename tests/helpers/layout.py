@@ -12,7 +12,16 @@ What counts as a problem, for every widget visible in ``root``:
   unwrapped one more width or height;
 - a button (push, tool, check, radio) is narrower or lower than its minimum size hint,
   so its text or icon is cut;
-- a line edit or combo box cannot show its placeholder or current text.
+- a line edit or combo box cannot show its placeholder or current text;
+- a text box (``QPlainTextEdit``, ``QTextEdit``: a snippet, say) scrolls sideways, its
+  lines cut behind a horizontal scroll bar, though its window could still grow wider on
+  this screen (narrower than the screen's room, ``dialog_body.screen_room``);
+- a list's row (``QListView``, ``QListWidget``; not tables, whose cells elide by design
+  and show the whole value in a tooltip) has text wider than the list shows.
+
+And for ``root`` itself when it is a window: it is larger than the screen's available
+geometry. :func:`window_off_screen` also checks where a window placed itself (its bottom
+running off the screen, say).
 
 A widget that elides by design says so with ``widget.setProperty("elides", True)``.
 """
@@ -26,9 +35,14 @@ from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
     QLineEdit,
+    QListView,
+    QPlainTextEdit,
     QScrollArea,
+    QTextEdit,
     QWidget,
 )
+
+from twinedge_desktop.ui.common.dialog_body import screen_room
 
 TOLERANCE = 1
 # A line edit or combo box's frame and padding, beyond its text (Fusion: ~ 12 px).
@@ -123,9 +137,92 @@ def _field_cut(field: QLineEdit | QComboBox) -> str | None:
     return None
 
 
+def _text_box_cut(box: QPlainTextEdit | QTextEdit) -> str | None:
+    if box.property("elides"):
+        return None
+    bar = box.horizontalScrollBar()
+    if bar.maximum() <= 0:
+        return None
+    window = box.window()
+    room = screen_room(window)
+    if window.width() + TOLERANCE >= room.width():
+        return None  # as wide as the screen allows: scrolling sideways is all that is left
+    return (
+        f"{describe(box)} scrolls sideways ({bar.maximum()} px cut) in a window "
+        f"{window.width()} px wide, though the screen has room for {room.width()}"
+    )
+
+
+def _list_row_cut(view: QListView) -> str | None:
+    if view.property("elides"):
+        return None
+    model = view.model()
+    if model is None:
+        return None
+    room = view.viewport().width()
+    for row in range(model.rowCount(view.rootIndex())):
+        index = model.index(row, view.modelColumn(), view.rootIndex())
+        rect = view.visualRect(index)
+        if not rect.isValid() or not view.viewport().rect().intersects(rect):
+            continue  # scrolled out of sight
+        text = index.data()
+        if not text:
+            continue
+        needed = view.sizeHintForIndex(index).width()
+        if view.wordWrap():
+            needed = min(needed, room)
+            if view.sizeHintForIndex(index).height() > rect.height() + TOLERANCE:
+                return f"{describe(view)} row {row} {str(text)[:40]!r} is cut in height"
+        if needed > room + TOLERANCE:
+            return f"{describe(view)} row {row} {str(text)[:40]!r} needs {needed} px, has {room}"
+    return None
+
+
+def window_too_large(root: QWidget) -> str | None:
+    """``root``, a window, is larger than its screen's available geometry; None when it
+    fits (or is not a window)."""
+    if not root.isWindow():
+        return None
+    available = root.screen().availableGeometry()
+    # The window's own area: a window manager's frame is its business (the offscreen
+    # platform reports a 2 px frame that no window could avoid at the screen's full size).
+    size = root.size()
+    if size.width() > available.width() + TOLERANCE or (
+        size.height() > available.height() + TOLERANCE
+    ):
+        return (
+            f"{describe(root)} is {size.width()}x{size.height()}, larger than the screen's "
+            f"available {available.width()}x{available.height()}"
+        )
+    return None
+
+
+def window_off_screen(root: QWidget) -> str | None:
+    """``root``, a shown window where it placed itself, is too large for its screen or lies
+    partly outside the screen's available geometry (its bottom runs off the screen, say).
+    Not part of :func:`layout_problems`: a test that resizes a window after it was placed
+    moves its edges, not the window."""
+    too_large = window_too_large(root)
+    if too_large:
+        return too_large
+    available = root.screen().availableGeometry()
+    placed = root.geometry()
+    if root.isVisible() and not available.adjusted(
+        -TOLERANCE, -TOLERANCE, TOLERANCE, TOLERANCE
+    ).contains(placed):
+        return (
+            f"{describe(root)} at {placed.getRect()} lies partly outside the screen's "
+            f"available {available.getRect()}"
+        )
+    return None
+
+
 def layout_problems(root: QWidget) -> list[str]:
     """Every problem described in the module docstring, for ``root`` and what it shows."""
     problems: list[str] = []
+    too_large = window_too_large(root)
+    if too_large:
+        problems.append(too_large)
     for widget in root.findChildren(QWidget):
         if not widget.isVisibleTo(root) or widget.isWindow():
             continue
@@ -136,6 +233,10 @@ def layout_problems(root: QWidget) -> list[str]:
             checks.append(_button_cut(widget))
         elif isinstance(widget, QLineEdit | QComboBox) and not _inside_other_control(widget):
             checks.append(_field_cut(widget))
+        elif isinstance(widget, QPlainTextEdit | QTextEdit):
+            checks.append(_text_box_cut(widget))
+        elif isinstance(widget, QListView):
+            checks.append(_list_row_cut(widget))
         problems.extend(problem for problem in checks if problem)
     return problems
 

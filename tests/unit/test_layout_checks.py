@@ -7,6 +7,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -14,7 +16,13 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from tests.helpers.layout import assert_layout_fits, layout_problems
+from tests.helpers.layout import (
+    assert_layout_fits,
+    layout_problems,
+    window_off_screen,
+    window_too_large,
+)
+from twinedge_desktop.ui.common.dialog_body import screen_room
 
 LONG = "A sentence that is much too long to fit into a narrow window without wrapping"
 
@@ -98,3 +106,46 @@ def test_content_larger_than_a_scroll_area_is_fine_and_elision_by_design_is_allo
     column.addWidget(elided)
     _shown(qtbot, window, 200, 200)
     assert layout_problems(window) == []
+
+
+def test_a_text_box_cut_sideways_is_found_while_the_window_could_widen(qtbot: QtBot) -> None:
+    window = QWidget()
+    box = QPlainTextEdit("curl -H 'Authorization: Bearer te_…' https://api.example.test/v1")
+    box.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+    QVBoxLayout(window).addWidget(box)
+    _shown(qtbot, window, 200, 120)
+    assert any("scrolls sideways" in p for p in layout_problems(window))
+    # As wide as the screen allows, scrolling sideways is all that is left: not a problem.
+    room = screen_room(window)
+    box.setPlainText("x" * 2000)
+    window.resize(room.width(), 120)
+    qtbot.waitUntil(lambda: window.width() == room.width(), timeout=1000)
+    assert not any("scrolls sideways" in p for p in layout_problems(window))
+
+
+def test_a_window_larger_than_the_screen_or_running_off_it_is_found(qtbot: QtBot) -> None:
+    window = QWidget()
+    available = window.screen().availableGeometry()
+    _shown(qtbot, window, 300, available.height() + 50)
+    qtbot.waitUntil(lambda: window.height() > available.height(), timeout=1000)
+    assert any("larger than the screen" in p for p in layout_problems(window))
+    window.resize(300, 200)
+    window.move(available.left() + 10, available.bottom() - 100)  # its bottom runs off
+    qtbot.waitUntil(lambda: window.height() == 200, timeout=1000)
+    assert window_too_large(window) is None
+    problem = window_off_screen(window)
+    assert problem is not None and "outside the screen" in problem
+    window.move(available.left() + 10, available.top() + 10)
+    qtbot.waitUntil(lambda: window_off_screen(window) is None, timeout=1000)
+
+
+def test_a_list_row_wider_than_its_list_is_found(qtbot: QtBot) -> None:
+    window = QWidget()
+    rows = QListWidget()
+    rows.addItems(["short", LONG])
+    QVBoxLayout(window).addWidget(rows)
+    _shown(qtbot, window, 160, 160)
+    assert any("row 1" in p for p in layout_problems(window))
+    window.resize(700, 160)
+    qtbot.waitUntil(lambda: window.width() == 700, timeout=1000)
+    assert not any("row 1" in p for p in layout_problems(window))

@@ -275,6 +275,28 @@ class EditAppDialog(_AppFormDialog):
         self.accept()
 
 
+# A confirmation dialog's width for its text (as the keys' revoke dialog): a paragraph of
+# warning in three or four lines, "Type its name, …, to confirm:" on one. Laid out at its
+# minimum, such a dialog was 279 px wide and wrapped the warning onto six lines.
+CONFIRMATION_WIDTH = 460
+
+
+def _confirmation_layout(dialog: QDialog, progress: QWidget, buttons: QWidget) -> QVBoxLayout:
+    """The layout for a small confirmation dialog's content, in a :class:`DialogBody` of
+    :data:`CONFIRMATION_WIDTH` (grows with a message, scrolls on a small screen) above
+    ``progress`` and ``buttons``, which stay visible."""
+    content = QWidget()
+    layout = QVBoxLayout(content)
+    layout.setContentsMargins(0, 0, 0, 0)
+    outer = QVBoxLayout(dialog)
+    body = DialogBody(content, dialog, preferred_width=CONFIRMATION_WIDTH)
+    body.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    outer.addWidget(body, 1)
+    outer.addWidget(progress)
+    outer.addWidget(buttons)
+    return layout
+
+
 class RotateSecretDialog(QDialog):
     """ "Rotate client secret": a new secret, shown once; the old one works 24 more hours
     unless ended at once. Open with ``open()``.
@@ -337,17 +359,14 @@ class RotateSecretDialog(QDialog):
         self.rotate_button.setAccessibleName("Rotate secret")
         self.rotate_button.setAutoDefault(False)
 
-        layout = QVBoxLayout(self)
+        layout = _confirmation_layout(self, self.progress, self.buttons)
         layout.addWidget(intro)
         layout.addLayout(form)
         if earlier is not None:
             layout.addWidget(earlier)
         layout.addWidget(self.end_now_box)
         layout.addWidget(self.end_now_warning)
-        layout.addStretch(1)
         layout.addWidget(self.error)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.buttons)
         # Once the buttons are in the dialog (before, Qt records the default nowhere).
         cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
         cancel.setDefault(True)  # Enter never rotates by accident
@@ -471,15 +490,12 @@ class DeleteAppDialog(QDialog):
         self.delete_button.setAccessibleName("Delete application")
         self.delete_button.setAutoDefault(False)
 
-        layout = QVBoxLayout(self)
+        layout = _confirmation_layout(self, self.progress, self.buttons)
         layout.addWidget(warning)
         layout.addLayout(form)
         layout.addWidget(confirm_label)
         layout.addWidget(self.name_confirm)
-        layout.addStretch(1)
         layout.addWidget(self.error)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.buttons)
         # Once the buttons are in the dialog (before, Qt records the default nowhere).
         cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
         cancel.setDefault(True)  # Enter must not destroy anything by accident

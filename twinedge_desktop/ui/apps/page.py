@@ -70,9 +70,11 @@ from twinedge_desktop.ui.common import style
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
 from twinedge_desktop.ui.common.list_page import (
     centered_view,
+    let_delete_through_empty_filter,
     load_error_view,
     page_action,
     refresh_banner,
+    return_focus_to_list,
     same_person,
     select_source_index,
     selected_object,
@@ -242,6 +244,7 @@ class AppsPage(QWidget):
         self.filter_edit.setAccessibleName("Filter applications")
         self.filter_edit.textChanged.connect(self.proxy.set_filter_text)
         self.filter_edit.returnPressed.connect(self._filter_entered)
+        let_delete_through_empty_filter(self.filter_edit)  # Delete deletes when it is empty
         self.type_combo = QComboBox()
         self.type_combo.setAccessibleName("Show applications of type")
         self.type_combo.addItem("All types", None)
@@ -539,6 +542,7 @@ class AppsPage(QWidget):
 
     def _open(self, dialog: QDialog) -> None:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        return_focus_to_list(dialog, self.table)
         dialog.open()
 
     def _holder_scopes(self) -> tuple[str, ...] | None:
@@ -577,6 +581,8 @@ class AppsPage(QWidget):
             api_base=service.api_base if service is not None else None,
             clock=self._clock,
         )
+        if self.secret_dialog is not None:
+            return_focus_to_list(self.secret_dialog, self.table)
 
     def _add_app(self, app: OAuthApp) -> None:
         self.model.upsert(app)

@@ -33,7 +33,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -51,6 +51,8 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPlainTextEdit,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -91,6 +93,11 @@ log = logging.getLogger(__name__)
 
 # How long a listener waits for the browser before it gives up (the person can stop sooner).
 LISTEN_TIMEOUT = 600.0
+# The window's preferred width, in average characters: the parameters table then gives
+# each reason (the longest ~130 characters) two lines beside a value column of VALUE_CHARS.
+# Measured at the default font: ~ 900 px; a smaller screen gets its room (DialogBody).
+PREFERRED_CHARS = 132
+VALUE_CHARS = 26
 GONE_TEXT = (
     "This application no longer exists: it was deleted, so its client ID is refused "
     "(invalid_client) and every token issued to it was revoked."
@@ -158,6 +165,18 @@ AUTH_METHODS: tuple[tuple[ClientAuthMethod, str], ...] = (
     (ClientAuthMethod.BASIC, "HTTP Basic header (client_secret_basic)"),
     (ClientAuthMethod.POST, "In the form (client_secret_post)"),
 )
+
+
+class _OneLineDelegate(QStyledItemDelegate):
+    """Cells on one line, elided (the tooltip has the whole value): the parameters table
+    wraps only its reasons, and a URL broken over three lines made its row as tall."""
+
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        option.features &= ~QStyleOptionViewItem.ViewItemFeature.WrapText
+        option.textElideMode = Qt.TextElideMode.ElideRight
 
 
 def _muted(text: str = "") -> QLabel:
@@ -228,12 +247,21 @@ class TryItDialog(QDialog):
         column.addWidget(self.header)
         column.addWidget(self.gone_banner)
         column.addWidget(self.error)
-        column.addWidget(self._build_flow_box())
+        self.flow_box = self._build_flow_box()
+        column.addWidget(self.flow_box)
         column.addWidget(self._build_request_box())
         column.addWidget(self._build_callback_box())
-        column.addWidget(self._build_tokens_box())
+        self.tokens_box = self._build_tokens_box()
+        column.addWidget(self.tokens_box)
         column.addWidget(self._build_exchanges_box())
         column.addStretch(1)
+        # The steps, in order, each box with its title; numbered for the flow shown.
+        self._steps: tuple[tuple[QGroupBox, str], ...] = (
+            (self.flow_box, "Flow and credentials"),
+            (self.request_box, "Authorization request"),
+            (self.callback_box, "Callback"),
+            (self.tokens_box, "Tokens"),
+        )
 
         self.progress = busy_bar("Working")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -241,7 +269,12 @@ class TryItDialog(QDialog):
         close.setAutoDefault(False)
         self.buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)
-        layout.addWidget(DialogBody(content, preferred_width=640), 1)
+        # Wide enough for the parameters' reasons on two lines beside their values (the
+        # screen permitting: DialogBody keeps the window within the screen's room).
+        self.body = DialogBody(
+            content, preferred_width=self.fontMetrics().averageCharWidth() * PREFERRED_CHARS
+        )
+        layout.addWidget(self.body, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
         self.set_app(app)
@@ -252,7 +285,7 @@ class TryItDialog(QDialog):
     # -- construction --------------------------------------------------------------------
 
     def _build_flow_box(self) -> QGroupBox:
-        box = QGroupBox("1. Flow and credentials")
+        box = QGroupBox("Flow and credentials")
         form = QFormLayout(box)
         self.flow_combo = QComboBox()
         self.flow_combo.setAccessibleName("Flow")
@@ -323,7 +356,7 @@ class TryItDialog(QDialog):
         return box
 
     def _build_request_box(self) -> QGroupBox:
-        box = QGroupBox("2. Authorization request")
+        box = QGroupBox("Authorization request")
         self.request_box = box
         layout = QVBoxLayout(box)
         self.build_button = QPushButton("&Build authorization URL")
@@ -340,7 +373,10 @@ class TryItDialog(QDialog):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(1, 200)
+        header.resizeSection(1, self.fontMetrics().averageCharWidth() * VALUE_CHARS)
+        one_line = _OneLineDelegate(self.params_table)
+        self.params_table.setItemDelegateForColumn(0, one_line)
+        self.params_table.setItemDelegateForColumn(1, one_line)
         header.sectionResized.connect(self._fit_parameter_rows)  # wrapped reasons re-flow
         self.params_table.setMinimumHeight(120)
         self.params_table.hide()
@@ -367,7 +403,7 @@ class TryItDialog(QDialog):
         return box
 
     def _build_callback_box(self) -> QGroupBox:
-        box = QGroupBox("3. Callback")
+        box = QGroupBox("Callback")
         self.callback_box = box
         layout = QVBoxLayout(box)
         self.listen_status = QLabel()
@@ -405,7 +441,7 @@ class TryItDialog(QDialog):
         return box
 
     def _build_tokens_box(self) -> QGroupBox:
-        box = QGroupBox("4. Tokens")
+        box = QGroupBox("Tokens")
         layout = QVBoxLayout(box)
         self.exchange_button = QPushButton("E&xchange code")
         self.exchange_button.setAccessibleName("Exchange the code for tokens")
@@ -556,6 +592,13 @@ class TryItDialog(QDialog):
         self.callback_box.setVisible(browser)
         self.exchange_button.setVisible(browser)
         self.token_button.setVisible(not browser)
+        # Client credentials give no refresh token: no button that could never work.
+        self.refresh_button.setVisible(browser)
+        number = 0
+        for box, title in self._steps:
+            if not box.isHidden():
+                number += 1
+                box.setTitle(f"{number}. {title}")
         self._forget_request()
         self._redirect_changed()
 
@@ -751,6 +794,7 @@ class TryItDialog(QDialog):
                 "The browser goes to the application's own address: paste below where it lands."
             )
         self.open_button.setFocus()
+        self._show_next(self.open_button)
 
     def _show_parameters(self, request: AuthorizationRequest) -> None:
         self.url_edit.setText(request.url)
@@ -876,6 +920,7 @@ class TryItDialog(QDialog):
         )
         self._update_buttons()
         self.exchange_button.setFocus()
+        self._show_next(self.exchange_button)  # the code expires in 60 s: no hunting for it
 
     # -- 4. tokens -----------------------------------------------------------------------
 
@@ -977,6 +1022,13 @@ class TryItDialog(QDialog):
         )
         self.token_status.setText(f"Access token for {scope}, {lifetime}; {refresh}.")
         self.token_error.clear_message()
+        self._show_next(self.token_status)
+
+    def _show_next(self, widget: QWidget) -> None:
+        """Scroll ``widget`` (the next step's button, a result) into view once the layout
+        has taken in what just appeared: in a window shorter than its content, the next
+        action must not wait below the fold."""
+        QTimer.singleShot(0, self, lambda: self.body.ensure_visible(widget))
 
     def _exchange_failed(self, exchange: TokenExchange) -> None:
         error = exchange.error

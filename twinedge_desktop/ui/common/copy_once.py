@@ -109,7 +109,9 @@ def not_shown_again(what: str) -> str:
 
 class SnippetView(QPlainTextEdit):
     """A read-only, monospace, unwrapped view of one snippet, as tall as its lines (up to
-    :data:`SNIPPET_MAX_LINES`; longer ones scroll)."""
+    :data:`SNIPPET_MAX_LINES`; longer ones scroll) and as wide as its longest line: the
+    dialog widens for it where the screen has room (see ``DialogBody``), and only where
+    it has not does the line scroll sideways, with room kept for that scroll bar."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -121,56 +123,54 @@ class SnippetView(QPlainTextEdit):
             Qt.TextInteractionFlag.TextSelectableByMouse
             | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
         self._lines = 1
+        self._longest = 0  # px, the longest line
 
     def show_text(self, text: str) -> None:
         self.setPlainText(text)
-        self._lines = max(1, text.count("\n") + 1)
+        lines = text.split("\n")
+        self._lines = max(1, len(lines))
+        metrics = self.fontMetrics()
+        self._longest = max((metrics.horizontalAdvance(line) for line in lines), default=0)
         self.updateGeometry()
 
-    def _height_for(self, lines: int) -> int:
+    def _chrome(self) -> int:
+        """The frame and document margins around the text, on one side and the other."""
+        return 2 * self.frameWidth() + int(2 * self.document().documentMargin())
+
+    def line_width(self) -> int:
+        """The width that shows the longest line whole (and the cursor after it)."""
+        scrolls = self._lines > SNIPPET_MAX_LINES
+        bar = self.verticalScrollBar().sizeHint().width() if scrolls else 0
+        return self._longest + self._chrome() + bar + 2
+
+    def _height_for(self, lines: int, *, bar: bool) -> int:
         spacing = self.fontMetrics().lineSpacing()
-        frame = 2 * self.frameWidth()
-        margins = int(2 * self.document().documentMargin())
-        # Lines run wider than the view: leave room for the horizontal scroll bar.
-        bar = self.horizontalScrollBar().sizeHint().height()
-        return lines * spacing + frame + margins + bar
+        scroll_bar = self.horizontalScrollBar().sizeHint().height() if bar else 0
+        return lines * spacing + self._chrome() + scroll_bar
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        # Room for the horizontal scroll bar only where a line is wider than the view.
+        lines = min(self._lines, SNIPPET_MAX_LINES)
+        return self._height_for(lines, bar=width < self.line_width())
 
     def sizeHint(self) -> QSize:
-        width = self.fontMetrics().horizontalAdvance("M" * 60)
-        return QSize(width, self._height_for(min(self._lines, SNIPPET_MAX_LINES)))
+        lines = min(self._lines, SNIPPET_MAX_LINES)
+        return QSize(self.line_width(), self._height_for(lines, bar=False))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(160, self._height_for(min(self._lines, SNIPPET_MIN_LINES)))
+        return QSize(160, self._height_for(min(self._lines, SNIPPET_MIN_LINES), bar=True))
 
 
 class SnippetTabs(QTabWidget):
-    """The snippets, a tab each, as tall as the tab shown: a one-line shell snippet is not
-    given the room of a ten-line Python one (``QTabWidget`` sizes for its tallest tab)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.currentChanged.connect(lambda _index: self.updateGeometry())
-
-    def _taller_than_current(self, minimum: bool) -> int:
-        pages = [page for i in range(self.count()) if (page := self.widget(i)) is not None]
-        current = self.currentWidget()
-        if current is None or not pages:
-            return 0
-
-        def height(page: QWidget) -> int:
-            return (page.minimumSizeHint() if minimum else page.sizeHint()).height()
-
-        return max(height(page) for page in pages) - height(current)
-
-    def sizeHint(self) -> QSize:
-        hint = super().sizeHint()
-        return QSize(hint.width(), hint.height() - self._taller_than_current(False))
-
-    def minimumSizeHint(self) -> QSize:
-        hint = super().minimumSizeHint()
-        return QSize(hint.width(), hint.height() - self._taller_than_current(True))
+    """The snippets, a tab each. As tall as its tallest tab (``QTabWidget``'s own rule): a
+    dialog whose height jumped with every tab chosen moved its buttons under the pointer."""
 
 
 class CopyOncePanel(QWidget):

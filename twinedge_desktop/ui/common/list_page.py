@@ -9,14 +9,23 @@ same way (a person learns one page and knows the other).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QAction, QKeySequence, QPalette
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QKeyEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -29,6 +38,7 @@ if TYPE_CHECKING:
     from twinedge_desktop.auth.session import SessionInfo
 
 T = TypeVar("T")
+K = TypeVar("K", bound=int)  # a table's column (an IntEnum)
 
 # A state's heading is this much larger than the text under it.
 HEADING_SCALE = 1.25
@@ -145,6 +155,54 @@ def page_action(
     return action
 
 
+class DeleteFromEmptyFilter(QObject):
+    """Lets the page's Delete shortcut act on the selected row while the keyboard focus is
+    in an *empty* filter field.
+
+    A line edit claims Delete (Qt asks the focused widget first, with a ShortcutOverride
+    event, and QLineEdit accepts every editing key), so a page-wide Delete did nothing
+    while the filter had the focus, though the README promises it "wherever the keyboard
+    focus is in the window". With text in the field, Delete still edits the text (even at
+    its end, where it deletes nothing: a key that opens a dialog only sometimes while one
+    types would surprise); with nothing to delete, the shortcut gets the key.
+    Install with ``field.installEventFilter(DeleteFromEmptyFilter(field))``.
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and isinstance(watched, QLineEdit)
+            and event.key() == Qt.Key.Key_Delete
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+            and not watched.text()
+        ):
+            # Left unaccepted, the override lets the shortcut map try the page's Delete.
+            event.ignore()
+            return True
+        return super().eventFilter(watched, event)
+
+
+def let_delete_through_empty_filter(field: QLineEdit) -> DeleteFromEmptyFilter:
+    """Install :class:`DeleteFromEmptyFilter` on ``field`` (owned by it)."""
+    delete_filter = DeleteFromEmptyFilter(field)
+    field.installEventFilter(delete_filter)
+    return delete_filter
+
+
+def return_focus_to_list(dialog: QDialog, table: QTableView) -> None:
+    """When ``dialog`` closes, give the keyboard focus to ``table`` if it shows a selected
+    row: the row a dialog just added or acted on is where the person goes on (Delete,
+    Enter, the arrows), not the filter field that happened to have the focus before."""
+
+    def finished(_result: int) -> None:
+        selection = table.selectionModel()
+        if table.isVisible() and selection is not None and selection.hasSelection():
+            table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    dialog.finished.connect(finished)
+
+
 def selected_object(table: QTableView, role: int, kind: type[T]) -> T | None:
     """The object (``role`` of the first column) of the selected row; None when the
     current row is not selected (a Ctrl+click can leave it current but unselected)."""
@@ -178,3 +236,71 @@ def same_person(old: SessionInfo | None, new: SessionInfo | None) -> bool:
     if old is None or new is None:
         return False
     return (old.profile_id, old.subject, old.org) == (new.profile_id, new.subject, new.org)
+
+
+# -- column widths that fit the content -------------------------------------------------
+
+# Beyond its text, a cell has the style's margins and the focus frame (Fusion: ~ 8 px) and
+# needs some air: the same padding the tables' default widths use.
+CELL_PADDING = 20
+# How many rows of the list, from the top, are measured (plus the visible ones): enough to
+# see the usual values, few enough that measuring one column costs ~1.3 ms whatever the
+# number of rows (measured: the keys' scopes, 10,000 keys behind their filter proxy; every
+# row would cost ~130 ms, a size hint per row more).
+MEASURED_ROWS = 64
+
+
+def measure_columns(
+    table: QTableView, columns: Iterable[int], *, rows: int = MEASURED_ROWS
+) -> dict[int, int]:
+    """The width each of ``columns`` needs for its header and for the texts of the first
+    ``rows`` rows and the visible ones: font metrics of the display text in the cell's font
+    (its FontRole, else the table's), plus :data:`CELL_PADDING`. Never a delegate's size
+    hint: no call per cell beyond ``data()``."""
+    model = table.model()
+    wanted: dict[int, int] = {}
+    count = model.rowCount()
+    sample = set(range(min(rows, count)))
+    first = table.rowAt(0)
+    if first >= 0:
+        last = table.rowAt(table.viewport().height() - 1)
+        sample.update(range(first, (last if last >= 0 else count - 1) + 1))
+    header = table.horizontalHeader()
+    metrics: dict[str, QFontMetrics] = {}
+    plain = table.fontMetrics()
+    for column in columns:
+        width = header.sectionSizeFromContents(column).width()
+        for row in sample:
+            index = model.index(row, column)
+            text = index.data()
+            if not text:
+                continue
+            font = index.data(Qt.ItemDataRole.FontRole)
+            if isinstance(font, QFont):
+                key = font.key()
+                found = metrics.get(key)
+                if found is None:
+                    found = metrics[key] = QFontMetrics(font)
+            else:
+                found = plain
+            width = max(width, found.horizontalAdvance(str(text)) + CELL_PADDING)
+        wanted[column] = width
+    return wanted
+
+
+def share_room(defaults: Mapping[K, int], wanted: Mapping[K, int], room: int) -> dict[K, int]:
+    """Column widths: each column its default, then ``room`` (the width left beyond the
+    defaults and the stretching column's share) given to the columns that want more than
+    their default, in proportion to what they lack, none beyond what it wants."""
+    widths = dict(defaults)
+    lacking = {c: wanted[c] - widths[c] for c in widths if wanted.get(c, 0) > widths[c]}
+    total = sum(lacking.values())
+    if room <= 0 or total <= 0:
+        return widths
+    if room >= total:
+        for column, more in lacking.items():
+            widths[column] += more
+        return widths
+    for column, more in lacking.items():
+        widths[column] += more * room // total
+    return widths

@@ -47,6 +47,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QGuiApplication, QPalette
 
@@ -204,7 +205,14 @@ class KeysTableModel(QAbstractTableModel):
     Rows change through :meth:`set_keys`, :meth:`append_keys` (a page at a time while
     loading), :meth:`upsert` (a new or changed key, in place) and :meth:`remove_key`.
     A rotation leaves a reminder on the old key's row (:meth:`set_reminder`).
+
+    Signals:
+        keys_changed(): keys were set, added, changed or removed (not merely filtered
+            or sorted): emitted as the change starts, for work deferred to after it
+            (the view measures its columns' content then).
     """
+
+    keys_changed = Signal()
 
     def __init__(self, parent: QObject | None = None, *, clock: Clock = utc_now) -> None:
         super().__init__(parent)
@@ -484,6 +492,7 @@ class KeysTableModel(QAbstractTableModel):
     # -- changes -------------------------------------------------------------------------
 
     def set_keys(self, keys: Iterable[ApiKey]) -> None:
+        self.keys_changed.emit()
         self.beginResetModel()
         self._all = [_row(k) for k in keys]
         self._by_id = {row.identity: row for row in self._all}
@@ -497,6 +506,7 @@ class KeysTableModel(QAbstractTableModel):
 
     def append_keys(self, keys: Sequence[ApiKey]) -> None:
         """Add a page of keys. In the API's order they go at the end; otherwise re-sort."""
+        self.keys_changed.emit()
         fresh: list[_Row] = []
         for key in keys:
             if key.id and key.id in self._by_id:
@@ -529,6 +539,7 @@ class KeysTableModel(QAbstractTableModel):
         changed elsewhere stays in view) unless ``refilter``: then a row the filter now
         hides goes at once (a key just revoked while revoked keys are hidden).
         """
+        self.keys_changed.emit()
         old = self._by_id.get(key.id) if key.id else None
         item = _row(key)
         self._by_id[item.identity] = item
@@ -556,6 +567,7 @@ class KeysTableModel(QAbstractTableModel):
         self.endInsertRows()
 
     def remove_key(self, key_id: str) -> None:
+        self.keys_changed.emit()
         item = self._by_id.pop(key_id, None) if key_id else None
         if item is None:
             return

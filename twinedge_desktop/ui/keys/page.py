@@ -46,6 +46,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QCheckBox,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -68,9 +69,11 @@ from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.key_actions import KeyAction, KeyActionRequest
 from twinedge_desktop.ui.common.list_page import (
     centered_view,
+    let_delete_through_empty_filter,
     load_error_view,
     page_action,
     refresh_banner,
+    return_focus_to_list,
     same_person,
     select_source_index,
     selected_object,
@@ -231,6 +234,7 @@ class KeysPage(QWidget):
         self.filter_edit.setAccessibleName("Filter keys")
         self.filter_edit.textChanged.connect(self.proxy.set_filter_text)
         self.filter_edit.installEventFilter(self)  # Down goes on to the list
+        let_delete_through_empty_filter(self.filter_edit)  # Delete revokes when it is empty
         self.show_revoked_box = QCheckBox("Show re&voked")
         self.show_revoked_box.setAccessibleName("Show revoked keys")
         self.show_revoked_box.toggled.connect(self.proxy.set_show_revoked)
@@ -697,6 +701,8 @@ class KeysPage(QWidget):
 
     def _open(self, dialog: Any) -> None:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if isinstance(dialog, QDialog):
+            return_focus_to_list(dialog, self.table)
         dialog.open()
 
     def show_details(self, key: ApiKey) -> KeyDetailsDialog:
@@ -743,8 +749,11 @@ class KeysPage(QWidget):
             self._preferences.clipboard_clear_seconds,
             self,
             api_base=service.api_base,
+            clock=self._clock,
         )
         del created
+        # A test uses the key: its row says so before Delete relies on "never used".
+        dialog.panel.key_updated.connect(self._key_updated)
         self._open(dialog)
 
     def _add_key(self, key: ApiKey) -> None:
@@ -804,6 +813,7 @@ class KeysPage(QWidget):
         dialog.old_revoked.connect(self._key_revoked)
         dialog.revoke_later.connect(self._revoke_later)
         dialog.old_updated.connect(self._key_updated)
+        dialog.new_updated.connect(self._key_updated)
         self._open(dialog)
         return dialog
 

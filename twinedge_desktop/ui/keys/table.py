@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
+    QAbstractProxyModel,
     QEvent,
     QItemSelectionModel,
     QModelIndex,
@@ -19,6 +20,7 @@ from PySide6.QtCore import (
     QRectF,
     QSize,
     Qt,
+    QTimer,
 )
 from PySide6.QtGui import (
     QColor,
@@ -41,8 +43,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twinedge_desktop.ui.common.list_page import measure_columns, share_room
 from twinedge_desktop.ui.common.style import ToneKind, is_dark, monospace_font, tone
-from twinedge_desktop.ui.keys.model import BADGE_ROLE, Badge, Column
+from twinedge_desktop.ui.keys.model import BADGE_ROLE, Badge, Column, KeysTableModel
 
 # The columns that are hidden, in this order, when the table is too narrow for them all
 # beside a readable name (the window's minimum size): what identifies a key (name), says
@@ -220,11 +223,22 @@ class KeysTableView(QTableView):
     after each of these.
     """
 
+    # The column fitted to what it shows; the others have known widest values (a prefix is
+    # always 12 characters, the relative times' longest is "59 minutes ago", the badges'
+    # labels are fixed), set once in __init__.
+    MEASURED = (Column.SCOPES,)
+    FIT_CHARS = 56
+
     def __init__(self, model: QAbstractItemModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._only_rows_below = False  # since the last layout: rows added below the view
         self._other_change = False  # since the last layout: anything else
         self._watched: QAbstractItemModel | None = None
+        # Measures the content once the model's changes of one event-loop turn are in.
+        self._measure_timer = QTimer(self)
+        self._measure_timer.setSingleShot(True)
+        self._measure_timer.setInterval(0)
+        self._measure_timer.timeout.connect(self.measure_content)
         self.setModel(model)
 
         self.setAccessibleName("API keys")
@@ -278,7 +292,13 @@ class KeysTableView(QTableView):
         header.setMinimumSectionSize(width("Name"))
         # What each column takes when shown (the person may drag them wider or narrower).
         self._widths: dict[Column, int] = dict(widths)
+        self._dragged: set[Column] = set()  # columns the person sized: theirs is kept
         self.name_minimum = width("Line 3 telemetry collect")
+        # What the text columns' content needs (measure_columns), each at most FIT_CHARS
+        # average characters wide: a key with every scope is elided rather than squeeze
+        # the name (its tooltip lists them all).
+        self._content: dict[Column, int] = {}
+        self._content_cap = text.averageCharWidth() * self.FIT_CHARS + pad
         header.sectionResized.connect(self._remember_width)
 
     # -- columns that give way ------------------------------------------------------------
@@ -287,15 +307,39 @@ class KeysTableView(QTableView):
         column = Column(section)
         if column is not Column.NAME and new > 0 and not self._fitting:
             self._widths[column] = new
+            self._dragged.add(column)
 
     _fitting = False
 
-    def fit_columns(self) -> None:
-        """Hide the columns that give way (:data:`GIVE_WAY`, first to last) until the rest
-        fit beside a readable name: at the window's minimum size the name keeps its room
-        and nothing scrolls sideways; every value stays in the key's Details."""
-        header = self.horizontalHeader()
-        available = self.viewport().width()
+    def measure_content(self) -> None:
+        """Measure what the text columns show (the top rows and the visible ones: see
+        :func:`~twinedge_desktop.ui.common.list_page.measure_columns`) and fit the columns
+        again when that changed. Widths only grow while there are rows (a filter keystroke
+        must not make the columns jump); an empty list starts again."""
+        if self.model() is None or self.model().rowCount() == 0:
+            self._content = {}
+            return
+        measured = measure_columns(self, self.MEASURED)
+        grown = {
+            Column(c): max(min(w, self._content_cap), self._content.get(Column(c), 0))
+            for c, w in measured.items()
+        }
+        if grown != self._content:
+            self._content = grown
+            self.fit_columns()
+
+    def column_widths(self, available: int) -> tuple[dict[Column, int], set[Column]]:
+        """The width of each column but the name, and the columns hidden, for a viewport
+        ``available`` px wide.
+
+        Each column gets its usual width (or the one the person dragged it to); when that
+        leaves the name more than its minimum, the spare room goes first to the text
+        columns whose content is wider (up to :attr:`FIT_CHARS` characters), and the name
+        stretches over the rest. When even the usual widths do not fit beside a readable
+        name, the columns that give way (:data:`GIVE_WAY`, first to last) are hidden: at
+        the window's minimum size the name keeps its room and nothing scrolls sideways;
+        every value stays in the key's Details.
+        """
         shown = [c for c in Column if c is not Column.NAME]
         needed = self.name_minimum + sum(self._widths[c] for c in shown)
         hidden: set[Column] = set()
@@ -304,13 +348,22 @@ class KeysTableView(QTableView):
                 break
             hidden.add(column)
             needed -= self._widths[column]
+        base: dict[Column, int] = {c: self._widths[c] for c in shown if c not in hidden}
+        wanted = {c: w for c, w in self._content.items() if c not in self._dragged}
+        return share_room(base, wanted, available - needed), hidden
+
+    def fit_columns(self) -> None:
+        """Size and show or hide the columns for the viewport's width (:meth:`column_widths`)."""
+        header = self.horizontalHeader()
+        widths, hidden = self.column_widths(self.viewport().width())
         self._fitting = True
         try:
             for column in GIVE_WAY:
                 if header.isSectionHidden(column) != (column in hidden):
                     header.setSectionHidden(column, column in hidden)
-                    if column not in hidden:
-                        header.resizeSection(column, self._widths[column])
+            for column, size in widths.items():
+                if header.sectionSize(column) != size:
+                    header.resizeSection(column, size)
         finally:
             self._fitting = False
 
@@ -336,13 +389,26 @@ class KeysTableView(QTableView):
         super().setModel(model)
         self._watched = model
         self._layout_needed()
+        self._measure_timer.start()  # rows the model has already
         if model is not None:
             # Connected after QTableView's own: the view and its headers see a change first.
             for signal, slot in self._model_signals(model):
                 signal.connect(slot)
 
     def _model_signals(self, model: QAbstractItemModel) -> list[tuple[Any, Any]]:
-        return [(model.rowsInserted, self._rows_inserted)] + [
+        # Measured when the keys change, not when a filter or a sort shows others: a filter
+        # keystroke must not pay for it (measuring ~100 rows costs ~1 ms here), and the
+        # keys model filters by resetting itself.
+        source = model.sourceModel() if isinstance(model, QAbstractProxyModel) else model
+        measure: list[tuple[Any, Any]] = (
+            [(source.keys_changed, self._measure_timer.start)]
+            if isinstance(source, KeysTableModel)
+            else [
+                (signal, self._measure_timer.start)
+                for signal in (model.modelReset, model.rowsInserted, model.dataChanged)
+            ]
+        )
+        return [(model.rowsInserted, self._rows_inserted), *measure] + [
             (signal, self._layout_needed)
             for signal in (
                 model.modelReset,

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from PySide6.QtCore import QSettings, QSize
-from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QWidget
 
 from tests.helpers.apps import FakeAppsService, TokenEndpoint, fixed_clock, make_app
 from tests.helpers.layout import assert_layout_fits
@@ -245,3 +245,37 @@ def _prefs() -> Any:
     from twinedge_desktop.config import Preferences
 
     return Preferences()
+
+
+def wrapped_lines(label: QLabel) -> int:
+    """How many lines a word-wrapped label takes at its width."""
+    margins = label.height() - label.contentsRect().height()
+    height = label.heightForWidth(label.width()) - margins
+    return max(1, round(height / label.fontMetrics().lineSpacing()))
+
+
+async def test_the_confirmation_dialogs_open_wide_enough_for_their_text(
+    qtbot: Any, messages: Any, scheme: str, host: QWidget
+) -> None:
+    # Review defect: "Delete application" opened 279 px wide, its warning on six lines.
+    page = AppsPage(TaskRunner(messages), messages, _prefs(), host, open_browser=lambda u: True)
+    page.set_service(FakeAppsService(), user_info())  # type: ignore[arg-type]
+    app = make_app("Plant dashboard", previous_secret_hours_left=3)
+    delete = page.delete_app(app)
+    assert delete is not None
+    await until(delete.isVisible)
+    await settle()
+    assert_layout_fits(delete)
+    (warning,) = [w for w in delete.findChildren(QLabel) if w.objectName() == "deleteWarning"]
+    assert wrapped_lines(warning) <= 4, (delete.width(), wrapped_lines(warning))
+    (confirm,) = [w for w in delete.findChildren(QLabel) if "to confirm" in w.text()]
+    assert wrapped_lines(confirm) == 1, delete.width()
+    delete.reject()
+    rotate = page.rotate_secret(app)
+    assert rotate is not None
+    await until(rotate.isVisible)
+    await settle()
+    assert_layout_fits(rotate)
+    (intro,) = [w for w in rotate.findChildren(QLabel) if w.text().startswith("A new client")]
+    assert wrapped_lines(intro) <= 2, rotate.width()
+    rotate.reject()

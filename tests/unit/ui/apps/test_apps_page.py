@@ -379,3 +379,49 @@ def test_the_readme_lists_the_pages_shortcuts() -> None:
     row = next(line for line in keyboard.splitlines() if "Ctrl+T" in line)
     for key in ("Ctrl+N", "Ctrl+T", "Ctrl+E", "Ctrl+R", "Delete"):
         assert key in row
+
+
+async def test_delete_in_the_filter_edits_its_text_and_deletes_once_it_is_empty(
+    qtbot: Any, messages: Any
+) -> None:
+    # Review defect: Delete did nothing while the focus was in the filter.
+    page = make_page(qtbot, messages)
+    page.activateWindow()
+    app = make_app("Plant dashboard")
+    await loaded(page, FakeAppsService(apps=[app]))
+    page.select_app(app.id)
+    page.filter_edit.setFocus()
+    qtbot.keyClicks(page.filter_edit, "pl")
+    page.filter_edit.setCursorPosition(0)
+    qtbot.keyClick(page.filter_edit, Qt.Key.Key_Delete)
+    assert page.filter_edit.text() == "l"
+    qtbot.keyClick(page.filter_edit, Qt.Key.Key_End)
+    qtbot.keyClick(page.filter_edit, Qt.Key.Key_Delete)
+    assert page.filter_edit.text() == "l"
+    assert not visible(page, DeleteAppDialog)
+    page.filter_edit.clear()
+    page.select_app(app.id)
+    assert page.filter_edit.hasFocus()
+    qtbot.keyClick(page.filter_edit, Qt.Key.Key_Delete)
+    (delete,) = visible(page, DeleteAppDialog)
+    delete.reject()
+
+
+async def test_after_registering_the_focus_is_on_the_new_row(
+    qtbot: Any, messages: Any, secrets_shown: SecretsShown
+) -> None:
+    page = make_page(qtbot, messages)
+    await loaded(page, FakeAppsService(apps=[make_app("Older")]))
+    page.filter_edit.setFocus()
+    dialog = page.register_app()
+    assert dialog is not None
+    dialog.form.type_buttons[ApplicationType.SPA].setChecked(True)
+    qtbot.keyClicks(dialog.form.name_edit, "Portal")
+    dialog.form.uris_edit.setPlainText("https://portal.example.com/cb")
+    dialog.form.scopes.boxes["read:assets"].setChecked(True)
+    dialog.submit()
+    await until(closed(dialog))
+    await settle()
+    assert page.focusWidget() is page.table
+    selected = page.selected_app()
+    assert selected is not None and selected.name == "Portal"

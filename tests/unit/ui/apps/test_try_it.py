@@ -6,6 +6,7 @@ and nothing left behind when the window closes."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -14,9 +15,11 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 import shiboken6
+from PySide6.QtCore import QRect
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QGroupBox,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -25,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from tests.helpers.apps import ISSUER, FakeAppsService, TokenEndpoint, fixed_clock, make_app
+from tests.helpers.layout import assert_layout_fits, window_off_screen
 from tests.helpers.waiting import settle, until
 from twinedge_desktop.api.apps import OAuthApp
 from twinedge_desktop.oauth_apps_rules import ApplicationType
@@ -152,6 +156,40 @@ def widget_texts(root: QWidget) -> list[tuple[QWidget, str]]:
                     item = widget.item(row, column)
                     found.append((widget, item.text() if item else ""))
         found += [(widget, widget.toolTip()), (widget, widget.accessibleName())]
+    return found
+
+
+def held_strings(root: object, depth: int = 6) -> list[str]:
+    """Every string ``root`` reaches through its Python attributes, containers and
+    dataclasses, ``depth`` levels down (Qt's own C++ state is checked through widget_texts)."""
+    found: list[str] = []
+    seen: set[int] = set()
+
+    def walk(value: object, level: int) -> None:
+        if id(value) in seen or level > depth:
+            return
+        seen.add(id(value))
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, bytes | bytearray):
+            found.append(bytes(value).decode("latin-1"))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key, level + 1)
+                walk(item, level + 1)
+        elif isinstance(value, list | tuple | set | frozenset):
+            for item in value:
+                walk(item, level + 1)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for item in dataclasses.fields(value):
+                walk(getattr(value, item.name, None), level + 1)
+        elif hasattr(value, "__dict__") and type(value).__module__.startswith(
+            ("twinedge_desktop", "tests")
+        ):
+            for item in vars(value).values():
+                walk(item, level + 1)
+
+    walk(root, 0)
     return found
 
 
@@ -526,8 +564,85 @@ async def test_closing_forgets_every_secret_and_stops_listening(make: Any) -> No
         dialog = harness.dialog
         assert dialog.exchanges == [] and dialog.authorization_request is None
         assert dialog.secret_edit.text() == "" and dialog.exchange_view.toPlainText() == ""
+    # Nor does the window keep any of them in an attribute of its own (the tokens it
+    # would refresh or inspect with, say): every string it can reach is free of them.
+    held = held_strings(web.dialog)
+    assert held, "the walk found no strings at all: it is not looking"
+    for secret in (SECRET, tokens.access_token, str(tokens.refresh_token)):
+        assert not [text for text in held if secret in text]
     # The listener's port is closed.
     with pytest.raises(httpx.ConnectError):
         async with httpx.AsyncClient(timeout=2.0) as browser:
             await browser.get(request.redirect_uri)
     await asyncio.sleep(0)
+
+
+# -- fitting the screen and the flow (review defects, shots 44-47 and 54) --------------------
+
+
+def step_titles(dialog: Any) -> list[str]:
+    return [box.title() for box in dialog.findChildren(QGroupBox) if not box.isHidden()]
+
+
+async def test_the_steps_are_numbered_for_the_flow_shown_and_a_service_has_no_refresh(
+    make: Any,
+) -> None:
+    service = make(make_app("Nightly export", ApplicationType.SERVICE))
+    assert step_titles(service.dialog) == [
+        "1. Flow and credentials",
+        "2. Tokens",
+        "Requests and responses",
+    ]
+    assert service.dialog.refresh_button.isHidden()  # no refresh token in this flow
+    web = make(web_app())
+    assert step_titles(web.dialog) == [
+        "1. Flow and credentials",
+        "2. Authorization request",
+        "3. Callback",
+        "4. Tokens",
+        "Requests and responses",
+    ]
+    assert not web.dialog.refresh_button.isHidden()
+
+
+def in_view(dialog: Any, widget: QWidget) -> bool:
+    """Whether ``widget`` shows whole in the window's scrolling body, scrolled as it is."""
+    viewport = dialog.body.viewport()
+    top_left = widget.mapTo(viewport, widget.rect().topLeft())
+    return viewport.rect().contains(QRect(top_left, widget.size()))
+
+
+async def test_the_window_fits_the_screen_and_the_next_action_is_in_view(
+    make: Any, qtbot: Any
+) -> None:
+    harness = make(web_app())
+    dialog = harness.dialog
+    await until(dialog.isVisible)
+    await harness.build()
+    qtbot.wait(50)
+    assert window_off_screen(dialog) is None  # it opens on the screen, bottom included
+    assert dialog.body.verticalScrollBar().maximum() > 0  # taller than the screen: it scrolls
+    assert in_view(dialog, dialog.open_button)
+    dialog.body.verticalScrollBar().setValue(0)  # the person scrolled back up
+    dialog.paste_edit.setText(harness.callback_url())
+    dialog.use_button.click()
+    # The code expires in a minute: "Exchange code" comes into view at once.
+    await until(lambda: in_view(dialog, dialog.exchange_button))
+    assert dialog.exchange_button.hasFocus() or dialog.focusWidget() is dialog.exchange_button
+    assert_layout_fits(dialog)
+
+
+async def test_at_its_preferred_width_each_reason_takes_at_most_two_lines(
+    make: Any, qtbot: Any
+) -> None:
+    harness = make(web_app())
+    dialog = harness.dialog
+    await harness.build()
+    # The preferred width, whatever this (800 px) test screen allows.
+    dialog.resize(dialog.body.content_size().width() + 40, 700)
+    qtbot.wait(50)
+    table = dialog.params_table
+    line = table.fontMetrics().lineSpacing()
+    for row in range(table.rowCount()):
+        reason = table.item(row, 2).text()
+        assert table.rowHeight(row) <= 2 * line + 12, (reason, table.columnWidth(2))

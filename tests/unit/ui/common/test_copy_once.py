@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QClipboard, QGuiApplication
-from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from tests.helpers.keys import all_texts
-from tests.helpers.layout import assert_layout_fits
+from tests.helpers.layout import assert_layout_fits, window_off_screen
 from twinedge_desktop.ui.common.clipboard import KDE_HINT_FORMAT, SecretClipboard
 from twinedge_desktop.ui.common.copy_once import (
     MASK,
@@ -21,7 +21,7 @@ from twinedge_desktop.ui.common.copy_once import (
     Snippet,
     masked,
 )
-from twinedge_desktop.ui.common.dialog_body import DialogBody
+from twinedge_desktop.ui.common.dialog_body import DialogBody, screen_room
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 
@@ -159,13 +159,133 @@ def test_a_dialog_body_grows_its_window_for_what_appears(qtbot: Any) -> None:
     assert body.verticalScrollBar().maximum() == 0  # grown, not scrolled
 
 
-def test_the_snippets_are_as_tall_as_the_tab_shown(qtbot: Any) -> None:
-    dialog = client_secret_dialog(qtbot, secrets.token_urlsafe(32))
+def snippet_dialog(qtbot: Any, lines: list[str]) -> CopyOnceDialog:
+    secret = "te_" + "A" * 38
+    panel = CopyOncePanel(
+        secret,
+        what="key",
+        heading="Review key · te_AAAAAAAAA…",
+        visible_prefix="te_AAAAAAAAA",
+        snippets=[
+            Snippet("Shell", f"export TWINEDGE_API_KEY={secret}"),
+            Snippet("Python", "\n".join(lines)),
+        ],
+        clipboard=SecretClipboard(platform="linux"),
+        clear_after_seconds=30,
+    )
+    dialog = CopyOnceDialog(panel, title="Your new API key")
+    qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def test_switching_snippet_tabs_keeps_the_dialogs_height_and_shows_every_line(
+    qtbot: Any,
+) -> None:
+    # Review defect: the rotation's step 2 changed height with every tab (shots 32-34).
+    dialog = snippet_dialog(qtbot, [f"line {n} = {n}" for n in range(8)])
+    qtbot.wait(50)
+    height = dialog.height()
     tabs = dialog.panel.snippet_tabs
-    one_line = tabs.sizeHint().height()  # ".env": one line
-    tabs.setCurrentIndex(1)  # "Python": three lines
-    three_lines = tabs.sizeHint().height()
-    line = dialog.panel.snippet_edits[1].fontMetrics().lineSpacing()
-    assert three_lines - one_line >= 2 * line - 2
-    tabs.setCurrentIndex(0)
-    assert tabs.sizeHint().height() == one_line
+    for index in (1, 0, 1):
+        tabs.setCurrentIndex(index)
+        qtbot.wait(50)  # a resize would come from the next turns of the event loop
+        assert dialog.height() == height
+        view = dialog.panel.snippet_edits[index]
+        assert view.verticalScrollBar().maximum() == 0  # every line shows
+
+
+def test_the_dialog_widens_for_a_snippets_longest_line_up_to_the_screens_room(
+    qtbot: Any,
+) -> None:
+    # Review defect: the snippets were cut behind a scroll bar in a 582 px dialog.
+    room = screen_room(QWidget())
+    narrow = snippet_dialog(qtbot, ["import os"])
+    narrow.panel.snippet_tabs.setCurrentIndex(1)
+    qtbot.wait(50)
+    view = narrow.panel.snippet_edits[1]
+    # A line 40 px wider than the snippet box of a dialog at its usual width.
+    wanted = view.width() + 40
+    char = view.fontMetrics().horizontalAdvance("x")
+    long_line = "x" * ((wanted - (view.line_width() - char * len("import os"))) // char)
+    narrow.panel.ack_box.setChecked(True)
+    narrow.accept()
+    dialog = snippet_dialog(qtbot, ["import os", long_line])
+    dialog.panel.snippet_tabs.setCurrentIndex(1)
+    qtbot.wait(50)
+    view = dialog.panel.snippet_edits[1]
+    assert dialog.width() <= room.width()
+    assert view.horizontalScrollBar().maximum() == 0, (dialog.width(), view.line_width())
+    assert_layout_fits(dialog)
+    # A line longer than the screen's room scrolls sideways in a dialog as wide as that room.
+    huge = snippet_dialog(qtbot, ["x = '" + "y" * 400 + "'"])
+    huge.panel.snippet_tabs.setCurrentIndex(1)
+    qtbot.wait(50)
+    assert huge.width() <= QApplication.primaryScreen().availableGeometry().width()
+    assert huge.width() >= room.width() - 1
+    assert huge.panel.snippet_edits[1].horizontalScrollBar().maximum() > 0
+
+
+def test_a_dialog_body_shrinks_back_when_a_message_goes_but_not_below_the_persons_size(
+    qtbot: Any,
+) -> None:
+    # Review defect: Create key and Register grew for an error and stayed tall after it.
+    content = QWidget()
+    column = QVBoxLayout(content)
+    column.addWidget(QLabel("First line"))
+    message = QLabel("\n".join(f"Problem {n}" for n in range(8)))
+    message.hide()
+    column.addWidget(message)
+    window = QDialog()
+    qtbot.addWidget(window)
+    body = DialogBody(content, preferred_width=300)
+    QVBoxLayout(window).addWidget(body)
+    window.show()
+    qtbot.waitExposed(window)
+    before = window.size()
+    message.show()
+    qtbot.waitUntil(lambda: window.height() > before.height() + 60, timeout=2000)
+    grown = window.height()
+    message.hide()
+    # Back to what it shows (at most as tall as before), as wide as it was.
+    qtbot.waitUntil(lambda: window.height() < grown, timeout=2000)
+    assert window.height() == window.sizeHint().height()
+    assert window.height() <= before.height()
+    assert window.width() == before.width()
+    fitted = window.size()
+    # The person makes it taller: a message coming and going leaves it at least that tall.
+    window.resize(fitted.width() + 40, fitted.height() + 30)
+    qtbot.waitUntil(lambda: body.user_size.height() == fitted.height() + 30, timeout=2000)
+    message.show()
+    qtbot.waitUntil(lambda: window.height() > fitted.height() + 60, timeout=2000)
+    message.hide()
+    qtbot.waitUntil(lambda: window.height() == fitted.height() + 30, timeout=2000)
+    assert window.width() == fitted.width() + 40
+
+
+def test_a_dialog_body_keeps_its_window_on_the_screen_as_it_grows(qtbot: Any) -> None:
+    # Review defect: Try it grew downwards from where it opened, its bottom off the screen.
+    available = QApplication.primaryScreen().availableGeometry()
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.setGeometry(available.left() + 20, available.bottom() - 200, 300, 150)
+    host.show()
+    qtbot.waitExposed(host)
+    content = QWidget()
+    column = QVBoxLayout(content)
+    column.addWidget(QLabel("First line"))
+    window = QDialog(host)
+    QVBoxLayout(window).addWidget(DialogBody(content, preferred_width=300))
+    window.show()
+    qtbot.waitExposed(window)
+    # Where it opened near the bottom of the screen (the offscreen platform places every
+    # window at the top left: moved as a window manager would have placed it).
+    window.move(window.x(), available.bottom() - window.frameGeometry().height() - 20)
+    qtbot.waitUntil(lambda: window.geometry().bottom() > available.bottom() - 80, timeout=2000)
+    assert window_off_screen(window) is None
+    before = window.height()
+    for number in range(30):
+        column.addWidget(QLabel(f"Line {number}"))
+    qtbot.waitUntil(lambda: window.height() > before + 200, timeout=2000)
+    qtbot.waitUntil(lambda: window_off_screen(window) is None, timeout=2000)

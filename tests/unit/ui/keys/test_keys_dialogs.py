@@ -95,6 +95,23 @@ def test_name_is_validated_as_you_type(
     assert form.name_error.isVisible() and "name" in form.name_error.text()
 
 
+def test_the_create_dialog_grows_for_an_error_and_shrinks_back_when_it_goes(
+    qtbot: Any, service: FakeKeysService, runner: TaskRunner
+) -> None:
+    # Review defect: Create key grew when an error appeared and never shrank after it went.
+    dialog = create_dialog(qtbot, service, runner)
+    qtbot.waitExposed(dialog)
+    qtbot.wait(50)
+    before = dialog.height()
+    dialog.error.show_message(
+        "The TwinEdge server had a problem (HTTP 500). Trying again is safe: it cannot "
+        "make a second key. " * 3
+    )
+    qtbot.waitUntil(lambda: dialog.height() > before, timeout=2000)
+    dialog.error.clear_message()
+    qtbot.waitUntil(lambda: dialog.height() == before, timeout=2000)
+
+
 def test_submit_shows_every_problem_and_sends_nothing(
     qtbot: Any, service: FakeKeysService, runner: TaskRunner
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPalette
 
 from tests.helpers.keys import NOW, fixed_clock, make_key
 from twinedge_desktop.api.models import ApiKey
@@ -305,3 +305,64 @@ def test_narrow_tables_hide_the_columns_that_give_way(table: Table) -> None:
     table.settle()
     assert table.view.hidden_columns() == []
     assert {c: table.view.columnWidth(c) for c in GIVE_WAY} == widths  # back as they were
+
+
+def shown_text_cut(view: KeysTableView, column: Column, rows: int) -> list[str]:
+    """The texts of ``column`` in the first ``rows`` rows that its width elides."""
+    cut = []
+    for row in range(rows):
+        index = view.model().index(row, column)
+        text = str(index.data())
+        font = index.data(Qt.ItemDataRole.FontRole)
+        metrics = QFontMetrics(font) if isinstance(font, QFont) else view.fontMetrics()
+        # The cell's own margins (Fusion: 2 × 3 px focus margin + 1) come off the width.
+        if metrics.horizontalAdvance(text) > view.columnWidth(column) - 8:
+            cut.append(text)
+    return cut
+
+
+def test_a_wide_table_fits_the_short_columns_to_their_content_and_the_name_takes_the_rest(
+    table: Table,
+) -> None:
+    # Review defect: at 1920×1080 the name took ~900 px while the scopes were cut.
+    scopes = ("read:assets", "read:telemetry", "read:alerts", "write:alerts")
+    rows = [make_key(f"key {n}", scopes=scopes, created_days_ago=n) for n in range(20)]
+    table.model.set_keys(rows)
+    table.view.resize(1300, 400)  # the page's table in a 1920 px window
+    table.settle()
+    view = table.view
+    assert shown_text_cut(view, Column.SCOPES, 20) == []
+    assert shown_text_cut(view, Column.PREFIX, 20) == []
+    assert view.columnWidth(Column.NAME) >= view.name_minimum
+    assert view.horizontalScrollBar().maximum() == 0  # the name stretches over the rest
+    # A narrower table gives the scopes what is left beside a readable name, no more.
+    table.view.resize(900, 400)
+    table.settle()
+    assert view.columnWidth(Column.NAME) >= view.name_minimum
+    assert view.horizontalScrollBar().maximum() == 0
+    # A column the person sized keeps their width.
+    table.view.resize(1300, 400)
+    table.settle()
+    view.horizontalHeader().resizeSection(Column.SCOPES, 150)
+    table.view.resize(1400, 400)
+    table.settle()
+    assert view.columnWidth(Column.SCOPES) == 150
+
+
+def test_fitting_the_columns_measures_a_sample_not_every_row(table: Table) -> None:
+    table.model.set_keys(keys(5000))
+    table.settle()
+    asked: list[int] = []
+    source = table.model
+    original = source.data
+
+    def counting(index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        asked.append(index.row())
+        return original(index, role)
+
+    source.data = counting  # type: ignore[method-assign]
+    try:
+        table.view.measure_content()
+    finally:
+        del source.data
+    assert asked and len(set(asked)) <= 100

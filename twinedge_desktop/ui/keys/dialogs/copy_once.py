@@ -6,15 +6,25 @@ it" gate, snippet tabs, wiping) is :mod:`twinedge_desktop.ui.common.copy_once`; 
 what only keys have: the snippets that call an endpoint the key may call
 (:mod:`twinedge_desktop.ui.keys.snippets`) and "Test key", which calls ``GET /v1/me``
 with the new key. :class:`CopyOncePanel` is also the rotation's step 2.
+
+A successful test *uses* the key: the server records its last use, and the list must know
+at once, since the revoke dialog asks for the key's name only for a key used recently.
+So the panel says so (``key_updated``) twice: at once, with the last use set to now
+(nothing can act on the stale "never used" in between), then with the key as the server
+has it, read afresh.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
+from twinedge_desktop.api.errors import ApiError
 from twinedge_desktop.api.models import CreatedApiKey, Me
+from twinedge_desktop.timefmt import Clock, utc_now
 from twinedge_desktop.ui.common import copy_once as common
 from twinedge_desktop.ui.common.clipboard import SecretClipboard
 from twinedge_desktop.ui.common.inline_message import InlineMessage
@@ -42,7 +52,11 @@ class CopyOncePanel(common.CopyOncePanel):
 
     Signals:
         acknowledged_changed(bool): the person ticked (or unticked) "I have stored this key".
+        key_updated(ApiKey): the new key changed on the server (a test used it): its
+            public fields, for the list.
     """
+
+    key_updated = Signal(object)
 
     def __init__(
         self,
@@ -54,6 +68,7 @@ class CopyOncePanel(common.CopyOncePanel):
         parent: QWidget | None = None,
         *,
         api_base: str | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         snippets, note = key_snippets(
             created.secret, api_base or DEFAULT_API_BASE, created.key.scopes
@@ -71,8 +86,10 @@ class CopyOncePanel(common.CopyOncePanel):
         )
         del snippets
         self._created: CreatedApiKey | None = created
+        self._key = created.key  # public fields only: outlives the wipe
         self._service = service
         self._runner = runner
+        self._clock = clock
 
         self.test_button = QPushButton("&Test key")
         self.test_button.setAccessibleName("Test the key against the API")
@@ -108,6 +125,19 @@ class CopyOncePanel(common.CopyOncePanel):
         self.test_result.show_message(
             f"The key works: the API accepted it for organisation {me.org} with {scopes}."
         )
+        # The key was used just now: say so before anything can act on "never used"...
+        used = dataclasses.replace(self._key, last_used_at=self._clock())
+        self._key = used
+        self.key_updated.emit(used)
+        # ...then as the server recorded it (its own clock). A failed read leaves the
+        # estimate, which errs the safe way (revoking asks for the name); not an error.
+        try:
+            fresh = await self._service.find(used.id)
+        except ApiError:  # the test itself worked; the estimate stands
+            return
+        if fresh is not None:
+            self._key = fresh
+            self.key_updated.emit(fresh)
 
     def _test_failed(self, exc: BaseException) -> bool:
         self.test_button.setEnabled(self.holds_secret)
@@ -135,9 +165,10 @@ class CopyOnceDialog(common.CopyOnceDialog):
         parent: QWidget | None = None,
         *,
         api_base: str | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         panel = CopyOncePanel(
-            created, service, runner, clipboard, clear_after_seconds, api_base=api_base
+            created, service, runner, clipboard, clear_after_seconds, api_base=api_base, clock=clock
         )
         del created
         super().__init__(panel, title="Your new API key", parent=parent)

@@ -137,12 +137,14 @@ class RotateKeyDialog(QDialog):
         old_revoked(ApiKey): the old key as revoked, for the list to update in place.
         revoke_later(ApiKey, str): the old key stays active; keep the reminder text on its row.
         old_updated(ApiKey): the old key as the server has it now (a fresher last use).
+        new_updated(ApiKey): the new key changed on the server (step 2's test used it).
     """
 
     created = Signal(object)
     old_revoked = Signal(object)
     revoke_later = Signal(object, str)
     old_updated = Signal(object)
+    new_updated = Signal(object)
 
     def __init__(
         self,
@@ -449,7 +451,9 @@ class RotateKeyDialog(QDialog):
             self._clear_after,
             self.copy_page,
             api_base=self._api_base,
+            clock=self._clock,
         )
+        panel.key_updated.connect(self.new_updated)
         del created
         layout = self.copy_page.layout()
         assert layout is not None
