@@ -44,7 +44,7 @@ from twinedge_desktop.api.apps import (
     OAuthApp,
     new_idempotency_key,
 )
-from twinedge_desktop.api.errors import InsufficientScope, NetworkError, ServerError
+from twinedge_desktop.api.errors import ApiError, InsufficientScope, NetworkError, ServerError
 from twinedge_desktop.timefmt import Clock, absolute_time, utc_now
 from twinedge_desktop.ui.apps.form import AppDraft, AppForm
 from twinedge_desktop.ui.apps.widgets import add_app_summary, busy_bar
@@ -160,9 +160,9 @@ class _AppFormDialog(QDialog):
         text = error_message(exc)
         if isinstance(exc, InsufficientScope) and exc.required_scopes:
             self.form.show_missing_scopes(exc.required_scopes)
-        elif getattr(exc, "status", None) == 422:
+        elif isinstance(exc, ApiError) and exc.status == 422:
             check = exc.check if isinstance(exc, InvalidRedirectUris) else None
-            if self.form.set_field_error(getattr(exc, "field", None), text, check=check):
+            if self.form.set_field_error(exc.field, text, check=check):
                 return True
         if _outcome_unknown(exc) and self._retry_hint():
             text += f" {self._retry_hint()}"

@@ -1034,7 +1034,7 @@ class TryItDialog(QDialog):
         error = exchange.error
         text = error_message(error) if error is not None else "The request failed."
         self.token_error.show_message(text)
-        if getattr(error, "error", None) == "invalid_client":
+        if error is not None and error.error == "invalid_client":
             self._runner.start(
                 self._explain_invalid_client(), owner=self, name="try-it-check-client"
             )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from twinedge_desktop.api.errors import NetworkError
+from twinedge_desktop.api.errors import ApiError, NetworkError
 from twinedge_desktop.api.keys import new_idempotency_key
 from twinedge_desktop.api.models import CreatedApiKey
 from twinedge_desktop.ui.common.inline_message import InlineMessage
@@ -116,8 +116,10 @@ class KeySubmission(QObject):
     def _failed(self, exc: BaseException) -> bool:
         self._set_busy(False)
         text = error_message(exc)
-        if getattr(exc, "status", None) == 422 and self._form.set_field_error(
-            getattr(exc, "field", None), text
+        if (
+            isinstance(exc, ApiError)
+            and exc.status == 422
+            and self._form.set_field_error(exc.field, text)
         ):
             return True
         if isinstance(exc, NetworkError) and self._last_draft is not None:
