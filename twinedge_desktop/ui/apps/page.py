@@ -175,6 +175,8 @@ class AppsPage(QWidget):
         layout.addWidget(self.toolbar_widget)
         layout.addWidget(self.stack, 1)
         self._build_actions()
+        # Ctrl+5 lands in the filter, as Ctrl+1 does on API Keys (Enter goes on to the list).
+        self.setFocusProxy(self.filter_edit)
 
         self._time_timer = QTimer(self)
         self._time_timer.setInterval(TIME_REFRESH_MS)

@@ -274,7 +274,9 @@ class PageKeyboard:
         focused = QApplication.focusWidget()
         if focused is not None and (focused is page or page.isAncestorOf(focused)):
             return
-        target = page.focusProxy() or _first_focusable(page)
+        proxy = page.focusProxy()
+        usable = proxy is not None and proxy.isVisibleTo(page) and proxy.isEnabled()
+        target = proxy if usable else _first_focusable(page)
         if target is not None:
             target.setFocus(Qt.FocusReason.ShortcutFocusReason)
 

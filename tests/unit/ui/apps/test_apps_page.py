@@ -425,3 +425,19 @@ async def test_after_registering_the_focus_is_on_the_new_row(
     assert page.focusWidget() is page.table
     selected = page.selected_app()
     assert selected is not None and selected.name == "Portal"
+
+
+async def test_a_keyboard_jump_to_the_page_lands_in_the_filter(qtbot: Any, messages: Any) -> None:
+    """Ctrl+5 moves the keyboard into the page at its filter (as Ctrl+1 on API Keys), not
+    onto the first toolbar button; signed out, where the filter is hidden, on the first
+    thing that takes the focus (Sign in)."""
+    from twinedge_desktop.ui.shell.frame import PageKeyboard
+
+    page = make_page(qtbot, messages)
+    PageKeyboard.focus_into(page)
+    assert page.focusWidget() is page.sign_in_button
+    await loaded(page, FakeAppsService(apps=[make_app()]))
+    # Pressed from elsewhere (the navigation list, another page): nothing here has it.
+    page.focusWidget().clearFocus()
+    PageKeyboard.focus_into(page)
+    assert page.focusWidget() is page.filter_edit
