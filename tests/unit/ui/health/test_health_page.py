@@ -523,3 +523,37 @@ async def test_the_notifications_setting_is_read_when_reminding(
     page.refresh()
     await settle(page.check_task)
     assert len(notifier.shown) == 2
+
+
+@pytest.mark.parametrize("fallback", ["no settings file", "no subject"])
+async def test_reminders_once_per_key_and_day_without_a_store_or_an_owner(
+    qtbot: Any, messages: Any, settings_file: Path, fallback: str
+) -> None:
+    """Without a settings file, or without a person to file the reminders under (a
+    session with no subject), the page remembers the day's reminders itself: a second
+    check the same day shows none again, a check the next day shows them again."""
+    notifier = FakeNotifier()
+    today = {"now": NOW}
+    page = make_health_page(
+        qtbot,
+        messages,
+        settings_file=settings_file if fallback == "no subject" else None,
+        notifier=notifier,
+        clock=lambda: today["now"],
+    )
+    service = demo_service()
+    await check(page, service, subject="" if fallback == "no subject" else "user-1")
+    assert len(notifier.shown) == 2
+    page.refresh()
+    await settle(page.check_task)
+    assert len(notifier.shown) == 2  # the same day: not again
+    today["now"] = NOW + timedelta(days=1)
+    page.refresh()
+    await settle(page.check_task)
+    assert len(notifier.shown) == 4  # the next day, once more
+    if fallback == "no subject":
+        assert "remind" not in _text_of(settings_file)  # nothing filed under nobody
+
+
+def _text_of(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
