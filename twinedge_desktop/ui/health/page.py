@@ -74,7 +74,7 @@ from twinedge_desktop.api.errors import (
     NetworkError,
     NotFound,
 )
-from twinedge_desktop.api.models import ApiKey
+from twinedge_desktop.api.models import ApiKey, KeyStatus
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.health.rules import Action, FindingKind
 from twinedge_desktop.timefmt import Clock, relative_time, utc_now
@@ -108,7 +108,7 @@ if TYPE_CHECKING:
 
     from twinedge_desktop.api.keys import ApiKeysService
     from twinedge_desktop.auth.session import Session, SessionInfo
-    from twinedge_desktop.ui.health.scan_dialog import ScanDialog
+    from twinedge_desktop.ui.health.scan_dialog import KeysToMatch, ScanDialog
 
 log = logging.getLogger(__name__)
 
@@ -268,6 +268,8 @@ class HealthPage(QWidget):
         self._report: HealthReport | None = None
         self._keys: dict[str, ApiKey] = {}
         self._usage: dict[str, PackedUsage] = {}
+        # Keys changed on the API Keys page since the last check (each checked again then).
+        self._changed_since_check: set[str] = set()
         self._dismissed: set[FindingId] = set()
         self._reminded: dict[str, date] = {}  # without a store: this run's reminders
         self._check_owner = QObject(self)  # lets a new check cancel the previous one only
@@ -560,6 +562,7 @@ class HealthPage(QWidget):
         self._report = None
         self._keys = {}
         self._usage = {}
+        self._changed_since_check = set()
         self._dismissed = set()
         self._reminded = {}
         self.model.set_rows(())
@@ -664,6 +667,7 @@ class HealthPage(QWidget):
             self._set_progress(None)
             self._keys = checked.keys
             self._usage = checked.usage
+            self._changed_since_check = set()
             await self._show_report(report)
         finally:
             if shiboken6.isValid(self):  # not when cancelled because the page is gone
@@ -762,10 +766,18 @@ class HealthPage(QWidget):
         self.summary.setText(summary_text(attention))
         admin = self._info is not None and "admin" in self._info.scopes
         whose = "of the organisation" if admin else ""
+        active = f"{report.checked:,} active key{'s' if report.checked != 1 else ''}"
         parts = [
-            f"{report.checked:,} active keys {whose} checked "
-            f"{relative_time(report.checked_at, self._clock())}".replace("  ", " ")
+            f"{active} {whose} checked {relative_time(report.checked_at, self._clock())}".replace(
+                "  ", " "
+            )
         ]
+        changed = len(self._changed_since_check)
+        if changed:
+            parts.append(
+                f"{changed:,} key{'s' if changed != 1 else ''} changed here since, and "
+                "checked again then"
+            )
         if dismissed:
             parts.append(f"{dismissed:,} finding{'s' if dismissed != 1 else ''} dismissed")
         if report.usage_unread:
@@ -926,8 +938,16 @@ class HealthPage(QWidget):
         """``key`` changed (revoked, created, read afresh): check it again, alone."""
         if self._report is None or not key.id:
             return
-        self._keys[key.id] = key
         now = self._clock()
+        old = self._keys.get(key.id)
+        was_active = old is not None and old.status(now) is KeyStatus.ACTIVE
+        is_active = key.status(now) is KeyStatus.ACTIVE
+        if was_active != is_active:  # created, revoked: the summary's count follows
+            self._report = dataclasses.replace(
+                self._report, checked=self._report.checked + (1 if is_active else -1)
+            )
+        self._changed_since_check.add(key.id)
+        self._keys[key.id] = key
         usage = {key.id: self._usage[key.id]} if key.id in self._usage else {}
         single = build_report([key], usage, now, frozenset(self._dismissed))
         keep = self.current_row()
@@ -1026,11 +1046,28 @@ class HealthPage(QWidget):
     def _scan_closed(self) -> None:
         self.scan_dialog = None
 
-    async def _scan_keys(self) -> list[ApiKey]:
-        """The person's keys to match a scan's hits with: the last check's, else read now."""
-        if self._keys:
-            return self.keys
+    async def _scan_keys(self) -> KeysToMatch:
+        """The person's keys to match a scan's hits with, read now: the last check's list
+        may be hours old, and a key created since (in a terminal, say) would be called
+        "not one of yours". When they cannot be read, the last check's list, said so;
+        without one, none (every hit is then to be treated as active)."""
+        from twinedge_desktop.ui.health.scan_dialog import KeysToMatch
+
         service = self._service
         if service is None:
-            return []
-        return await service.list_all()
+            return KeysToMatch(None, "Signed out: the keys found could not be matched.")
+        try:
+            return KeysToMatch(await service.list_all())
+        except ApiError as exc:
+            why = error_message(exc)
+        report = self._report
+        if report is not None and self._keys:
+            when = relative_time(report.checked_at, self._clock())
+            return KeysToMatch(
+                self.keys,
+                f"Your keys could not be read now: {why} They were matched with the list "
+                f"of the last check, {when}.",
+            )
+        return KeysToMatch(
+            None, f"Your keys could not be read: {why} Treat every key found as active."
+        )

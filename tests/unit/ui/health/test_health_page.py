@@ -273,10 +273,22 @@ async def test_keys_changed_on_the_keys_page_are_checked_again_at_once(page: Hea
     page.key_updated(replace(idle.key, revoked_at=NOW))
     assert idle.id not in [r.id for r in page.model.shown_rows()]
     assert page.summary.text() == "5 keys need attention"
+    # The count of active keys follows, and the page says the check is not all that old.
+    assert page.detail.text() == (
+        "6 active keys checked just now; 1 key changed here since, and checked again then."
+    )
     # A key created there (a replacement without an expiry, say) is checked too.
     fresh = make_key("replacement", created_days_ago=0, expires_in_days=None)
     page.key_updated(fresh)
     assert ("replacement", K.NEVER_EXPIRES) in kinds(page)
+    assert page.detail.text() == (
+        "7 active keys checked just now; 2 keys changed here since, and checked again then."
+    )
+    page.key_updated(fresh)  # read afresh, the same: counted once
+    assert page.detail.text().startswith("7 active keys checked just now; 2 keys changed")
+    page.refresh()  # a new check includes them
+    await settle(page.check_task)
+    assert page.detail.text() == "7 active keys checked just now."
 
 
 async def test_each_check_says_when_it_has_read_the_keys_before_their_usage(
@@ -557,3 +569,53 @@ async def test_reminders_once_per_key_and_day_without_a_store_or_an_owner(
 
 def _text_of(path: Path) -> str:
     return path.read_text() if path.exists() else ""
+
+
+async def test_a_scan_whose_key_list_cannot_be_read_says_what_it_matched_with(
+    page: HealthPage, tmp_path: Path
+) -> None:
+    """The scan reads the keys anew; when that fails it matches with the last check's
+    list and says so, and with no list at all every hit is to be treated as active."""
+    from tests.helpers.gitrepo import make_key as make_secret
+    from tests.helpers.waiting import expect
+    from twinedge_desktop.keyformat import display_prefix
+    from twinedge_desktop.scan.match import MatchStatus
+
+    secret = make_secret("a key in a file")
+    mine = make_key("mine", prefix=display_prefix(secret))
+    service = FakeKeysService(keys=[mine])
+    await check(page, service)
+    folder = tmp_path / "project"
+    await asyncio.to_thread(folder.mkdir)
+    await asyncio.to_thread((folder / "app.py").write_text, f'KEY = "{secret}"\n')
+    dialog = page.open_scan()
+    assert dialog is not None
+    dialog.folder_edit.setText(str(folder))
+    dialog.history_box.setChecked(False)
+
+    service.fail["list"] = NetworkError()
+    done = expect(dialog.finished_scan, 30)
+    dialog.start_scan()
+    await done
+    assert [m.status for m in dialog.matched] == [MatchStatus.ACTIVE]
+    assert dialog.notes.text() == (
+        "Your keys could not be read now: The TwinEdge server could not be reached. Check "
+        "your connection and try again. They were matched with the list of the last check, "
+        "just now."
+    )
+
+    page.hide()  # not shown: no check for a while, so nothing to fall back on
+    page.set_service(service, session_info(ENGINEER_SCOPES, subject="someone-else"))  # type: ignore[arg-type]
+    assert page.report is None
+    service.fail["list"] = NetworkError()
+    done = expect(dialog.finished_scan, 30)
+    dialog.start_scan()
+    await done
+    assert [m.status for m in dialog.matched] == [MatchStatus.UNKNOWN]
+    assert dialog.summary.text() == (
+        "1 key found, 1 may still work (whether it does could not be read): treat it as active."
+    )
+    assert dialog.results.topLevelItem(0).text(1) == (  # type: ignore[union-attr]
+        "unknown (your keys could not be read): treat it as active"
+    )
+    dialog.reject()
