@@ -75,11 +75,13 @@ from twinedge_desktop.api.errors import (
     NotFound,
 )
 from twinedge_desktop.api.models import ApiKey, KeyStatus
+from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.health.rules import Action, FindingKind
 from twinedge_desktop.timefmt import Clock, relative_time, utc_now
 from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.key_actions import KeyAction, KeyActionRequest
+from twinedge_desktop.ui.common.list_page import centered_view
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import SessionBinding
 from twinedge_desktop.ui.common.style import icon, set_role
@@ -168,6 +170,14 @@ class HealthState(IntEnum):
     REPORT = 1
     ALL_GOOD = 2
     ERROR = 3
+    NOT_A_PERSON = 4  # an API key or a service signed in: the API lists keys to people only
+
+
+# Why the keys cannot be checked in an API-key or service session.
+NOT_A_PERSON_REASON = {
+    CredentialKind.API_KEY: "You are signed in with an API key",
+    CredentialKind.SERVICE: "You are signed in as a service account (client credentials)",
+}
 
 
 def key_action_for(row: FindingRow) -> KeyActionRequest:
@@ -288,6 +298,7 @@ class HealthPage(QWidget):
             self._build_report,
             self._build_all_good,
             self._build_error,
+            self._build_not_a_person,
         ):
             self.stack.addWidget(build())
         layout = QVBoxLayout(self)
@@ -501,6 +512,21 @@ class HealthPage(QWidget):
         layout.addStretch(2)
         return page
 
+    def _build_not_a_person(self) -> QWidget:
+        view = centered_view("Checking key health needs a person's sign-in")
+        self.not_a_person_text = label("")
+        self.not_a_person_text.setObjectName("notAPerson")
+        self.not_a_person_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.not_a_person_text.setAccessibleName("Why the keys cannot be checked")
+        self.person_sign_in_button = QPushButton("&Sign in as a person…")
+        self.person_sign_in_button.setAccessibleName("Sign in as a person")
+        self.person_sign_in_button.setProperty("primary", True)
+        self.person_sign_in_button.clicked.connect(self.sign_in_requested)
+        view.layout.addWidget(self.not_a_person_text)
+        view.layout.addWidget(self.person_sign_in_button, 0, Qt.AlignmentFlag.AlignCenter)
+        view.layout.addStretch(2)
+        return view.page
+
     def _build_actions(self) -> None:
         def action(text: str, shortcut: str, slot: Callable[[], Any]) -> QAction:
             act = QAction(text, self)
@@ -572,12 +598,37 @@ class HealthPage(QWidget):
             self._set_state(HealthState.SIGNED_OUT)
             self._announce(0)
             return
+        if not self.person_signed_in:
+            # The API refuses the key list to API keys and service tokens (403): say so
+            # rather than run a check that can only fail (and a Try again that cannot help).
+            self.not_a_person_text.setText(self.not_a_person_explanation())
+            self._set_state(HealthState.NOT_A_PERSON)
+            self._announce(0)
+            return
         self._set_state(HealthState.REPORT)  # empty, "Checking…", until the findings arrive
         self._update_summary()
         if self.isVisible():
             self.refresh()
         else:
             self._first_check.start(FIRST_CHECK_DELAY_MS)
+
+    @property
+    def person_signed_in(self) -> bool:
+        """Whether a person (not an API key, not a service) is signed in."""
+        return self._info is not None and self._info.kind is CredentialKind.USER
+
+    def not_a_person_explanation(self) -> str:
+        """What the page says in an API-key or service session: why, and what to do."""
+        return (
+            f"{self._not_a_person_reason()}. Only a person's sign-in can list API keys and "
+            "read their usage: sign in as yourself to check them. Scan a folder (Ctrl+O) "
+            "works in this session too."
+        )
+
+    def _not_a_person_reason(self) -> str:
+        info = self._info
+        who = NOT_A_PERSON_REASON.get(info.kind, "") if info is not None else ""
+        return who or "This session is not a person's sign-in"
 
     def _owner(self) -> Owner | None:
         info = self._info
@@ -591,7 +642,12 @@ class HealthPage(QWidget):
         QTimer.singleShot(0, self, self._check_if_unchecked)
 
     def _check_if_unchecked(self) -> None:
-        if self._service is not None and self._report is None and not self.checking:
+        if (
+            self._service is not None
+            and self.person_signed_in
+            and self._report is None
+            and not self.checking
+        ):
             self.refresh()
 
     # -- checking ------------------------------------------------------------------------
@@ -603,7 +659,7 @@ class HealthPage(QWidget):
     def refresh(self) -> None:
         """Check every key again (a running check is cancelled first)."""
         service = self._service
-        if service is None:
+        if service is None or not self.person_signed_in:
             return
         self._first_check.stop()
         self._runner.cancel_owned_by(self._check_owner)
@@ -803,10 +859,12 @@ class HealthPage(QWidget):
     def _set_state(self, state: HealthState) -> None:
         self.stack.setCurrentIndex(state)
         signed_in = state is not HealthState.SIGNED_OUT
-        self.check_button.setVisible(signed_in)
+        checks = signed_in and state is not HealthState.NOT_A_PERSON
+        self.check_button.setVisible(checks)
+        self.refresh_action.setEnabled(checks and self.check_button.isEnabled())
         self.scan_button.setVisible(signed_in)
-        self.summary.setVisible(signed_in)
-        self.detail.setVisible(signed_in)  # empty while checking: no relayout when it fills
+        self.summary.setVisible(checks)
+        self.detail.setVisible(checks)  # empty while checking: no relayout when it fills
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -1056,6 +1114,12 @@ class HealthPage(QWidget):
         service = self._service
         if service is None:
             return KeysToMatch(None, "Signed out: the keys found could not be matched.")
+        if not self.person_signed_in:
+            return KeysToMatch(
+                None,
+                f"{self._not_a_person_reason()}: the keys found cannot be matched with "
+                "yours (a person's sign-in can). Treat every key found as active.",
+            )
         try:
             return KeysToMatch(await service.list_all())
         except ApiError as exc:

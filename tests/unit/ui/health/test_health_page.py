@@ -26,7 +26,8 @@ from tests.helpers.keys import (
 from tests.helpers.layout import assert_layout_fits
 from tests.helpers.notifications import FakeNotifier
 from tests.helpers.waiting import settle, until
-from twinedge_desktop.api.errors import NetworkError, ServerError
+from twinedge_desktop.api.errors import InsufficientScope, NetworkError, ServerError
+from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.health.rules import FindingKind
 from twinedge_desktop.ui.common.key_actions import KeyAction, KeyActionRequest
@@ -619,3 +620,40 @@ async def test_a_scan_whose_key_list_cannot_be_read_says_what_it_matched_with(
         "unknown (your keys could not be read): treat it as active"
     )
     dialog.reject()
+
+
+@pytest.mark.parametrize("kind", [CredentialKind.API_KEY, CredentialKind.SERVICE])
+async def test_an_api_key_or_service_session_is_told_a_person_must_sign_in(
+    page: HealthPage, qtbot: Any, kind: CredentialKind
+) -> None:
+    """The API lists keys to people only: no check that can only fail (a red 403 and a
+    "Try again" that cannot help), but why and what to do, as the API Keys page says it."""
+    from tests.helpers.session_fakes import user_info
+
+    service = demo_service()
+    service.fail["list"] = InsufficientScope("admin")  # what the API would answer
+    page.resize(600, 420)  # the page's share of the window at its smallest
+    signed_in = []
+    page.sign_in_requested.connect(lambda: signed_in.append(True))
+    page.set_service(service, user_info(kind=kind, subject="", scopes=("read:assets",)))  # type: ignore[arg-type]
+    await settle()
+    assert page.state is HealthState.NOT_A_PERSON and page.check_task is None
+    expected_who = "an API key" if kind is CredentialKind.API_KEY else "a service account"
+    assert f"You are signed in as {expected_who}".replace("as an", "with an") in (
+        page.not_a_person_text.text()
+    )
+    assert "sign in as yourself" in page.not_a_person_text.text()
+    assert page.check_button.isHidden() and page.summary.isHidden()
+    assert not page.refresh_action.isEnabled()
+    page.refresh()  # F5 / the menu: nothing to check
+    assert page.check_task is None and "list" in service.fail
+    assert page.attention == 0
+    assert page.scan_button.isVisible()  # a scan needs no key list
+    assert_layout_fits(page)
+    page.person_sign_in_button.click()
+    assert signed_in == [True]
+    # A person signs in: the check runs.
+    del service.fail["list"]
+    await check(page, service)
+    assert page.state is HealthState.REPORT and page.attention == 6
+    assert page.check_button.isVisible() and page.refresh_action.isEnabled()
