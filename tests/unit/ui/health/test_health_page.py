@@ -657,3 +657,29 @@ async def test_an_api_key_or_service_session_is_told_a_person_must_sign_in(
     await check(page, service)
     assert page.state is HealthState.REPORT and page.attention == 6
     assert page.check_button.isVisible() and page.refresh_action.isEnabled()
+
+
+async def test_every_reason_is_whole_in_its_row_at_the_windows_smallest_size(
+    page: HealthPage,
+) -> None:
+    """At 800×520 (the page ~600 px wide) each row shows its whole reason, on at most two
+    lines under the finding and its button, inside the row; narrower, the second line
+    ends in "…" rather than running out of the row."""
+    page.resize(600, 420)
+    await check(page, demo_service())
+    await settle()
+    view, delegate, font = page.view, page.view.delegate, page.view.font()
+    rows = page.model.shown_rows()
+    assert len(rows) == 6 and max(len(row.finding.reason) for row in rows) > 140
+    for position, row in enumerate(rows):
+        rect = view.visualRect(page.model.index(position, 0))
+        lines = delegate.reason_lines(row, rect, font)
+        assert 1 <= len(lines) <= 2 and " ".join(lines) == row.finding.reason, lines
+        reason = delegate.reason_rect(rect, font)
+        assert (
+            rect.contains(reason)
+            and reason.top() > view.button_rect(page.model.index(position, 0)).bottom()
+        )
+    narrow = view.visualRect(page.model.index(0, 0)).adjusted(0, 0, -300, 0)
+    lines = delegate.reason_lines(rows[0], narrow, font)
+    assert len(lines) == 2 and lines[1].endswith("…")
