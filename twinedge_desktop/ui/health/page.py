@@ -46,11 +46,11 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShowEvent
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -81,7 +81,12 @@ from twinedge_desktop.health.rules import Action, FindingKind
 from twinedge_desktop.timefmt import Clock, relative_time, utc_now
 from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.key_actions import KeyAction, KeyActionRequest
-from twinedge_desktop.ui.common.list_page import centered_view
+from twinedge_desktop.ui.common.list_page import (
+    centered_view,
+    load_error_view,
+    page_action,
+    same_person,
+)
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import SessionBinding
 from twinedge_desktop.ui.common.style import icon, set_role
@@ -375,20 +380,15 @@ class HealthPage(QWidget):
         return header
 
     def _build_signed_out(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        self.signed_out_label = QLabel("Sign in to check the health of your API keys.")
-        self.signed_out_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.signed_out_label.setWordWrap(True)
+        view = centered_view("Sign in to check the health of your API keys.")
+        self.signed_out_label = view.heading
         self.sign_in_button = QPushButton("&Sign in…")
         self.sign_in_button.setAccessibleName("Sign in")
         self.sign_in_button.setProperty("primary", True)
         self.sign_in_button.clicked.connect(self.sign_in_requested)
-        layout.addWidget(self.signed_out_label)
-        layout.addWidget(self.sign_in_button, 0, Qt.AlignmentFlag.AlignCenter)
-        layout.addStretch(2)
-        return page
+        view.layout.addWidget(self.sign_in_button, 0, Qt.AlignmentFlag.AlignCenter)
+        view.layout.addStretch(2)
+        return view.page
 
     def _build_report(self) -> QWidget:
         page = QWidget()
@@ -495,22 +495,11 @@ class HealthPage(QWidget):
         return page
 
     def _build_error(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        title = QLabel("The keys could not be checked")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.error_text = InlineMessage("error")
-        self.error_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.error_text.setObjectName("checkError")
-        self.retry_button = QPushButton("&Try again")
+        view = load_error_view("The keys could not be checked", self.refresh)
+        self.error_text = view.error_text
+        self.retry_button = view.retry_button
         self.retry_button.setAccessibleName("Check again")
-        self.retry_button.clicked.connect(self.refresh)
-        layout.addWidget(title)
-        layout.addWidget(self.error_text)
-        layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignCenter)
-        layout.addStretch(2)
-        return page
+        return view.page
 
     def _build_not_a_person(self) -> QWidget:
         view = centered_view("Checking key health needs a person's sign-in")
@@ -528,14 +517,7 @@ class HealthPage(QWidget):
         return view.page
 
     def _build_actions(self) -> None:
-        def action(text: str, shortcut: str, slot: Callable[[], Any]) -> QAction:
-            act = QAction(text, self)
-            act.setShortcut(QKeySequence(shortcut))
-            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            act.triggered.connect(slot)
-            self.addAction(act)
-            return act
-
+        action = functools.partial(page_action, self)
         self.refresh_action = action("Check again", "F5", self.refresh)
         self.scan_action = action("Scan a folder…", "Ctrl+O", self.open_scan)
         self.filter_action = action("Filter", "Ctrl+F", self.focus_filter)
@@ -571,12 +553,14 @@ class HealthPage(QWidget):
 
     def set_service(self, service: ApiKeysService | None, info: SessionInfo | None) -> None:
         """Check ``service``'s keys; None means signed out. Called on every session change."""
+        # The same person in the same profile, signed in the same way (a refreshed token):
+        # keep the findings. An API key of that person's is not them (see NOT_A_PERSON).
         same = (
             service is not None
+            and same_person(self._info, info)
             and self._info is not None
             and info is not None
-            and (self._info.profile_id, self._info.subject, self._info.org)
-            == (info.profile_id, info.subject, info.org)
+            and self._info.kind is info.kind
         )
         self._service = service
         self._info = info

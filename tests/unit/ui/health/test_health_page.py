@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -657,6 +658,10 @@ async def test_an_api_key_or_service_session_is_told_a_person_must_sign_in(
     await check(page, service)
     assert page.state is HealthState.REPORT and page.attention == 6
     assert page.check_button.isVisible() and page.refresh_action.isEnabled()
+    # That person's own API key (the same subject, profile and organisation) is not them.
+    person = session_info(ENGINEER_SCOPES)
+    page.set_service(service, replace(person, kind=kind))  # type: ignore[arg-type]
+    assert page.state is HealthState.NOT_A_PERSON and page.model.rowCount() == 0
 
 
 async def test_every_reason_is_whole_in_its_row_at_the_windows_smallest_size(
