@@ -78,6 +78,7 @@ KeysProvider = Callable[[], Awaitable[KeysToMatch]]
 # What a hit's status says in the list, when it needs more than the scanner's word.
 NOT_YOURS_TEXT = "not one of yours: tell its owner / an admin"
 UNKNOWN_KEYS_TEXT = "unknown (your keys could not be read): treat it as active"
+DAMAGED_KEY_TEXT = "yours, but whether it works could not be read: treat it as active"
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -422,8 +423,8 @@ class ScanDialog(QDialog):
         key = matched.key
         if matched.status is MatchStatus.NOT_YOURS:
             status = NOT_YOURS_TEXT
-        elif matched.status is MatchStatus.UNKNOWN and key is None:
-            status = UNKNOWN_KEYS_TEXT
+        elif matched.status is MatchStatus.UNKNOWN:
+            status = UNKNOWN_KEYS_TEXT if key is None else DAMAGED_KEY_TEXT
         if key is not None:
             status += f" — “{key.name}”"
             if matched.status is MatchStatus.ACTIVE:

@@ -688,3 +688,41 @@ async def test_every_reason_is_whole_in_its_row_at_the_windows_smallest_size(
     narrow = view.visualRect(page.model.index(0, 0)).adjusted(0, 0, -300, 0)
     lines = delegate.reason_lines(rows[0], narrow, font)
     assert len(lines) == 2 and lines[1].endswith("…")
+
+
+async def test_a_scan_hit_on_a_key_the_server_sent_damaged_is_to_be_treated_as_active(
+    page: HealthPage, tmp_path: Path
+) -> None:
+    """One of the person's keys whose expiry could not be read may well work: the scan
+    says so (as ``twinedge-desktop scan`` does), not "sign in to match"."""
+    from tests.helpers.gitrepo import make_key as make_secret
+    from tests.helpers.waiting import expect
+    from twinedge_desktop.keyformat import display_prefix
+    from twinedge_desktop.scan.match import MatchStatus
+
+    secret = make_secret("a damaged key in a file")
+    damaged = replace(
+        make_key("Half-read", prefix=display_prefix(secret)),
+        expires_at=None,
+        unreadable=("expires_at",),
+        problem="expires_at: not a time",
+    )
+    await check(page, FakeKeysService(keys=[damaged]))
+    folder = tmp_path / "project"
+    await asyncio.to_thread(folder.mkdir)
+    await asyncio.to_thread((folder / "app.py").write_text, f'KEY = "{secret}"\n')
+    dialog = page.open_scan()
+    assert dialog is not None
+    dialog.folder_edit.setText(str(folder))
+    dialog.history_box.setChecked(False)
+    done = expect(dialog.finished_scan, 30)
+    dialog.start_scan()
+    await done
+    assert [m.status for m in dialog.matched] == [MatchStatus.UNKNOWN]
+    assert dialog.results.topLevelItem(0).text(1) == (  # type: ignore[union-attr]
+        "yours, but whether it works could not be read: treat it as active — “Half-read”"
+    )
+    assert dialog.summary.text() == (
+        "1 key found, 1 may still work (whether it does could not be read): treat it as active."
+    )
+    dialog.reject()
