@@ -25,7 +25,7 @@ from twinedge_desktop.timefmt import utc_now
 from twinedge_desktop.ui.common.key_actions import KeyAction, KeyActionRequest
 from twinedge_desktop.ui.common.page import PageInfo
 from twinedge_desktop.ui.health.page import HealthPage
-from twinedge_desktop.ui.health.scan_dialog import ScanDialog
+from twinedge_desktop.ui.health.scan_dialog import KeysToMatch, ScanDialog
 from twinedge_desktop.ui.keys.dialogs.revoke import RevokeKeyDialog
 from twinedge_desktop.ui.shell.routes import PageRoutes
 
@@ -86,7 +86,10 @@ async def test_a_repository_with_an_active_a_revoked_and_a_strangers_key(
             revoked.key.prefix: MatchStatus.REVOKED,
             display_prefix(stranger): MatchStatus.NOT_YOURS,
         }
-        assert dialog.summary.text() == "3 keys found, 1 still active: revoke it."
+        assert dialog.summary.text() == (
+            "3 keys found, 1 still active: revoke it; 1 not one of yours, which may well "
+            "work: tell its owner / an admin."
+        )
         by_key = {
             dialog.results.topLevelItem(i).text(0): dialog.results.topLevelItem(i)  # type: ignore[union-attr]
             for i in range(dialog.results.topLevelItemCount())
@@ -100,7 +103,9 @@ async def test_a_repository_with_an_active_a_revoked_and_a_strangers_key(
         revoked_item = by_key[f"{revoked.key.prefix}…"]
         assert revoked_item.text(1) == "revoked — “Old test script”"
         assert revoked_item.text(2) == "1 place: in git history only"
-        assert by_key[f"{display_prefix(stranger)}…"].text(1) == "not one of yours"
+        assert by_key[f"{display_prefix(stranger)}…"].text(1) == (
+            "not one of yours: tell its owner / an admin"
+        )
         assert ".gitignore does not cover .env, *.key" in dialog.gitignore.text()
         assert "revoking is what makes them harmless" in dialog.notes.text()
         # Masked everywhere: no full key in any text of the dialog.
@@ -133,9 +138,70 @@ async def test_a_repository_with_an_active_a_revoked_and_a_strangers_key(
                 is MatchStatus.REVOKED
             )
         )
-        assert dialog.summary.text() == "3 keys found; none of them works any more."
+        # The Health page heard of it through the shell's routes too: one active key fewer.
+        assert health.detail.text() == (
+            "0 active keys checked just now; 1 key changed here since, and checked again then."
+        )
+        # The stranger's key may well work: never "none of them works any more".
+        assert dialog.summary.text() == (
+            "3 keys found, 1 not one of yours, which may well work: tell its owner / an admin."
+        )
         dialog.reject()
     del routes
+
+
+async def test_a_key_created_after_the_check_is_matched_as_active(
+    sandbox: Any, qtbot: Any, messages: Any, tmp_path: Path
+) -> None:
+    """A key created elsewhere after Health's check (in a terminal: the page never hears
+    of it) and committed with a colleague's key: the scan reads the keys anew, so it is
+    ACTIVE and the stranger's is a leak to report, as ``twinedge-desktop scan`` says.
+    A second scan in the same dialog reads them anew again (the key revoked meanwhile)."""
+    health: HealthPage = make_health_page(
+        qtbot, messages, settings_file=tmp_path / "w.ini", clock=utc_now
+    )
+    async with signed_in(sandbox.base_url) as s:
+        await s.service.create(
+            "Reporting", ["read:assets"], None, idempotency_key=new_idempotency_key()
+        )
+        health.set_service(s.service, s.info)
+        await until(lambda: health.check_task is not None)
+        await settle(health.check_task)
+        checked = {key.id for key in health.keys}
+        assert len(checked) == 1  # the check has a list of keys, without the one to come
+        leaky = await s.service.create(
+            "Leaky key", ["read:assets"], None, idempotency_key=new_idempotency_key()
+        )
+        assert leaky.key.id not in checked  # the check's list does not have it
+        colleague = make_secret("a colleague's key")
+        repo = GitRepo.init(tmp_path / "repo")
+        repo.commit({"app.py": f'KEY = "{leaky.secret}"\nOTHER = "{colleague}"\n'}, "oops")
+
+        dialog = health.open_scan()
+        assert dialog is not None
+        dialog.folder_edit.setText(str(repo.path))
+        done = expect(dialog.finished_scan, TIMEOUT)
+        dialog.start_scan()
+        await done
+        statuses = {m.finding.prefix: m.status for m in dialog.matched}
+        assert statuses == {
+            leaky.key.prefix: MatchStatus.ACTIVE,
+            display_prefix(colleague): MatchStatus.NOT_YOURS,
+        }
+        assert all(m.counts for m in dialog.matched)  # both fail `twinedge-desktop scan`
+        assert dialog.summary.text() == (
+            "2 keys found, 1 still active: revoke it; 1 not one of yours, which may well "
+            "work: tell its owner / an admin."
+        )
+        assert "none of them works" not in dialog.summary.text()
+
+        await s.service.revoke(leaky.key.id)  # elsewhere again
+        done = expect(dialog.finished_scan, TIMEOUT)
+        dialog.start_scan()
+        await done
+        statuses = {m.finding.prefix: m.status for m in dialog.matched}
+        assert statuses[leaky.key.prefix] is MatchStatus.REVOKED
+        dialog.reject()
 
 
 async def test_a_folder_that_ignores_env_and_key_files_says_so(
@@ -186,8 +252,8 @@ def _no_keys_runner(messages: Any) -> Any:
     return TaskRunner(messages)
 
 
-async def _no_keys() -> list[Any]:
-    return []
+async def _no_keys() -> KeysToMatch:
+    return KeysToMatch([])
 
 
 def test_the_progress_line_masks_a_key_in_a_file_name(qtbot: Any, messages: Any) -> None:

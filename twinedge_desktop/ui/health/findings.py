@@ -4,10 +4,12 @@
 of the last check and exposes those that pass the filter (text, "show dismissed"), worked
 out with one list comprehension and a reset, as the keys model does (10,000 keys stay a
 few milliseconds a keystroke). :class:`FindingsView` paints each row as a card of fixed
-height (uniform sizes: the view never asks 10,000 rows their height): the key and what
-was found on the first line, the reason (elided; whole in the details below the list and
-in the tooltip) on the second, a stripe in the finding's tone on the left, and the one
-action as a button on the right. Clicking that button, Enter, or a double-click asks for
+height (uniform sizes: the view never asks 10,000 rows their height): what was found, the
+key and the one action as a button on the first line; the reason under them, across the
+whole width, on up to two lines (:data:`REASON_LINES`), a stripe in the finding's tone on
+the left. At the window's smallest size (a list ~560 px wide) the longest reason the rules
+write (~145 characters) fits in two lines; a longer one ends in "…" (whole in the details
+below the list and in the tooltip). Clicking the button, Enter, or a double-click asks for
 the action; Ctrl+D dismisses (or brings back) the current finding.
 
 Signals (FindingsView):
@@ -37,10 +39,12 @@ from PySide6.QtGui import (
     QFontMetrics,
     QKeyEvent,
     QMouseEvent,
+    QPaintDevice,
     QPainter,
     QPaintEvent,
     QPalette,
     QPen,
+    QTextLayout,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -60,6 +64,36 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 _PAD = 8
 _STRIPE = 4
 _BUTTON_PAD = 12
+REASON_LINES = 2  # the reason's lines in a row: the rest is elided
+
+
+def wrapped_lines(
+    text: str, font: QFont, width: int, lines: int, device: QPaintDevice | None = None
+) -> list[str]:
+    """``text`` word-wrapped to ``width`` pixels in at most ``lines`` lines, the last one
+    elided when the rest does not fit on it. Only the rows on screen are painted, so this
+    runs for a dozen rows at a time, whatever the number of findings (~20 µs a row)."""
+    if width <= 0 or lines <= 0:
+        return []
+    layout = QTextLayout(text, font, device) if device is not None else QTextLayout(text, font)
+    shown: list[str] = []
+    end = 0
+    layout.beginLayout()
+    try:
+        while len(shown) < lines - 1:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(width)
+            end = line.textStart() + line.textLength()
+            shown.append(text[line.textStart() : end].rstrip())
+    finally:
+        layout.endLayout()
+    rest = text[end:].strip()
+    if rest:
+        metrics = QFontMetrics(font, device) if device is not None else QFontMetrics(font)
+        shown.append(metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+    return shown
 
 
 class FindingsModel(QAbstractListModel):
@@ -158,7 +192,13 @@ class FindingDelegate(QStyledItemDelegate):
         self.hovered_button = -1  # the row whose button the pointer is over
 
     def row_height(self, font: QFont) -> int:
-        return 2 * QFontMetrics(font).lineSpacing() + 3 * _PAD
+        metrics = QFontMetrics(font)
+        first_line = self._button_height(metrics)
+        return first_line + REASON_LINES * metrics.lineSpacing() + 2 * _PAD + _PAD // 2
+
+    @staticmethod
+    def _button_height(metrics: QFontMetrics) -> int:
+        return metrics.height() + _PAD
 
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
         return QSize(200, self.row_height(option.font))
@@ -166,10 +206,29 @@ class FindingDelegate(QStyledItemDelegate):
     def button_rect(self, rect: QRect, font: QFont, label: str) -> QRect:
         metrics = QFontMetrics(font)
         width = metrics.horizontalAdvance(label) + 2 * _BUTTON_PAD
-        height = metrics.height() + _PAD
+        # On the first line: the reason under it gets the row's whole width.
         return QRect(
-            rect.right() - _PAD - width, rect.center().y() - height // 2 + 1, width, height
+            rect.right() - _PAD - width, rect.top() + _PAD, width, self._button_height(metrics)
         )
+
+    def reason_rect(self, rect: QRect, font: QFont, device: QPaintDevice | None = None) -> QRect:
+        """Where a row in ``rect`` paints its reason: under the first line, across the
+        row's width (only the stripe and the margins taken)."""
+        metrics = QFontMetrics(font, device) if device is not None else QFontMetrics(font)
+        left = rect.left() + _STRIPE + _PAD
+        return QRect(
+            left,
+            rect.top() + _PAD + self._button_height(QFontMetrics(font)) + _PAD // 2,
+            max(0, rect.right() - _PAD - left),
+            REASON_LINES * metrics.lineSpacing(),
+        )
+
+    def reason_lines(
+        self, row: FindingRow, rect: QRect, font: QFont, device: QPaintDevice | None = None
+    ) -> list[str]:
+        """The lines of ``row``'s reason as painted in ``rect`` (at most REASON_LINES)."""
+        width = self.reason_rect(rect, font, device).width()
+        return wrapped_lines(row.finding.reason, font, width, REASON_LINES, device)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         row = index.data(ROW_ROLE)
@@ -207,8 +266,7 @@ class FindingDelegate(QStyledItemDelegate):
             metrics = painter.fontMetrics()  # of the device painted on (its resolution)
             text_left = card.left() + _STRIPE + _PAD
             text_width = max(0, button.left() - _PAD - text_left)
-            first = QRect(text_left, card.top() + _PAD, text_width, metrics.lineSpacing())
-            second = first.translated(0, metrics.lineSpacing() + _PAD // 2)
+            first = QRect(text_left, button.top(), text_width, button.height())
             text_color = palette.color(
                 QPalette.ColorRole.PlaceholderText if row.dismissed else QPalette.ColorRole.Text
             )
@@ -232,11 +290,14 @@ class FindingDelegate(QStyledItemDelegate):
                 metrics.elidedText(row.key_text, Qt.TextElideMode.ElideMiddle, rest.width()),
             )
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(
-                second,
-                int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                metrics.elidedText(row.finding.reason, Qt.TextElideMode.ElideRight, second.width()),
-            )
+            reason = self.reason_rect(rect, font, painter.device())
+            lines = self.reason_lines(row, rect, font, painter.device())
+            line_rect = QRect(reason.left(), reason.top(), reason.width(), metrics.lineSpacing())
+            for text in lines:
+                painter.drawText(
+                    line_rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text
+                )
+                line_rect.translate(0, metrics.lineSpacing())
         finally:
             painter.restore()
 

@@ -46,11 +46,11 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShowEvent
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -74,13 +74,20 @@ from twinedge_desktop.api.errors import (
     NetworkError,
     NotFound,
 )
-from twinedge_desktop.api.models import ApiKey
+from twinedge_desktop.api.models import ApiKey, KeyStatus
 from twinedge_desktop.auth.errors import SignInError
+from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.health.rules import Action, FindingKind
 from twinedge_desktop.timefmt import Clock, relative_time, utc_now
 from twinedge_desktop.ui.common.inline_message import InlineMessage
 from twinedge_desktop.ui.common.key_actions import KeyAction, KeyActionRequest
+from twinedge_desktop.ui.common.list_page import (
+    centered_view,
+    load_error_view,
+    page_action,
+    same_person,
+)
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import SessionBinding
 from twinedge_desktop.ui.common.style import icon, set_role
@@ -109,7 +116,7 @@ if TYPE_CHECKING:
 
     from twinedge_desktop.api.keys import ApiKeysService
     from twinedge_desktop.auth.session import Session, SessionInfo
-    from twinedge_desktop.ui.health.scan_dialog import ScanDialog
+    from twinedge_desktop.ui.health.scan_dialog import KeysToMatch, ScanDialog
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +176,14 @@ class HealthState(IntEnum):
     REPORT = 1
     ALL_GOOD = 2
     ERROR = 3
+    NOT_A_PERSON = 4  # an API key or a service signed in: the API lists keys to people only
+
+
+# Why the keys cannot be checked in an API-key or service session.
+NOT_A_PERSON_REASON = {
+    CredentialKind.API_KEY: "You are signed in with an API key",
+    CredentialKind.SERVICE: "You are signed in as a service account (client credentials)",
+}
 
 
 def key_action_for(row: FindingRow) -> KeyActionRequest:
@@ -269,6 +284,8 @@ class HealthPage(QWidget):
         self._report: HealthReport | None = None
         self._keys: dict[str, ApiKey] = {}
         self._usage: dict[str, PackedUsage] = {}
+        # Keys changed on the API Keys page since the last check (each checked again then).
+        self._changed_since_check: set[str] = set()
         self._dismissed: set[FindingId] = set()
         self._reminded: dict[str, date] = {}  # without a store: this run's reminders
         self._check_owner = QObject(self)  # lets a new check cancel the previous one only
@@ -287,6 +304,7 @@ class HealthPage(QWidget):
             self._build_report,
             self._build_all_good,
             self._build_error,
+            self._build_not_a_person,
         ):
             self.stack.addWidget(build())
         layout = QVBoxLayout(self)
@@ -363,20 +381,15 @@ class HealthPage(QWidget):
         return header
 
     def _build_signed_out(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        self.signed_out_label = QLabel("Sign in to check the health of your API keys.")
-        self.signed_out_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.signed_out_label.setWordWrap(True)
+        view = centered_view("Sign in to check the health of your API keys.")
+        self.signed_out_label = view.heading
         self.sign_in_button = QPushButton("&Sign in…")
         self.sign_in_button.setAccessibleName("Sign in")
         self.sign_in_button.setProperty("primary", True)
         self.sign_in_button.clicked.connect(self.sign_in_requested)
-        layout.addWidget(self.signed_out_label)
-        layout.addWidget(self.sign_in_button, 0, Qt.AlignmentFlag.AlignCenter)
-        layout.addStretch(2)
-        return page
+        view.layout.addWidget(self.sign_in_button, 0, Qt.AlignmentFlag.AlignCenter)
+        view.layout.addStretch(2)
+        return view.page
 
     def _build_report(self) -> QWidget:
         page = QWidget()
@@ -483,32 +496,29 @@ class HealthPage(QWidget):
         return page
 
     def _build_error(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        title = QLabel("The keys could not be checked")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.error_text = InlineMessage("error")
-        self.error_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.error_text.setObjectName("checkError")
-        self.retry_button = QPushButton("&Try again")
+        view = load_error_view("The keys could not be checked", self.refresh)
+        self.error_text = view.error_text
+        self.retry_button = view.retry_button
         self.retry_button.setAccessibleName("Check again")
-        self.retry_button.clicked.connect(self.refresh)
-        layout.addWidget(title)
-        layout.addWidget(self.error_text)
-        layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignCenter)
-        layout.addStretch(2)
-        return page
+        return view.page
+
+    def _build_not_a_person(self) -> QWidget:
+        view = centered_view("Checking key health needs a person's sign-in")
+        self.not_a_person_text = label("")
+        self.not_a_person_text.setObjectName("notAPerson")
+        self.not_a_person_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.not_a_person_text.setAccessibleName("Why the keys cannot be checked")
+        self.person_sign_in_button = QPushButton("&Sign in as a person…")
+        self.person_sign_in_button.setAccessibleName("Sign in as a person")
+        self.person_sign_in_button.setProperty("primary", True)
+        self.person_sign_in_button.clicked.connect(self.sign_in_requested)
+        view.layout.addWidget(self.not_a_person_text)
+        view.layout.addWidget(self.person_sign_in_button, 0, Qt.AlignmentFlag.AlignCenter)
+        view.layout.addStretch(2)
+        return view.page
 
     def _build_actions(self) -> None:
-        def action(text: str, shortcut: str, slot: Callable[[], Any]) -> QAction:
-            act = QAction(text, self)
-            act.setShortcut(QKeySequence(shortcut))
-            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            act.triggered.connect(slot)
-            self.addAction(act)
-            return act
-
+        action = functools.partial(page_action, self)
         self.refresh_action = action("Check again", "F5", self.refresh)
         self.scan_action = action("Scan a folder…", "Ctrl+O", self.open_scan)
         self.filter_action = action("Filter", "Ctrl+F", self.focus_filter)
@@ -553,12 +563,14 @@ class HealthPage(QWidget):
 
     def set_service(self, service: ApiKeysService | None, info: SessionInfo | None) -> None:
         """Check ``service``'s keys; None means signed out. Called on every session change."""
+        # The same person in the same profile, signed in the same way (a refreshed token):
+        # keep the findings. An API key of that person's is not them (see NOT_A_PERSON).
         same = (
             service is not None
+            and same_person(self._info, info)
             and self._info is not None
             and info is not None
-            and (self._info.profile_id, self._info.subject, self._info.org)
-            == (info.profile_id, info.subject, info.org)
+            and self._info.kind is info.kind
         )
         self._service = service
         self._info = info
@@ -570,6 +582,7 @@ class HealthPage(QWidget):
         self._report = None
         self._keys = {}
         self._usage = {}
+        self._changed_since_check = set()
         self._dismissed = set()
         self._reminded = {}
         self.model.set_rows(())
@@ -579,12 +592,37 @@ class HealthPage(QWidget):
             self._set_state(HealthState.SIGNED_OUT)
             self._announce(0)
             return
+        if not self.person_signed_in:
+            # The API refuses the key list to API keys and service tokens (403): say so
+            # rather than run a check that can only fail (and a Try again that cannot help).
+            self.not_a_person_text.setText(self.not_a_person_explanation())
+            self._set_state(HealthState.NOT_A_PERSON)
+            self._announce(0)
+            return
         self._set_state(HealthState.REPORT)  # empty, "Checking…", until the findings arrive
         self._update_summary()
         if self.isVisible():
             self.refresh()
         else:
             self._first_check.start(FIRST_CHECK_DELAY_MS)
+
+    @property
+    def person_signed_in(self) -> bool:
+        """Whether a person (not an API key, not a service) is signed in."""
+        return self._info is not None and self._info.kind is CredentialKind.USER
+
+    def not_a_person_explanation(self) -> str:
+        """What the page says in an API-key or service session: why, and what to do."""
+        return (
+            f"{self._not_a_person_reason()}. Only a person's sign-in can list API keys and "
+            "read their usage: sign in as yourself to check them. Scan a folder (Ctrl+O) "
+            "works in this session too."
+        )
+
+    def _not_a_person_reason(self) -> str:
+        info = self._info
+        who = NOT_A_PERSON_REASON.get(info.kind, "") if info is not None else ""
+        return who or "This session is not a person's sign-in"
 
     def _owner(self) -> Owner | None:
         info = self._info
@@ -598,7 +636,12 @@ class HealthPage(QWidget):
         QTimer.singleShot(0, self, self._check_if_unchecked)
 
     def _check_if_unchecked(self) -> None:
-        if self._service is not None and self._report is None and not self.checking:
+        if (
+            self._service is not None
+            and self.person_signed_in
+            and self._report is None
+            and not self.checking
+        ):
             self.refresh()
 
     # -- checking ------------------------------------------------------------------------
@@ -610,7 +653,7 @@ class HealthPage(QWidget):
     def refresh(self) -> None:
         """Check every key again (a running check is cancelled first)."""
         service = self._service
-        if service is None:
+        if service is None or not self.person_signed_in:
             return
         self._first_check.stop()
         self._runner.cancel_owned_by(self._check_owner)
@@ -674,6 +717,7 @@ class HealthPage(QWidget):
             self._set_progress(None)
             self._keys = checked.keys
             self._usage = checked.usage
+            self._changed_since_check = set()
             await self._show_report(report)
         finally:
             if shiboken6.isValid(self):  # not when cancelled because the page is gone
@@ -772,10 +816,18 @@ class HealthPage(QWidget):
         self.summary.setText(summary_text(attention))
         admin = self._info is not None and "admin" in self._info.scopes
         whose = "of the organisation" if admin else ""
+        active = f"{report.checked:,} active key{'s' if report.checked != 1 else ''}"
         parts = [
-            f"{report.checked:,} active keys {whose} checked "
-            f"{relative_time(report.checked_at, self._clock())}".replace("  ", " ")
+            f"{active} {whose} checked {relative_time(report.checked_at, self._clock())}".replace(
+                "  ", " "
+            )
         ]
+        changed = len(self._changed_since_check)
+        if changed:
+            parts.append(
+                f"{changed:,} key{'s' if changed != 1 else ''} changed here since, and "
+                "checked again then"
+            )
         if dismissed:
             parts.append(f"{dismissed:,} finding{'s' if dismissed != 1 else ''} dismissed")
         if report.usage_unread:
@@ -801,10 +853,12 @@ class HealthPage(QWidget):
     def _set_state(self, state: HealthState) -> None:
         self.stack.setCurrentIndex(state)
         signed_in = state is not HealthState.SIGNED_OUT
-        self.check_button.setVisible(signed_in)
+        checks = signed_in and state is not HealthState.NOT_A_PERSON
+        self.check_button.setVisible(checks)
+        self.refresh_action.setEnabled(checks and self.check_button.isEnabled())
         self.scan_button.setVisible(signed_in)
-        self.summary.setVisible(signed_in)
-        self.detail.setVisible(signed_in)  # empty while checking: no relayout when it fills
+        self.summary.setVisible(checks)
+        self.detail.setVisible(checks)  # empty while checking: no relayout when it fills
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -936,8 +990,16 @@ class HealthPage(QWidget):
         """``key`` changed (revoked, created, read afresh): check it again, alone."""
         if self._report is None or not key.id:
             return
-        self._keys[key.id] = key
         now = self._clock()
+        old = self._keys.get(key.id)
+        was_active = old is not None and old.status(now) is KeyStatus.ACTIVE
+        is_active = key.status(now) is KeyStatus.ACTIVE
+        if was_active != is_active:  # created, revoked: the summary's count follows
+            self._report = dataclasses.replace(
+                self._report, checked=self._report.checked + (1 if is_active else -1)
+            )
+        self._changed_since_check.add(key.id)
+        self._keys[key.id] = key
         usage = {key.id: self._usage[key.id]} if key.id in self._usage else {}
         single = build_report([key], usage, now, frozenset(self._dismissed))
         keep = self.current_row()
@@ -1036,11 +1098,34 @@ class HealthPage(QWidget):
     def _scan_closed(self) -> None:
         self.scan_dialog = None
 
-    async def _scan_keys(self) -> list[ApiKey]:
-        """The person's keys to match a scan's hits with: the last check's, else read now."""
-        if self._keys:
-            return self.keys
+    async def _scan_keys(self) -> KeysToMatch:
+        """The person's keys to match a scan's hits with, read now: the last check's list
+        may be hours old, and a key created since (in a terminal, say) would be called
+        "not one of yours". When they cannot be read, the last check's list, said so;
+        without one, none (every hit is then to be treated as active)."""
+        from twinedge_desktop.ui.health.scan_dialog import KeysToMatch
+
         service = self._service
         if service is None:
-            return []
-        return await service.list_all()
+            return KeysToMatch(None, "Signed out: the keys found could not be matched.")
+        if not self.person_signed_in:
+            return KeysToMatch(
+                None,
+                f"{self._not_a_person_reason()}: the keys found cannot be matched with "
+                "yours (a person's sign-in can). Treat every key found as active.",
+            )
+        try:
+            return KeysToMatch(await service.list_all())
+        except ApiError as exc:
+            why = error_message(exc)
+        report = self._report
+        if report is not None and self._keys:
+            when = relative_time(report.checked_at, self._clock())
+            return KeysToMatch(
+                self.keys,
+                f"Your keys could not be read now: {why} They were matched with the list "
+                f"of the last check, {when}.",
+            )
+        return KeysToMatch(
+            None, f"Your keys could not be read: {why} Treat every key found as active."
+        )

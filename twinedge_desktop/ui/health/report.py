@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from twinedge_desktop.api.models import UNKNOWN_TIME, ApiKey, DayUsage, KeyUsage
+from twinedge_desktop.api.models import UNKNOWN_TIME, ApiKey, DayUsage, KeyStatus, KeyUsage
 from twinedge_desktop.health.rules import (
     WINDOW_DAYS,
     Action,
@@ -218,7 +218,7 @@ def keys_needing_usage(keys: Iterable[ApiKey], now: datetime) -> list[ApiKey]:
         key
         for key in keys
         if key.id
-        and key.status(now) == "active"
+        and key.status(now) is KeyStatus.ACTIVE
         and (
             "last_used_at" in key.unreadable
             or (key.last_used_at is not None and key.last_used_at >= since)
@@ -280,7 +280,7 @@ def build_report(
             if report is not None:
                 batch_usage[key.id] = report
         found.update(check_keys(batch, batch_usage, now))
-        checked += sum(1 for key in batch if key.id and key.status(now) == "active")
+        checked += sum(1 for key in batch if key.id and key.status(now) is KeyStatus.ACTIVE)
         if pause is not None:
             pause()
     dismissed_set = set(dismissed)

@@ -11,6 +11,12 @@ one, Revoke… and Rotate… start the API Keys page's flows through the shell, 
 page's actions do. The seed's ``.gitignore`` advice (``.env`` and ``*.key`` ignored) is
 checked for each repository.
 
+Each scan that finds keys asks for the person's keys anew (:data:`KeysProvider`): a key
+created a minute ago in a terminal must match as theirs and ACTIVE, never as "not one of
+yours". The summary says what ``twinedge-desktop scan`` says (:func:`scan_summary`): a
+key that is not one of theirs may well work (someone else's), so it is a leak to report
+to its owner, never part of "none of them works any more".
+
 Signals:
     key_action_requested(KeyActionRequest): revoke or rotate a key found.
     finished_scan(object): a scan ended with its report (tests wait for it).
@@ -20,7 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -57,7 +64,54 @@ from twinedge_desktop.ui.common.widgets import label
 KEY_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 SHOWN_OCCURRENCES = 20  # places listed under a key; the rest are counted
 
-KeysProvider = Callable[[], Awaitable[list[ApiKey]]]
+
+@dataclass(frozen=True)
+class KeysToMatch:
+    """The person's keys to match a scan's hits with, and what to say about them."""
+
+    keys: list[ApiKey] | None  # None: they could not be read (every hit: treat it as active)
+    note: str = ""  # e.g. why an older list was used; shown with the result
+
+
+KeysProvider = Callable[[], Awaitable[KeysToMatch]]
+
+# What a hit's status says in the list, when it needs more than the scanner's word.
+NOT_YOURS_TEXT = "not one of yours: tell its owner / an admin"
+UNKNOWN_KEYS_TEXT = "unknown (your keys could not be read): treat it as active"
+DAMAGED_KEY_TEXT = "yours, but whether it works could not be read: treat it as active"
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
+
+
+def scan_summary(matched: Sequence[MatchedFinding]) -> str:
+    """The result in one sentence, as severe as ``twinedge-desktop scan`` is: every hit
+    that fails the scan there (``MatchedFinding.counts``: active, unknown, someone else's)
+    is named here, and "none of them works any more" is said only when every hit is one
+    of the person's keys, revoked or expired."""
+    if not matched:
+        return "No TwinEdge API keys found."
+    found = f"{len(matched)} key{_plural(len(matched), '', 's')} found"
+    active = sum(1 for m in matched if m.status is MatchStatus.ACTIVE)
+    unknown = sum(1 for m in matched if m.status is MatchStatus.UNKNOWN)
+    strangers = sum(1 for m in matched if m.status is MatchStatus.NOT_YOURS)
+    parts = []
+    if active:
+        parts.append(f"{active} still active: revoke {_plural(active, 'it', 'them')}")
+    if unknown:
+        parts.append(
+            f"{unknown} may still work (whether {_plural(unknown, 'it does', 'they do')} could "
+            f"not be read): treat {_plural(unknown, 'it', 'them')} as active"
+        )
+    if strangers:
+        parts.append(
+            f"{strangers} not one of yours, which may well work: tell "
+            f"{_plural(strangers, 'its owner', 'their owners')} / an admin"
+        )
+    if not parts:
+        return found + "; none of them works any more."
+    return found + ", " + "; ".join(parts) + "."
 
 
 def occurrence_text(occurrence: Occurrence, root: str = "") -> str:
@@ -103,6 +157,8 @@ class ScanDialog(QDialog):
         self._keys_provider = keys
         self._clock = clock
         self._keys: list[ApiKey] = []
+        self._keys_note = ""  # what the keys provider said about the keys matched with
+        self._keys_known = True  # False: they could not be read (no hit can be matched)
         self.report: ScanReport | None = None
         self.matched: list[MatchedFinding] = []
         self.scan_task: asyncio.Task[None] | None = None
@@ -253,8 +309,13 @@ class ScanDialog(QDialog):
         try:
             report = await scan_async(request, on_progress=self._progress)
             self.progress_label.setText("Matching the keys found with yours…")
-            if report.findings and not self._keys:
-                self._keys = await self._keys_provider()
+            if report.findings:
+                # Read anew at each scan: the keys changed since the last check (created
+                # in a terminal, revoked in the window) are matched as they are now.
+                to_match = await self._keys_provider()
+                self._keys = list(to_match.keys or ())
+                self._keys_known = to_match.keys is not None
+                self._keys_note = to_match.note
         finally:
             # Closed while scanning: the dialog's widgets are gone (the scan is cancelled).
             if shiboken6.isValid(self):
@@ -302,7 +363,9 @@ class ScanDialog(QDialog):
 
     def _show(self, report: ScanReport) -> None:
         now = self._clock()
-        self.matched = match_findings(report.findings, self._keys, now)
+        self.matched = match_findings(
+            report.findings, self._keys if self._keys_known else None, now
+        )
         self.results.clear()
         for matched in self.matched:
             self.results.addTopLevelItem(self._item(matched, now))
@@ -315,23 +378,15 @@ class ScanDialog(QDialog):
         if report.history:
             scanned += f" and {stats.commits:,} commits ({stats.blobs_scanned:,} file versions)"
         scanned += f" in {stats.seconds:.1f} s."
-        if self.matched:
-            active = sum(1 for m in self.matched if m.status is MatchStatus.ACTIVE)
-            text = f"{len(self.matched)} key{'s' if len(self.matched) != 1 else ''} found"
-            text += (
-                f", {active} still active: revoke {'them' if active > 1 else 'it'}."
-                if active
-                else "; none of them works any more."
-            )
-        else:
-            text = "No TwinEdge API keys found."
-        self.summary.setText(text)
+        self.summary.setText(scan_summary(self.matched))
         self.summary.setAccessibleDescription(scanned)
         self.summary.show()
         self.results.setVisible(bool(self.matched))
         self.gitignore.setText(self._gitignore_text(report) + " " + scanned)
         self.gitignore.show()
         notes = list(report.warnings)
+        if self._keys_note and self.matched:
+            notes.append(self._keys_note)
         if report.history and any(o.commit for m in self.matched for o in m.finding.occurrences):
             notes.append(
                 "Keys in git history stay in the repository's past and in every clone, also "
@@ -366,6 +421,10 @@ class ScanDialog(QDialog):
         where += ": " + " and ".join(kinds) if kinds else ""
         status = STATUS_TEXT[matched.status]
         key = matched.key
+        if matched.status is MatchStatus.NOT_YOURS:
+            status = NOT_YOURS_TEXT
+        elif matched.status is MatchStatus.UNKNOWN:
+            status = UNKNOWN_KEYS_TEXT if key is None else DAMAGED_KEY_TEXT
         if key is not None:
             status += f" — “{key.name}”"
             if matched.status is MatchStatus.ACTIVE:
@@ -406,8 +465,12 @@ class ScanDialog(QDialog):
             self.key_action_requested.emit(KeyActionRequest(action, matched.key))
 
     def key_updated(self, key: ApiKey) -> None:
-        """A key changed (revoked from here, say): match the last report's keys again."""
-        self._keys = [key if old.id == key.id else old for old in self._keys]
+        """A key changed (revoked or created from here, say): match the last report's keys
+        again."""
+        if any(old.id == key.id for old in self._keys):
+            self._keys = [key if old.id == key.id else old for old in self._keys]
+        elif self._keys_known:
+            self._keys.append(key)
         if self.report is not None:
             current = self.selected()
             self._show(self.report)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ from tests.helpers.keys import (
 from tests.helpers.layout import assert_layout_fits
 from tests.helpers.notifications import FakeNotifier
 from tests.helpers.waiting import settle, until
-from twinedge_desktop.api.errors import NetworkError, ServerError
+from twinedge_desktop.api.errors import InsufficientScope, NetworkError, ServerError
+from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.health.rules import FindingKind
 from twinedge_desktop.ui.common.key_actions import KeyAction, KeyActionRequest
@@ -273,10 +275,22 @@ async def test_keys_changed_on_the_keys_page_are_checked_again_at_once(page: Hea
     page.key_updated(replace(idle.key, revoked_at=NOW))
     assert idle.id not in [r.id for r in page.model.shown_rows()]
     assert page.summary.text() == "5 keys need attention"
+    # The count of active keys follows, and the page says the check is not all that old.
+    assert page.detail.text() == (
+        "6 active keys checked just now; 1 key changed here since, and checked again then."
+    )
     # A key created there (a replacement without an expiry, say) is checked too.
     fresh = make_key("replacement", created_days_ago=0, expires_in_days=None)
     page.key_updated(fresh)
     assert ("replacement", K.NEVER_EXPIRES) in kinds(page)
+    assert page.detail.text() == (
+        "7 active keys checked just now; 2 keys changed here since, and checked again then."
+    )
+    page.key_updated(fresh)  # read afresh, the same: counted once
+    assert page.detail.text().startswith("7 active keys checked just now; 2 keys changed")
+    page.refresh()  # a new check includes them
+    await settle(page.check_task)
+    assert page.detail.text() == "7 active keys checked just now."
 
 
 async def test_each_check_says_when_it_has_read_the_keys_before_their_usage(
@@ -523,3 +537,192 @@ async def test_the_notifications_setting_is_read_when_reminding(
     page.refresh()
     await settle(page.check_task)
     assert len(notifier.shown) == 2
+
+
+@pytest.mark.parametrize("fallback", ["no settings file", "no subject"])
+async def test_reminders_once_per_key_and_day_without_a_store_or_an_owner(
+    qtbot: Any, messages: Any, settings_file: Path, fallback: str
+) -> None:
+    """Without a settings file, or without a person to file the reminders under (a
+    session with no subject), the page remembers the day's reminders itself: a second
+    check the same day shows none again, a check the next day shows them again."""
+    notifier = FakeNotifier()
+    today = {"now": NOW}
+    page = make_health_page(
+        qtbot,
+        messages,
+        settings_file=settings_file if fallback == "no subject" else None,
+        notifier=notifier,
+        clock=lambda: today["now"],
+    )
+    service = demo_service()
+    await check(page, service, subject="" if fallback == "no subject" else "user-1")
+    assert len(notifier.shown) == 2
+    page.refresh()
+    await settle(page.check_task)
+    assert len(notifier.shown) == 2  # the same day: not again
+    today["now"] = NOW + timedelta(days=1)
+    page.refresh()
+    await settle(page.check_task)
+    assert len(notifier.shown) == 4  # the next day, once more
+    if fallback == "no subject":
+        assert "remind" not in _text_of(settings_file)  # nothing filed under nobody
+
+
+def _text_of(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
+async def test_a_scan_whose_key_list_cannot_be_read_says_what_it_matched_with(
+    page: HealthPage, tmp_path: Path
+) -> None:
+    """The scan reads the keys anew; when that fails it matches with the last check's
+    list and says so, and with no list at all every hit is to be treated as active."""
+    from tests.helpers.gitrepo import make_key as make_secret
+    from tests.helpers.waiting import expect
+    from twinedge_desktop.keyformat import display_prefix
+    from twinedge_desktop.scan.match import MatchStatus
+
+    secret = make_secret("a key in a file")
+    mine = make_key("mine", prefix=display_prefix(secret))
+    service = FakeKeysService(keys=[mine])
+    await check(page, service)
+    folder = tmp_path / "project"
+    await asyncio.to_thread(folder.mkdir)
+    await asyncio.to_thread((folder / "app.py").write_text, f'KEY = "{secret}"\n')
+    dialog = page.open_scan()
+    assert dialog is not None
+    dialog.folder_edit.setText(str(folder))
+    dialog.history_box.setChecked(False)
+
+    service.fail["list"] = NetworkError()
+    done = expect(dialog.finished_scan, 30)
+    dialog.start_scan()
+    await done
+    assert [m.status for m in dialog.matched] == [MatchStatus.ACTIVE]
+    assert dialog.notes.text() == (
+        "Your keys could not be read now: The TwinEdge server could not be reached. Check "
+        "your connection and try again. They were matched with the list of the last check, "
+        "just now."
+    )
+
+    page.hide()  # not shown: no check for a while, so nothing to fall back on
+    page.set_service(service, session_info(ENGINEER_SCOPES, subject="someone-else"))  # type: ignore[arg-type]
+    assert page.report is None
+    service.fail["list"] = NetworkError()
+    done = expect(dialog.finished_scan, 30)
+    dialog.start_scan()
+    await done
+    assert [m.status for m in dialog.matched] == [MatchStatus.UNKNOWN]
+    assert dialog.summary.text() == (
+        "1 key found, 1 may still work (whether it does could not be read): treat it as active."
+    )
+    assert dialog.results.topLevelItem(0).text(1) == (  # type: ignore[union-attr]
+        "unknown (your keys could not be read): treat it as active"
+    )
+    dialog.reject()
+
+
+@pytest.mark.parametrize("kind", [CredentialKind.API_KEY, CredentialKind.SERVICE])
+async def test_an_api_key_or_service_session_is_told_a_person_must_sign_in(
+    page: HealthPage, qtbot: Any, kind: CredentialKind
+) -> None:
+    """The API lists keys to people only: no check that can only fail (a red 403 and a
+    "Try again" that cannot help), but why and what to do, as the API Keys page says it."""
+    from tests.helpers.session_fakes import user_info
+
+    service = demo_service()
+    service.fail["list"] = InsufficientScope("admin")  # what the API would answer
+    page.resize(600, 420)  # the page's share of the window at its smallest
+    signed_in = []
+    page.sign_in_requested.connect(lambda: signed_in.append(True))
+    page.set_service(service, user_info(kind=kind, subject="", scopes=("read:assets",)))  # type: ignore[arg-type]
+    await settle()
+    assert page.state is HealthState.NOT_A_PERSON and page.check_task is None
+    expected_who = "an API key" if kind is CredentialKind.API_KEY else "a service account"
+    assert f"You are signed in as {expected_who}".replace("as an", "with an") in (
+        page.not_a_person_text.text()
+    )
+    assert "sign in as yourself" in page.not_a_person_text.text()
+    assert page.check_button.isHidden() and page.summary.isHidden()
+    assert not page.refresh_action.isEnabled()
+    page.refresh()  # F5 / the menu: nothing to check
+    assert page.check_task is None and "list" in service.fail
+    assert page.attention == 0
+    assert page.scan_button.isVisible()  # a scan needs no key list
+    assert_layout_fits(page)
+    page.person_sign_in_button.click()
+    assert signed_in == [True]
+    # A person signs in: the check runs.
+    del service.fail["list"]
+    await check(page, service)
+    assert page.state is HealthState.REPORT and page.attention == 6
+    assert page.check_button.isVisible() and page.refresh_action.isEnabled()
+    # That person's own API key (the same subject, profile and organisation) is not them.
+    person = session_info(ENGINEER_SCOPES)
+    page.set_service(service, replace(person, kind=kind))  # type: ignore[arg-type]
+    assert page.state is HealthState.NOT_A_PERSON and page.model.rowCount() == 0
+
+
+async def test_every_reason_is_whole_in_its_row_at_the_windows_smallest_size(
+    page: HealthPage,
+) -> None:
+    """At 800×520 (the page ~600 px wide) each row shows its whole reason, on at most two
+    lines under the finding and its button, inside the row; narrower, the second line
+    ends in "…" rather than running out of the row."""
+    page.resize(600, 420)
+    await check(page, demo_service())
+    await settle()
+    view, delegate, font = page.view, page.view.delegate, page.view.font()
+    rows = page.model.shown_rows()
+    assert len(rows) == 6 and max(len(row.finding.reason) for row in rows) > 140
+    for position, row in enumerate(rows):
+        rect = view.visualRect(page.model.index(position, 0))
+        lines = delegate.reason_lines(row, rect, font)
+        assert 1 <= len(lines) <= 2 and " ".join(lines) == row.finding.reason, lines
+        reason = delegate.reason_rect(rect, font)
+        assert (
+            rect.contains(reason)
+            and reason.top() > view.button_rect(page.model.index(position, 0)).bottom()
+        )
+    narrow = view.visualRect(page.model.index(0, 0)).adjusted(0, 0, -300, 0)
+    lines = delegate.reason_lines(rows[0], narrow, font)
+    assert len(lines) == 2 and lines[1].endswith("…")
+
+
+async def test_a_scan_hit_on_a_key_the_server_sent_damaged_is_to_be_treated_as_active(
+    page: HealthPage, tmp_path: Path
+) -> None:
+    """One of the person's keys whose expiry could not be read may well work: the scan
+    says so (as ``twinedge-desktop scan`` does), not "sign in to match"."""
+    from tests.helpers.gitrepo import make_key as make_secret
+    from tests.helpers.waiting import expect
+    from twinedge_desktop.keyformat import display_prefix
+    from twinedge_desktop.scan.match import MatchStatus
+
+    secret = make_secret("a damaged key in a file")
+    damaged = replace(
+        make_key("Half-read", prefix=display_prefix(secret)),
+        expires_at=None,
+        unreadable=("expires_at",),
+        problem="expires_at: not a time",
+    )
+    await check(page, FakeKeysService(keys=[damaged]))
+    folder = tmp_path / "project"
+    await asyncio.to_thread(folder.mkdir)
+    await asyncio.to_thread((folder / "app.py").write_text, f'KEY = "{secret}"\n')
+    dialog = page.open_scan()
+    assert dialog is not None
+    dialog.folder_edit.setText(str(folder))
+    dialog.history_box.setChecked(False)
+    done = expect(dialog.finished_scan, 30)
+    dialog.start_scan()
+    await done
+    assert [m.status for m in dialog.matched] == [MatchStatus.UNKNOWN]
+    assert dialog.results.topLevelItem(0).text(1) == (  # type: ignore[union-attr]
+        "yours, but whether it works could not be read: treat it as active — “Half-read”"
+    )
+    assert dialog.summary.text() == (
+        "1 key found, 1 may still work (whether it does could not be read): treat it as active."
+    )
+    dialog.reject()
