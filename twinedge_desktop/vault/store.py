@@ -33,6 +33,16 @@ DEFAULT_SERVICE = "twinedge-desktop"
 # ItemNotFoundException that made secretstorage try to create a collection (it prompts).
 TRANSIENT_RETRY_PAUSES: tuple[float, ...] = (0.005, 0.010, 0.020)
 
+# The Secret Service's default collection, by its alias. Unaided, keyring asks
+# secretstorage for "the default collection, created if missing"; when gnome-keyring
+# answers the alias lookup with "no such object" for a moment (seen in CI, once, among ten
+# `token` processes reading at once), secretstorage *creates* a collection, which needs a
+# prompt; with nobody to answer it that is "prompt dismissed", and a working sign-in read
+# as unreadable. Named, the lookup fails like any transient ItemNotFoundException and is
+# tried again; only when the alias stays missing (a keyring with no default collection)
+# is keyring's create-if-missing path taken, as it would be unaided.
+DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
+
 _T = TypeVar("_T")
 
 
@@ -182,10 +192,33 @@ class KeyringStore:
         self._backend = backend
         self._service = service
         self.backend_name = name or _friendly_backend_name(backend)
+        # A collection the person configured (keyringrc.cfg) is theirs to keep.
+        self._named_default = type(backend).__module__.endswith("SecretService") and not hasattr(
+            backend, "preferred_collection"
+        )
+        if self._named_default:
+            backend.preferred_collection = DEFAULT_COLLECTION
+
+    def _call(self, call: Callable[[], _T]) -> _T:
+        try:
+            return _retrying_transient(call)
+        except Exception as exc:
+            # Only a missing collection (keyring's InitError made of ItemNotFoundException),
+            # not an item that kept changing under the read.
+            missing = exc.__cause__ is not None and _is_transient(exc.__cause__)
+            if not (self._named_default and missing):
+                raise
+        # The default collection stayed missing: a keyring without one. Let keyring
+        # create it, as it does unaided (it may ask the person, through the keyring's
+        # own prompt).
+        log.info("The keychain has no default collection; asking it to make one")
+        del self._backend.preferred_collection
+        self._named_default = False
+        return call()
 
     def get(self, key: str) -> str | None:
         try:
-            value = _retrying_transient(lambda: self._backend.get_password(self._service, key))
+            value = self._call(lambda: self._backend.get_password(self._service, key))
         except Exception as exc:
             raise _translate(exc) from None
         return None if value is None else str(value)
@@ -194,7 +227,7 @@ class KeyringStore:
         _check_size(value)
         try:
             # A write replaces the item whole: trying it again is harmless.
-            _retrying_transient(lambda: self._backend.set_password(self._service, key, value))
+            self._call(lambda: self._backend.set_password(self._service, key, value))
         except Exception as exc:
             raise _translate(exc) from None
 
@@ -202,7 +235,7 @@ class KeyringStore:
         from keyring.errors import PasswordDeleteError
 
         try:
-            _retrying_transient(lambda: self._backend.delete_password(self._service, key))
+            self._call(lambda: self._backend.delete_password(self._service, key))
         except PasswordDeleteError:
             return  # not there: nothing to delete
         except Exception as exc:
@@ -210,10 +243,15 @@ class KeyringStore:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    """The item a search just found was replaced or removed by another process's write
-    (secretstorage's ItemNotFoundException; checked by name, so no platform imports it)."""
-    kind = type(exc)
-    return kind.__name__ == "ItemNotFoundException" and kind.__module__.startswith("secretstorage")
+    """The item a search just found was replaced or removed by another process's write, or
+    the default collection's alias was not found for a moment (secretstorage's
+    ItemNotFoundException, or keyring's InitError made of one; checked by name, so no
+    platform imports it)."""
+    for error in (exc, exc.__cause__):
+        kind = type(error)
+        if kind.__name__ == "ItemNotFoundException" and kind.__module__.startswith("secretstorage"):
+            return True
+    return False
 
 
 def _retrying_transient(call: Callable[[], _T]) -> _T:
