@@ -925,6 +925,10 @@ class InspectorPage(QWidget):
             self.verify()
 
     def update_comparison(self) -> None:
+        for edit in (self.compare_a, self.compare_b):
+            if self._inspector.decode_only(edit.toPlainText()).kind is TokenKind.API_KEY:
+                self._move_key_to_decode(edit)
+                return
         a_text, b_text = self.compare_a.toPlainText(), self.compare_b.toPlainText()
         if not a_text.strip() or not b_text.strip():
             self.compare_model.set_rows([])
@@ -944,6 +948,18 @@ class InspectorPage(QWidget):
             )
         else:
             self.compare_summary.setText("The two tokens carry identical headers and claims.")
+
+    def _move_key_to_decode(self, edit: TokenEdit) -> None:
+        """An API key pasted to compare is a secret, and not a token: it goes to the Decode
+        tab, masked there, where Test checks it (DESIGN.md: secret widgets are masked)."""
+        key = edit.toPlainText().strip()
+        edit.clear()  # the next textChanged compares what is left
+        self.tabs.setCurrentIndex(0)
+        self.token_edit.setPlainText(key)
+        self._messages.info(
+            "That is an API key, not a token to compare: it is on the Decode tab, hidden, "
+            "where Test (Ctrl+Enter) checks it."
+        )
 
     # --- Qt events ------------------------------------------------------------------
     def dragEnterEvent(self, event: Any) -> None:

@@ -200,3 +200,19 @@ async def test_a_key_typed_into_the_token_field_moves_to_the_masked_field(
     assert page.input_stack.currentWidget() is page.token_edit
     assert page.token_edit.toPlainText() == "eyJ"
     assert QApplication.focusWidget() is page.token_edit
+
+
+async def test_an_api_key_pasted_to_compare_goes_to_decode_masked(
+    page: InspectorPage, messages: Any
+) -> None:
+    """The Compare tab's fields show text in clear: an API key pasted there is moved to the
+    Decode tab's masked field (and Test), never left on screen, and the person is told."""
+    page.show()
+    page.tabs.setCurrentIndex(1)
+    secret = generate_key()
+    page.compare_b.setPlainText(secret)
+    assert page.compare_b.toPlainText() == ""
+    assert page.tabs.currentIndex() == 0
+    assert page.input_stack.currentWidget() is page.key_box
+    assert page.key_edit.text() == secret and is_masked(page.key_edit, secret)
+    assert any("API key" in text for _level, text in messages.records)
