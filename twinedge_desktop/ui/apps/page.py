@@ -44,7 +44,6 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop.api.apps import CreatedOAuthApp, NewClientSecret, OAuthApp
-from twinedge_desktop.auth.errors import SignInError
 from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.oauth_apps_rules import ApplicationType
@@ -78,8 +77,8 @@ from twinedge_desktop.ui.common.list_page import (
     same_person,
     select_source_index,
     selected_object,
+    service_or_no_api,
     show_load_failure,
-    show_no_api,
 )
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import SessionBinding
@@ -365,11 +364,9 @@ class AppsPage(QWidget):
             return
         if self._service_for is None:
             raise RuntimeError("This applications page was built without a way to reach the API.")
-        try:
-            service = self._service_for(session)
-        except SignInError as exc:  # a profile that signs in but has no API address
+        service = service_or_no_api(self._service_for, session, self.error_view)
+        if service is None:
             self.set_service(None, None)
-            show_no_api(exc.user_message, self.error_view)
             self._set_state(PageState.ERROR)
             return
         playground = self._playground_for(session) if self._playground_for is not None else None

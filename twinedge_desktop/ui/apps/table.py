@@ -3,12 +3,12 @@ the short columns fitted to their content and the redirect URIs stretched over t
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel, QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QAbstractItemModel, Qt, QTimer
 from PySide6.QtGui import QFocusEvent, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from twinedge_desktop.ui.apps.model import Column
-from twinedge_desktop.ui.common.list_page import measure_columns, share_room
+from twinedge_desktop.ui.common.list_page import measure_columns, select_row_on_tab_in, share_room
 from twinedge_desktop.ui.common.style import monospace_font
 
 
@@ -125,18 +125,4 @@ class AppsTableView(QTableView):
 
     def focusInEvent(self, event: QFocusEvent) -> None:
         super().focusInEvent(event)
-        # Tabbing in makes a row current but selects nothing, and the page's actions
-        # (Delete, Ctrl+R, Ctrl+T, Enter) act on the selected application: select it.
-        selection = self.selectionModel()
-        model = self.model()
-        if selection is None or model is None or selection.hasSelection():
-            return
-        current = self.currentIndex()
-        if not current.isValid() and model.rowCount() > 0:
-            current = model.index(0, 0)
-        if current.isValid():
-            selection.setCurrentIndex(
-                current,
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
-            )
+        select_row_on_tab_in(self)

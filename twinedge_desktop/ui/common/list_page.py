@@ -32,12 +32,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twinedge_desktop.auth.errors import SignInError
 from twinedge_desktop.ui.common.inline_message import InlineMessage
 
 if TYPE_CHECKING:
-    from twinedge_desktop.auth.session import SessionInfo
+    from twinedge_desktop.auth.session import Session, SessionInfo
 
 T = TypeVar("T")
+S = TypeVar("S")
 K = TypeVar("K", bound=int)  # a table's column (an IntEnum)
 
 # A state's heading is this much larger than the text under it.
@@ -131,12 +133,19 @@ def show_load_failure(
         error.retry_button.setFocus()
 
 
-def show_no_api(text: str, error: LoadErrorView) -> None:
-    """Say, in the error state (the caller shows it), that the profile has no API address
-    (a server that signs people in but names no API). No Try again: nothing here can
-    change it; the page is bound again when the profile learns its API."""
-    error.error_text.show_message(text)
-    error.retry_button.hide()
+def service_or_no_api(
+    make: Callable[[Session], S], session: Session, error: LoadErrorView
+) -> S | None:
+    """``make(session)``: the page's API service; None when the profile has no API address
+    (a server that signs people in but names no API), after saying so in the error state
+    (the caller shows it). No Try again there: nothing on the page can change it; the page
+    is bound again when the profile learns its API."""
+    try:
+        return make(session)
+    except SignInError as exc:
+        error.error_text.show_message(exc.user_message)
+        error.retry_button.hide()
+        return None
 
 
 def page_action(
@@ -304,3 +313,22 @@ def share_room(defaults: Mapping[K, int], wanted: Mapping[K, int], room: int) ->
     for column, more in lacking.items():
         widths[column] += more * room // total
     return widths
+
+
+def select_row_on_tab_in(table: QTableView) -> None:
+    """Tabbing into a list makes a row current but selects nothing, while the page's
+    actions (Delete, Ctrl+R, Enter…) act on the selected row: select the current one (the
+    first when none is). For a table's ``focusInEvent``."""
+    selection = table.selectionModel()
+    model = table.model()
+    if selection is None or model is None or selection.hasSelection():
+        return
+    current = table.currentIndex()
+    if not current.isValid() and model.rowCount() > 0:
+        current = model.index(0, 0)
+    if current.isValid():
+        selection.setCurrentIndex(
+            current,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )

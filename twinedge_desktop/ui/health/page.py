@@ -75,7 +75,6 @@ from twinedge_desktop.api.errors import (
     NotFound,
 )
 from twinedge_desktop.api.models import ApiKey, KeyStatus
-from twinedge_desktop.auth.errors import SignInError
 from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.health.rules import Action, FindingKind
@@ -87,6 +86,7 @@ from twinedge_desktop.ui.common.list_page import (
     load_error_view,
     page_action,
     same_person,
+    service_or_no_api,
 )
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import SessionBinding
@@ -496,11 +496,11 @@ class HealthPage(QWidget):
         return page
 
     def _build_error(self) -> QWidget:
-        view = load_error_view("The keys could not be checked", self.refresh)
-        self.error_text = view.error_text
-        self.retry_button = view.retry_button
+        self.error_view = load_error_view("The keys could not be checked", self.refresh)
+        self.error_text = self.error_view.error_text
+        self.retry_button = self.error_view.retry_button
         self.retry_button.setAccessibleName("Check again")
-        return view.page
+        return self.error_view.page
 
     def _build_not_a_person(self) -> QWidget:
         view = centered_view("Checking key health needs a person's sign-in")
@@ -550,15 +550,11 @@ class HealthPage(QWidget):
             return
         if self._service_for is None:
             raise RuntimeError("This Health page was built without a way to reach the API.")
-        try:
-            service = self._service_for(binding.session)
-        except SignInError as exc:  # a profile that signs in but has no API address
+        service = service_or_no_api(self._service_for, binding.session, self.error_view)
+        if service is None:
             self.set_service(None, None)
-            self.error_text.show_message(exc.user_message)
-            self.retry_button.hide()  # nothing to retry: bound again once the API is known
             self._set_state(HealthState.ERROR)
             return
-        self.retry_button.show()
         self.set_service(service, binding.info)
 
     def set_service(self, service: ApiKeysService | None, info: SessionInfo | None) -> None:
@@ -739,6 +735,7 @@ class HealthPage(QWidget):
             self._set_state(self.state)
         else:
             self.error_text.show_message(text)
+            self.retry_button.show()  # hidden while the profile had no API address
             self._set_state(HealthState.ERROR)
         return True
 

@@ -59,7 +59,6 @@ from PySide6.QtWidgets import (
 )
 
 from twinedge_desktop.api.models import ApiKey, CreatedApiKey, KeyStatus
-from twinedge_desktop.auth.errors import SignInError
 from twinedge_desktop.auth.kinds import CredentialKind
 from twinedge_desktop.config import Preferences
 from twinedge_desktop.timefmt import Clock, absolute_time, utc_now
@@ -77,8 +76,8 @@ from twinedge_desktop.ui.common.list_page import (
     same_person,
     select_source_index,
     selected_object,
+    service_or_no_api,
     show_load_failure,
-    show_no_api,
 )
 from twinedge_desktop.ui.common.messages import MessageBridge
 from twinedge_desktop.ui.common.page import SessionBinding
@@ -413,11 +412,9 @@ class KeysPage(QWidget):
             return
         if self._service_for is None:
             raise RuntimeError("This keys page was built without a way to reach the API.")
-        try:
-            service = self._service_for(binding.session)
-        except SignInError as exc:  # a profile that signs in but has no API address
+        service = service_or_no_api(self._service_for, binding.session, self.error_view)
+        if service is None:
             self.set_service(None, None)
-            show_no_api(exc.user_message, self.error_view)
             self._set_state(PageState.ERROR)
             return
         self.set_service(service, binding.info)

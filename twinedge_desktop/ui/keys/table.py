@@ -13,7 +13,6 @@ from PySide6.QtCore import (
     QAbstractItemModel,
     QAbstractProxyModel,
     QEvent,
-    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -43,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinedge_desktop.ui.common.list_page import measure_columns, share_room
+from twinedge_desktop.ui.common.list_page import measure_columns, select_row_on_tab_in, share_room
 from twinedge_desktop.ui.common.style import ToneKind, is_dark, monospace_font, tone
 from twinedge_desktop.ui.keys.model import BADGE_ROLE, Badge, Column, KeysTableModel
 
@@ -462,21 +461,7 @@ class KeysTableView(QTableView):
 
     def focusInEvent(self, event: QFocusEvent) -> None:
         super().focusInEvent(event)
-        # Tabbing in makes a row current but selects nothing, and the page's actions
-        # (Delete, Ctrl+R, Enter) act on the selected key: select the current row.
-        selection = self.selectionModel()
-        model = self.model()
-        if selection is None or model is None or selection.hasSelection():
-            return
-        current = self.currentIndex()
-        if not current.isValid() and model.rowCount() > 0:
-            current = model.index(0, 0)
-        if current.isValid():
-            selection.setCurrentIndex(
-                current,
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
-            )
+        select_row_on_tab_in(self)
 
     def reset(self) -> None:
         # Also needed for QTableView's own doItemsLayout(): when rows go, it turns the
