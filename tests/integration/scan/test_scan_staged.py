@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from tests.helpers.gitrepo import GitRepo, make_key
 from tests.helpers.keychain import no_session_bus_fixture  # noqa: F401 - registers the fixture
 
 pytestmark = pytest.mark.skipif(
-    not __import__("shutil").which("git"), reason="git is needed (scripts/dev installs it)"
+    shutil.which("git") is None, reason="git is needed (scripts/dev installs it)"
 )
 
 REPO = Path(__file__).resolve().parents[3]
