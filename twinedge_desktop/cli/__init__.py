@@ -68,13 +68,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on bad usage, which is what every subcommand promises."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="twinedge-desktop",
-        description="Sign in to TwinEdge, manage API keys and inspect tokens. "
-        "Without a command, opens the window.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+def _add_window_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the window itself (no subcommand): the whole parser's, and the one
+    :func:`_window_only` reads them with."""
     parser.add_argument("--profile", metavar="P", help="profile to use (default: the current one)")
     parser.add_argument(
         "--sandbox",
@@ -83,6 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="log at debug level")
     parser.set_defaults(handler=_run_gui, command=None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="twinedge-desktop",
+        description="Sign in to TwinEdge, manage API keys and inspect tokens. "
+        "Without a command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_window_options(parser)
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -264,16 +270,13 @@ def _window_only(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse
     the subcommands grew from 5 to 12). The window's own options need none of it.
     """
     window = _Parser(prog="twinedge-desktop", add_help=False, exit_on_error=False)
-    window.add_argument("--profile")
-    window.add_argument("--sandbox", action="store_true")
-    window.add_argument("--debug", action="store_true")
+    _add_window_options(window)
     try:
         args, rest = window.parse_known_args(argv)
     except (argparse.ArgumentError, SystemExit):
         return None  # the whole parser says what is wrong, with its usage line
     if rest:
         return None  # a subcommand, --help, --version, anything else
-    args.handler, args.command = _run_gui, None
     return window, args
 
 
