@@ -42,6 +42,7 @@ TRANSIENT_RETRY_PAUSES: tuple[float, ...] = (0.005, 0.010, 0.020)
 # tried again; only when the alias stays missing (a keyring with no default collection)
 # is keyring's create-if-missing path taken, as it would be unaided.
 DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
+DBUS_NO_REPLY = "org.freedesktop.DBus.Error.NoReply"
 
 _T = TypeVar("_T")
 
@@ -205,7 +206,7 @@ class KeyringStore:
         except Exception as exc:
             # Only a missing collection (keyring's InitError made of ItemNotFoundException),
             # not an item that kept changing under the read.
-            missing = exc.__cause__ is not None and _is_transient(exc.__cause__)
+            missing = _item_not_found(exc.__cause__)
             if not (self._named_default and missing):
                 raise
         # The default collection stayed missing: a keyring without one. Let keyring
@@ -243,15 +244,28 @@ class KeyringStore:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    """The item a search just found was replaced or removed by another process's write, or
-    the default collection's alias was not found for a moment (secretstorage's
-    ItemNotFoundException, or keyring's InitError made of one; checked by name, so no
-    platform imports it)."""
-    for error in (exc, exc.__cause__):
-        kind = type(error)
-        if kind.__name__ == "ItemNotFoundException" and kind.__module__.startswith("secretstorage"):
-            return True
-    return False
+    """The item a search just found was replaced or removed by another process's write,
+    the default collection's alias was not found for a moment, or the Secret Service
+    dropped the call's connection without answering (secretstorage's exceptions, or
+    keyring's InitError made of one)."""
+    return any(
+        _item_not_found(error) or _no_reply(error)
+        for error in (exc, exc.__cause__)
+        if error is not None
+    )
+
+
+def _item_not_found(error: BaseException | None) -> bool:
+    """secretstorage's ItemNotFoundException (checked by name: no platform imports it)."""
+    kind = type(error)
+    return kind.__name__ == "ItemNotFoundException" and kind.__module__.startswith("secretstorage")
+
+
+def _no_reply(error: BaseException) -> bool:
+    """secretstorage's "not available" made of a D-Bus NoReply: the service dropped this
+    call's connection (seen once in CI among ten processes at once); the next call opens a
+    new one. Other "not available" answers (no service at all) are reported at once."""
+    return getattr(error.__cause__, "name", None) == DBUS_NO_REPLY
 
 
 def _retrying_transient(call: Callable[[], _T]) -> _T:

@@ -101,3 +101,46 @@ def test_a_dismissed_prompt_for_a_missing_collection_is_still_reported() -> None
     with pytest.raises(KeychainUnavailable) as caught:
         store.get("session/x")
     assert caught.value.reason == "prompt-dismissed"
+
+
+class DBusErrorResponse(Exception):
+    """jeepney's error reply: its ``name`` is the D-Bus error's."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class SecretServiceNotAvailableException(Exception):
+    pass
+
+
+SecretServiceNotAvailableException.__module__ = "secretstorage.exceptions"
+
+
+class DroppingSecretService(FakeSecretService):
+    """Answers its first ``drops`` calls the way secretstorage reports a D-Bus error."""
+
+    def __init__(self, drops: int, error_name: str) -> None:
+        super().__init__(alias_missing_for=0)
+        self.drops = drops
+        self.error_name = error_name
+
+    def get_password(self, service: str, key: str) -> str | None:
+        if self.drops:
+            self.drops -= 1
+            reply = DBusErrorResponse(self.error_name)
+            raise SecretServiceNotAvailableException("dropped") from reply
+        return super().get_password(service, key)
+
+
+def test_a_call_the_secret_service_dropped_without_an_answer_is_tried_again() -> None:
+    backend = DroppingSecretService(drops=2, error_name="org.freedesktop.DBus.Error.NoReply")
+    assert KeyringStore(backend, "twinedge-test").get("session/x") == "stored"
+
+
+def test_no_secret_service_at_all_is_reported_at_once() -> None:
+    backend = DroppingSecretService(drops=1, error_name="org.freedesktop.DBus.Error.ServiceUnknown")
+    with pytest.raises(KeychainUnavailable):
+        KeyringStore(backend, "twinedge-test").get("session/x")
+    assert backend.drops == 0 and backend.lookups == 0  # asked once, not again
